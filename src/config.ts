@@ -1,0 +1,242 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type JwtAlg = 'HS256' | 'EdDSA';
+
+export interface Config {
+  readonly nodeEnv: NodeEnv;
+  readonly port: number;
+  readonly host: string;
+  readonly databaseUrl: string;
+  readonly dataDir: string;
+  readonly jwt: {
+    readonly alg: JwtAlg;
+    readonly secret: Uint8Array;
+    readonly privateKeyPem: string | undefined;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTokenTtlSeconds: number;
+    readonly refreshTokenTtlSeconds: number;
+  };
+  /** 32 bytes; AES-256-GCM key for secrets at rest (TOTP secrets). */
+  readonly encryptionKey: Buffer;
+  readonly argon2: { readonly memoryKiB: number; readonly iterations: number; readonly parallelism: number };
+  readonly smtpUrl: string | undefined;
+  readonly mailFrom: string;
+  readonly redisUrl: string | undefined;
+  readonly corsOrigins: readonly string[];
+  readonly trustProxy: boolean | number | string;
+  readonly requireEmail: boolean;
+  readonly productWriteRoles: readonly string[];
+  readonly totpIssuer: string;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  /** Where generated development secrets are kept, when they were used. */
+  readonly secretsFile: string | undefined;
+}
+
+/** Thrown for configuration a person must fix; main prints the message and exits 1. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+// OWASP Password Storage Cheat Sheet, argon2id: m=19 MiB, t=2, p=1 is the minimum.
+const ARGON2_FLOOR = { memoryKiB: 19456, iterations: 2, parallelism: 1 };
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = parseNodeEnv(env.NODE_ENV);
+  const production = nodeEnv === 'production';
+  const dataDir = path.resolve(str(env.TWOFOLD_DATA_DIR) ?? './data');
+  const alg = parseAlg(env.JWT_ALG);
+  const requireEmail = parseBool('REQUIRE_EMAIL', env.REQUIRE_EMAIL, false);
+  const smtpUrl = str(env.SMTP_URL);
+
+  const missing = requiredSecretsMissing(env, alg);
+  if (production && missing.length > 0) {
+    throw new ConfigError(
+      `NODE_ENV=production needs ${missing.join(' and ')}. ` +
+        'Generate them with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))" ' +
+        '(JWT_PRIVATE_KEY for JWT_ALG=EdDSA is a PKCS#8 PEM Ed25519 key: openssl genpkey -algorithm ed25519).',
+    );
+  }
+  if (production && requireEmail && !smtpUrl) {
+    throw new ConfigError('NODE_ENV=production with REQUIRE_EMAIL=true needs SMTP_URL (e.g. smtp://user:pass@mail.example.com:587).');
+  }
+  const generated = missing.length > 0 ? loadOrCreateDevSecrets(dataDir, nodeEnv === 'test') : undefined;
+
+  return Object.freeze({
+    nodeEnv,
+    port: parseIntRange('PORT', env.PORT, 3000, 0, 65535),
+    host: str(env.HOST) ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    databaseUrl: str(env.DATABASE_URL) ?? `sqlite:${path.join(dataDir, 'twofold.db')}`,
+    dataDir,
+    jwt: Object.freeze({
+      alg,
+      secret: parseJwtSecret(env.JWT_SECRET, generated?.jwtSecret),
+      privateKeyPem: readPrivateKey(env) ?? (alg === 'EdDSA' ? generated?.ed25519PrivateKeyPem : undefined),
+      issuer: str(env.JWT_ISSUER) ?? 'twofold',
+      audience: str(env.JWT_AUDIENCE) ?? 'twofold-api',
+      accessTokenTtlSeconds: parseDuration('ACCESS_TOKEN_TTL', env.ACCESS_TOKEN_TTL, 600),
+      refreshTokenTtlSeconds: parseDuration('REFRESH_TOKEN_TTL', env.REFRESH_TOKEN_TTL, 30 * 86400),
+    }),
+    encryptionKey: parseEncryptionKey(env.ENCRYPTION_KEY, generated?.encryptionKey),
+    argon2: Object.freeze({
+      memoryKiB: parseIntRange('ARGON2_MEMORY_KIB', env.ARGON2_MEMORY_KIB, ARGON2_FLOOR.memoryKiB, ARGON2_FLOOR.memoryKiB, 4194304),
+      iterations: parseIntRange('ARGON2_ITERATIONS', env.ARGON2_ITERATIONS, ARGON2_FLOOR.iterations, ARGON2_FLOOR.iterations, 100),
+      parallelism: parseIntRange('ARGON2_PARALLELISM', env.ARGON2_PARALLELISM, ARGON2_FLOOR.parallelism, 1, 16),
+    }),
+    smtpUrl,
+    mailFrom: str(env.MAIL_FROM) ?? 'Twofold <no-reply@localhost>',
+    redisUrl: str(env.REDIS_URL),
+    corsOrigins: Object.freeze(list(env.CORS_ORIGINS)),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    requireEmail,
+    productWriteRoles: Object.freeze(parseRoles(env.PRODUCT_WRITE_ROLES)),
+    totpIssuer: str(env.TOTP_ISSUER) ?? 'Twofold',
+    logLevel: str(env.LOG_LEVEL) ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+    bodyLimitBytes: 64 * 1024,
+    secretsFile: generated?.file,
+  });
+}
+
+function requiredSecretsMissing(env: Env, alg: JwtAlg): string[] {
+  const missing: string[] = [];
+  if (alg === 'HS256' && !str(env.JWT_SECRET)) missing.push('JWT_SECRET (at least 32 characters)');
+  if (alg === 'EdDSA' && !readPrivateKey(env)) missing.push('JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE (Ed25519, PEM)');
+  if (!str(env.ENCRYPTION_KEY)) missing.push('ENCRYPTION_KEY (32 random bytes, base64)');
+  return missing;
+}
+
+interface DevSecrets {
+  jwtSecret: string;
+  encryptionKey: string;
+  ed25519PrivateKeyPem: string;
+  file: string | undefined;
+}
+
+/** Development only: secrets generated once and kept in the data directory (mode 0600). */
+function loadOrCreateDevSecrets(dataDir: string, ephemeral: boolean): DevSecrets {
+  if (ephemeral) return { ...generateSecrets(), file: undefined };
+  const file = path.join(dataDir, 'secrets.json');
+  if (existsSync(file)) {
+    try {
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
+      if (stored.jwtSecret && stored.encryptionKey && stored.ed25519PrivateKeyPem) {
+        return { jwtSecret: stored.jwtSecret, encryptionKey: stored.encryptionKey, ed25519PrivateKeyPem: stored.ed25519PrivateKeyPem, file };
+      }
+    } catch {
+      throw new ConfigError(`${file} is not readable JSON; fix or delete it (deleting signs every user out).`);
+    }
+  }
+  const secrets = generateSecrets();
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, JSON.stringify(secrets, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { ...secrets, file };
+}
+
+function generateSecrets(): Omit<DevSecrets, 'file'> {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return {
+    jwtSecret: randomBytes(48).toString('base64url'),
+    encryptionKey: randomBytes(32).toString('base64'),
+    ed25519PrivateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+function readPrivateKey(env: Env): string | undefined {
+  const inline = str(env.JWT_PRIVATE_KEY);
+  if (inline) return inline.replace(/\\n/g, '\n');
+  const file = str(env.JWT_PRIVATE_KEY_FILE);
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError(`JWT_PRIVATE_KEY_FILE: cannot read ${file}.`);
+  }
+}
+
+function parseJwtSecret(value: string | undefined, fallback: string | undefined): Uint8Array {
+  const secret = str(value) ?? fallback ?? '';
+  // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
+  if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters long.');
+  return new TextEncoder().encode(secret);
+}
+
+function parseEncryptionKey(value: string | undefined, fallback: string | undefined): Buffer {
+  const key = Buffer.from(str(value) ?? fallback ?? '', 'base64');
+  if (key.length !== 32) throw new ConfigError('ENCRYPTION_KEY must be 32 bytes encoded in base64 (44 characters).');
+  return key;
+}
+
+function parseNodeEnv(value: string | undefined): NodeEnv {
+  const v = str(value) ?? 'development';
+  if (v === 'development' || v === 'production' || v === 'test') return v;
+  throw new ConfigError(`NODE_ENV must be development, production or test (got "${v}").`);
+}
+
+function parseAlg(value: string | undefined): JwtAlg {
+  const v = str(value) ?? 'HS256';
+  if (v === 'HS256' || v === 'EdDSA') return v;
+  throw new ConfigError(`JWT_ALG must be HS256 or EdDSA (got "${v}").`);
+}
+
+function parseRoles(value: string | undefined): string[] {
+  const roles = list(value);
+  if (roles.length === 0) return ['user', 'admin'];
+  const unknown = roles.filter((r) => r !== 'user' && r !== 'admin');
+  if (unknown.length > 0) throw new ConfigError(`PRODUCT_WRITE_ROLES: unknown role(s) ${unknown.join(', ')}; use user and/or admin.`);
+  return roles;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const v = str(value);
+  if (v === undefined || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
+function parseBool(name: string, value: string | undefined, fallback: boolean): boolean {
+  const v = str(value)?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['true', '1', 'yes'].includes(v)) return true;
+  if (['false', '0', 'no'].includes(v)) return false;
+  throw new ConfigError(`${name} must be true or false (got "${value}").`);
+}
+
+function parseIntRange(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
+  const v = str(value);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${v}").`);
+  return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds, or a number with a unit: 600, 10m, 12h, 30d. */
+function parseDuration(name: string, value: string | undefined, fallback: number): number {
+  const v = str(value);
+  if (v === undefined) return fallback;
+  const match = /^(\d+)([smhd]?)$/.exec(v);
+  const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : NaN;
+  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new ConfigError(`${name} must be a positive duration such as 600, 10m, 12h or 30d (got "${v}").`);
+  return seconds;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function str(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v ? v : undefined;
+}

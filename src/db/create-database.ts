@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { createPool as createMysqlPool } from 'mysql2';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres' | 'mysql';
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** The URL with any password removed, for logs. */
+  readonly displayUrl: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function dialectOf(url: string): Dialect {
+  if (url.startsWith('sqlite:')) return 'sqlite';
+  if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
+  if (/^(mysql|mariadb):\/\//.test(url)) return 'mysql';
+  throw new TypeError(`DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got "${redactUrl(url)}").`);
+}
+
+export function createDatabase(url: string): DatabaseHandle {
+  const dialect = dialectOf(url);
+  const db = new Kysely<Database>({ dialect: buildDialect(dialect, url) });
+  return {
+    db,
+    dialect,
+    displayUrl: redactUrl(url),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDialect | MysqlDialect {
+  if (dialect === 'sqlite') return new SqliteDialect({ database: openSqlite(url.slice('sqlite:'.length)) });
+  if (dialect === 'postgres') {
+    return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10, types: pgTypes }) });
+  }
+  const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
+  return new MysqlDialect({
+    pool: createMysqlPool({ uri: mysqlUrl, connectionLimit: 10, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' }),
+  });
+}
+
+function openSqlite(file: string): SQLite.Database {
+  const memory = file === ':memory:' || file === '';
+  if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SQLite(memory ? ':memory:' : file);
+  // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return database;
+}
+
+// BIGINT (oid 20) holds epoch milliseconds and cents, both far below 2^53: read them as numbers.
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,13 @@
+/**
+ * Unique-constraint violations, recognised on each driver, so a race on a unique column
+ * becomes a clean 409 on every database. Returns the violated index or key name, or null.
+ */
+export function uniqueViolation(error: unknown): string | null {
+  if (typeof error !== 'object' || error === null) return null;
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown; errno?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return message;
+  if (e.code === '23505') return typeof e.constraint === 'string' ? e.constraint : message;
+  if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return message;
+  return null;
+}

@@ -1,0 +1,29 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import type { DatabaseHandle, Dialect } from './create-database.js';
+import { initial } from './migrations/0001-initial.js';
+
+/** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '0001-initial': initial(dialect),
+  };
+}
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db: handle.db,
+    provider: { getMigrations: async () => migrations(handle.dialect) },
+    migrationTableName: 'twofold_migrations',
+    migrationLockTableName: 'twofold_migrations_lock',
+  });
+  const result: MigrationResultSet = await migrator.migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`, { cause: result.error });
+  }
+  return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

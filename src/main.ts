@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDatabase } from './db/create-database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { AppError } from './lib/errors.js';
+import { createArgon2Hasher } from './lib/password-hasher.js';
+import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
+import { createAccountsService, isRole, ROLES, type AccountsService } from './modules/accounts/accounts.service.js';
+
+/** A `.env` file in the working directory is read first; real environment variables win. */
+function loadDotEnv(): void {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
+async function serve(config: Config): Promise<void> {
+  const { app, database } = await createApp(config, { processMetrics: true });
+  let closing = false;
+  const shutdown = (signal: string): void => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // Fastify stops accepting connections, waits for in-flight requests, then onClose closes the database.
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  const address = await app.listen({ port: config.port, host: config.host });
+  app.log.info(
+    {
+      address,
+      database: database.displayUrl,
+      dataDir: config.dataDir,
+      secrets: config.secretsFile ?? 'from the environment',
+      jwtAlg: config.jwt.alg,
+      mail: config.smtpUrl ? 'SMTP' : 'written to this log',
+      docs: `${address}/docs`,
+    },
+    `Twofold is listening on ${address} (database ${database.displayUrl}; API docs at ${address}/docs)`,
+  );
+}
+
+async function withAccounts<T>(config: Config, work: (accounts: AccountsService) => Promise<T>): Promise<T> {
+  const database = createDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(database);
+    const accounts = createAccountsService({
+      repository: createAccountsRepository(database.db, database.dialect),
+      hasher: createArgon2Hasher(config.argon2),
+      clock: { now: () => new Date() },
+      requireEmail: config.requireEmail,
+    });
+    return await work(accounts);
+  } finally {
+    await database.close();
+  }
+}
+
+function parseRole(value: string): (typeof ROLES)[number] {
+  if (!isRole(value)) throw new CommanderError(2, 'twofold.role', `Unknown role "${value}"; use one of: ${ROLES.join(', ')}.`);
+  return value;
+}
+
+function buildProgram(): Command {
+  const program = new Command('twofold').description('Twofold authentication service').exitOverride().showHelpAfterError();
+  program.command('serve').description('start the HTTP server (migrations are applied first)').action(async () => serve(loadConfig()));
+  program.command('migrate').description('apply database migrations').action(async () => {
+    const config = loadConfig();
+    const database = createDatabase(config.databaseUrl);
+    try {
+      const { applied } = await migrateToLatest(database);
+      console.log(applied.length ? `Applied ${applied.join(', ')} to ${database.displayUrl}.` : `${database.displayUrl} is up to date.`);
+    } finally {
+      await database.close();
+    }
+  });
+
+  const user = program.command('user').description('manage accounts');
+  user
+    .command('create')
+    .description('create an account')
+    .requiredOption('--username <username>', 'the username')
+    .requiredOption('--password <password>', 'the password')
+    .option('--email <email>', 'email address')
+    .option('--role <role>', `role (${ROLES.join(', ')})`, 'user')
+    .action(async (options: { username: string; password: string; email?: string; role: string }) => {
+      const role = parseRole(options.role);
+      const created = await withAccounts(loadConfig(), (accounts) => accounts.register({ username: options.username, password: options.password, email: options.email, role }));
+      console.log(`Created user ${created.username} (id ${created.id}, role ${created.role}).`);
+    });
+  user
+    .command('set-role')
+    .description("change a user's role")
+    .argument('<username>')
+    .argument('<role>', ROLES.join(' or '))
+    .action(async (username: string, roleName: string) => {
+      const role = parseRole(roleName);
+      await withAccounts(loadConfig(), async (accounts) => {
+        const row = await accounts.findByUsername(username);
+        if (!row) throw new CommanderError(1, 'twofold.not_found', `No user named "${username}".`);
+        await accounts.setRole(row.id, role);
+      });
+      console.log(`${username} now has role ${role}.`);
+    });
+  return program;
+}
+
+function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof CommanderError) return { message: error.code.startsWith('twofold.') ? error.message : '', exitCode: error.exitCode };
+  if (error instanceof ConfigError) return { message: `Configuration error: ${error.message}`, exitCode: 1 };
+  if (error instanceof AppError) {
+    const fields = error.fields ? Object.entries(error.fields).map(([k, v]) => `${k} ${v}`).join('; ') : '';
+    return { message: `${error.message}${fields ? ` (${fields})` : ''}`, exitCode: 1 };
+  }
+  return { message: `Error: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };
+}
+
+async function main(argv: string[]): Promise<void> {
+  loadDotEnv();
+  const args = argv.slice(2);
+  try {
+    await buildProgram().parseAsync(args.length === 0 ? ['serve'] : args, { from: 'user' });
+  } catch (error) {
+    const { message, exitCode } = describeFailure(error);
+    if (message) console.error(message);
+    process.exitCode = exitCode;
+  }
+}
+
+await main(process.argv);

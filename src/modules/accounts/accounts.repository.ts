@@ -1,0 +1,67 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Dialect } from '../../db/create-database.js';
+import { insertWithId } from '../../db/insert.js';
+import type { Database, UsersTable } from '../../db/schema.js';
+
+export type UserRow = Selectable<UsersTable>;
+
+export interface NewUser {
+  username: string;
+  email: string | null;
+  passwordHash: string;
+  role: string;
+  emailVerified: boolean;
+  nowMs: number;
+}
+
+export interface AccountsRepository {
+  insert(user: NewUser): Promise<number>;
+  findById(id: number): Promise<UserRow | undefined>;
+  /** By username, or by email when the identifier contains `@`; both case-insensitive. */
+  findByLogin(identifier: string): Promise<UserRow | undefined>;
+  updatePasswordHash(id: number, passwordHash: string, nowMs: number): Promise<void>;
+  updateRole(id: number, role: string, nowMs: number): Promise<void>;
+  recordLogin(id: number, nowMs: number): Promise<void>;
+}
+
+export function normalizeUsername(username: string): string {
+  return username.toLowerCase();
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
+  return {
+    insert: (user) =>
+      insertWithId(db, dialect, 'users', {
+        username: user.username,
+        username_normalized: normalizeUsername(user.username),
+        email: user.email,
+        email_normalized: user.email === null ? null : normalizeEmail(user.email),
+        email_verified: user.emailVerified ? 1 : 0,
+        password_hash: user.passwordHash,
+        role: user.role,
+        created_at: user.nowMs,
+        updated_at: user.nowMs,
+      }),
+    findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    findByLogin(identifier) {
+      const query = db.selectFrom('users').selectAll();
+      return (identifier.includes('@')
+        ? query.where('email_normalized', '=', normalizeEmail(identifier))
+        : query.where('username_normalized', '=', normalizeUsername(identifier))
+      ).executeTakeFirst();
+    },
+    async updatePasswordHash(id, passwordHash, nowMs) {
+      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+    },
+    async updateRole(id, role, nowMs) {
+      await db.updateTable('users').set({ role, updated_at: nowMs }).where('id', '=', id).execute();
+    },
+    async recordLogin(id, nowMs) {
+      await db.updateTable('users').set({ last_login_at: nowMs }).where('id', '=', id).execute();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Str } from '../../http/schema.js';
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.Integer(),
+    username: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    role: Type.String(),
+    email_verified: Type.Boolean(),
+    mfa_enabled: Type.Boolean(),
+    mfa_methods: Type.Array(Type.String()),
+    created_at: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'User' },
+);
+
+export const TokensSchema = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer(),
+    refresh_token: Type.String(),
+    user: Type.Ref('User'),
+  },
+  { $id: 'Tokens' },
+);
+
+export const MfaChallengeSchema = Type.Object(
+  {
+    mfa_required: Type.Literal(true),
+    mfa_token: Type.String(),
+    mfa_methods: Type.Array(Type.String()),
+    expires_in: Type.Integer(),
+  },
+  { $id: 'MfaChallenge' },
+);
+
+export const RegisterBody = Type.Object({
+  username: Str({ minLength: 3, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$', description: '3-50 letters, digits, _ . -' }),
+  password: Str({ minLength: 1, maxLength: 1024, description: '8-128 characters, not a common password' }),
+  email: Type.Optional(Str({ maxLength: 254, pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$' })),
+});
+export type RegisterBody = Static<typeof RegisterBody>;
+
+export const LoginBody = Type.Object({
+  username: Str({ minLength: 1, maxLength: 254, description: 'Username or email address' }),
+  password: Str({ minLength: 1, maxLength: 1024 }),
+  totp_code: Type.Optional(Str({ maxLength: 32 })),
+});
+export type LoginBody = Static<typeof LoginBody>;
+
+export const ChangePasswordBody = Type.Object({
+  current_password: Str({ minLength: 1, maxLength: 1024 }),
+  new_password: Str({ minLength: 1, maxLength: 1024 }),
+});
+
+export const ProtectedResponse = Type.Object({ message: Type.String(), user: Type.Ref('User') });

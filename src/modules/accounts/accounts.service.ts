@@ -1,0 +1,134 @@
+import { uniqueViolation } from '../../db/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError, validationError } from '../../lib/errors.js';
+import type { PasswordHasher } from '../../lib/password-hasher.js';
+import type { AccountsRepository, UserRow } from './accounts.repository.js';
+import { passwordProblem } from './password-policy.js';
+
+export const ROLES = ['user', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The public shape of an account (API.md, `user`). */
+export interface User {
+  id: number;
+  username: string;
+  email: string | null;
+  role: string;
+  email_verified: boolean;
+  mfa_enabled: boolean;
+  mfa_methods: string[];
+  created_at: string;
+}
+
+export interface Registration {
+  username: string;
+  password: string;
+  email?: string | undefined;
+  role?: Role;
+}
+
+export interface AccountsService {
+  register(input: Registration): Promise<User>;
+  /** Checks a password; unknown users and wrong passwords fail alike, in the same time. */
+  authenticate(identifier: string, password: string): Promise<UserRow>;
+  getUser(id: number): Promise<User>;
+  findByUsername(username: string): Promise<UserRow | undefined>;
+  changePassword(userId: number, currentPassword: string, newPassword: string): Promise<void>;
+  setRole(userId: number, role: Role): Promise<User>;
+  recordLogin(userId: number): Promise<void>;
+}
+
+export interface AccountsDeps {
+  repository: AccountsRepository;
+  hasher: PasswordHasher;
+  clock: Clock;
+  requireEmail: boolean;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    role: row.role,
+    email_verified: Boolean(row.email_verified),
+    mfa_enabled: false,
+    mfa_methods: [],
+    created_at: new Date(row.created_at).toISOString(),
+  };
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function createAccountsService(deps: AccountsDeps): AccountsService {
+  const { repository, hasher, clock } = deps;
+
+  async function loadRow(id: number): Promise<UserRow> {
+    const row = await repository.findById(id);
+    // The account behind a still-valid token is gone: treat the token as no longer valid.
+    if (!row) throw new AppError('unauthorized');
+    return row;
+  }
+
+  return {
+    async register(input) {
+      const email = input.email?.trim() || undefined;
+      if (deps.requireEmail && !email) throw validationError({ email: 'is required' });
+      const problem = passwordProblem(input.password);
+      if (problem) throw validationError({ password: problem });
+      if (input.password.toLowerCase() === input.username.toLowerCase()) throw validationError({ password: 'must not be the username' });
+      const passwordHash = await hasher.hash(input.password);
+      try {
+        const id = await repository.insert({
+          username: input.username,
+          email: email ?? null,
+          passwordHash,
+          role: input.role ?? 'user',
+          emailVerified: false,
+          nowMs: clock.now().getTime(),
+        });
+        return toUser(await loadRow(id));
+      } catch (error) {
+        const violated = uniqueViolation(error);
+        if (violated === null) throw error;
+        // The unique index decides the race: exactly one of many concurrent registrations wins.
+        throw new AppError(/email/i.test(violated) ? 'email_taken' : 'username_taken');
+      }
+    },
+
+    async authenticate(identifier, password) {
+      const row = await repository.findByLogin(identifier);
+      if (!row) {
+        await hasher.verifyDummy(password);
+        throw new AppError('invalid_credentials');
+      }
+      if (!(await hasher.verify(row.password_hash, password))) throw new AppError('invalid_credentials');
+      return row;
+    },
+
+    getUser: async (id) => toUser(await loadRow(id)),
+
+    findByUsername: (username) => repository.findByLogin(username),
+
+    async changePassword(userId, currentPassword, newPassword) {
+      const row = await loadRow(userId);
+      if (!(await hasher.verify(row.password_hash, currentPassword))) {
+        throw new AppError('invalid_credentials', { message: 'The current password is incorrect.' });
+      }
+      const problem = passwordProblem(newPassword);
+      if (problem) throw validationError({ new_password: problem });
+      if (newPassword.toLowerCase() === row.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
+      await repository.updatePasswordHash(userId, await hasher.hash(newPassword), clock.now().getTime());
+    },
+
+    async setRole(userId, role) {
+      await loadRow(userId);
+      await repository.updateRole(userId, role, clock.now().getTime());
+      return toUser(await loadRow(userId));
+    },
+
+    recordLogin: (userId) => repository.recordLogin(userId, clock.now().getTime()),
+  };
+}

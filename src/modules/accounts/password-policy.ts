@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+
+// NIST SP 800-63B §5.1.1.2: at least 8 characters, allow at least 64, and reject
+// passwords found in lists of commonly used or compromised passwords.
+export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MAX_LENGTH = 128;
+
+let commonPasswords: Set<string> | undefined;
+
+/**
+ * The 17,950 entries of 8 characters or more from zxcvbn-ts's `passwords` list
+ * (@zxcvbn-ts/language-common 4.1.3, MIT), lower-cased: it contains the 10,000 most common
+ * passwords of every length that this policy would otherwise allow.
+ */
+function loadCommonPasswords(): Set<string> {
+  const text = readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8');
+  return new Set(text.split('\n').filter(Boolean));
+}
+
+/** Returns why the password is refused, or null when it is acceptable. */
+export function passwordProblem(password: string): string | null {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
+  commonPasswords ??= loadCommonPasswords();
+  if (commonPasswords.has(password.toLowerCase())) return 'is too common; choose a less predictable password';
+  return null;
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_PRICE_CENTS, centsToPrice, priceToCents } from './money.js';
+
+describe('money', () => {
+  it.each([
+    [0, 0],
+    [0.1, 10],
+    [0.2, 20],
+    [1.15, 115],
+    [19.99, 1999],
+    [100, 10000],
+    [99999999.99, MAX_PRICE_CENTS],
+  ])('reads %s as %s cents and writes it back exactly', (price, cents) => {
+    expect(priceToCents(price)).toBe(cents);
+    expect(centsToPrice(cents)).toBe(price);
+    expect(JSON.stringify(centsToPrice(cents))).toBe(JSON.stringify(price));
+  });
+
+  it.each([1.155, 0.001, -1, 100000000, 1e-7, Number.NaN, Infinity])('refuses %s', (price) => {
+    expect(priceToCents(price)).toBeNull();
+  });
+
+  it('round-trips every cent value from 0.00 to 20.00', () => {
+    for (let cents = 0; cents <= 2000; cents++) expect(priceToCents(centsToPrice(cents))).toBe(cents);
+  });
+});

@@ -1,0 +1,64 @@
+import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
+import type { Dialect } from '../../db/create-database.js';
+import { insertWithId } from '../../db/insert.js';
+import type { Database, ProductsTable } from '../../db/schema.js';
+
+export type ProductRow = Selectable<ProductsTable>;
+export type ProductChanges = Pick<Updateable<ProductsTable>, 'name' | 'description' | 'price_cents' | 'quantity'>;
+
+export interface NewProduct {
+  name: string;
+  description: string;
+  priceCents: number;
+  quantity: number;
+  createdBy: number | null;
+  nowMs: number;
+}
+
+export interface ProductsRepository {
+  list(options: { limit: number; offset: number; nameContains?: string | undefined }): Promise<{ rows: ProductRow[]; total: number }>;
+  findById(id: number): Promise<ProductRow | undefined>;
+  insert(product: NewProduct): Promise<number>;
+  update(id: number, changes: ProductChanges, nowMs: number): Promise<boolean>;
+  delete(id: number): Promise<boolean>;
+}
+
+/** `%`, `_` and the escape character itself, escaped for LIKE … ESCAPE '!' (the same on all three databases). */
+function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+export function createProductsRepository(db: Kysely<Database>, dialect: Dialect): ProductsRepository {
+  return {
+    async list({ limit, offset, nameContains }) {
+      let base = db.selectFrom('products');
+      if (nameContains) base = base.where(sql<boolean>`lower(name) like ${likeContains(nameContains)} escape '!'`);
+      const [rows, count] = await Promise.all([
+        base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(count.total) };
+    },
+    findById: (id) => db.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst(),
+    insert: (p) =>
+      insertWithId(db, dialect, 'products', {
+        name: p.name,
+        description: p.description,
+        price_cents: p.priceCents,
+        quantity: p.quantity,
+        created_by: p.createdBy,
+        created_at: p.nowMs,
+        updated_at: p.nowMs,
+      }),
+    async update(id, changes, nowMs) {
+      const result = await db.updateTable('products').set({ ...changes, updated_at: nowMs }).where('id', '=', id).executeTakeFirst();
+      // MySQL reports matched rows only when asked; a missing row is what matters here, so re-check on 0.
+      if (Number(result.numUpdatedRows) > 0) return true;
+      return (await db.selectFrom('products').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+    },
+    async delete(id) {
+      const result = await db.deleteFrom('products').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}

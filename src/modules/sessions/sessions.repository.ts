@@ -1,0 +1,109 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Dialect } from '../../db/create-database.js';
+import { insertWithId } from '../../db/insert.js';
+import type { Database, SessionsTable } from '../../db/schema.js';
+
+export type SessionRow = Selectable<SessionsTable>;
+
+export interface NewSession {
+  userId: number;
+  amr: string[];
+  userAgent: string | null;
+  ip: string | null;
+  nowMs: number;
+  expiresAtMs: number;
+}
+
+export interface RefreshTokenRecord {
+  sessionId: number;
+  userId: number;
+  amr: string;
+  usedAt: number | null;
+  tokenExpiresAt: number;
+  sessionRevokedAt: number | null;
+  sessionExpiresAt: number;
+}
+
+export interface SessionsRepository {
+  insertSession(session: NewSession): Promise<number>;
+  insertRefreshToken(tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
+  spendRefreshToken(tokenHash: string, nowMs: number): Promise<boolean>;
+  extendSession(sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
+  findSession(sessionId: number): Promise<SessionRow | undefined>;
+  listActive(userId: number, nowMs: number): Promise<SessionRow[]>;
+  revoke(sessionId: number, nowMs: number): Promise<boolean>;
+  revokeForUser(userId: number, nowMs: number, exceptSessionId?: number): Promise<number>;
+  transaction<T>(work: (repository: SessionsRepository) => Promise<T>): Promise<T>;
+}
+
+export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect): SessionsRepository {
+  return {
+    insertSession: (s) =>
+      insertWithId(db, dialect, 'sessions', {
+        user_id: s.userId,
+        amr: s.amr.join(','),
+        user_agent: s.userAgent,
+        ip: s.ip,
+        created_at: s.nowMs,
+        last_used_at: s.nowMs,
+        expires_at: s.expiresAtMs,
+      }),
+    async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
+      await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs }).execute();
+    },
+    async findRefreshToken(tokenHash) {
+      const row = await db
+        .selectFrom('refresh_tokens as t')
+        .innerJoin('sessions as s', 's.id', 't.session_id')
+        .select(['t.session_id', 't.used_at', 't.expires_at as token_expires_at', 's.user_id', 's.amr', 's.revoked_at', 's.expires_at as session_expires_at'])
+        .where('t.token_hash', '=', tokenHash)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        sessionId: row.session_id,
+        userId: row.user_id,
+        amr: row.amr,
+        usedAt: row.used_at,
+        tokenExpiresAt: row.token_expires_at,
+        sessionRevokedAt: row.revoked_at,
+        sessionExpiresAt: row.session_expires_at,
+      };
+    },
+    async spendRefreshToken(tokenHash, nowMs) {
+      const result = await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: nowMs })
+        .where('token_hash', '=', tokenHash)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async extendSession(sessionId, nowMs, expiresAtMs) {
+      await db.updateTable('sessions').set({ last_used_at: nowMs, expires_at: expiresAtMs }).where('id', '=', sessionId).execute();
+    },
+    findSession: (sessionId) => db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst(),
+    listActive: (userId, nowMs) =>
+      db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', nowMs)
+        .orderBy('last_used_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute(),
+    async revoke(sessionId, nowMs) {
+      const result = await db.updateTable('sessions').set({ revoked_at: nowMs }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async revokeForUser(userId, nowMs, exceptSessionId) {
+      let query = db.updateTable('sessions').set({ revoked_at: nowMs }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+    transaction: (work) => db.transaction().execute((trx) => work(createSessionsRepository(trx, dialect))),
+  };
+}

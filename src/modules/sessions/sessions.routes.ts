@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { requirePrincipal } from '../../http/principal.js';
+import { IdParams, Str, errorResponses } from '../../http/schema.js';
+import { validationError } from '../../lib/errors.js';
+import type { Authenticate } from './authenticate.js';
+import { clearRefreshCookie, isBrowserRequest, refreshTokenFrom, setRefreshCookie } from './refresh-cookie.js';
+import type { SessionsService } from './sessions.service.js';
+
+export interface SessionsRoutesOptions {
+  sessions: SessionsService;
+  authenticate: Authenticate;
+  refreshTokenTtlSeconds: number;
+}
+
+const RefreshBody = Type.Optional(Type.Object({ refresh_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) }));
+
+const SessionSchema = Type.Object({
+  id: Type.Integer(),
+  created_at: Type.String({ format: 'date-time' }),
+  last_used_at: Type.String({ format: 'date-time' }),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  current: Type.Boolean(),
+});
+
+export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = async (app, options) => {
+  const { sessions, authenticate } = options;
+  const bearer = [{ bearer: [] }];
+
+  app.post('/api/auth/refresh', { schema: { tags: ['sessions'], body: RefreshBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401) } } }, async (request, reply) => {
+    const token = refreshTokenFrom(request, request.body?.refresh_token);
+    if (!token) throw validationError({ refresh_token: 'is required' });
+    const tokens = await sessions.refresh(token);
+    if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+    return tokens;
+  });
+
+  app.post('/api/auth/logout', { schema: { tags: ['sessions'], body: RefreshBody, response: errorResponses(400) } }, async (request, reply) => {
+    const token = refreshTokenFrom(request, request.body?.refresh_token);
+    if (!token) throw validationError({ refresh_token: 'is required' });
+    await sessions.logout(token);
+    if (isBrowserRequest(request)) clearRefreshCookie(reply);
+    return reply.status(204).send();
+  });
+
+  app.post('/api/auth/logout-all', { onRequest: authenticate, schema: { tags: ['sessions'], security: bearer, response: errorResponses(401) } }, async (request, reply) => {
+    await sessions.logoutAll(requirePrincipal(request.principal).userId);
+    if (isBrowserRequest(request)) clearRefreshCookie(reply);
+    return reply.status(204).send();
+  });
+
+  app.get('/api/auth/sessions', {
+    onRequest: authenticate,
+    schema: { tags: ['sessions'], security: bearer, response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }), ...errorResponses(401) } },
+  }, async (request) => {
+    const principal = requirePrincipal(request.principal);
+    return { sessions: await sessions.list(principal.userId, principal.sessionId) };
+  });
+
+  app.delete('/api/auth/sessions/:id', {
+    onRequest: authenticate,
+    schema: { tags: ['sessions'], security: bearer, params: IdParams, response: errorResponses(400, 401, 404) },
+  }, async (request, reply) => {
+    await sessions.end(requirePrincipal(request.principal).userId, request.params.id);
+    return reply.status(204).send();
+  });
+};

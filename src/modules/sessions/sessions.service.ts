@@ -1,0 +1,157 @@
+import type { Clock } from '../../lib/clock.js';
+import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import type { User } from '../accounts/accounts.service.js';
+import type { TokenService } from '../tokens/tokens.service.js';
+import type { SessionCache } from './session-cache.js';
+import type { SessionRow, SessionsRepository } from './sessions.repository.js';
+
+/** API.md `tokens`. */
+export interface Tokens {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  user: User;
+}
+
+export interface ClientInfo {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+export interface SessionView {
+  id: number;
+  created_at: string;
+  last_used_at: string;
+  user_agent: string | null;
+  ip: string | null;
+  current: boolean;
+}
+
+export interface SessionsService {
+  open(user: User, amr: string[], client: ClientInfo): Promise<Tokens>;
+  refresh(refreshToken: string): Promise<Tokens>;
+  logout(refreshToken: string): Promise<void>;
+  logoutAll(userId: number): Promise<void>;
+  list(userId: number, currentSessionId: number): Promise<SessionView[]>;
+  end(userId: number, sessionId: number): Promise<void>;
+  endOthers(userId: number, keepSessionId: number): Promise<void>;
+  isActive(sessionId: number, userId: number): Promise<boolean>;
+}
+
+export interface SessionsDeps {
+  repository: SessionsRepository;
+  tokens: TokenService;
+  cache: SessionCache;
+  clock: Clock;
+  refreshTokenTtlSeconds: number;
+  loadUser(userId: number): Promise<User>;
+  /** Called when a spent refresh token comes back: a sign of theft (RFC 9700 §4.14.2). */
+  onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
+}
+
+export function createSessionsService(deps: SessionsDeps): SessionsService {
+  const { repository, tokens, cache, clock } = deps;
+  const ttlMs = deps.refreshTokenTtlSeconds * 1000;
+
+  async function issue(user: User, sessionId: number, amr: string[], repo: SessionsRepository, nowMs: number): Promise<Tokens> {
+    // 256-bit opaque refresh token; only its SHA-256 is stored.
+    const refreshToken = randomToken(32);
+    await repo.insertRefreshToken(sha256Hex(refreshToken), sessionId, nowMs, nowMs + ttlMs);
+    const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr });
+    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, refresh_token: refreshToken, user };
+  }
+
+  return {
+    async open(user, amr, client) {
+      const nowMs = clock.now().getTime();
+      return repository.transaction(async (repo) => {
+        const sessionId = await repo.insertSession({ userId: user.id, amr, userAgent: truncate(client.userAgent, 255), ip: client.ip, nowMs, expiresAtMs: nowMs + ttlMs });
+        return issue(user, sessionId, amr, repo, nowMs);
+      });
+    },
+
+    async refresh(refreshToken) {
+      const tokenHash = sha256Hex(refreshToken);
+      const nowMs = clock.now().getTime();
+      const record = await repository.findRefreshToken(tokenHash);
+      if (!record || record.sessionRevokedAt !== null || record.sessionExpiresAt <= nowMs || record.tokenExpiresAt <= nowMs) {
+        throw new AppError('refresh_token_invalid');
+      }
+      if (record.usedAt !== null) {
+        // A spent token presented again: someone holds a copy. End the whole session.
+        await repository.revoke(record.sessionId, nowMs);
+        cache.revoke(record.sessionId);
+        deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
+        throw new AppError('refresh_token_invalid');
+      }
+      const user = await deps.loadUser(record.userId);
+      const amr = record.amr.split(',');
+      const issued = await repository.transaction(async (repo) => {
+        // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
+        if (!(await repo.spendRefreshToken(tokenHash, nowMs))) return null;
+        await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
+        return issue(user, record.sessionId, amr, repo, nowMs);
+      });
+      if (!issued) throw new AppError('refresh_token_invalid');
+      return issued;
+    },
+
+    async logout(refreshToken) {
+      const record = await repository.findRefreshToken(sha256Hex(refreshToken));
+      // Unknown or already-ended: nothing to do; answering the same way reveals nothing (RFC 7009 §2.2).
+      if (!record) return;
+      await repository.revoke(record.sessionId, clock.now().getTime());
+      cache.revoke(record.sessionId);
+    },
+
+    async logoutAll(userId) {
+      await repository.revokeForUser(userId, clock.now().getTime());
+      cache.revokeUser(userId);
+    },
+
+    async list(userId, currentSessionId) {
+      const rows = await repository.listActive(userId, clock.now().getTime());
+      return rows.map((row) => toView(row, currentSessionId));
+    },
+
+    async end(userId, sessionId) {
+      const session = await repository.findSession(sessionId);
+      // Another user's session is "not found" too: ids of other people's sessions reveal nothing.
+      if (!session || session.user_id !== userId || session.revoked_at !== null) throw new AppError('not_found', { message: 'No such session.' });
+      await repository.revoke(sessionId, clock.now().getTime());
+      cache.revoke(sessionId);
+    },
+
+    async endOthers(userId, keepSessionId) {
+      await repository.revokeForUser(userId, clock.now().getTime(), keepSessionId);
+      cache.revokeUser(userId, keepSessionId);
+    },
+
+    async isActive(sessionId, userId) {
+      const nowMs = clock.now().getTime();
+      const cached = cache.get(sessionId, nowMs);
+      if (cached !== undefined) return cached;
+      const session = await repository.findSession(sessionId);
+      const active = session !== undefined && session.user_id === userId && session.revoked_at === null && session.expires_at > nowMs;
+      cache.set(sessionId, userId, active, nowMs);
+      return active;
+    },
+  };
+}
+
+function toView(row: SessionRow, currentSessionId: number): SessionView {
+  return {
+    id: row.id,
+    created_at: new Date(row.created_at).toISOString(),
+    last_used_at: new Date(row.last_used_at).toISOString(),
+    user_agent: row.user_agent,
+    ip: row.ip,
+    current: row.id === currentSessionId,
+  };
+}
+
+function truncate(value: string | null, max: number): string | null {
+  return value === null ? null : value.slice(0, max);
+}

@@ -1,0 +1,129 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { SignJWT, calculateJwkThumbprint, errors as joseErrors, exportJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import type { Config } from '../../config.js';
+import { randomToken } from '../../lib/crypto.js';
+import { nowSeconds, type Clock } from '../../lib/clock.js';
+
+export interface AccessTokenSubject {
+  userId: number;
+  username: string;
+  role: string;
+  sessionId: number;
+  amr: string[];
+}
+
+export interface AccessClaims extends JWTPayload {
+  sub: string;
+  username: string;
+  role: string;
+  sid: number;
+  amr: string[];
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+export type TokenFailure = 'expired' | 'invalid_signature' | 'malformed';
+
+export class TokenVerificationError extends Error {
+  constructor(readonly reason: TokenFailure) {
+    super(`access token ${reason}`);
+    this.name = 'TokenVerificationError';
+  }
+}
+
+export interface TokenService {
+  signAccessToken(subject: AccessTokenSubject): Promise<{ token: string; expiresInSeconds: number }>;
+  /** Verifies signature (algorithm allow-list), issuer, audience and expiry; throws TokenVerificationError. */
+  verifyAccessToken(token: string): Promise<AccessClaims>;
+  jwks(): Promise<{ keys: JWK[] }>;
+}
+
+// RFC 9068 media type: an access token cannot be confused with any other JWT we might issue.
+const ACCESS_TOKEN_TYPE = 'at+jwt';
+
+interface Keys {
+  sign: Uint8Array | KeyObject;
+  verify: Uint8Array | KeyObject;
+  publicJwk: JWK | undefined;
+}
+
+export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): TokenService {
+  const { jwt, clock } = deps;
+  const keys = loadKeys(jwt);
+  const publicJwks = buildJwks(keys.publicJwk);
+  const kid = publicJwks.then((set) => set.keys[0]?.kid);
+
+  return {
+    async signAccessToken(subject) {
+      const iat = nowSeconds(clock);
+      const header = { alg: jwt.alg, typ: ACCESS_TOKEN_TYPE, ...(jwt.alg === 'EdDSA' ? { kid: await kid } : {}) };
+      const token = await new SignJWT({ username: subject.username, role: subject.role, sid: subject.sessionId, amr: subject.amr })
+        .setProtectedHeader(header)
+        .setSubject(String(subject.userId))
+        .setIssuer(jwt.issuer)
+        .setAudience(jwt.audience)
+        .setJti(randomToken(16))
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + jwt.accessTokenTtlSeconds)
+        .sign(keys.sign);
+      return { token, expiresInSeconds: jwt.accessTokenTtlSeconds };
+    },
+    async verifyAccessToken(token) {
+      try {
+        const { payload } = await jwtVerify(token, keys.verify, {
+          algorithms: [jwt.alg],
+          issuer: jwt.issuer,
+          audience: jwt.audience,
+          typ: ACCESS_TOKEN_TYPE,
+          currentDate: clock.now(),
+          requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
+        });
+        if (!isAccessClaims(payload)) throw new TokenVerificationError('malformed');
+        return payload;
+      } catch (error) {
+        throw new TokenVerificationError(failureReason(error));
+      }
+    },
+    jwks: () => publicJwks,
+  };
+}
+
+function loadKeys(jwt: Config['jwt']): Keys {
+  if (jwt.alg === 'HS256') return { sign: jwt.secret, verify: jwt.secret, publicJwk: undefined };
+  if (!jwt.privateKeyPem) throw new TypeError('JWT_ALG=EdDSA needs an Ed25519 private key');
+  const privateKey = createPrivateKey(jwt.privateKeyPem);
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new TypeError('JWT_PRIVATE_KEY must be an Ed25519 key');
+  const publicKey = createPublicKey(privateKey);
+  return { sign: privateKey, verify: publicKey, publicJwk: publicKey.export({ format: 'jwk' }) as JWK };
+}
+
+async function buildJwks(publicJwk: JWK | undefined): Promise<{ keys: JWK[] }> {
+  if (!publicJwk) return { keys: [] };
+  const jwk = await exportJWK(createPublicKey({ key: publicJwk, format: 'jwk' }));
+  const kid = await calculateJwkThumbprint(jwk);
+  return { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] };
+}
+
+function isAccessClaims(payload: JWTPayload): payload is AccessClaims {
+  const p = payload as Record<string, unknown>;
+  return (
+    typeof p.sub === 'string' && /^\d+$/.test(p.sub) && typeof p.sid === 'number' && typeof p.username === 'string' &&
+    typeof p.role === 'string' && Array.isArray(p.amr)
+  );
+}
+
+function failureReason(error: unknown): TokenFailure {
+  if (error instanceof TokenVerificationError) return error.reason;
+  if (error instanceof joseErrors.JWTExpired) return 'expired';
+  // A wrong key, a changed claim, a foreign algorithm (including `none`), issuer or audience:
+  // the token was not issued by this service for this audience.
+  if (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JOSEAlgNotAllowed ||
+    error instanceof joseErrors.JWTClaimValidationFailed
+  ) {
+    return 'invalid_signature';
+  }
+  return 'malformed';
+}
