@@ -51,6 +51,9 @@ export interface SessionsDeps {
   onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
 }
 
+/** A spent token seen again within this window is a concurrent duplicate, not a replay. */
+const REUSE_GRACE_MS = 2000;
+
 export function createSessionsService(deps: SessionsDeps): SessionsService {
   const { repository, tokens, cache, clock } = deps;
   const ttlMs = deps.refreshTokenTtlSeconds * 1000;
@@ -80,7 +83,9 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         throw new AppError('refresh_token_invalid');
       }
       if (record.usedAt !== null) {
-        // A spent token presented again: someone holds a copy. End the whole session.
+        // Two requests racing with one token (two tabs, a retried request) are not theft: the
+        // loser just fails. Later, a spent token presented again means someone holds a copy.
+        if (nowMs - record.usedAt < REUSE_GRACE_MS) throw new AppError('refresh_token_invalid');
         await repository.revoke(record.sessionId, nowMs);
         cache.revoke(record.sessionId);
         deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
