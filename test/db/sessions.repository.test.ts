@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueViolation } from '../../src/db/errors.js';
+import { createAccountsRepository, type AccountsRepository } from '../../src/modules/accounts/accounts.repository.js';
+import { createSessionsRepository, type NewSession, type SessionsRepository } from '../../src/modules/sessions/sessions.repository.js';
+import { testDialects, type TestDatabase } from '../support/databases.js';
+import { MINUTE_MS, T0, createMigratedDatabase, digits, tokenHash } from './migrated-database.js';
+
+const dialects = await testDialects();
+
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+describe.each(dialects)('sessions repository on %s', (dialect) => {
+  let database: TestDatabase;
+  let accounts: AccountsRepository;
+  let sessions: SessionsRepository;
+  beforeAll(async () => {
+    database = await createMigratedDatabase(dialect);
+    accounts = createAccountsRepository(database.handle.db, database.handle.dialect);
+    sessions = createSessionsRepository(database.handle.db, database.handle.dialect);
+  });
+  afterAll(async () => database?.drop());
+
+  async function newUserId(): Promise<number> {
+    return accounts.insert({ username: `sess_${digits()}`, email: null, passwordHash: 'hash', role: 'user', emailVerified: false, nowMs: T0 });
+  }
+
+  function newSession(userId: number, overrides: Partial<NewSession> = {}): NewSession {
+    return { userId, amr: ['pwd'], userAgent: 'vitest', ip: '192.0.2.1', nowMs: T0, expiresAtMs: T0 + 30 * DAY_MS, ...overrides };
+  }
+
+  it('inserts a session and reads it back with numeric timestamps', async () => {
+    const userId = await newUserId();
+    const id = await sessions.insertSession(newSession(userId, { amr: ['pwd', 'otp'], userAgent: null, ip: '2001:db8::1' }));
+    expect(Number.isInteger(id)).toBe(true);
+    expect(await sessions.findSession(id)).toEqual({
+      id,
+      user_id: userId,
+      amr: 'pwd,otp',
+      user_agent: null,
+      ip: '2001:db8::1',
+      created_at: T0,
+      last_used_at: T0,
+      expires_at: T0 + 30 * DAY_MS,
+      revoked_at: null,
+    });
+    expect(await sessions.findSession(2_000_000_000)).toBeUndefined();
+  });
+
+  it('finds a refresh token together with the fields of its session', async () => {
+    const userId = await newUserId();
+    const sessionId = await sessions.insertSession(newSession(userId, { amr: ['pwd', 'otp'] }));
+    const hash = tokenHash();
+    await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+    const record = await sessions.findRefreshToken(hash);
+    expect(record).toEqual({
+      sessionId,
+      userId,
+      amr: 'pwd,otp',
+      usedAt: null,
+      tokenExpiresAt: T0 + DAY_MS,
+      sessionRevokedAt: null,
+      sessionExpiresAt: T0 + 30 * DAY_MS,
+    });
+    expect(typeof record?.tokenExpiresAt).toBe('number');
+    expect(typeof record?.sessionExpiresAt).toBe('number');
+    expect(await sessions.findRefreshToken(tokenHash())).toBeUndefined();
+  });
+
+  it('refuses a second refresh token with the same hash as a unique violation', async () => {
+    const sessionId = await sessions.insertSession(newSession(await newUserId()));
+    const hash = tokenHash();
+    await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+    const error = await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS).then(() => null, (e: unknown) => e);
+    expect(uniqueViolation(error)).not.toBeNull();
+  });
+
+  it('does not take a foreign-key failure for a unique violation', async () => {
+    const error = await sessions.insertSession(newSession(2_000_000_000)).then(() => null, (e: unknown) => e);
+    expect(error).not.toBeNull();
+    expect(uniqueViolation(error)).toBeNull();
+  });
+
+  it('lets exactly one of 10 concurrent spends of one refresh token succeed', async () => {
+    const sessionId = await sessions.insertSession(newSession(await newUserId()));
+    const hash = tokenHash();
+    await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1)));
+    expect(results.filter((spent) => spent)).toHaveLength(1);
+    const usedAt = (await sessions.findRefreshToken(hash))?.usedAt;
+    expect(usedAt).toBe(T0 + results.indexOf(true) + 1);
+    expect(await sessions.spendRefreshToken(hash, T0 + MINUTE_MS)).toBe(false);
+    expect((await sessions.findRefreshToken(hash))?.usedAt).toBe(usedAt);
+    expect(await sessions.spendRefreshToken(tokenHash(), T0)).toBe(false);
+  });
+
+  it('extends a session', async () => {
+    const id = await sessions.insertSession(newSession(await newUserId()));
+    await sessions.extendSession(id, T0 + MINUTE_MS, T0 + 31 * DAY_MS);
+    expect(await sessions.findSession(id)).toMatchObject({ created_at: T0, last_used_at: T0 + MINUTE_MS, expires_at: T0 + 31 * DAY_MS });
+  });
+
+  it('revokes a session once: true the first time, false after', async () => {
+    const id = await sessions.insertSession(newSession(await newUserId()));
+    expect(await sessions.revoke(id, T0 + MINUTE_MS)).toBe(true);
+    expect(await sessions.revoke(id, T0 + 2 * MINUTE_MS)).toBe(false);
+    expect((await sessions.findSession(id))?.revoked_at).toBe(T0 + MINUTE_MS);
+    expect(await sessions.revoke(2_000_000_000, T0)).toBe(false);
+  });
+
+  it('revokes every other live session of a user, keeping the excepted one and other users', async () => {
+    const userId = await newUserId();
+    const otherUserId = await newUserId();
+    const [keep, second, third, alreadyRevoked] = await Promise.all([1, 2, 3, 4].map(() => sessions.insertSession(newSession(userId))));
+    const otherUsers = await sessions.insertSession(newSession(otherUserId));
+    await sessions.revoke(alreadyRevoked!, T0 + 1);
+
+    expect(await sessions.revokeForUser(userId, T0 + MINUTE_MS, keep)).toBe(2);
+    expect((await sessions.findSession(keep!))?.revoked_at).toBeNull();
+    expect((await sessions.findSession(second!))?.revoked_at).toBe(T0 + MINUTE_MS);
+    expect((await sessions.findSession(third!))?.revoked_at).toBe(T0 + MINUTE_MS);
+    expect((await sessions.findSession(alreadyRevoked!))?.revoked_at).toBe(T0 + 1);
+    expect((await sessions.findSession(otherUsers))?.revoked_at).toBeNull();
+
+    expect(await sessions.revokeForUser(userId, T0 + 2 * MINUTE_MS)).toBe(1);
+    expect((await sessions.findSession(keep!))?.revoked_at).toBe(T0 + 2 * MINUTE_MS);
+    expect(await sessions.revokeForUser(userId, T0 + 3 * MINUTE_MS)).toBe(0);
+  });
+
+  it('lists only live sessions, most recently used first', async () => {
+    const userId = await newUserId();
+    const now = T0 + DAY_MS;
+    const older = await sessions.insertSession(newSession(userId, { nowMs: T0, expiresAtMs: now + DAY_MS }));
+    const newer = await sessions.insertSession(newSession(userId, { nowMs: T0 + MINUTE_MS, expiresAtMs: now + DAY_MS }));
+    const revoked = await sessions.insertSession(newSession(userId, { nowMs: T0 + 2 * MINUTE_MS, expiresAtMs: now + DAY_MS }));
+    await sessions.revoke(revoked, T0 + 3 * MINUTE_MS);
+    await sessions.insertSession(newSession(userId, { expiresAtMs: now - 1 }));
+    await sessions.insertSession(newSession(userId, { expiresAtMs: now }));
+    await sessions.insertSession(newSession(await newUserId(), { expiresAtMs: now + DAY_MS }));
+
+    const active = await sessions.listActive(userId, now);
+    expect(active.map((s) => s.id)).toEqual([newer, older]);
+    expect(active[0]).toMatchObject({ user_id: userId, revoked_at: null, last_used_at: T0 + MINUTE_MS });
+
+    await sessions.extendSession(older, now - 1, now + DAY_MS);
+    expect((await sessions.listActive(userId, now)).map((s) => s.id)).toEqual([older, newer]);
+    expect(await sessions.listActive(userId, now + DAY_MS)).toEqual([]);
+  });
+
+  it('commits the work of a transaction and returns its result', async () => {
+    const userId = await newUserId();
+    const hash = tokenHash();
+    const id = await sessions.transaction(async (tx) => {
+      const sessionId = await tx.insertSession(newSession(userId));
+      await tx.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+      return sessionId;
+    });
+    expect((await sessions.findSession(id))?.user_id).toBe(userId);
+    expect((await sessions.findRefreshToken(hash))?.sessionId).toBe(id);
+  });
+
+  it('rolls back every write of a transaction whose work throws', async () => {
+    const userId = await newUserId();
+    const hash = tokenHash();
+    const spentHash = tokenHash();
+    const existing = await sessions.insertSession(newSession(userId));
+    await sessions.insertRefreshToken(spentHash, existing, T0, T0 + DAY_MS);
+    let insertedId: number | undefined;
+    const failure = new Error('work failed after writing');
+
+    await expect(
+      sessions.transaction(async (tx) => {
+        insertedId = await tx.insertSession(newSession(userId));
+        await tx.insertRefreshToken(hash, insertedId, T0, T0 + DAY_MS);
+        expect(await tx.spendRefreshToken(spentHash, T0 + 1)).toBe(true);
+        expect(await tx.revoke(existing, T0 + 1)).toBe(true);
+        expect((await tx.findSession(insertedId))?.user_id).toBe(userId);
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
+
+    expect(insertedId).toEqual(expect.any(Number));
+    expect(await sessions.findSession(insertedId!)).toBeUndefined();
+    expect(await sessions.findRefreshToken(hash)).toBeUndefined();
+    expect((await sessions.findRefreshToken(spentHash))?.usedAt).toBeNull();
+    expect((await sessions.findSession(existing))?.revoked_at).toBeNull();
+  });
+});
