@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { createDatabase, type DatabaseHandle } from './db/create-database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { buildServer, type App } from './http/server.js';
+import { buildServer, type App, type ServerOptions } from './http/server.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
 import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts/accounts.schemas.js';
@@ -30,6 +30,8 @@ export interface AppOverrides {
   /** Apply migrations at start (default true). */
   migrate?: boolean;
   processMetrics?: boolean;
+  /** Where log lines go (default stdout). */
+  logStream?: ServerOptions['logStream'];
 }
 
 export interface Twofold {
@@ -60,7 +62,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const authenticate = createAuthenticate({ tokens, sessions });
 
-  const app = await buildServer(config, metrics);
+  const app = await buildServer(config, metrics, { logStream: overrides.logStream });
   // Schemas referenced by id ($ref) across modules are registered once, at the root.
   for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;

@@ -13,6 +13,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
     const appError = toAppError(error);
     if (appError.code === 'internal_error') request.log.error({ err: error }, 'unhandled error');
+    if (appError.code === 'service_unavailable') request.log.warn({ err: error }, 'backend unavailable');
     if (appError.retryAfterSeconds !== undefined) reply.header('retry-after', String(appError.retryAfterSeconds));
     return reply.status(appError.status).send(errorBody(appError));
   });
@@ -37,6 +38,7 @@ export function toAppError(error: unknown): AppError {
       return new AppError('invalid_json');
   }
   if (error instanceof SyntaxError && e.statusCode === 400) return new AppError('invalid_json');
+  if (isConnectionFailure(error)) return new AppError('service_unavailable', { cause: error });
   if (e.statusCode === 404) return new AppError('not_found');
   if (e.statusCode === 413) return new AppError('payload_too_large');
   if (e.statusCode === 415) return new AppError('unsupported_media_type');
@@ -44,6 +46,15 @@ export function toAppError(error: unknown): AppError {
     return new AppError('validation_failed', { message: 'The request is not valid.', fields: {} });
   }
   return new AppError('internal_error', { cause: error });
+}
+
+// The database (or another backend) cannot be reached: a 503 tells clients and balancers to retry.
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', '08006', '08001']);
+
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+  return error instanceof Error && /driver has already been destroyed|connection (is )?closed|Pool is closed|database connection is not open/i.test(error.message);
 }
 
 function validationFields(issues: ValidationIssue[], context: string | undefined): Record<string, string> {

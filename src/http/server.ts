@@ -5,10 +5,11 @@ import swagger from '@fastify/swagger';
 import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
-import { installErrorHandling } from './errors.js';
+import { errorBody } from '../lib/errors.js';
+import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema } from './schema.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -29,13 +30,23 @@ const REDACT_PATHS = [
   '*.secret',
 ];
 
-export async function buildServer(config: Config, metrics: Metrics): Promise<App> {
+export interface ServerOptions {
+  /** Where log lines go (default stdout); tests pass a buffer to inspect them. */
+  logStream?: { write(line: string): void };
+}
+
+export async function buildServer(config: Config, metrics: Metrics, options: ServerOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } },
+    logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy as boolean | string,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A malformed URL or an over-long path parameter fails in the router, before the error handler.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const appError = toAppError(error);
+      void reply.status(appError.status).send(errorBody(appError));
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installValidation(app);
@@ -48,6 +59,16 @@ export async function buildServer(config: Config, metrics: Metrics): Promise<App
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  // Once close() starts, responses to in-flight requests end their keep-alive connection:
+  // otherwise close() waits for idle clients until keepAliveTimeout (72 s) before it finishes.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
 
   await app.register(helmet, {

@@ -19,6 +19,8 @@ function loadCommonPasswords(): Set<string> {
 
 /** Returns why the password is refused, or null when it is acceptable. */
 export function passwordProblem(password: string): string | null {
+  // A lone UTF-16 surrogate has no UTF-8 form: two different ones would hash alike.
+  if (/[\uD800-\uDFFF]/u.test(password)) return 'contains characters that are not valid text';
   const length = [...password].length;
   if (length < PASSWORD_MIN_LENGTH) return `must be at least ${PASSWORD_MIN_LENGTH} characters`;
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
