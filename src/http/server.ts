@@ -8,7 +8,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
-import { errorBody } from '../lib/errors.js';
+import { AppError, errorBody } from '../lib/errors.js';
 import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema } from './schema.js';
 
@@ -40,7 +40,8 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy as boolean | string,
-    return503OnClosing: true,
+    // Replaced by the onRequest hook below, which answers in the contract's error format.
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A malformed URL or an over-long path parameter fails in the router, before the error handler.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
@@ -67,8 +68,12 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
+  app.addHook('onRequest', (_request, _reply, done) => {
+    done(closing ? new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }) : undefined);
   });
 
   await app.register(helmet, {
