@@ -5,6 +5,16 @@ import { buildServer, type App, type ServerOptions } from './http/server.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
 import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts/accounts.schemas.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { createAuditService } from './modules/audit/audit.service.js';
+import { createLoginService } from './modules/login/login.service.js';
+import { loginRoutes } from './modules/login/login.routes.js';
+import { createMailer } from './modules/mail/mailer.js';
+import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
+import { twoFactorRoutes } from './modules/two-factor/two-factor.routes.js';
+import { createTwoFactorService } from './modules/two-factor/two-factor.service.js';
+import { deriveKey } from './lib/crypto.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { createAccountsService } from './modules/accounts/accounts.service.js';
@@ -49,8 +59,27 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   if (overrides.migrate ?? true) await migrateToLatest(database);
 
   const metrics = createMetrics({ processMetrics: overrides.processMetrics ?? false });
+  const app = await buildServer(config, metrics, { logStream: overrides.logStream });
+  const audit = createAuditService({ repository: createAuditRepository(db, dialect), clock, log: app.log });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: app.log, allowLogDelivery: config.nodeEnv !== 'production' });
+  const twoFactorRepository = createTwoFactorRepository(db, dialect);
+  const twoFactor = createTwoFactorService({
+    repository: twoFactorRepository,
+    mailer,
+    audit,
+    clock,
+    encryptionKey: config.encryptionKey,
+    codeHashKey: deriveKey(config.encryptionKey, 'code-hash'),
+    totpIssuer: config.totpIssuer,
+  });
   const tokens = createTokenService({ jwt: config.jwt, clock });
-  const accounts = createAccountsService({ repository: createAccountsRepository(db, dialect), hasher, clock, requireEmail: config.requireEmail });
+  const accounts = createAccountsService({
+    repository: createAccountsRepository(db, dialect),
+    hasher,
+    clock,
+    requireEmail: config.requireEmail,
+    mfaMethodsOf: (userId) => twoFactor.methodsOf(userId),
+  });
   const sessions = createSessionsService({
     repository: createSessionsRepository(db, dialect),
     tokens,
@@ -58,21 +87,26 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
     loadUser: (id) => accounts.getUser(id),
+    onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
   });
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const authenticate = createAuthenticate({ tokens, sessions });
+  const login = createLoginService({ accounts, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
 
-  const app = await buildServer(config, metrics, { logStream: overrides.logStream });
   // Schemas referenced by id ($ref) across modules are registered once, at the root.
   for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
   await app.register(opsRoutes, { metrics, pingDatabase: database.ping });
-  await app.register(accountsRoutes, { accounts, sessions, authenticate, metrics, refreshTokenTtlSeconds });
+  await app.register(accountsRoutes, { accounts, sessions, authenticate, audit });
+  await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
+  await app.register(twoFactorRoutes, { twoFactor, accounts, audit, authenticate });
+  await app.register(adminRoutes, { accounts, twoFactor, sessions, audit, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  app.addHook('onClose', async () => mailer.close());
   if (!overrides.database) app.addHook('onClose', async () => database.close());
   return { app, database, hasher };
 }

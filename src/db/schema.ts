@@ -53,9 +53,72 @@ export interface ProductsTable {
   updated_at: number;
 }
 
+export interface TotpFactorsTable {
+  user_id: number;
+  /** AES-256-GCM sealed base32 secret (lib/crypto seal), the user id as associated data. */
+  secret_sealed: string;
+  /** Null while setup is pending: nothing is enabled until the first code is verified. */
+  confirmed_at: number | null;
+  /** The last RFC 6238 time step accepted: a step is accepted once (replay protection). */
+  last_used_step: number | null;
+  created_at: number;
+}
+
+export interface EmailFactorsTable {
+  user_id: number;
+  enabled_at: number;
+}
+
+export interface EmailCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  /** `login`, `setup` or `step_up`. */
+  purpose: string;
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface BackupCodesTable {
+  id: Generated<number>;
+  user_id: number;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** A password-verified login waiting for its second factor; the mfa_token is its key. */
+export interface MfaFlowsTable {
+  token_hash: string;
+  user_id: number;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  type: string;
+  user_id: number | null;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object text; never a password, code or token. */
+  detail: string;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   products: ProductsTable;
+  totp_factors: TotpFactorsTable;
+  email_factors: EmailFactorsTable;
+  email_codes: EmailCodesTable;
+  backup_codes: BackupCodesTable;
+  mfa_flows: MfaFlowsTable;
+  audit_events: AuditEventsTable;
 }

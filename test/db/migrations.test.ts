@@ -4,7 +4,7 @@ import { createTestDatabase, testDialects, type TestDatabase } from '../support/
 
 const dialects = await testDialects();
 
-const APP_TABLES = ['products', 'refresh_tokens', 'sessions', 'users'];
+const APP_TABLES = ['audit_events', 'backup_codes', 'email_codes', 'email_factors', 'mfa_flows', 'products', 'refresh_tokens', 'sessions', 'totp_factors', 'users'];
 const MIGRATOR_TABLES = ['twofold_migrations', 'twofold_migrations_lock'];
 
 describe.each(dialects)('migrations on %s', (dialect) => {
@@ -19,8 +19,8 @@ describe.each(dialects)('migrations on %s', (dialect) => {
     expect(await database.handle.db.introspection.getTables()).toEqual([]);
   });
 
-  it('applies 0001-initial to an empty database and creates every table', async () => {
-    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0001-initial'] });
+  it('applies every migration in order to an empty database and creates every table', async () => {
+    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0001-initial', '0002-two-factor'] });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
     expect(names).toEqual([...APP_TABLES, ...MIGRATOR_TABLES].sort());
   });

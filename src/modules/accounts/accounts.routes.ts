@@ -3,20 +3,17 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../http/principal.js';
 import { errorResponses } from '../../http/schema.js';
-import { AppError } from '../../lib/errors.js';
-import type { Metrics } from '../ops/metrics.js';
 import type { Authenticate } from '../sessions/authenticate.js';
-import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
 import type { ClientInfo, SessionsService } from '../sessions/sessions.service.js';
-import { ChangePasswordBody, LoginBody, ProtectedResponse, RegisterBody, TokensSchema } from './accounts.schemas.js';
-import { toUser, type AccountsService } from './accounts.service.js';
+import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
+import type { AccountsService } from './accounts.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 
 export interface AccountsRoutesOptions {
   accounts: AccountsService;
   sessions: SessionsService;
   authenticate: Authenticate;
-  metrics: Metrics;
-  refreshTokenTtlSeconds: number;
+  audit: AuditService;
 }
 
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -24,7 +21,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { accounts, sessions, authenticate, metrics } = options;
+  const { accounts, sessions, authenticate, audit } = options;
 
   // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
@@ -32,27 +29,8 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
       schema: { tags: [compat ? 'compatibility' : 'accounts'], deprecated: compat, body: RegisterBody, response: { 201: Type.Ref('User'), ...errorResponses(400, 409) } },
     }, async (request, reply) => {
       const user = await accounts.register(request.body);
+      await audit.record({ ...clientInfo(request), type: 'user.registered', userId: user.id, detail: { email: user.email !== null } });
       return reply.status(201).send(user);
-    });
-  }
-
-  for (const [url, compat] of [['/api/auth/login', false], ['/login', true]] as const) {
-    app.post(url, {
-      schema: { tags: [compat ? 'compatibility' : 'accounts'], deprecated: compat, body: LoginBody, response: { 200: TokensSchema, ...errorResponses(400, 401, 429) } },
-    }, async (request, reply) => {
-      const { username, password } = request.body;
-      let row;
-      try {
-        row = await accounts.authenticate(username, password);
-      } catch (error) {
-        metrics.logins.inc({ outcome: error instanceof AppError ? error.code : 'error' });
-        throw error;
-      }
-      const tokens = await sessions.open(toUser(row), ['pwd'], clientInfo(request));
-      await accounts.recordLogin(row.id);
-      metrics.logins.inc({ outcome: 'success' });
-      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
-      return tokens;
     });
   }
 
@@ -78,6 +56,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     await accounts.changePassword(principal.userId, request.body.current_password, request.body.new_password);
     // A changed password ends every other session: a thief holding one is signed out.
     await sessions.endOthers(principal.userId, principal.sessionId);
+    await audit.record({ ...clientInfo(request), type: 'password.changed', userId: principal.userId });
     return reply.status(204).send();
   });
 };

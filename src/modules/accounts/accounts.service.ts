@@ -32,7 +32,11 @@ export interface AccountsService {
   /** Checks a password; unknown users and wrong passwords fail alike, in the same time. */
   authenticate(identifier: string, password: string): Promise<UserRow>;
   getUser(id: number): Promise<User>;
+  toUser(row: UserRow): Promise<User>;
+  /** Throws `invalid_credentials` unless `password` is the user's current password. */
+  verifyPassword(userId: number, password: string): Promise<void>;
   findByUsername(username: string): Promise<UserRow | undefined>;
+  findById(id: number): Promise<UserRow | undefined>;
   changePassword(userId: number, currentPassword: string, newPassword: string): Promise<void>;
   setRole(userId: number, role: Role): Promise<User>;
   recordLogin(userId: number): Promise<void>;
@@ -43,17 +47,25 @@ export interface AccountsDeps {
   hasher: PasswordHasher;
   clock: Clock;
   requireEmail: boolean;
+  /** The user's enabled second factors (`totp`, `email`), for the `user` shape. */
+  mfaMethodsOf?(userId: number): Promise<string[]>;
 }
 
-export function toUser(row: UserRow): User {
+/** Why a password check failed, for the audit trail only: clients always see `invalid_credentials`. */
+export interface CredentialFailure {
+  reason: 'unknown_user' | 'wrong_password';
+  userId: number | null;
+}
+
+export function toUser(row: UserRow, mfaMethods: string[] = []): User {
   return {
     id: row.id,
     username: row.username,
     email: row.email,
     role: row.role,
     email_verified: Boolean(row.email_verified),
-    mfa_enabled: false,
-    mfa_methods: [],
+    mfa_enabled: mfaMethods.length > 0,
+    mfa_methods: mfaMethods,
     created_at: new Date(row.created_at).toISOString(),
   };
 }
@@ -64,6 +76,10 @@ export function isRole(value: string): value is Role {
 
 export function createAccountsService(deps: AccountsDeps): AccountsService {
   const { repository, hasher, clock } = deps;
+
+  async function present(row: UserRow): Promise<User> {
+    return toUser(row, (await deps.mfaMethodsOf?.(row.id)) ?? []);
+  }
 
   async function loadRow(id: number): Promise<UserRow> {
     const row = await repository.findById(id);
@@ -89,7 +105,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
           emailVerified: false,
           nowMs: clock.now().getTime(),
         });
-        return toUser(await loadRow(id));
+        return await present(await loadRow(id));
       } catch (error) {
         const violated = uniqueViolation(error);
         if (violated === null) throw error;
@@ -102,15 +118,24 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       const row = await repository.findByLogin(identifier);
       if (!row) {
         await hasher.verifyDummy(password);
-        throw new AppError('invalid_credentials');
+        throw new AppError('invalid_credentials', { cause: { reason: 'unknown_user', userId: null } satisfies CredentialFailure });
       }
-      if (!(await hasher.verify(row.password_hash, password))) throw new AppError('invalid_credentials');
+      if (!(await hasher.verify(row.password_hash, password))) {
+        throw new AppError('invalid_credentials', { cause: { reason: 'wrong_password', userId: row.id } satisfies CredentialFailure });
+      }
       return row;
     },
 
-    getUser: async (id) => toUser(await loadRow(id)),
+    getUser: async (id) => present(await loadRow(id)),
+    toUser: present,
+
+    async verifyPassword(userId, password) {
+      const row = await loadRow(userId);
+      if (!(await hasher.verify(row.password_hash, password))) throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
+    },
 
     findByUsername: (username) => repository.findByLogin(username),
+    findById: (id) => repository.findById(id),
 
     async changePassword(userId, currentPassword, newPassword) {
       const row = await loadRow(userId);
@@ -126,7 +151,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     async setRole(userId, role) {
       await loadRow(userId);
       await repository.updateRole(userId, role, clock.now().getTime());
-      return toUser(await loadRow(userId));
+      return present(await loadRow(userId));
     },
 
     recordLogin: (userId) => repository.recordLogin(userId, clock.now().getTime()),

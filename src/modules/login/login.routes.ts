@@ -1,0 +1,64 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { Str, errorResponses } from '../../http/schema.js';
+import { LoginBody } from '../accounts/accounts.schemas.js';
+import { clientInfo } from '../accounts/accounts.routes.js';
+import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
+import type { Tokens } from '../sessions/sessions.service.js';
+import type { Authenticate } from '../sessions/authenticate.js';
+import { requirePrincipal } from '../../http/principal.js';
+import type { LoginService, MfaChallenge } from './login.service.js';
+
+export interface LoginRoutesOptions {
+  login: LoginService;
+  authenticate: Authenticate;
+  refreshTokenTtlSeconds: number;
+}
+
+const SecondFactorBody = Type.Object({
+  mfa_token: Str({ minLength: 1, maxLength: 512 }),
+  code: Str({ minLength: 1, maxLength: 32 }),
+  method: Type.Optional(Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('backup_code')])),
+});
+
+export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { login, authenticate, refreshTokenTtlSeconds }) => {
+  function isTokens(result: Tokens | MfaChallenge): result is Tokens {
+    return 'access_token' in result;
+  }
+
+  // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
+  for (const [url, compat] of [['/api/auth/login', false], ['/login', true]] as const) {
+    app.post(url, {
+      schema: {
+        tags: [compat ? 'compatibility' : 'login'], deprecated: compat, body: LoginBody,
+        response: { 200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge')]), ...errorResponses(400, 401, 429) },
+      },
+    }, async (request, reply) => {
+      const result = await login.passwordLogin(request.body, clientInfo(request));
+      if (isTokens(result) && isBrowserRequest(request)) setRefreshCookie(reply, result.refresh_token, refreshTokenTtlSeconds);
+      return result;
+    });
+  }
+
+  app.post('/api/auth/2fa/login', {
+    schema: { tags: ['login'], body: SecondFactorBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 429) } },
+  }, async (request, reply) => {
+    const tokens = await login.secondFactorLogin(request.body, clientInfo(request));
+    if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+    return tokens;
+  });
+
+  // With an mfa_token: the login code. With a Bearer token instead: a step-up code for a security change.
+  app.post('/api/auth/2fa/email/send', {
+    schema: {
+      tags: ['login'],
+      body: Type.Optional(Type.Object({ mfa_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) })),
+      response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 409, 429, 503) },
+    },
+  }, async (request, reply) => {
+    const mfaToken = request.body?.mfa_token;
+    if (mfaToken) return reply.status(202).send(await login.sendLoginEmailCode(mfaToken));
+    await authenticate(request);
+    return reply.status(202).send(await login.sendStepUpEmailCode(requirePrincipal(request.principal).userId));
+  });
+};

@@ -1,0 +1,128 @@
+import type { Clock } from '../../lib/clock.js';
+import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import type { CredentialFailure, AccountsService } from '../accounts/accounts.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { ClientInfo, SessionsService, Tokens } from '../sessions/sessions.service.js';
+import type { TwoFactorRepository } from '../two-factor/two-factor.repository.js';
+import { EMAIL_CODE_TTL_SECONDS, type SecondFactor, type TwoFactorService } from '../two-factor/two-factor.service.js';
+
+/** The mfa_token lives 5 minutes (issue 4). */
+export const MFA_TOKEN_TTL_SECONDS = 300;
+
+/** API.md `mfa_challenge`. */
+export interface MfaChallenge {
+  mfa_required: true;
+  mfa_token: string;
+  mfa_methods: string[];
+  expires_in: number;
+}
+
+export interface LoginService {
+  /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
+  passwordLogin(input: { username: string; password: string; totp_code?: string | undefined }, client: ClientInfo): Promise<Tokens | MfaChallenge>;
+  secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: ClientInfo): Promise<Tokens>;
+  sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
+  /** A signed-in user asks for an email code to confirm a security change (e.g. disabling 2FA). */
+  sendStepUpEmailCode(userId: number): Promise<{ sent: true; expires_in: number }>;
+}
+
+export interface LoginDeps {
+  accounts: AccountsService;
+  twoFactor: TwoFactorService;
+  flows: TwoFactorRepository;
+  sessions: SessionsService;
+  audit: AuditService;
+  metrics: Metrics;
+  clock: Clock;
+}
+
+export function createLoginService(deps: LoginDeps): LoginService {
+  const { accounts, twoFactor, flows, sessions, audit, metrics, clock } = deps;
+  const invalidFlow = (): AppError => new AppError('mfa_token_invalid');
+
+  async function finish(userId: number, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
+    const tokens = await sessions.open(await accounts.getUser(userId), amr, client);
+    await accounts.recordLogin(userId);
+    await audit.record({ ...client, type: 'login.succeeded', userId, detail: { amr: amr.join(','), ...detail } });
+    metrics.logins.inc({ outcome: 'success' });
+    return tokens;
+  }
+
+  async function failSecondFactor(userId: number, client: ClientInfo, method: string): Promise<never> {
+    await audit.record({ ...client, type: 'mfa.failed', userId, detail: { method } });
+    metrics.logins.inc({ outcome: 'invalid_mfa_code' });
+    throw new AppError('invalid_mfa_code');
+  }
+
+  /** A live flow (not consumed, not expired) for the token, or `mfa_token_invalid`. */
+  async function liveFlow(mfaToken: string): Promise<{ hash: string; userId: number }> {
+    const hash = sha256Hex(mfaToken);
+    const flow = await flows.findFlow(hash);
+    if (!flow || flow.consumed_at !== null || flow.expires_at <= clock.now().getTime()) throw invalidFlow();
+    return { hash, userId: flow.user_id };
+  }
+
+  async function sendEmailFactorCode(userId: number, purpose: 'login' | 'step_up'): Promise<{ sent: true; expires_in: number }> {
+    // Only to users who chose email as a factor: otherwise the mailbox would become a factor they never enabled.
+    if (!(await twoFactor.methodsOf(userId)).includes('email')) {
+      throw new AppError('mfa_not_enabled', { message: 'Email codes are not turned on for this account.' });
+    }
+    const user = await accounts.getUser(userId);
+    await twoFactor.sendEmailCode({ id: user.id, username: user.username, email: user.email }, purpose);
+    return { sent: true, expires_in: EMAIL_CODE_TTL_SECONDS };
+  }
+
+  return {
+    async passwordLogin(input, client) {
+      let row;
+      try {
+        row = await accounts.authenticate(input.username, input.password);
+      } catch (error) {
+        if (error instanceof AppError && error.code === 'invalid_credentials') {
+          const failure = error.cause as CredentialFailure | undefined;
+          await audit.record({ ...client, type: 'login.failed', userId: failure?.userId ?? null, detail: { reason: failure?.reason ?? 'unknown' } });
+          metrics.logins.inc({ outcome: 'invalid_credentials' });
+        }
+        throw error;
+      }
+      const methods = await twoFactor.methodsOf(row.id);
+      if (methods.length === 0) return finish(row.id, ['pwd'], client);
+      if (input.totp_code !== undefined && methods.includes('totp')) {
+        // The original API's one-step login: password and TOTP code in one request.
+        if (!(await twoFactor.verifyTOTP(row.id, input.totp_code.trim()))) return failSecondFactor(row.id, client, 'totp');
+        return finish(row.id, ['pwd', 'otp'], client, { method: 'totp' });
+      }
+      const mfaToken = randomToken(32);
+      const nowMs = clock.now().getTime();
+      await flows.insertFlow(sha256Hex(mfaToken), row.id, nowMs, nowMs + MFA_TOKEN_TTL_SECONDS * 1000);
+      metrics.logins.inc({ outcome: 'mfa_required' });
+      const remaining = await twoFactor.status(row.id);
+      return {
+        mfa_required: true,
+        mfa_token: mfaToken,
+        mfa_methods: remaining.backup_codes_remaining > 0 ? [...methods, 'backup_code'] : methods,
+        expires_in: MFA_TOKEN_TTL_SECONDS,
+      };
+    },
+
+    async secondFactorLogin(input, client) {
+      const flow = await liveFlow(input.mfa_token);
+      // The attempt is reserved before the code is checked: a burst of guesses cannot exceed the budget.
+      if (!(await flows.reserveFlowAttempt(flow.hash, clock.now().getTime()))) throw invalidFlow();
+      const used = await twoFactor.verifyCode(flow.userId, input.code, input.method);
+      if (used === null) return failSecondFactor(flow.userId, client, input.method ?? 'any');
+      // Single use: of two requests that both passed the code check, one consumes the flow.
+      if (!(await flows.consumeFlow(flow.hash, clock.now().getTime()))) throw invalidFlow();
+      await audit.record({ ...client, type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used', userId: flow.userId, detail: { method: used } });
+      return finish(flow.userId, ['pwd', 'otp'], client, { method: used });
+    },
+
+    async sendLoginEmailCode(mfaToken) {
+      return sendEmailFactorCode((await liveFlow(mfaToken)).userId, 'login');
+    },
+
+    sendStepUpEmailCode: (userId) => sendEmailFactorCode(userId, 'step_up'),
+  };
+}

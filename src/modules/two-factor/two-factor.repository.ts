@@ -1,0 +1,143 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Dialect } from '../../db/create-database.js';
+import { insertWithId } from '../../db/insert.js';
+import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
+
+export type TotpRow = Selectable<TotpFactorsTable>;
+export type EmailCodeRow = Selectable<EmailCodesTable>;
+export type FlowRow = Selectable<MfaFlowsTable>;
+
+/** Wrong codes allowed per email code and per login flow before it dies (issue 4, "Rules"). */
+export const MAX_CODE_ATTEMPTS = 5;
+
+export interface TwoFactorRepository {
+  findTotp(userId: number): Promise<TotpRow | undefined>;
+  /** Replaces a pending (unconfirmed) secret; never touches a confirmed one. */
+  savePendingTotp(userId: number, secretSealed: string, nowMs: number): Promise<void>;
+  confirmTotp(userId: number, step: number, nowMs: number): Promise<boolean>;
+  /** Guarded: true only if `step` is newer than every step accepted before (RFC 6238 §5.2 replay rule). */
+  useTotpStep(userId: number, step: number): Promise<boolean>;
+  isEmailEnabled(userId: number): Promise<boolean>;
+  enableEmail(userId: number, nowMs: number): Promise<void>;
+  latestEmailCode(userId: number, purpose: string): Promise<EmailCodeRow | undefined>;
+  replaceEmailCode(userId: number, purpose: string, codeHash: string, nowMs: number, expiresAtMs: number): Promise<void>;
+  reserveEmailCodeAttempt(id: number, nowMs: number): Promise<boolean>;
+  consumeEmailCode(id: number, nowMs: number): Promise<boolean>;
+  replaceBackupCodes(userId: number, codeHashes: string[], nowMs: number): Promise<void>;
+  consumeBackupCode(userId: number, codeHash: string, nowMs: number): Promise<boolean>;
+  countBackupCodes(userId: number): Promise<number>;
+  insertFlow(tokenHash: string, userId: number, nowMs: number, expiresAtMs: number): Promise<void>;
+  findFlow(tokenHash: string): Promise<FlowRow | undefined>;
+  reserveFlowAttempt(tokenHash: string, nowMs: number): Promise<boolean>;
+  consumeFlow(tokenHash: string, nowMs: number): Promise<boolean>;
+  /** Removes every second factor, code and pending flow of the user. */
+  removeAll(userId: number): Promise<void>;
+}
+
+function changed(result: { numUpdatedRows: bigint }): boolean {
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect): TwoFactorRepository {
+  return {
+    findTotp: (userId) => db.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).executeTakeFirst(),
+    async savePendingTotp(userId, secretSealed, nowMs) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
+        await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
+      });
+    },
+    async confirmTotp(userId, step, nowMs) {
+      return changed(
+        await db.updateTable('totp_factors').set({ confirmed_at: nowMs, last_used_step: step }).where('user_id', '=', userId).where('confirmed_at', 'is', null).executeTakeFirst(),
+      );
+    },
+    async useTotpStep(userId, step) {
+      return changed(
+        await db
+          .updateTable('totp_factors')
+          .set({ last_used_step: step })
+          .where('user_id', '=', userId)
+          .where('confirmed_at', 'is not', null)
+          .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+          .executeTakeFirst(),
+      );
+    },
+    async isEmailEnabled(userId) {
+      return (await db.selectFrom('email_factors').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+    },
+    async enableEmail(userId, nowMs) {
+      if (await this.isEmailEnabled(userId)) return;
+      await db.insertInto('email_factors').values({ user_id: userId, enabled_at: nowMs }).execute();
+    },
+    latestEmailCode: (userId, purpose) =>
+      db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
+    async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+        await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+      });
+    },
+    async reserveEmailCodeAttempt(id, nowMs) {
+      return changed(
+        await db
+          .updateTable('email_codes')
+          .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+          .where('id', '=', id)
+          .where('used_at', 'is', null)
+          .where('expires_at', '>', nowMs)
+          .where('attempts', '<', MAX_CODE_ATTEMPTS)
+          .executeTakeFirst(),
+      );
+    },
+    async consumeEmailCode(id, nowMs) {
+      return changed(await db.updateTable('email_codes').set({ used_at: nowMs }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst());
+    },
+    async replaceBackupCodes(userId, codeHashes, nowMs) {
+      await db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+        await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
+      });
+    },
+    async consumeBackupCode(userId, codeHash, nowMs) {
+      return changed(
+        await db.updateTable('backup_codes').set({ used_at: nowMs }).where('user_id', '=', userId).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst(),
+      );
+    },
+    async countBackupCodes(userId) {
+      const row = await db
+        .selectFrom('backup_codes')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async insertFlow(tokenHash, userId, nowMs, expiresAtMs) {
+      await db.insertInto('mfa_flows').values({ token_hash: tokenHash, user_id: userId, created_at: nowMs, expires_at: expiresAtMs, consumed_at: null }).execute();
+    },
+    findFlow: (tokenHash) => db.selectFrom('mfa_flows').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    async reserveFlowAttempt(tokenHash, nowMs) {
+      return changed(
+        await db
+          .updateTable('mfa_flows')
+          .set((eb) => ({ attempts: eb('attempts', '+', 1) }))
+          .where('token_hash', '=', tokenHash)
+          .where('consumed_at', 'is', null)
+          .where('expires_at', '>', nowMs)
+          .where('attempts', '<', MAX_CODE_ATTEMPTS)
+          .executeTakeFirst(),
+      );
+    },
+    async consumeFlow(tokenHash, nowMs) {
+      return changed(await db.updateTable('mfa_flows').set({ consumed_at: nowMs }).where('token_hash', '=', tokenHash).where('consumed_at', 'is', null).executeTakeFirst());
+    },
+    async removeAll(userId) {
+      await db.transaction().execute(async (trx) => {
+        for (const table of ['totp_factors', 'email_factors', 'email_codes', 'backup_codes', 'mfa_flows'] as const) {
+          await trx.deleteFrom(table).where('user_id', '=', userId).execute();
+        }
+      });
+    },
+  };
+}

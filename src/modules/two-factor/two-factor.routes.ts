@@ -1,0 +1,79 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { requirePrincipal } from '../../http/principal.js';
+import { Str, errorResponses } from '../../http/schema.js';
+import { AppError, validationError } from '../../lib/errors.js';
+import { clientInfo } from '../accounts/accounts.routes.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Authenticate } from '../sessions/authenticate.js';
+import type { TwoFactorService } from './two-factor.service.js';
+
+export interface TwoFactorRoutesOptions {
+  twoFactor: TwoFactorService;
+  accounts: AccountsService;
+  audit: AuditService;
+  authenticate: Authenticate;
+}
+
+const Code = Str({ minLength: 1, maxLength: 32 });
+const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
+const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
+
+export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, accounts, audit, authenticate }) => {
+  app.addHook('onRequest', authenticate);
+  const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
+  const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number => requirePrincipal(request.principal).userId;
+
+  app.get('/api/auth/2fa', {
+    schema: { ...schema, response: { 200: Type.Object({ totp_enabled: Type.Boolean(), email_enabled: Type.Boolean(), backup_codes_remaining: Type.Integer() }), ...errorResponses(401) } },
+  }, async (request) => twoFactor.status(userId(request)));
+
+  app.post('/api/auth/2fa/setup', {
+    schema: { ...schema, response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }), ...errorResponses(401, 409) } },
+  }, async (request) => {
+    const user = await accounts.getUser(userId(request));
+    return twoFactor.startTOTPSetup(user);
+  });
+
+  app.post('/api/auth/2fa/verify-setup', {
+    schema: { ...schema, body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+  }, async (request) => {
+    // `token` is the original API's name for the same field.
+    const code = request.body.code ?? request.body.token;
+    if (!code) throw validationError({ code: 'is required' });
+    return twoFactor.verifyTOTPSetup(userId(request), code, clientInfo(request));
+  });
+
+  app.post('/api/auth/2fa/email/enable', { schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 409, 429, 503) } } }, async (request, reply) => {
+    await twoFactor.startEmailSetup(await accounts.getUser(userId(request)));
+    return reply.status(202).send({ sent: true, expires_in: 600 });
+  });
+
+  app.post('/api/auth/2fa/email/verify-setup', {
+    schema: { ...schema, body: Type.Object({ code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+  }, async (request) => twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request)));
+
+  app.post('/api/auth/2fa/backup-codes', {
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 409) } },
+  }, async (request) => {
+    await accounts.verifyPassword(userId(request), request.body.password);
+    return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
+  });
+
+  app.post('/api/auth/2fa/disable', {
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+  }, async (request) => {
+    const id = userId(request);
+    await accounts.verifyPassword(id, request.body.password);
+    if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
+    const used = await twoFactor.verifyCode(id, request.body.code, undefined, 'step_up');
+    if (used === null) {
+      await audit.record({ ...clientInfo(request), type: 'mfa.failed', userId: id, detail: { during: 'disable' } });
+      throw new AppError('invalid_mfa_code');
+    }
+    await twoFactor.removeAll(id);
+    await audit.record({ ...clientInfo(request), type: 'mfa.disabled', userId: id, detail: { confirmed_with: used } });
+    return { enabled: false };
+  });
+};

@@ -1,0 +1,184 @@
+import type { Clock } from '../../lib/clock.js';
+import { constantTimeEqual, hmacHex, randomDigits, seal, unseal } from '../../lib/crypto.js';
+import { AppError, validationError } from '../../lib/errors.js';
+import type { AuditContext, AuditService } from '../audit/audit.service.js';
+import { codeMessage, type Mailer } from '../mail/mailer.js';
+import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
+import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
+import type { TwoFactorRepository } from './two-factor.repository.js';
+
+export type SecondFactor = 'totp' | 'email' | 'backup_code';
+export type EmailCodePurpose = 'login' | 'setup' | 'step_up';
+
+// Issue 4 rules: email codes live 10 minutes, a resend waits 30 seconds.
+export const EMAIL_CODE_TTL_SECONDS = 600;
+export const EMAIL_RESEND_SECONDS = 30;
+
+export interface TwoFactorStatus {
+  totp_enabled: boolean;
+  email_enabled: boolean;
+  backup_codes_remaining: number;
+}
+
+export interface TwoFactorDeps {
+  repository: TwoFactorRepository;
+  mailer: Mailer;
+  audit: AuditService;
+  clock: Clock;
+  encryptionKey: Buffer;
+  /** Keys the hashes of email and backup codes (derived from ENCRYPTION_KEY). */
+  codeHashKey: Uint8Array;
+  totpIssuer: string;
+}
+
+export interface Account {
+  id: number;
+  username: string;
+  email: string | null;
+}
+
+export interface TwoFactorService {
+  methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
+  status(userId: number): Promise<TwoFactorStatus>;
+  /** Checks a TOTP code and burns its time step. */
+  verifyTOTP(userId: number, code: string): Promise<boolean>;
+  /** Which factor accepted the code (consuming it), or null. */
+  verifyCode(userId: number, code: string, method: SecondFactor | undefined, emailPurpose?: EmailCodePurpose): Promise<SecondFactor | null>;
+  sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void>;
+  startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
+  verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }>;
+  startEmailSetup(account: Account): Promise<void>;
+  verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }>;
+  regenerateBackupCodes(userId: number, context: AuditContext): Promise<string[]>;
+  removeAll(userId: number): Promise<void>;
+}
+
+const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = { login: 'to sign in', setup: 'to turn on email codes', step_up: 'to confirm a security change' };
+
+export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
+  const { repository, clock } = deps;
+  const aad = (userId: number): string => `totp:user:${userId}`;
+  const hashCode = (code: string): string => hmacHex(deps.codeHashKey, code);
+  const nowMs = (): number => clock.now().getTime();
+
+  async function confirmedSecret(userId: number): Promise<string | null> {
+    const row = await repository.findTotp(userId);
+    return row?.confirmed_at != null ? unseal(deps.encryptionKey, row.secret_sealed, aad(userId)) : null;
+  }
+
+  async function issueBackupCodes(userId: number): Promise<string[]> {
+    const codes = Array.from({ length: BACKUP_CODE_COUNT }, generateBackupCode);
+    await repository.replaceBackupCodes(userId, codes.map((c) => hashCode(normalizeBackupCode(c))), nowMs());
+    return codes;
+  }
+
+  async function methodsOf(userId: number): Promise<Array<'totp' | 'email'>> {
+    const [totp, email] = await Promise.all([repository.findTotp(userId), repository.isEmailEnabled(userId)]);
+    const methods: Array<'totp' | 'email'> = [];
+    if (totp?.confirmed_at != null) methods.push('totp');
+    if (email) methods.push('email');
+    return methods;
+  }
+
+  /** Checks a TOTP code and burns its time step: the same step is never accepted twice. */
+  async function verifyTOTP(userId: number, code: string): Promise<boolean> {
+    const secret = await confirmedSecret(userId);
+    if (secret === null) return false;
+    const step = matchTOTPStep(secret, code, nowMs());
+    return step !== null && (await repository.useTotpStep(userId, step));
+  }
+
+  /** One attempt against the newest email code for `purpose`; the attempt is reserved before the compare. */
+  async function verifyEmailCode(userId: number, purpose: EmailCodePurpose, code: string): Promise<boolean> {
+    const row = await repository.latestEmailCode(userId, purpose);
+    if (!row || !(await repository.reserveEmailCodeAttempt(row.id, nowMs()))) return false;
+    if (!/^\d{6}$/.test(code) || !constantTimeEqual(row.code_hash, hashCode(code))) return false;
+    return repository.consumeEmailCode(row.id, nowMs());
+  }
+
+  async function verifyBackupCode(userId: number, code: string): Promise<boolean> {
+    if (!looksLikeBackupCode(code)) return false;
+    // The lookup is by keyed hash, so the database compares digests, never the code itself.
+    return repository.consumeBackupCode(userId, hashCode(normalizeBackupCode(code)), nowMs());
+  }
+
+  async function sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void> {
+    if (!account.email) throw validationError({ email: 'add an email address to your account first' });
+    const previous = await repository.latestEmailCode(account.id, purpose);
+    const waitMs = previous ? previous.created_at + EMAIL_RESEND_SECONDS * 1000 - nowMs() : 0;
+    if (waitMs > 0) throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: Math.ceil(waitMs / 1000) });
+    const code = randomDigits(6);
+    await repository.replaceEmailCode(account.id, purpose, hashCode(code), nowMs(), nowMs() + EMAIL_CODE_TTL_SECONDS * 1000);
+    await deps.mailer.send(codeMessage({ to: account.email, code, purpose: EMAIL_PURPOSE_TEXT[purpose], expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60, issuer: deps.totpIssuer }));
+  }
+
+  return {
+    methodsOf,
+    sendEmailCode,
+    verifyTOTP,
+
+    async status(userId: number): Promise<TwoFactorStatus> {
+      const [methods, remaining] = await Promise.all([methodsOf(userId), repository.countBackupCodes(userId)]);
+      return { totp_enabled: methods.includes('totp'), email_enabled: methods.includes('email'), backup_codes_remaining: remaining };
+    },
+
+    /** Verifies a second-factor code of the given method (or, without one, whichever the code's shape fits). */
+    async verifyCode(userId: number, code: string, method: SecondFactor | undefined, emailPurpose: EmailCodePurpose = 'login'): Promise<SecondFactor | null> {
+      const trimmed = code.trim();
+      if (method === 'totp' || (method === undefined && /^\d{6}$/.test(trimmed) && (await methodsOf(userId)).includes('totp'))) {
+        if (await verifyTOTP(userId, trimmed)) return 'totp';
+        if (method === 'totp') return null;
+      }
+      if (method === 'email' || (method === undefined && /^\d{6}$/.test(trimmed))) {
+        return (await verifyEmailCode(userId, emailPurpose, trimmed)) ? 'email' : null;
+      }
+      if (method === 'backup_code' || method === undefined) return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
+      return null;
+    },
+
+    async startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
+      if ((await methodsOf(account.id)).includes('totp')) throw new AppError('mfa_already_enabled');
+      const secret = generateTOTPSecret();
+      await repository.savePendingTotp(account.id, seal(deps.encryptionKey, secret, aad(account.id)), nowMs());
+      const url = otpauthURL(secret, deps.totpIssuer, account.username);
+      return { secret, otpauth_url: url, qr_base64: await qrDataURL(url) };
+    },
+
+    async verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }> {
+      const row = await repository.findTotp(userId);
+      if (row?.confirmed_at != null) throw new AppError('mfa_already_enabled');
+      if (!row) throw new AppError('mfa_not_enabled', { message: 'Start with POST /api/auth/2fa/setup.' });
+      const step = matchTOTPStep(unseal(deps.encryptionKey, row.secret_sealed, aad(userId)), code.trim(), nowMs());
+      if (step === null) throw new AppError('invalid_mfa_code');
+      if (!(await repository.confirmTotp(userId, step, nowMs()))) throw new AppError('mfa_already_enabled');
+      const backupCodes = await issueBackupCodes(userId);
+      await deps.audit.record({ ...context, type: 'mfa.totp_enabled', userId });
+      return { enabled: true, backup_codes: backupCodes };
+    },
+
+    async startEmailSetup(account: Account): Promise<void> {
+      if (await repository.isEmailEnabled(account.id)) throw new AppError('mfa_already_enabled');
+      await sendEmailCode(account, 'setup');
+    },
+
+    async verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }> {
+      if (await repository.isEmailEnabled(userId)) throw new AppError('mfa_already_enabled');
+      if (!(await verifyEmailCode(userId, 'setup', code.trim()))) throw new AppError('invalid_mfa_code');
+      await repository.enableEmail(userId, nowMs());
+      await deps.audit.record({ ...context, type: 'mfa.email_enabled', userId });
+      if ((await repository.countBackupCodes(userId)) > 0) return { enabled: true };
+      return { enabled: true, backup_codes: await issueBackupCodes(userId) };
+    },
+
+    async regenerateBackupCodes(userId: number, context: AuditContext): Promise<string[]> {
+      if ((await methodsOf(userId)).length === 0) throw new AppError('mfa_not_enabled');
+      const codes = await issueBackupCodes(userId);
+      await deps.audit.record({ ...context, type: 'mfa.backup_codes_regenerated', userId });
+      return codes;
+    },
+
+    async removeAll(userId: number): Promise<void> {
+      await repository.removeAll(userId);
+    },
+  };
+}
