@@ -3,7 +3,14 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { createDatabase } from './db/create-database.js';
+import { createDatabase, type DatabaseHandle } from './db/create-database.js';
+import { systemClock } from './lib/clock.js';
+import type { UserRow } from './modules/accounts/accounts.repository.js';
+import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { createAuditService, type AuditEvent } from './modules/audit/audit.service.js';
+import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
+import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
+import { enabledMethods } from './modules/two-factor/two-factor.service.js';
 import { migrateToLatest } from './db/migrate.js';
 import { AppError } from './lib/errors.js';
 import { createArgon2Hasher } from './lib/password-hasher.js';
@@ -48,20 +55,33 @@ async function serve(config: Config): Promise<void> {
   );
 }
 
-async function withAccounts<T>(config: Config, work: (accounts: AccountsService) => Promise<T>): Promise<T> {
+async function withAccounts<T>(config: Config, work: (accounts: AccountsService, database: DatabaseHandle) => Promise<T>): Promise<T> {
   const database = createDatabase(config.databaseUrl);
   try {
     await migrateToLatest(database);
+    const twoFactor = createTwoFactorRepository(database.db, database.dialect);
     const accounts = createAccountsService({
       repository: createAccountsRepository(database.db, database.dialect),
       hasher: createArgon2Hasher(config.argon2),
-      clock: { now: () => new Date() },
+      clock: systemClock,
       requireEmail: config.requireEmail,
+      mfaMethodsOf: (userId) => enabledMethods(twoFactor, userId),
     });
-    return await work(accounts);
+    return await work(accounts, database);
   } finally {
     await database.close();
   }
+}
+
+async function findUser(accounts: AccountsService, username: string): Promise<UserRow> {
+  const row = await accounts.findByUsername(username);
+  if (!row) throw new CommanderError(1, 'twofold.not_found', `No user named "${username}".`);
+  return row;
+}
+
+async function auditFromCLI(database: DatabaseHandle, event: AuditEvent): Promise<void> {
+  const audit = createAuditService({ repository: createAuditRepository(database.db, database.dialect), clock: systemClock, log: undefined });
+  await audit.record({ ...event, userAgent: 'twofold-cli' });
 }
 
 function parseRole(value: string): (typeof ROLES)[number] {
@@ -103,12 +123,25 @@ function buildProgram(): Command {
     .argument('<role>', ROLES.join(' or '))
     .action(async (username: string, roleName: string) => {
       const role = parseRole(roleName);
-      await withAccounts(loadConfig(), async (accounts) => {
-        const row = await accounts.findByUsername(username);
-        if (!row) throw new CommanderError(1, 'twofold.not_found', `No user named "${username}".`);
+      await withAccounts(loadConfig(), async (accounts, database) => {
+        const row = await findUser(accounts, username);
         await accounts.setRole(row.id, role);
+        await auditFromCLI(database, { type: 'role.changed', userId: row.id, detail: { from: row.role, to: role, by: 'cli' } });
       });
       console.log(`${username} now has role ${role}.`);
+    });
+  user
+    .command('reset-2fa')
+    .description("remove a user's second factors (lost device); ends the user's sessions")
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withAccounts(loadConfig(), async (accounts, database) => {
+        const row = await findUser(accounts, username);
+        await createTwoFactorRepository(database.db, database.dialect).removeAll(row.id);
+        await createSessionsRepository(database.db, database.dialect).revokeForUser(row.id, Date.now());
+        await auditFromCLI(database, { type: 'mfa.reset', userId: row.id, detail: { by: 'cli' } });
+      });
+      console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
     });
   return program;
 }

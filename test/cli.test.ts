@@ -78,6 +78,33 @@ describe('command line', () => {
     expect(unknown.stderr).toMatch(/unknown command/);
   });
 
+  it('removes a user\'s second factors and ends their sessions with user reset-2fa', () => {
+    const dir = dataDir();
+    expect(cli(dir, ['user', 'create', '--username', 'lost', '--password', 'a long lost passphrase']).status).toBe(0);
+    const db = new SQLite(path.join(dir, 'twofold.db'));
+    const { id } = db.prepare("select id from users where username = 'lost'").get() as { id: number };
+    db.prepare('insert into totp_factors (user_id, secret_sealed, confirmed_at, created_at) values (?, ?, 1, 1)').run(id, 'v1.x.y.z');
+    db.prepare('insert into backup_codes (user_id, code_hash, created_at) values (?, ?, 1)').run(id, 'a'.repeat(64));
+    db.prepare("insert into sessions (user_id, amr, created_at, last_used_at, expires_at) values (?, 'pwd,otp', 1, 1, ?)").run(id, Date.now() + 1e9);
+    db.close();
+
+    const reset = cli(dir, ['user', 'reset-2fa', 'LOST']);
+    expect(reset.stderr).toBe('');
+    expect(reset.status).toBe(0);
+    expect(reset.stdout).toMatch(/Removed every second factor of LOST/);
+    const after = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
+    const count = (sql: string): number => (after.prepare(sql).get(id) as { n: number }).n;
+    expect(count('select count(*) n from totp_factors where user_id = ?')).toBe(0);
+    expect(count('select count(*) n from backup_codes where user_id = ?')).toBe(0);
+    expect(count('select count(*) n from sessions where user_id = ? and revoked_at is null')).toBe(0);
+    expect(count("select count(*) n from audit_events where user_id = ? and type = 'mfa.reset'")).toBe(1);
+    after.close();
+
+    const ghost = cli(dir, ['user', 'reset-2fa', 'ghost']);
+    expect(ghost.status).not.toBe(0);
+    expect(ghost.stderr).toMatch(/No user named "ghost"/);
+  });
+
   it('refuses to serve in production without secrets, saying what to set', () => {
     const result = cli(dataDir(), ['serve'], { NODE_ENV: 'production' });
     expect(result.status).toBe(1);

@@ -12,13 +12,15 @@ export function generateTOTPSecret(): string {
   return new Secret({ size: 20 }).base32;
 }
 
-function totp(secretBase32: string, issuer = '', label = ''): TOTP {
-  return new TOTP({ issuer, label, algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) });
+function totp(secretBase32: string): TOTP {
+  return new TOTP({ algorithm: 'SHA1', digits: TOTP_DIGITS, period: TOTP_PERIOD_SECONDS, secret: Secret.fromBase32(secretBase32) });
 }
 
 /** `otpauth://totp/Issuer:account?secret=…&issuer=Issuer&algorithm=SHA1&digits=6&period=30` */
 export function otpauthURL(secretBase32: string, issuer: string, account: string): string {
-  return totp(secretBase32, issuer, account).toString();
+  // Key URI Format (google/google-authenticator wiki): label `Issuer:account`, issuer repeated as a parameter.
+  const label = `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`;
+  return `otpauth://totp/${label}?secret=${secretBase32}&issuer=${encodeURIComponent(issuer)}&algorithm=SHA1&digits=${TOTP_DIGITS}&period=${TOTP_PERIOD_SECONDS}`;
 }
 
 export async function qrDataURL(text: string): Promise<string> {

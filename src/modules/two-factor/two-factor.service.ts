@@ -55,6 +55,15 @@ export interface TwoFactorService {
 
 const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = { login: 'to sign in', setup: 'to turn on email codes', step_up: 'to confirm a security change' };
 
+/** The second factors a user has turned on (a pending TOTP setup does not count). */
+export async function enabledMethods(repository: TwoFactorRepository, userId: number): Promise<Array<'totp' | 'email'>> {
+  const [totp, email] = await Promise.all([repository.findTotp(userId), repository.isEmailEnabled(userId)]);
+  const methods: Array<'totp' | 'email'> = [];
+  if (totp?.confirmed_at != null) methods.push('totp');
+  if (email) methods.push('email');
+  return methods;
+}
+
 export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   const { repository, clock } = deps;
   const aad = (userId: number): string => `totp:user:${userId}`;
@@ -72,13 +81,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     return codes;
   }
 
-  async function methodsOf(userId: number): Promise<Array<'totp' | 'email'>> {
-    const [totp, email] = await Promise.all([repository.findTotp(userId), repository.isEmailEnabled(userId)]);
-    const methods: Array<'totp' | 'email'> = [];
-    if (totp?.confirmed_at != null) methods.push('totp');
-    if (email) methods.push('email');
-    return methods;
-  }
+  const methodsOf = (userId: number): Promise<Array<'totp' | 'email'>> => enabledMethods(repository, userId);
 
   /** Checks a TOTP code and burns its time step: the same step is never accepted twice. */
   async function verifyTOTP(userId: number, code: string): Promise<boolean> {
