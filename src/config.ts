@@ -33,6 +33,12 @@ export interface Config {
   readonly totpIssuer: string;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
+  /** Base URL of this service as users reach it, for links in emails. */
+  readonly publicUrl: string;
+  /** Per-account brute-force lockout, like Keycloak's failure factor / wait increment / max wait. */
+  readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
+  /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
+  readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
   /** Where generated development secrets are kept, when they were used. */
   readonly secretsFile: string | undefined;
 }
@@ -102,6 +108,17 @@ export function loadConfig(env: Env = process.env): Config {
     totpIssuer: str(env.TOTP_ISSUER) ?? 'Twofold',
     logLevel: str(env.LOG_LEVEL) ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: 64 * 1024,
+    publicUrl: (str(env.PUBLIC_URL) ?? `http://localhost:${parseIntRange('PORT', env.PORT, 3000, 0, 65535)}`).replace(/\/+$/, ''),
+    lockout: Object.freeze({
+      threshold: parseIntRange('LOCKOUT_THRESHOLD', env.LOCKOUT_THRESHOLD, 5, 1, 100),
+      baseSeconds: parseDuration('LOCKOUT_BASE_DELAY', env.LOCKOUT_BASE_DELAY, 60),
+      maxSeconds: parseDuration('LOCKOUT_MAX_DELAY', env.LOCKOUT_MAX_DELAY, 900),
+    }),
+    rateLimits: Object.freeze({
+      login: parseIntRange('RATE_LIMIT_LOGIN', env.RATE_LIMIT_LOGIN, 20, 1, 1_000_000),
+      register: parseIntRange('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, 10, 1, 1_000_000),
+      recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
+    }),
     secretsFile: generated?.file,
   });
 }

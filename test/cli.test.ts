@@ -35,7 +35,7 @@ describe('command line', () => {
     const dir = dataDir();
     const first = cli(dir, ['migrate']);
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/Applied 0001-initial, 0002-two-factor/);
+    expect(first.stdout).toMatch(/Applied 0001-initial, 0002-two-factor, 0003-protection/);
     const second = cli(dir, ['migrate']);
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/up to date/);

@@ -2,12 +2,14 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import type { DatabaseHandle, Dialect } from './create-database.js';
 import { initial } from './migrations/0001-initial.js';
 import { twoFactor } from './migrations/0002-two-factor.js';
+import { protection } from './migrations/0003-protection.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '0001-initial': initial(dialect),
     '0002-two-factor': twoFactor(dialect),
+    '0003-protection': protection(),
   };
 }
 

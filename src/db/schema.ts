@@ -17,6 +17,10 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   last_login_at: number | null;
+  /** Consecutive failed password or second-factor attempts (reset by a full login). */
+  failed_attempts: Generated<number>;
+  /** Until when sign-in is refused (brute-force lockout, or an administrator's lock). */
+  locked_until: number | null;
 }
 
 export interface SessionsTable {
@@ -110,6 +114,22 @@ export interface AuditEventsTable {
   detail: string;
 }
 
+export interface AccountTokensTable {
+  token_hash: string;
+  user_id: number;
+  /** `password_reset` or `email_verify`. */
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface RateCountersTable {
+  counter_key: string;
+  hits: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -121,4 +141,6 @@ export interface Database {
   backup_codes: BackupCodesTable;
   mfa_flows: MfaFlowsTable;
   audit_events: AuditEventsTable;
+  account_tokens: AccountTokensTable;
+  rate_counters: RateCountersTable;
 }

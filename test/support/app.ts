@@ -7,6 +7,9 @@ import { createArgon2Hasher } from '../../src/lib/password-hasher.js';
 import type { App } from '../../src/http/server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
+/** Every test request comes from 127.0.0.1: per-IP limits are lifted except where a suite tests them. */
+export const UNLIMITED = { RATE_LIMIT_LOGIN: '1000000', RATE_LIMIT_REGISTER: '1000000', RATE_LIMIT_RECOVERY: '1000000' };
+
 export const TEST_SECRETS = {
   JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
   ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
@@ -25,7 +28,7 @@ export interface TestApp {
 
 export async function buildTestApp(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<TestApp> {
   const database = await createTestDatabase(options.dialect ?? 'sqlite');
-  const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, DATABASE_URL: database.url, ...options.env });
+  const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: database.url, ...options.env });
   const clock = createManualClock(new Date('2026-01-15T12:00:00Z'));
   const { app } = await createApp(config, { clock, hasher: fastHasher, database: database.handle });
   await app.ready();
