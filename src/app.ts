@@ -5,9 +5,17 @@ import { buildServer, type App, type ServerOptions } from './http/server.js';
 import { systemClock, type Clock } from './lib/clock.js';
 import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
 import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts/accounts.schemas.js';
+import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
+import { createAdminService } from './modules/admin/admin.service.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService } from './modules/audit/audit.service.js';
+import { connectRedis } from './lib/redis.js';
+import { createDatabaseCounterStore, createFallbackCounterStore, createRedisCounterStore } from './modules/rate-limit/counter-store.js';
+import { installRateLimits } from './modules/rate-limit/rate-limit.js';
+import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
+import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
+import { createLockoutService } from './modules/lockout/lockout.service.js';
 import { createLoginService } from './modules/login/login.service.js';
 import { loginRoutes } from './modules/login/login.routes.js';
 import { createMailer } from './modules/mail/mailer.js';
@@ -24,6 +32,9 @@ import { createProductsRepository } from './modules/products/products.repository
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { createProductsService } from './modules/products/products.service.js';
+import { createRecoveryRepository } from './modules/recovery/recovery.repository.js';
+import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
+import { createRecoveryService } from './modules/recovery/recovery.service.js';
 import { createAuthenticate } from './modules/sessions/authenticate.js';
 import { createSessionCache } from './modules/sessions/session-cache.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
@@ -73,6 +84,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     totpIssuer: config.totpIssuer,
   });
   const tokens = createTokenService({ jwt: config.jwt, clock });
+  // Redis (optional) shares rate-limit counters and session revocations between instances.
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, app.log) : undefined;
+  const localSessionCache = createSessionCache({ ttlMs: 5000, maxEntries: 100_000 });
+  const databaseCounters = createDatabaseCounterStore(db);
+  const counters = redis ? createFallbackCounterStore(createRedisCounterStore(redis.client), databaseCounters, app.log) : databaseCounters;
   const accounts = createAccountsService({
     repository: createAccountsRepository(db, dialect),
     hasher,
@@ -83,7 +99,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const sessions = createSessionsService({
     repository: createSessionsRepository(db, dialect),
     tokens,
-    cache: createSessionCache({ ttlMs: 5000, maxEntries: 100_000 }),
+    cache: redis ? createBroadcastingSessionCache(localSessionCache, redis, app.log) : localSessionCache,
     clock,
     refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
     loadUser: (id) => accounts.getUser(id),
@@ -91,22 +107,42 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const authenticate = createAuthenticate({ tokens, sessions });
-  const login = createLoginService({ accounts, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
+  const recovery = createRecoveryService({
+    repository: createRecoveryRepository(db),
+    accounts,
+    passwords: createAccountsRepository(db, dialect),
+    hasher,
+    sessions,
+    mailer,
+    audit,
+    clock,
+    publicUrl: config.publicUrl,
+    issuer: config.totpIssuer,
+    log: app.log,
+  });
+  const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
+  const lockout = createLockoutService({ repository: createLockoutRepository(db, config.lockout), clock, audit });
+  const login = createLoginService({ accounts, lockout, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
 
   // Schemas referenced by id ($ref) across modules are registered once, at the root.
   for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
-  await app.register(opsRoutes, { metrics, pingDatabase: database.ping });
-  await app.register(accountsRoutes, { accounts, sessions, authenticate, audit });
+  installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
+  await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')) });
+  await app.register(accountsRoutes, { accounts, sessions, authenticate, audit, recovery });
+  await app.register(recoveryRoutes, { recovery });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, accounts, audit, authenticate });
-  await app.register(adminRoutes, { accounts, twoFactor, sessions, audit, authenticate });
+  await app.register(adminRoutes, { admin, accounts, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
-  await app.register(productsRoutes, { products, authenticate });
+  await app.register(productsRoutes, { products, authenticate, audit });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onClose', async () => mailer.close());
+  app.addHook('onClose', async () => {
+    mailer.close();
+    await redis?.close();
+  });
   if (!overrides.database) app.addHook('onClose', async () => database.close());
   return { app, database, hasher };
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase, type DatabaseHandle } from './db/create-database.js';
 import { systemClock } from './lib/clock.js';
 import type { UserRow } from './modules/accounts/accounts.repository.js';
+import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
-import { createAuditService, type AuditEvent } from './modules/audit/audit.service.js';
+import { createAuditService, type AuditEvent, type AuditService, type AuditView } from './modules/audit/audit.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
 import { enabledMethods } from './modules/two-factor/two-factor.service.js';
@@ -79,14 +80,54 @@ async function findUser(accounts: AccountsService, username: string): Promise<Us
   return row;
 }
 
+function auditServiceOf(database: DatabaseHandle): AuditService {
+  return createAuditService({ repository: createAuditRepository(database.db, database.dialect), clock: systemClock, log: undefined });
+}
+
 async function auditFromCLI(database: DatabaseHandle, event: AuditEvent): Promise<void> {
-  const audit = createAuditService({ repository: createAuditRepository(database.db, database.dialect), clock: systemClock, log: undefined });
-  await audit.record({ ...event, userAgent: 'twofold-cli' });
+  await auditServiceOf(database).record({ ...event, userAgent: 'twofold-cli' });
 }
 
 function parseRole(value: string): (typeof ROLES)[number] {
   if (!isRole(value)) throw new CommanderError(2, 'twofold.role', `Unknown role "${value}"; use one of: ${ROLES.join(', ')}.`);
   return value;
+}
+
+const AUDIT_LIMIT_MAX = 1000;
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > AUDIT_LIMIT_MAX) throw new InvalidArgumentError(`Use a whole number from 1 to ${AUDIT_LIMIT_MAX}.`);
+  return limit;
+}
+
+/** One event a line, tab-separated: time, type, user id, IP, detail JSON ("-" for none). */
+function formatAuditLine(event: AuditView): string {
+  return [event.at, event.type, event.user_id ?? '-', event.ip ?? '-', JSON.stringify(event.detail)].join('\t');
+}
+
+async function unlockUser(username: string): Promise<void> {
+  await withAccounts(loadConfig(), async (accounts, database) => {
+    const row = await findUser(accounts, username);
+    await createAdminRepository(database.db).unlock(row.id, Date.now());
+    await auditFromCLI(database, { type: 'account.unlocked', userId: row.id, detail: { by: 'cli' } });
+  });
+  console.log(`${username} is unlocked: the lock and the count of failed attempts are cleared.`);
+}
+
+interface AuditOptions {
+  user?: string;
+  type?: string;
+  limit: number;
+}
+
+async function printAudit(options: AuditOptions): Promise<void> {
+  const events = await withAccounts(loadConfig(), async (accounts, database) => {
+    const userId = options.user === undefined ? undefined : (await findUser(accounts, options.user)).id;
+    return auditServiceOf(database).list({ userId, type: options.type, limit: options.limit });
+  });
+  if (events.length === 0) console.error('No audit events match.');
+  for (const event of events) console.log(formatAuditLine(event));
 }
 
 function buildProgram(): Command {
@@ -102,7 +143,18 @@ function buildProgram(): Command {
       await database.close();
     }
   });
+  addUserCommands(program);
+  program
+    .command('audit')
+    .description('list audit events, newest first (time, type, user id, IP, detail)')
+    .option('--user <username>', "only this user's events")
+    .option('--type <type>', 'only events of this type, e.g. login.failed')
+    .option('--limit <n>', `how many events (1-${AUDIT_LIMIT_MAX})`, parseLimit, 50)
+    .action(async (options: AuditOptions) => printAudit(options));
+  return program;
+}
 
+function addUserCommands(program: Command): void {
   const user = program.command('user').description('manage accounts');
   user
     .command('create')
@@ -143,7 +195,11 @@ function buildProgram(): Command {
       });
       console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
     });
-  return program;
+  user
+    .command('unlock')
+    .description("lift a user's lock (an administrator's or a brute-force lockout) and clear the failure count")
+    .argument('<username>')
+    .action(async (username: string) => unlockUser(username));
 }
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {

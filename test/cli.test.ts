@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,12 +12,26 @@ function dataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'twofold-cli-'));
 }
 
-function cli(dir: string, args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a child process. Asynchronous: a blocked test worker misses vitest's own messages. */
+function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
     cwd: ROOT,
-    encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', TWOFOLD_DATA_DIR: dir, LOG_LEVEL: 'warn', ...env },
-    timeout: 30_000,
+    timeout: 60_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
 
@@ -30,57 +44,58 @@ function userRow(dir: string, username: string): { role: string; password_hash: 
   }
 }
 
-describe('command line', () => {
-  it('migrates an empty database, then reports it up to date', () => {
+// Every command is a fresh Node process (one to several seconds each on a busy machine).
+describe('command line', { timeout: 120_000 }, () => {
+  it('migrates an empty database, then reports it up to date', async () => {
     const dir = dataDir();
-    const first = cli(dir, ['migrate']);
+    const first = await cli(dir, ['migrate']);
     expect(first.status).toBe(0);
     expect(first.stdout).toMatch(/Applied 0001-initial, 0002-two-factor, 0003-protection/);
-    const second = cli(dir, ['migrate']);
+    const second = await cli(dir, ['migrate']);
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/up to date/);
   });
 
-  it('creates users, changes roles, and refuses bad arguments with a message and a non-zero exit', () => {
+  it('creates users, changes roles, and refuses bad arguments with a message and a non-zero exit', async () => {
     const dir = dataDir();
-    const created = cli(dir, ['user', 'create', '--username', 'Boss', '--password', 'a long admin passphrase', '--email', 'boss@example.com', '--role', 'admin']);
+    const created = await cli(dir, ['user', 'create', '--username', 'Boss', '--password', 'a long admin passphrase', '--email', 'boss@example.com', '--role', 'admin']);
     expect(created.stderr).toBe('');
     expect(created.status).toBe(0);
     expect(created.stdout).toMatch(/Created user Boss .*role admin/);
     expect(userRow(dir, 'boss')).toMatchObject({ role: 'admin', password_hash: expect.stringMatching(/^\$argon2id\$/) });
 
-    const demoted = cli(dir, ['user', 'set-role', 'boss', 'user']);
+    const demoted = await cli(dir, ['user', 'set-role', 'boss', 'user']);
     expect(demoted.status).toBe(0);
     expect(userRow(dir, 'Boss')?.role).toBe('user');
 
-    const duplicate = cli(dir, ['user', 'create', '--username', 'BOSS', '--password', 'another long passphrase']);
+    const duplicate = await cli(dir, ['user', 'create', '--username', 'BOSS', '--password', 'another long passphrase']);
     expect(duplicate.status).not.toBe(0);
     expect(duplicate.stderr).toMatch(/already taken/);
 
-    const missing = cli(dir, ['user', 'create', '--username', 'nopass']);
+    const missing = await cli(dir, ['user', 'create', '--username', 'nopass']);
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toMatch(/--password/);
 
-    const weak = cli(dir, ['user', 'create', '--username', 'weak', '--password', 'password']);
+    const weak = await cli(dir, ['user', 'create', '--username', 'weak', '--password', 'password']);
     expect(weak.status).not.toBe(0);
     expect(weak.stderr).toMatch(/password/);
 
-    const badRole = cli(dir, ['user', 'set-role', 'boss', 'emperor']);
+    const badRole = await cli(dir, ['user', 'set-role', 'boss', 'emperor']);
     expect(badRole.status).not.toBe(0);
     expect(badRole.stderr).toMatch(/Unknown role "emperor"/);
 
-    const ghost = cli(dir, ['user', 'set-role', 'ghost', 'admin']);
+    const ghost = await cli(dir, ['user', 'set-role', 'ghost', 'admin']);
     expect(ghost.status).not.toBe(0);
     expect(ghost.stderr).toMatch(/No user named "ghost"/);
 
-    const unknown = cli(dir, ['frobnicate']);
+    const unknown = await cli(dir, ['frobnicate']);
     expect(unknown.status).not.toBe(0);
     expect(unknown.stderr).toMatch(/unknown command/);
   });
 
-  it('removes a user\'s second factors and ends their sessions with user reset-2fa', () => {
+  it('removes a user\'s second factors and ends their sessions with user reset-2fa', async () => {
     const dir = dataDir();
-    expect(cli(dir, ['user', 'create', '--username', 'lost', '--password', 'a long lost passphrase']).status).toBe(0);
+    expect((await cli(dir, ['user', 'create', '--username', 'lost', '--password', 'a long lost passphrase'])).status).toBe(0);
     const db = new SQLite(path.join(dir, 'twofold.db'));
     const { id } = db.prepare("select id from users where username = 'lost'").get() as { id: number };
     db.prepare('insert into totp_factors (user_id, secret_sealed, confirmed_at, created_at) values (?, ?, 1, 1)').run(id, 'v1.x.y.z');
@@ -88,7 +103,7 @@ describe('command line', () => {
     db.prepare("insert into sessions (user_id, amr, created_at, last_used_at, expires_at) values (?, 'pwd,otp', 1, 1, ?)").run(id, Date.now() + 1e9);
     db.close();
 
-    const reset = cli(dir, ['user', 'reset-2fa', 'LOST']);
+    const reset = await cli(dir, ['user', 'reset-2fa', 'LOST']);
     expect(reset.stderr).toBe('');
     expect(reset.status).toBe(0);
     expect(reset.stdout).toMatch(/Removed every second factor of LOST/);
@@ -100,13 +115,72 @@ describe('command line', () => {
     expect(count("select count(*) n from audit_events where user_id = ? and type = 'mfa.reset'")).toBe(1);
     after.close();
 
-    const ghost = cli(dir, ['user', 'reset-2fa', 'ghost']);
+    const ghost = await cli(dir, ['user', 'reset-2fa', 'ghost']);
     expect(ghost.status).not.toBe(0);
     expect(ghost.stderr).toMatch(/No user named "ghost"/);
   });
 
-  it('refuses to serve in production without secrets, saying what to set', () => {
-    const result = cli(dataDir(), ['serve'], { NODE_ENV: 'production' });
+  it('lifts a lock and clears the failure count with user unlock, recorded in the audit trail', async () => {
+    const dir = dataDir();
+    expect((await cli(dir, ['user', 'create', '--username', 'Locked', '--password', 'a long locked passphrase'])).status).toBe(0);
+    const db = new SQLite(path.join(dir, 'twofold.db'));
+    const { id } = db.prepare("select id from users where username = 'Locked'").get() as { id: number };
+    db.prepare('update users set locked_until = ?, failed_attempts = 7 where id = ?').run(Date.now() + 900_000, id);
+    db.close();
+
+    const unlocked = await cli(dir, ['user', 'unlock', 'LOCKED']);
+    expect(unlocked.stderr).toBe('');
+    expect(unlocked.status).toBe(0);
+    expect(unlocked.stdout).toMatch(/LOCKED is unlocked/);
+    const after = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
+    expect(after.prepare('select locked_until, failed_attempts from users where id = ?').get(id)).toEqual({ locked_until: null, failed_attempts: 0 });
+    const events = after.prepare("select detail, user_agent from audit_events where user_id = ? and type = 'account.unlocked'").all(id);
+    expect(events).toEqual([{ detail: '{"by":"cli"}', user_agent: 'twofold-cli' }]);
+    after.close();
+
+    const ghost = await cli(dir, ['user', 'unlock', 'ghost']);
+    expect(ghost.status).not.toBe(0);
+    expect(ghost.stderr).toMatch(/No user named "ghost"/);
+  });
+
+  it('lists audit events newest first with audit, filtered by --user, --type and --limit, and refuses bad arguments', async () => {
+    const dir = dataDir();
+    expect((await cli(dir, ['migrate'])).status).toBe(0);
+    const db = new SQLite(path.join(dir, 'twofold.db'));
+    const addUser = db.prepare("insert into users (username, username_normalized, email_verified, password_hash, role, created_at, updated_at) values (?, ?, 0, 'x', 'user', 1, 1)");
+    const carol = Number(addUser.run('Carol', 'carol').lastInsertRowid);
+    const dave = Number(addUser.run('Dave', 'dave').lastInsertRowid);
+    const addEvent = db.prepare('insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, null, ?)');
+    addEvent.run(Date.UTC(2026, 0, 1, 10), 'user.registered', carol, '192.0.2.1', '{"email":false}');
+    addEvent.run(Date.UTC(2026, 0, 1, 11), 'login.failed', carol, '192.0.2.2', '{"reason":"wrong_password"}');
+    addEvent.run(Date.UTC(2026, 0, 1, 12), 'login.failed', dave, null, '{"reason":"locked"}');
+    addEvent.run(Date.UTC(2026, 0, 1, 13), 'login.succeeded', carol, '192.0.2.2', '{"amr":"pwd"}');
+    db.close();
+
+    // Read-only commands: run side by side.
+    const [listed, newestFailure, badLimit, ghost] = await Promise.all([
+      cli(dir, ['audit', '--user', 'CAROL']),
+      cli(dir, ['audit', '--type', 'login.failed', '--limit', '1']),
+      cli(dir, ['audit', '--limit', 'abc']),
+      cli(dir, ['audit', '--user', 'ghost']),
+    ]);
+    expect(listed.stderr).toBe('');
+    expect(listed.status).toBe(0);
+    expect(listed.stdout.trim().split('\n').map((line) => line.split('\t'))).toEqual([
+      ['2026-01-01T13:00:00.000Z', 'login.succeeded', String(carol), '192.0.2.2', '{"amr":"pwd"}'],
+      ['2026-01-01T11:00:00.000Z', 'login.failed', String(carol), '192.0.2.2', '{"reason":"wrong_password"}'],
+      ['2026-01-01T10:00:00.000Z', 'user.registered', String(carol), '192.0.2.1', '{"email":false}'],
+    ]);
+    expect(newestFailure.stdout).toBe(`2026-01-01T12:00:00.000Z\tlogin.failed\t${dave}\t-\t{"reason":"locked"}\n`);
+
+    expect(badLimit.status).not.toBe(0);
+    expect(badLimit.stderr).toMatch(/--limit .*'abc' is invalid.*whole number from 1 to 1000/);
+    expect(ghost.status).not.toBe(0);
+    expect(ghost.stderr).toMatch(/No user named "ghost"/);
+  });
+
+  it('refuses to serve in production without secrets, saying what to set', async () => {
+    const result = await cli(dataDir(), ['serve'], { NODE_ENV: 'production' });
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/JWT_SECRET/);
     expect(result.stderr).toMatch(/ENCRYPTION_KEY/);

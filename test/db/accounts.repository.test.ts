@@ -47,6 +47,8 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
       created_at: T0,
       updated_at: T0,
       last_login_at: null,
+      failed_attempts: 0,
+      locked_until: null,
     });
     expect(typeof row?.created_at).toBe('number');
     expect(typeof row?.updated_at).toBe('number');

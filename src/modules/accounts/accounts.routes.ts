@@ -8,12 +8,15 @@ import type { ClientInfo, SessionsService } from '../sessions/sessions.service.j
 import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
 import type { AccountsService } from './accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { RecoveryService } from '../recovery/recovery.service.js';
 
 export interface AccountsRoutesOptions {
   accounts: AccountsService;
   sessions: SessionsService;
   authenticate: Authenticate;
   audit: AuditService;
+  /** Mails the verification link of a new account's address (in the background). */
+  recovery: Pick<RecoveryService, 'sendEmailVerification'>;
 }
 
 export function clientInfo(request: FastifyRequest): ClientInfo {
@@ -21,7 +24,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { accounts, sessions, authenticate, audit } = options;
+  const { accounts, sessions, authenticate, audit, recovery } = options;
 
   // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
@@ -30,6 +33,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     }, async (request, reply) => {
       const user = await accounts.register(request.body);
       await audit.record({ ...clientInfo(request), type: 'user.registered', userId: user.id, detail: { email: user.email !== null } });
+      recovery.sendEmailVerification(user);
       return reply.status(201).send(user);
     });
   }

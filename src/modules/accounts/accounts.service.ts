@@ -123,6 +123,10 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       if (!(await hasher.verify(row.password_hash, password))) {
         throw new AppError('invalid_credentials', { cause: { reason: 'wrong_password', userId: row.id } satisfies CredentialFailure });
       }
+      // REQUIRE_EMAIL: checked only after the password, so it reveals nothing to someone without it.
+      if (deps.requireEmail && !row.email_verified) {
+        throw new AppError('forbidden', { message: 'Verify your email address before signing in; check your inbox or ask for a new link.' });
+      }
       return row;
     },
 

@@ -18,7 +18,14 @@ export type AuditType =
   | 'mfa.reset'
   | 'refresh_token.reused'
   | 'password.changed'
-  | 'role.changed';
+  | 'password.reset'
+  | 'email.verified'
+  | 'role.changed'
+  | 'account.locked'
+  | 'product.created'
+  | 'product.updated'
+  | 'product.deleted'
+  | 'account.unlocked';
 
 export interface AuditContext {
   ip?: string | null;

@@ -1,8 +1,10 @@
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { AppError } from '../../lib/errors.js';
 import type { CredentialFailure, AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ClientInfo, SessionsService, Tokens } from '../sessions/sessions.service.js';
 import type { TwoFactorRepository } from '../two-factor/two-factor.repository.js';
@@ -19,9 +21,15 @@ export interface MfaChallenge {
   expires_in: number;
 }
 
+export interface PasswordLoginInput {
+  username: string;
+  password: string;
+  totp_code?: string | undefined;
+}
+
 export interface LoginService {
   /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
-  passwordLogin(input: { username: string; password: string; totp_code?: string | undefined }, client: ClientInfo): Promise<Tokens | MfaChallenge>;
+  passwordLogin(input: PasswordLoginInput, client: ClientInfo): Promise<Tokens | MfaChallenge>;
   secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: ClientInfo): Promise<Tokens>;
   sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
   /** A signed-in user asks for an email code to confirm a security change (e.g. disabling 2FA). */
@@ -30,6 +38,7 @@ export interface LoginService {
 
 export interface LoginDeps {
   accounts: AccountsService;
+  lockout: LockoutService;
   twoFactor: TwoFactorService;
   flows: TwoFactorRepository;
   sessions: SessionsService;
@@ -39,8 +48,9 @@ export interface LoginDeps {
 }
 
 export function createLoginService(deps: LoginDeps): LoginService {
-  const { accounts, twoFactor, flows, sessions, audit, metrics, clock } = deps;
+  const { accounts, lockout, twoFactor, flows, sessions, audit, metrics, clock } = deps;
   const invalidFlow = (): AppError => new AppError('mfa_token_invalid');
+  const attempts = createKeyedMutex();
 
   async function finish(userId: number, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
     const tokens = await sessions.open(await accounts.getUser(userId), amr, client);
@@ -52,6 +62,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
   async function failSecondFactor(userId: number, client: ClientInfo, method: string): Promise<never> {
     await audit.record({ ...client, type: 'mfa.failed', userId, detail: { method } });
+    await lockout.failed(userId, client);
     metrics.logins.inc({ outcome: 'invalid_mfa_code' });
     throw new AppError('invalid_mfa_code');
   }
@@ -62,6 +73,57 @@ export function createLoginService(deps: LoginDeps): LoginService {
     const flow = await flows.findFlow(hash);
     if (!flow || flow.consumed_at !== null || flow.expires_at <= clock.now().getTime()) throw invalidFlow();
     return { hash, userId: flow.user_id };
+  }
+
+  /** The password check and what follows it: tokens, a one-step TOTP login, or a second-factor challenge. */
+  async function passwordStep(input: PasswordLoginInput, client: ClientInfo): Promise<Tokens | MfaChallenge> {
+    let row;
+    try {
+      row = await accounts.authenticate(input.username, input.password);
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'invalid_credentials') {
+        const failure = error.cause as CredentialFailure | undefined;
+        await audit.record({ ...client, type: 'login.failed', userId: failure?.userId ?? null, detail: { reason: failure?.reason ?? 'unknown' } });
+        metrics.logins.inc({ outcome: 'invalid_credentials' });
+        if (failure?.userId != null) await lockout.failed(failure.userId, client);
+      }
+      if (error instanceof AppError && error.code === 'forbidden') {
+        // The right password for an account that may not sign in yet (unverified email): not a guess.
+        const known = await accounts.findByUsername(input.username);
+        if (known) {
+          await lockout.refund(known.id);
+          await audit.record({ ...client, type: 'login.failed', userId: known.id, detail: { reason: 'email_unverified' } });
+        }
+      }
+      throw error;
+    }
+    const methods = await twoFactor.methodsOf(row.id);
+    if (methods.length === 0) return finish(row.id, ['pwd'], client);
+    if (input.totp_code !== undefined && methods.includes('totp')) {
+      // The original API's one-step login: password and TOTP code in one request.
+      if (!(await twoFactor.verifyTOTP(row.id, input.totp_code.trim()))) return failSecondFactor(row.id, client, 'totp');
+      await audit.record({ ...client, type: 'mfa.used', userId: row.id, detail: { method: 'totp' } });
+      return finish(row.id, ['pwd', 'otp'], client, { method: 'totp' });
+    }
+    // The password was right: that attempt is not a failure, but the count of earlier failures stays
+    // until the second factor succeeds (otherwise each new password login would reset the code budget).
+    await lockout.refund(row.id);
+    const mfaToken = randomToken(32);
+    const nowMs = clock.now().getTime();
+    await flows.insertFlow(sha256Hex(mfaToken), row.id, nowMs, nowMs + MFA_TOKEN_TTL_SECONDS * 1000);
+    metrics.logins.inc({ outcome: 'mfa_required' });
+    const remaining = await twoFactor.status(row.id);
+    return {
+      mfa_required: true,
+      mfa_token: mfaToken,
+      mfa_methods: remaining.backup_codes_remaining > 0 ? [...methods, 'backup_code'] : methods,
+      expires_in: MFA_TOKEN_TTL_SECONDS,
+    };
+  }
+
+  function countLocked(error: unknown): never {
+    if (error instanceof AppError && error.code === 'too_many_attempts') metrics.logins.inc({ outcome: 'locked' });
+    throw error;
   }
 
   async function sendEmailFactorCode(userId: number, purpose: 'login' | 'step_up'): Promise<{ sent: true; expires_in: number }> {
@@ -76,47 +138,31 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
   return {
     async passwordLogin(input, client) {
-      let row;
-      try {
-        row = await accounts.authenticate(input.username, input.password);
-      } catch (error) {
-        if (error instanceof AppError && error.code === 'invalid_credentials') {
-          const failure = error.cause as CredentialFailure | undefined;
-          await audit.record({ ...client, type: 'login.failed', userId: failure?.userId ?? null, detail: { reason: failure?.reason ?? 'unknown' } });
-          metrics.logins.inc({ outcome: 'invalid_credentials' });
-        }
-        throw error;
-      }
-      const methods = await twoFactor.methodsOf(row.id);
-      if (methods.length === 0) return finish(row.id, ['pwd'], client);
-      if (input.totp_code !== undefined && methods.includes('totp')) {
-        // The original API's one-step login: password and TOTP code in one request.
-        if (!(await twoFactor.verifyTOTP(row.id, input.totp_code.trim()))) return failSecondFactor(row.id, client, 'totp');
-        return finish(row.id, ['pwd', 'otp'], client, { method: 'totp' });
-      }
-      const mfaToken = randomToken(32);
-      const nowMs = clock.now().getTime();
-      await flows.insertFlow(sha256Hex(mfaToken), row.id, nowMs, nowMs + MFA_TOKEN_TTL_SECONDS * 1000);
-      metrics.logins.inc({ outcome: 'mfa_required' });
-      const remaining = await twoFactor.status(row.id);
-      return {
-        mfa_required: true,
-        mfa_token: mfaToken,
-        mfa_methods: remaining.backup_codes_remaining > 0 ? [...methods, 'backup_code'] : methods,
-        expires_in: MFA_TOKEN_TTL_SECONDS,
-      };
+      const known = await accounts.findByUsername(input.username);
+      if (!known) return passwordStep(input, client);
+      // Attempts on one account are checked in turn here, each spending one attempt of the account's
+      // budget before the password is checked: a parallel burst cannot exceed it, and parallel
+      // right passwords all succeed.
+      return attempts.run(known.id, async () => {
+        await lockout.reserve(known.id, client).catch(countLocked);
+        return passwordStep(input, client);
+      });
     },
 
     async secondFactorLogin(input, client) {
       const flow = await liveFlow(input.mfa_token);
-      // The attempt is reserved before the code is checked: a burst of guesses cannot exceed the budget.
-      if (!(await flows.reserveFlowAttempt(flow.hash, clock.now().getTime()))) throw invalidFlow();
-      const used = await twoFactor.verifyCode(flow.userId, input.code, input.method);
-      if (used === null) return failSecondFactor(flow.userId, client, input.method ?? 'any');
-      // Single use: of two requests that both passed the code check, one consumes the flow.
-      if (!(await flows.consumeFlow(flow.hash, clock.now().getTime()))) throw invalidFlow();
-      await audit.record({ ...client, type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used', userId: flow.userId, detail: { method: used } });
-      return finish(flow.userId, ['pwd', 'otp'], client, { method: used });
+      return attempts.run(flow.userId, async () => {
+        // Attempts are reserved before the code is checked, on the flow and on the account:
+        // a burst of guesses cannot exceed either budget.
+        if (!(await flows.reserveFlowAttempt(flow.hash, clock.now().getTime()))) throw invalidFlow();
+        await lockout.reserve(flow.userId, client).catch(countLocked);
+        const used = await twoFactor.verifyCode(flow.userId, input.code, input.method);
+        if (used === null) return failSecondFactor(flow.userId, client, input.method ?? 'any');
+        // Single use: of two requests that both passed the code check, one consumes the flow.
+        if (!(await flows.consumeFlow(flow.hash, clock.now().getTime()))) throw invalidFlow();
+        await audit.record({ ...client, type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used', userId: flow.userId, detail: { method: used } });
+        return finish(flow.userId, ['pwd', 'otp'], client, { method: used });
+      });
     },
 
     async sendLoginEmailCode(mfaToken) {

@@ -7,9 +7,11 @@ export interface OpsRoutesOptions {
   metrics: Metrics;
   /** Resolves when the database answers; rejects otherwise. */
   pingDatabase(): Promise<void>;
+  /** When Redis is configured: `ok`, or what happens while it is down (the service keeps answering). */
+  redisStatus?: (() => string) | undefined;
 }
 
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metrics, pingDatabase }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metrics, pingDatabase, redisStatus }) => {
   app.get('/healthz', { schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', { schema: { tags: ['operations'] } }, async (request) => {
@@ -19,7 +21,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
       request.log.warn({ err: error }, 'readiness check: database unreachable');
       throw new AppError('service_unavailable', { message: 'The database is unreachable.' });
     }
-    return { status: 'ready', checks: { database: 'ok' } };
+    return { status: 'ready', checks: { database: 'ok', ...(redisStatus ? { redis: redisStatus() } : {}) } };
   });
 
   app.get('/metrics', { schema: { tags: ['operations'], hide: true } }, async (_request, reply) => {

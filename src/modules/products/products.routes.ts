@@ -2,6 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../http/principal.js';
 import { IdParams, errorResponses } from '../../http/schema.js';
+import type { FastifyRequest } from 'fastify';
+import { clientInfo } from '../accounts/accounts.routes.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import { CreateProductBody, ListProductsQuery, UpdateProductBody } from './products.schemas.js';
 import type { ProductsService } from './products.service.js';
@@ -9,6 +12,7 @@ import type { ProductsService } from './products.service.js';
 export interface ProductsRoutesOptions {
   products: ProductsService;
   authenticate: Authenticate;
+  audit: AuditService;
 }
 
 // The original API's GET /products returned every product as a plain array; the twin pages too, with a larger default.
@@ -18,7 +22,11 @@ const CompatListQuery = Type.Object({
   q: ListProductsQuery.properties.q,
 });
 
-export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, { products, authenticate }) => {
+export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, { products, authenticate, audit }) => {
+  function recordChange(request: FastifyRequest, type: 'product.created' | 'product.updated' | 'product.deleted', productId: number, fields?: string): Promise<void> {
+    return audit.record({ ...clientInfo(request), type, userId: requirePrincipal(request.principal).userId, detail: { product_id: productId, ...(fields ? { fields } : {}) } });
+  }
+
   app.addHook('onRequest', authenticate);
   const product = Type.Ref('Product');
   const security = [{ bearer: [] }];
@@ -39,16 +47,21 @@ export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = 
     app.get(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: { 200: product, ...errorResponses(400, 401, 404) } } }, async (request) =>
       products.get(request.params.id),
     );
-    app.post(prefix, { schema: { tags, deprecated: compat, security, body: CreateProductBody, response: { 201: product, ...errorResponses(400, 401, 403) } } }, async (request, reply) =>
-      reply.status(201).send(await products.create(request.body, requirePrincipal(request.principal))),
-    );
+    app.post(prefix, { schema: { tags, deprecated: compat, security, body: CreateProductBody, response: { 201: product, ...errorResponses(400, 401, 403) } } }, async (request, reply) => {
+      const created = await products.create(request.body, requirePrincipal(request.principal));
+      await recordChange(request, 'product.created', created.id);
+      return reply.status(201).send(created);
+    });
     for (const method of compat ? (['put'] as const) : (['put', 'patch'] as const)) {
-      app[method](`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, body: UpdateProductBody, response: { 200: product, ...errorResponses(400, 401, 403, 404) } } }, async (request) =>
-        products.update(request.params.id, request.body, requirePrincipal(request.principal)),
-      );
+      app[method](`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, body: UpdateProductBody, response: { 200: product, ...errorResponses(400, 401, 403, 404) } } }, async (request) => {
+        const updated = await products.update(request.params.id, request.body, requirePrincipal(request.principal));
+        await recordChange(request, 'product.updated', updated.id, Object.keys(request.body).join(','));
+        return updated;
+      });
     }
     app.delete(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: errorResponses(400, 401, 403, 404) } }, async (request, reply) => {
       await products.remove(request.params.id, requirePrincipal(request.principal));
+      await recordChange(request, 'product.deleted', request.params.id);
       return reply.status(204).send();
     });
   }

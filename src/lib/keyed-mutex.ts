@@ -1,0 +1,29 @@
+/**
+ * Runs tasks with the same key one after another (in this process); different keys run in
+ * parallel. Used so that concurrent sign-ins to one account are checked in turn.
+ */
+export interface KeyedMutex {
+  run<T>(key: number | string, task: () => Promise<T>): Promise<T>;
+}
+
+export function createKeyedMutex(): KeyedMutex {
+  const tails = new Map<number | string, Promise<void>>();
+  return {
+    async run(key, task) {
+      const previous = tails.get(key) ?? Promise.resolve();
+      let release!: () => void;
+      const done = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const tail = previous.then(() => done);
+      tails.set(key, tail);
+      await previous;
+      try {
+        return await task();
+      } finally {
+        release();
+        if (tails.get(key) === tail) tails.delete(key);
+      }
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { UserRow } from '../accounts/accounts.repository.js';
+
+export interface UserListQuery {
+  /** Username or email contains this (case-insensitive). */
+  q?: string | undefined;
+  limit: number;
+  offset: number;
+}
+
+export interface AdminRepository {
+  listUsers(query: UserListQuery): Promise<{ rows: UserRow[]; total: number }>;
+  lock(id: number, untilMs: number, nowMs: number): Promise<void>;
+  /** Clears any lock, an administrator's or a brute-force lockout, and the failure count with it. */
+  unlock(id: number, nowMs: number): Promise<void>;
+}
+
+/** `%`, `_` and the escape character itself, escaped for LIKE … ESCAPE '!' (the same on all three databases). */
+function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+export function createAdminRepository(db: Kysely<Database>): AdminRepository {
+  return {
+    async listUsers({ q, limit, offset }) {
+      let base = db.selectFrom('users');
+      if (q) {
+        // The *_normalized columns are already lower-case, so the match is case-insensitive everywhere.
+        const pattern = likeContains(q);
+        base = base.where(sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${pattern} escape '!')`);
+      }
+      const [rows, count] = await Promise.all([
+        base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(count.total) };
+    },
+    async lock(id, untilMs, nowMs) {
+      await db.updateTable('users').set({ locked_until: untilMs, updated_at: nowMs }).where('id', '=', id).execute();
+    },
+    async unlock(id, nowMs) {
+      await db.updateTable('users').set({ locked_until: null, failed_attempts: 0, updated_at: nowMs }).where('id', '=', id).execute();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { Type, type Static, type TLiteral } from '@sinclair/typebox';
+import { Str } from '../../http/schema.js';
+import { UserSchema } from '../accounts/accounts.schemas.js';
+import { ROLES, type Role } from '../accounts/accounts.service.js';
+
+const NullableDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+/** API.md "Administration": `user` plus the account's lock and last sign-in. */
+export const AdminUserSchema = Type.Object(
+  {
+    ...UserSchema.properties,
+    locked_until: NullableDateTime,
+    last_login_at: NullableDateTime,
+  },
+  { $id: 'AdminUser' },
+);
+
+export const ListUsersQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  offset: Type.Integer({ minimum: 0, maximum: 2147483647, default: 0 }),
+  q: Type.Optional(Str({ maxLength: 254, description: 'Username or email contains (case-insensitive)' })),
+});
+export type ListUsersQuery = Static<typeof ListUsersQuery>;
+
+export const UpdateUserBody = Type.Object({
+  role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')] satisfies Array<TLiteral<Role>>, { description: ROLES.join(' or ') })),
+  locked: Type.Optional(Type.Boolean({ description: 'true: refused sign-in until unlocked, sessions end; false: clears any lock' })),
+});
+export type UpdateUserBody = Static<typeof UpdateUserBody>;
+
+export const ListAuditQuery = Type.Object({
+  user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+  type: Type.Optional(Str({ minLength: 1, maxLength: 64, description: 'e.g. login.failed' })),
+  limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+  before: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only events older than this id (the previous page\'s next_before)' })),
+});
+export type ListAuditQuery = Static<typeof ListAuditQuery>;
+
+export const AuditEventSchema = Type.Object({
+  id: Type.Integer(),
+  at: Type.String({ format: 'date-time' }),
+  type: Type.String(),
+  user_id: Type.Union([Type.Integer(), Type.Null()]),
+  ip: Type.Union([Type.String(), Type.Null()]),
+  user_agent: Type.Union([Type.String(), Type.Null()]),
+  detail: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const AuditPageSchema = Type.Object({
+  items: Type.Array(AuditEventSchema),
+  next_before: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as `before` for the next (older) page; null on the last page' }),
+});

@@ -1,0 +1,119 @@
+import { ADMIN_LOCK_UNTIL_MS } from '../lockout/lockout.repository.js';
+import type { Clock } from '../../lib/clock.js';
+import { AppError, validationError } from '../../lib/errors.js';
+import type { UserRow } from '../accounts/accounts.repository.js';
+import type { AccountsService, User } from '../accounts/accounts.service.js';
+import type { AuditContext, AuditService, AuditView } from '../audit/audit.service.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
+import type { TwoFactorService } from '../two-factor/two-factor.service.js';
+import type { AdminRepository } from './admin.repository.js';
+import type { ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
+
+
+/** API.md "Administration": `user` plus lock and last sign-in. */
+export interface AdminUser extends User {
+  locked_until: string | null;
+  last_login_at: string | null;
+}
+
+export interface AuditPage {
+  items: AuditView[];
+  /** The `before` of the next, older page; null on the last page. */
+  next_before: number | null;
+}
+
+/** Who acts, for the rules about oneself and for the audit trail. */
+export interface AdminActor extends AuditContext {
+  userId: number;
+}
+
+export interface AdminService {
+  listUsers(query: ListUsersQuery): Promise<{ items: AdminUser[]; total: number }>;
+  updateUser(id: number, changes: UpdateUserBody, actor: AdminActor): Promise<AdminUser>;
+  /** A lost device: every second factor goes, and every session with it. */
+  resetTwoFactor(id: number, actor: AdminActor): Promise<User>;
+  listAudit(query: ListAuditQuery): Promise<AuditPage>;
+}
+
+export interface AdminDeps {
+  repository: AdminRepository;
+  accounts: AccountsService;
+  twoFactor: TwoFactorService;
+  sessions: SessionsService;
+  audit: AuditService;
+  clock: Clock;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** An administrator changing their own account must not be able to lock every admin out. */
+function refuseSelfLockout(changes: UpdateUserBody): void {
+  if (changes.role !== undefined && changes.role !== 'admin') throw validationError({ role: 'you cannot remove your own admin role; ask another administrator' });
+  if (changes.locked === true) throw validationError({ locked: 'you cannot lock your own account' });
+}
+
+export function createAdminService(deps: AdminDeps): AdminService {
+  const { repository, accounts, sessions, audit, clock } = deps;
+
+  async function present(row: UserRow): Promise<AdminUser> {
+    const lockedUntil = row.locked_until !== null && row.locked_until > clock.now().getTime() ? row.locked_until : null;
+    return { ...(await accounts.toUser(row)), locked_until: isoOrNull(lockedUntil), last_login_at: isoOrNull(row.last_login_at) };
+  }
+
+  async function requireUser(id: number): Promise<UserRow> {
+    const row = await accounts.findById(id);
+    if (!row) throw new AppError('not_found', { message: 'No such user.' });
+    return row;
+  }
+
+  async function setLocked(target: UserRow, locked: boolean, actor: AdminActor): Promise<void> {
+    const context = { ip: actor.ip, userAgent: actor.userAgent };
+    const nowMs = clock.now().getTime();
+    if (locked) {
+      await repository.lock(target.id, ADMIN_LOCK_UNTIL_MS, nowMs);
+      // A locked account keeps no live session: its access tokens stop working at once.
+      await sessions.logoutAll(target.id);
+      await audit.record({ ...context, type: 'account.locked', userId: target.id, detail: { by: actor.userId } });
+    } else {
+      await repository.unlock(target.id, nowMs);
+      await audit.record({ ...context, type: 'account.unlocked', userId: target.id, detail: { by: actor.userId } });
+    }
+  }
+
+  return {
+    async listUsers(query) {
+      const { rows, total } = await repository.listUsers(query);
+      return { items: await Promise.all(rows.map(present)), total };
+    },
+
+    async updateUser(id, changes, actor) {
+      if (changes.role === undefined && changes.locked === undefined) throw validationError({ body: 'send role, locked or both' });
+      const target = await requireUser(id);
+      if (target.id === actor.userId) refuseSelfLockout(changes);
+      if (changes.role !== undefined && changes.role !== target.role) {
+        await accounts.setRole(target.id, changes.role);
+        await audit.record({ ip: actor.ip, userAgent: actor.userAgent, type: 'role.changed', userId: target.id, detail: { from: target.role, to: changes.role, by: actor.userId } });
+      }
+      if (changes.locked !== undefined) await setLocked(target, changes.locked, actor);
+      return present(await requireUser(id));
+    },
+
+    async resetTwoFactor(id, actor) {
+      const target = await requireUser(id);
+      await deps.twoFactor.removeAll(target.id);
+      await sessions.logoutAll(target.id);
+      await audit.record({ ip: actor.ip, userAgent: actor.userAgent, type: 'mfa.reset', userId: target.id, detail: { by: actor.userId } });
+      return accounts.getUser(target.id);
+    },
+
+    async listAudit({ user_id, type, limit, before }) {
+      // One row more than asked tells whether an older page exists.
+      const rows = await audit.list({ userId: user_id, type, beforeId: before, limit: limit + 1 });
+      const items = rows.slice(0, limit);
+      const last = items.at(-1);
+      return { items, next_before: rows.length > limit && last ? last.id : null };
+    },
+  };
+}

@@ -1,0 +1,162 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../lib/clock.js';
+import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { validationError, type AppError } from '../../lib/errors.js';
+import type { PasswordHasher } from '../../lib/password-hasher.js';
+import type { AccountsRepository } from '../accounts/accounts.repository.js';
+import type { AccountsService, User } from '../accounts/accounts.service.js';
+import { passwordProblem } from '../accounts/password-policy.js';
+import type { AuditContext, AuditService } from '../audit/audit.service.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { SessionsService } from '../sessions/sessions.service.js';
+import { emailVerificationMessage, passwordResetMessage } from './recovery.mail.js';
+import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from './recovery.repository.js';
+
+// Issue 5: a reset link lives 30 minutes; a verification link a day (copenhagen, email-verification).
+export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
+export const EMAIL_VERIFY_TTL_SECONDS = 24 * 3600;
+// 256-bit tokens (copenhagen, server-side tokens: at least 112 bits; issue 5: at least 128).
+const TOKEN_BYTES = 32;
+const INVALID_TOKEN = 'is invalid or has expired';
+// A hung SMTP server must not hold a shutdown for nodemailer's minutes-long socket timeout.
+const SETTLE_MAX_WAIT_MS = 10_000;
+
+export interface RecoveryService {
+  /** Mails a reset link if an account has this address; returns at once, so neither answer nor timing tells. */
+  requestPasswordReset(email: string): void;
+  /** Sets a new password with a reset token (single use) and ends every session of the account. */
+  resetPassword(token: string, newPassword: string, context: AuditContext): Promise<void>;
+  /** Mails a verification link to a new account's address, in the background. */
+  sendEmailVerification(account: { id: number; email: string | null }): void;
+  /** Like sendEmailVerification, by address; nothing for unknown or already verified addresses. */
+  resendEmailVerification(email: string): void;
+  verifyEmail(token: string, context: AuditContext): Promise<User>;
+  /** Resolves once every mail started in the background is sent or has failed, or after `maxWaitMs` (shutdown). */
+  settled(maxWaitMs?: number): Promise<void>;
+}
+
+export interface RecoveryDeps {
+  repository: RecoveryRepository;
+  accounts: Pick<AccountsService, 'getUser'>;
+  /** Where the new password hash is written: the accounts module's own repository. */
+  passwords: Pick<AccountsRepository, 'updatePasswordHash'>;
+  hasher: PasswordHasher;
+  sessions: Pick<SessionsService, 'logoutAll'>;
+  mailer: Mailer;
+  audit: AuditService;
+  clock: Clock;
+  /** Base URL for the links in the mails (config.publicUrl, no trailing slash). */
+  publicUrl: string;
+  /** The service's name in mail subjects and text. */
+  issuer: string;
+  log: FastifyBaseLogger;
+}
+
+const LINK_PATHS: Record<AccountTokenPurpose, string> = { password_reset: '/app/reset-password', email_verify: '/app/verify-email' };
+
+function invalidToken(): AppError {
+  return validationError({ token: INVALID_TOKEN }, 'The link is invalid or has expired; ask for a new one.');
+}
+
+export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
+  const { repository, clock } = deps;
+  const pending = new Set<Promise<void>>();
+  const nowMs = (): number => clock.now().getTime();
+
+  /** Runs `work` after the current response has gone out; failures are logged, never shown to the caller. */
+  function inBackground(what: string, work: () => Promise<void>): void {
+    const task = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(work)
+      .catch((error: unknown) => deps.log.error({ err: error }, `${what} failed`))
+      .finally(() => pending.delete(task));
+    pending.add(task);
+  }
+
+  async function issue(account: { id: number; email: string }, purpose: AccountTokenPurpose): Promise<void> {
+    const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFY_TTL_SECONDS;
+    const token = randomToken(TOKEN_BYTES);
+    const now = nowMs();
+    // Only the SHA-256 is stored: a copy of the table opens no account. Earlier links of this purpose die.
+    await repository.replaceToken({ tokenHash: sha256Hex(token), userId: account.id, purpose, nowMs: now, expiresAtMs: now + ttlSeconds * 1000 });
+    const link = `${deps.publicUrl}${LINK_PATHS[purpose]}?token=${encodeURIComponent(token)}`;
+    const message = purpose === 'password_reset' ? passwordResetMessage : emailVerificationMessage;
+    await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, token, ttlSeconds }));
+  }
+
+  /** The account a live (unused, unexpired) token of `purpose` belongs to; consumes nothing. */
+  async function ownerOf(tokenHash: string, purpose: AccountTokenPurpose): Promise<RecoveryAccount> {
+    const live = await repository.findLiveToken(tokenHash, purpose, nowMs());
+    const account = live && (await repository.findAccountById(live.userId));
+    if (!account) throw invalidToken();
+    return account;
+  }
+
+  /** Guarded UPDATE: of concurrent uses of one token exactly one gets here without an error. */
+  async function consume(tokenHash: string, purpose: AccountTokenPurpose): Promise<void> {
+    if (!(await repository.consumeToken(tokenHash, purpose, nowMs()))) throw invalidToken();
+  }
+
+  return {
+    requestPasswordReset(email) {
+      inBackground('password reset mail', async () => {
+        const account = await repository.findAccountByEmail(email);
+        if (account?.email) await issue({ id: account.id, email: account.email }, 'password_reset');
+      });
+    },
+
+    async resetPassword(token, newPassword, context) {
+      // The policy is checked before the token is touched: a refused password does not spend the link.
+      const problem = passwordProblem(newPassword);
+      if (problem) throw validationError({ new_password: problem });
+      const tokenHash = sha256Hex(token);
+      const account = await ownerOf(tokenHash, 'password_reset');
+      // Same rule as accounts.changePassword.
+      if (newPassword.toLowerCase() === account.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
+      // Hashed before the token is spent, so a slow or failing hash cannot burn the link.
+      const passwordHash = await deps.hasher.hash(newPassword);
+      await consume(tokenHash, 'password_reset');
+      await deps.passwords.updatePasswordHash(account.id, passwordHash, nowMs());
+      // The link reached this mailbox, which proves the address as well as a verification link would.
+      if (!account.emailVerified) await repository.markEmailVerified(account.id, nowMs());
+      // Whoever knew the old password may hold sessions: all of them end.
+      await deps.sessions.logoutAll(account.id);
+      await deps.audit.record({ ...context, type: 'password.reset', userId: account.id, detail: { email_verified_now: !account.emailVerified } });
+    },
+
+    sendEmailVerification(account) {
+      const email = account.email;
+      if (!email) return;
+      inBackground('verification mail', async () => issue({ id: account.id, email }, 'email_verify'));
+    },
+
+    resendEmailVerification(email) {
+      inBackground('verification mail', async () => {
+        const account = await repository.findAccountByEmail(email);
+        if (account?.email && !account.emailVerified) await issue({ id: account.id, email: account.email }, 'email_verify');
+      });
+    },
+
+    async verifyEmail(token, context) {
+      const tokenHash = sha256Hex(token);
+      const account = await ownerOf(tokenHash, 'email_verify');
+      await consume(tokenHash, 'email_verify');
+      await repository.markEmailVerified(account.id, nowMs());
+      await deps.audit.record({ ...context, type: 'email.verified', userId: account.id });
+      return deps.accounts.getUser(account.id);
+    },
+
+    async settled(maxWaitMs = SETTLE_MAX_WAIT_MS) {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'gave_up'>((resolve) => {
+        timer = setTimeout(() => resolve('gave_up'), maxWaitMs).unref();
+      });
+      const drained = (async (): Promise<'drained'> => {
+        while (pending.size > 0) await Promise.all([...pending]);
+        return 'drained';
+      })();
+      const outcome = await Promise.race([drained, gaveUp]);
+      clearTimeout(timer);
+      if (outcome === 'gave_up') deps.log.warn({ pending: pending.size }, 'account mails still being sent were abandoned');
+    },
+  };
+}

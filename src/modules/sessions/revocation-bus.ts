@@ -1,0 +1,46 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { RedisHandle } from '../../lib/redis.js';
+import type { SessionCache } from './session-cache.js';
+
+const CHANNEL = 'twofold:session-revocations';
+
+type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number };
+
+/**
+ * A session cache whose revocations are published on Redis and applied by every instance at
+ * once, instead of after the cache entry's few seconds. Without Redis the plain cache is used.
+ */
+export function createBroadcastingSessionCache(local: SessionCache, redis: RedisHandle, log: FastifyBaseLogger): SessionCache {
+  void redis.subscriber.subscribe(CHANNEL).catch((error: unknown) => log.warn({ err: error }, 'cannot subscribe to session revocations'));
+  redis.subscriber.on('message', (channel: string, message: string) => {
+    if (channel !== CHANNEL) return;
+    try {
+      apply(JSON.parse(message) as Revocation);
+    } catch (error) {
+      log.warn({ err: error }, 'ignoring a malformed revocation message');
+    }
+  });
+
+  function apply(revocation: Revocation): void {
+    if ('sessionId' in revocation) local.revoke(revocation.sessionId);
+    else local.revokeUser(revocation.userId, revocation.exceptSessionId);
+  }
+
+  function publish(revocation: Revocation): void {
+    // Best effort: if Redis is down, other instances still notice within the cache's TTL.
+    redis.client.publish(CHANNEL, JSON.stringify(revocation)).catch(() => undefined);
+  }
+
+  return {
+    get: (sessionId, nowMs) => local.get(sessionId, nowMs),
+    set: (sessionId, userId, active, nowMs) => local.set(sessionId, userId, active, nowMs),
+    revoke(sessionId) {
+      local.revoke(sessionId);
+      publish({ sessionId });
+    },
+    revokeUser(userId, exceptSessionId) {
+      local.revokeUser(userId, exceptSessionId);
+      publish(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId });
+    },
+  };
+}
