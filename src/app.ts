@@ -129,10 +129,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
   await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')) });
-  await app.register(accountsRoutes, { accounts, sessions, authenticate, audit, recovery });
+  await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, audit, recovery });
   await app.register(recoveryRoutes, { recovery });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
-  await app.register(twoFactorRoutes, { twoFactor, accounts, audit, authenticate });
+  await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate });
   await app.register(adminRoutes, { admin, accounts, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });

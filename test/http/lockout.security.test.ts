@@ -90,6 +90,23 @@ describe.each(dialects)('per-account brute-force lockout on %s', (dialect) => {
     expect(types).toContain('account.locked');
   });
 
+  it('counts wrong current passwords on a password change, so a stolen access token cannot guess the password', async () => {
+    const session = await signUp(t.app);
+    const change = (current: string) =>
+      t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: session.auth, payload: { current_password: current, new_password: 'another fine passphrase' } });
+    for (let i = 0; i < 5; i++) expect((await change(WRONG)).statusCode).toBe(401);
+    expect((await change(PASSWORD)).statusCode).toBe(429);
+    expect((await attempt(session.username, PASSWORD)).statusCode).toBe(429);
+  });
+
+  it('counts wrong codes when disabling two-factor authentication', async () => {
+    const session = await signUp(t.app);
+    const { secret } = await enableTOTP(t, session);
+    const disable = (code: string) => t.app.inject({ method: 'POST', url: '/api/auth/2fa/disable', headers: session.auth, payload: { password: PASSWORD, code } });
+    for (let i = 0; i < 5; i++) expect((await disable(otherCode(totpNow(t, secret)))).statusCode).toBe(401);
+    expect((await disable(totpNow(t, secret))).statusCode).toBe(429);
+  });
+
   it('audits the lock, and a locked attempt, with the reason', async () => {
     const { username, userId } = await signUp(t.app).then(async (s) => ({ ...s, userId: (await login(t.app, s.username)).userId }));
     await failTimes(username, 5);

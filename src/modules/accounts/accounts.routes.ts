@@ -8,9 +8,11 @@ import type { ClientInfo, SessionsService } from '../sessions/sessions.service.j
 import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
 import type { AccountsService } from './accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { LockoutService } from '../lockout/lockout.service.js';
 import type { RecoveryService } from '../recovery/recovery.service.js';
 
 export interface AccountsRoutesOptions {
+  lockout: LockoutService;
   accounts: AccountsService;
   sessions: SessionsService;
   authenticate: Authenticate;
@@ -24,7 +26,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { accounts, sessions, authenticate, audit, recovery } = options;
+  const { accounts, lockout, sessions, authenticate, audit, recovery } = options;
 
   // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
@@ -57,7 +59,9 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401) },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
-    await accounts.changePassword(principal.userId, request.body.current_password, request.body.new_password);
+    await lockout.guard(principal.userId, clientInfo(request), () =>
+      accounts.changePassword(principal.userId, request.body.current_password, request.body.new_password),
+    );
     // A changed password ends every other session: a thief holding one is signed out.
     await sessions.endOthers(principal.userId, principal.sessionId);
     await audit.record({ ...clientInfo(request), type: 'password.changed', userId: principal.userId });

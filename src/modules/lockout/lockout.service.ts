@@ -9,7 +9,14 @@ export interface LockoutService {
   refund(userId: number): Promise<void>;
   /** After a failed attempt: records the lock in the audit trail when this failure caused one. */
   failed(userId: number, context: AuditContext): Promise<void>;
+  /**
+   * Runs a check of a secret outside login (current password, a second-factor code) under the same
+   * budget: reserved before, given back when right, counted as a failure when wrong.
+   */
+  guard<T>(userId: number, context: AuditContext, check: () => Promise<T>): Promise<T>;
 }
+
+const GUESS_ERRORS = new Set(['invalid_credentials', 'invalid_mfa_code']);
 
 export function createLockoutService(deps: { repository: LockoutRepository; clock: Clock; audit: AuditService }): LockoutService {
   const { repository, clock, audit } = deps;
@@ -27,6 +34,18 @@ export function createLockoutService(deps: { repository: LockoutRepository; cloc
       throw new AppError('too_many_attempts', { message: `Too many failed attempts: this account is locked; try again in ${retryAfterSeconds} seconds.`, retryAfterSeconds });
     },
     refund: (userId) => repository.refundAttempt(userId),
+    async guard(userId, context, check) {
+      await this.reserve(userId, context);
+      try {
+        const result = await check();
+        await repository.refundAttempt(userId);
+        return result;
+      } catch (error) {
+        if (error instanceof AppError && GUESS_ERRORS.has(error.code)) await this.failed(userId, context);
+        else await repository.refundAttempt(userId);
+        throw error;
+      }
+    },
     async failed(userId, context) {
       const state = await repository.state(userId);
       const nowMs = clock.now().getTime();

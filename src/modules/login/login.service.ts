@@ -112,6 +112,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
     const nowMs = clock.now().getTime();
     await flows.insertFlow(sha256Hex(mfaToken), row.id, nowMs, nowMs + MFA_TOKEN_TTL_SECONDS * 1000);
     metrics.logins.inc({ outcome: 'mfa_required' });
+    await audit.record({ ...client, type: 'mfa.challenged', userId: row.id, detail: { methods: methods.join(',') } });
     const remaining = await twoFactor.status(row.id);
     return {
       mfa_required: true,

@@ -6,11 +6,13 @@ import { AppError, validationError } from '../../lib/errors.js';
 import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { LockoutService } from '../lockout/lockout.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
   twoFactor: TwoFactorService;
+  lockout: LockoutService;
   accounts: AccountsService;
   audit: AuditService;
   authenticate: Authenticate;
@@ -20,7 +22,7 @@ const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
 const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
 
-export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, accounts, audit, authenticate }) => {
+export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, lockout, accounts, audit, authenticate }) => {
   app.addHook('onRequest', authenticate);
   const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
   const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number => requirePrincipal(request.principal).userId;
@@ -57,7 +59,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   app.post('/api/auth/2fa/backup-codes', {
     schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 409) } },
   }, async (request) => {
-    await accounts.verifyPassword(userId(request), request.body.password);
+    await lockout.guard(userId(request), clientInfo(request), () => accounts.verifyPassword(userId(request), request.body.password));
     return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
   });
 
@@ -65,13 +67,17 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
   }, async (request) => {
     const id = userId(request);
-    await accounts.verifyPassword(id, request.body.password);
-    if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
-    const used = await twoFactor.verifyCode(id, request.body.code, undefined, 'step_up');
-    if (used === null) {
-      await audit.record({ ...clientInfo(request), type: 'mfa.failed', userId: id, detail: { during: 'disable' } });
-      throw new AppError('invalid_mfa_code');
-    }
+    // Password and code are guesses like any other: they spend the account's lockout budget.
+    const used = await lockout.guard(id, clientInfo(request), async () => {
+      await accounts.verifyPassword(id, request.body.password);
+      if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
+      const factor = await twoFactor.verifyCode(id, request.body.code, undefined, 'step_up');
+      if (factor === null) {
+        await audit.record({ ...clientInfo(request), type: 'mfa.failed', userId: id, detail: { during: 'disable' } });
+        throw new AppError('invalid_mfa_code');
+      }
+      return factor;
+    });
     await twoFactor.removeAll(id);
     await audit.record({ ...clientInfo(request), type: 'mfa.disabled', userId: id, detail: { confirmed_with: used } });
     return { enabled: false };
