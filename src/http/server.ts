@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -9,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyBaseLogger, type FastifyRepl
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
+import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema } from './schema.js';
 
@@ -72,15 +72,19 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
-  app.addHook('onRequest', (_request, _reply, done) => {
-    done(closing ? new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }) : undefined);
-  });
-
-  await app.register(helmet, {
+  // One synchronous hook for every request: refuse new work while closing, add the security headers
+  // (helmet's policy, computed once; /docs sets its own CSP over it).
+  const headers = securityHeaders({
     contentSecurityPolicy: {
       directives: { upgradeInsecureRequests: null, defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
     },
   });
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
+    reply.headers(headers);
+    done();
+  });
+
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
     credentials: true,
