@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'web/dist/', 'coverage/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'web/dist/', 'coverage/', 'test/e2e/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,7 +17,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
-    files: ['test/**', '**/*.test.ts', 'bench/**'],
+    files: ['test/**', '**/*.test.ts', 'bench/**', 'web/vite.config.ts'],
     rules: { '@typescript-eslint/explicit-function-return-type': 'off' },
   },
 );

@@ -14,6 +14,7 @@ import { connectRedis } from './lib/redis.js';
 import { createDatabaseCounterStore, createFallbackCounterStore, createRedisCounterStore } from './modules/rate-limit/counter-store.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
+import { webRoutes } from './modules/web/web.routes.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
 import { createLockoutService } from './modules/lockout/lockout.service.js';
 import { createLoginService } from './modules/login/login.service.js';
@@ -137,6 +138,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
+  await app.register(webRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('onClose', async () => {

@@ -1,0 +1,25 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError } from '../../lib/errors.js';
+
+/** web/dist, built by `npm run build` (Vite); the same depth from src/ and from dist/. */
+export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+
+/**
+ * The web UI under /app/ (`/` redirects there). Unknown paths under /app/ get index.html so the
+ * single-page app's router can show them (deep links and reloads work).
+ */
+export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, options) => {
+  const root = options.root ?? WEB_DIST;
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/app/'));
+  if (!existsSync(`${root}/index.html`)) {
+    app.get('/app/*', { schema: { hide: true } }, async () => {
+      throw new AppError('service_unavailable', { message: 'The web UI is not built: run npm run build (npm start does it).' });
+    });
+    return;
+  }
+  await app.register(fastifyStatic, { root, prefix: '/app/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
+  app.get('/app/*', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+};

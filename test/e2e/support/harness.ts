@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { TEST_SECRETS, UNLIMITED } from '../../support/app.js';
+import { startMailbox, type Mailbox } from '../../support/mailbox.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../../..');
+export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
+
+/** DEVELOPERS.md: Debian's Chromium, headless, with no traffic beyond 127.0.0.1. */
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface Harness {
+  baseUrl: string;
+  mailbox: Mailbox;
+  browser: Browser;
+  /** Every console error and page error seen so far, in any page of any context. */
+  consoleErrors: string[];
+  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  screenshot(page: Page, name: string): Promise<void>;
+  /** Runs the CLI against the same database (e.g. to make an admin). */
+  cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real server as `npm start` runs it (`node dist/main.js serve`, built first by `npm test`),
+ * on a fresh SQLite database, with mail going to a real SMTP server of the test's own.
+ */
+export async function startHarness(): Promise<Harness> {
+  const mailbox = await startMailbox();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'twofold-e2e-'));
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ...TEST_SECRETS,
+    ...UNLIMITED,
+    TWOFOLD_DATA_DIR: dataDir,
+    SMTP_URL: mailbox.url,
+    MAIL_FROM: 'Twofold <no-reply@twofold.test>',
+    LOG_LEVEL: 'warn',
+  };
+  const server = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], { cwd: ROOT, env: { ...env, PORT: '0', LOG_LEVEL: 'info' } });
+  const baseUrl = await listeningAddress(server);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const consoleErrors: string[] = [];
+  return {
+    baseUrl,
+    mailbox,
+    browser,
+    consoleErrors,
+    async newPage() {
+      const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);
+      });
+      page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
+      return { context, page };
+    },
+    async screenshot(page, name) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    },
+    cli: (args) => runCli(args, env),
+    async close() {
+      await browser.close();
+      server.kill('SIGTERM');
+      await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+      await mailbox.close();
+    },
+  };
+}
+
+function listeningAddress(server: ChildProcess): Promise<string> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    server.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Twofold is listening on (http:\/\/[\d.:]+)/.exec(output);
+      if (match?.[1]) resolve(match[1].replace('127.0.0.1', 'localhost'));
+    });
+    server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    server.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'vite';
+
+// The UI is served by Twofold under /app/; `npm run dev` proxies the API to the server on :3000.
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/app/',
+  plugins: [vue()],
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  server: {
+    port: 5173,
+    proxy: Object.fromEntries(['/api', '/.well-known', '/docs', '/openapi.json'].map((path) => [path, 'http://127.0.0.1:3000'])),
+  },
+});
