@@ -10,11 +10,14 @@ describe('the web UI is served', () => {
 
   it('redirects / to /app/ and renders the app in Chromium without console errors', async () => {
     const { page, context } = await h.newPage();
-    await page.goto('/');
-    expect(new URL(page.url()).pathname).toBe('/app/');
-    await page.getByRole('heading', { name: 'Twofold' }).first().waitFor();
+    const response = await page.goto('/');
+    // The server's redirect (before the app's own routing).
+    expect(new URL(response?.url() ?? '').pathname).toBe('/app/');
+    // Signed out, the account page sends the person to sign in (the brand link is on every page).
+    await page.getByTestId('login-username').waitFor();
+    await page.getByRole('link', { name: 'Twofold' }).first().waitFor();
     await page.goto('/app/some/deep/link');
-    await page.getByRole('heading', { name: 'Twofold' }).first().waitFor();
+    await page.getByTestId('not-found').waitFor();
     await h.screenshot(page, 'smoke');
     await context.close();
     expect(h.consoleErrors).toEqual([]);

@@ -1,7 +1,24 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';
-import { router } from './router/index.js';
+import { setAuthHooks } from './api/client';
+import { makeRouter } from './router/index';
+import { useSessionStore } from './stores/session';
 import './styles.css';
 
-createApp(App).use(createPinia()).use(router).mount('#app');
+const pinia = createPinia();
+const router = makeRouter();
+const app = createApp(App).use(pinia).use(router);
+const session = useSessionStore(pinia);
+
+setAuthHooks({
+  token: () => session.accessToken,
+  refresh: () => session.refresh(),
+  expired: () => {
+    session.expire();
+    const here = router.currentRoute.value;
+    if (here.name !== 'login') void router.push({ name: 'login', query: { redirect: here.fullPath } });
+  },
+});
+
+app.mount('#app');

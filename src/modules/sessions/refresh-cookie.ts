@@ -15,11 +15,19 @@ export function refreshTokenFrom(request: FastifyRequest, bodyToken: string | un
   return isBrowserRequest(request) ? request.cookies[REFRESH_COOKIE] : undefined;
 }
 
+/**
+ * A readable companion of the HttpOnly refresh cookie, holding no secret: it only tells the web UI
+ * that a refresh is worth trying on start-up (it cannot see the HttpOnly cookie itself).
+ */
+export const SIGNED_IN_COOKIE = 'twofold_signed_in';
+
 export function setRefreshCookie(reply: FastifyReply, refreshToken: string, maxAgeSeconds: number): void {
   // Secure cookies are accepted on http://localhost by browsers; production needs HTTPS.
   reply.setCookie(REFRESH_COOKIE, refreshToken, { httpOnly: true, secure: true, sameSite: 'strict', path: COOKIE_PATH, maxAge: maxAgeSeconds });
+  reply.setCookie(SIGNED_IN_COOKIE, '1', { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: maxAgeSeconds });
 }
 
 export function clearRefreshCookie(reply: FastifyReply): void {
   reply.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: true, sameSite: 'strict', path: COOKIE_PATH });
+  reply.clearCookie(SIGNED_IN_COOKIE, { httpOnly: false, secure: true, sameSite: 'strict', path: '/' });
 }

@@ -31,7 +31,11 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
   app.post('/api/auth/refresh', { schema: { tags: ['sessions'], body: RefreshBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401) } } }, async (request, reply) => {
     const token = refreshTokenFrom(request, request.body?.refresh_token);
     if (!token) throw validationError({ refresh_token: 'is required' });
-    const tokens = await sessions.refresh(token);
+    const tokens = await sessions.refresh(token).catch((error: unknown) => {
+      // A dead cookie is forgotten, so the web UI stops trying it on every start.
+      if (isBrowserRequest(request)) clearRefreshCookie(reply);
+      throw error;
+    });
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
     return tokens;
   });

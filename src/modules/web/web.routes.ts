@@ -21,5 +21,5 @@ export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, opti
     return;
   }
   await app.register(fastifyStatic, { root, prefix: '/app/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
-  app.get('/app/*', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+  app.get('/app/*', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }));
 };

@@ -1,0 +1,110 @@
+/**
+ * A small fetch wrapper: JSON in and out, the CSRF header on every call, the access token from
+ * memory, and one silent refresh (through the HttpOnly cookie) when the access token has expired.
+ */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly fields: Record<string, string>;
+  readonly retryAfter: number | undefined;
+
+  constructor(code: string, message: string, status: number, fields: Record<string, string> = {}, retryAfter?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = status;
+    this.fields = fields;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export interface AuthHooks {
+  /** The access token held in memory, if any. */
+  token: () => string | null;
+  /** Gets a new access token through the refresh cookie; false when the session is over. */
+  refresh: () => Promise<boolean>;
+  /** The session could not be renewed. */
+  expired: () => void;
+}
+
+let hooks: AuthHooks | null = null;
+
+export function setAuthHooks(next: AuthHooks | null): void {
+  hooks = next;
+}
+
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  query?: Record<string, string | number | undefined | null>;
+  /** false: never try to refresh on 401 (for the refresh call itself and sign-in). */
+  retry?: boolean;
+}
+
+function urlOf(path: string, query: RequestOptions['query']): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+function statusCode(status: number): string {
+  if (status === 401) return 'unauthorized';
+  if (status === 403) return 'forbidden';
+  if (status === 404) return 'not_found';
+  if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'too_many_attempts';
+  if (status === 503 || status === 502 || status === 504) return 'service_unavailable';
+  return 'internal_error';
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  const retryHeader = response.headers.get('Retry-After');
+  const retryAfter = retryHeader !== null && /^\d+$/.test(retryHeader.trim()) ? Number(retryHeader) : undefined;
+  let body: { error?: unknown; message?: unknown; fields?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not JSON: fall back to the status
+  }
+  const code = typeof body.error === 'string' ? body.error : statusCode(response.status);
+  const message = typeof body.message === 'string' ? body.message : response.statusText;
+  const fields = body.fields && typeof body.fields === 'object' ? (body.fields as Record<string, string>) : {};
+  return new ApiError(code, message, response.status, fields, retryAfter);
+}
+
+async function send(path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { 'X-Requested-With': 'twofold', Accept: 'application/json' };
+  const token = hooks?.token();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const init: RequestInit = { method: options.method ?? 'GET', headers, credentials: 'same-origin' };
+  if (options.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(options.body);
+  }
+  try {
+    return await fetch(urlOf(path, options.query), init);
+  } catch {
+    throw new ApiError('network_error', 'The server could not be reached.', 0);
+  }
+}
+
+export async function api<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
+  let response = await send(path, options);
+  if (response.status === 401 && options.retry !== false && hooks?.token()) {
+    const error = await errorFrom(response);
+    if (error.code !== 'unauthorized') throw error;
+    if (!(await hooks.refresh())) {
+      hooks.expired();
+      throw error;
+    }
+    response = await send(path, options);
+  }
+  if (!response.ok) throw await errorFrom(response);
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}

@@ -1,0 +1,124 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { api } from '../api/client';
+import type { MfaChallenge, MfaMethod, Tokens, User } from '../api/types';
+
+export interface PendingMfa {
+  token: string;
+  methods: string[];
+}
+
+/** Who is signed in. The access token lives here, in memory only; the refresh token is an HttpOnly cookie. */
+export const useSessionStore = defineStore('session', () => {
+  const user = ref<User | null>(null);
+  const accessToken = ref<string | null>(null);
+  const pendingMfa = ref<PendingMfa | null>(null);
+  /** A message for the sign-in page (e.g. "your session has ended"). */
+  const notice = ref<string | null>(null);
+  /** Set when a product write was refused for this role. */
+  const productsReadOnly = ref(false);
+  let restoring: Promise<void> | null = null;
+  let refreshing: Promise<boolean> | null = null;
+
+  const signedIn = computed(() => user.value !== null && accessToken.value !== null);
+  const isAdmin = computed(() => user.value?.role === 'admin');
+
+  function accept(tokens: Tokens): void {
+    accessToken.value = tokens.access_token;
+    user.value = tokens.user;
+    pendingMfa.value = null;
+    notice.value = null;
+  }
+
+  function clear(): void {
+    user.value = null;
+    accessToken.value = null;
+    pendingMfa.value = null;
+    productsReadOnly.value = false;
+  }
+
+  /** A new access token through the refresh cookie (one at a time). */
+  function refresh(): Promise<boolean> {
+    refreshing ??= api<Tokens>('/api/auth/refresh', { method: 'POST', body: {}, retry: false })
+      .then((tokens) => {
+        accept(tokens);
+        return true;
+      })
+      .catch(() => false)
+      .finally(() => {
+        refreshing = null;
+      });
+    return refreshing;
+  }
+
+  /**
+   * On app start: a reload keeps the person signed in when the cookie is still good. The server
+   * sets a readable `twofold_signed_in` hint beside the HttpOnly refresh cookie; without it there
+   * is nothing to refresh (and no failing request to show in the console).
+   */
+  function restore(): Promise<void> {
+    const hinted = document.cookie.split(';').some((part) => part.trim().startsWith('twofold_signed_in='));
+    restoring ??= hinted ? refresh().then(() => undefined) : Promise.resolve();
+    return restoring;
+  }
+
+  /** Step one. Returns true when signed in, false when a second factor is needed. */
+  async function login(username: string, password: string): Promise<boolean> {
+    const result = await api<Tokens | MfaChallenge>('/api/auth/login', { method: 'POST', body: { username, password }, retry: false });
+    if ('mfa_required' in result && result.mfa_required) {
+      pendingMfa.value = { token: result.mfa_token, methods: result.mfa_methods };
+      return false;
+    }
+    accept(result as Tokens);
+    return true;
+  }
+
+  async function completeMfa(code: string, method: MfaMethod): Promise<void> {
+    if (!pendingMfa.value) throw new Error('No sign-in in progress');
+    const tokens = await api<Tokens>('/api/auth/2fa/login', {
+      method: 'POST',
+      body: { mfa_token: pendingMfa.value.token, code, method },
+      retry: false,
+    });
+    accept(tokens);
+  }
+
+  async function sendEmailCode(): Promise<void> {
+    if (!pendingMfa.value) throw new Error('No sign-in in progress');
+    await api('/api/auth/2fa/email/send', { method: 'POST', body: { mfa_token: pendingMfa.value.token }, retry: false });
+  }
+
+  function cancelMfa(): void {
+    pendingMfa.value = null;
+  }
+
+  async function reloadUser(): Promise<void> {
+    user.value = await api<User>('/api/user/me');
+  }
+
+  async function logout(): Promise<void> {
+    try {
+      await api('/api/auth/logout', { method: 'POST', body: {}, retry: false });
+    } catch {
+      // the session is gone either way
+    }
+    clear();
+  }
+
+  async function logoutAll(): Promise<void> {
+    await api('/api/auth/logout-all', { method: 'POST', body: {} });
+    clear(); // the server also cleared the cookie
+
+  }
+
+  /** The session could not be renewed: forget it and say so on the sign-in page. */
+  function expire(message = 'Your session has ended. Please sign in again.'): void {
+    clear();
+    notice.value = message;
+  }
+
+  return {
+    user, accessToken, pendingMfa, notice, productsReadOnly, signedIn, isAdmin,
+    accept, clear, refresh, restore, login, completeMfa, sendEmailCode, cancelMfa, reloadUser, logout, logoutAll, expire,
+  };
+});

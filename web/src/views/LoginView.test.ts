@@ -1,0 +1,59 @@
+// @vitest-environment jsdom
+import { cleanup, fireEvent, screen, waitFor } from '@testing-library/vue';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fetchAnswers, renderAt } from '../testing';
+import LoginView from './LoginView.vue';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+const noSession: [number, unknown] = [401, { error: 'refresh_token_invalid', message: 'x' }];
+const challenge: [number, unknown] = [200, { mfa_required: true, mfa_token: 'mfa.tok', mfa_methods: ['totp', 'email'], expires_in: 300 }];
+
+async function signIn(): Promise<void> {
+  await fireEvent.update(screen.getByLabelText('Username or email'), 'alice');
+  await fireEvent.update(screen.getByLabelText('Password'), 'a fine long passphrase');
+  await fireEvent.click(screen.getByTestId('login-submit'));
+}
+
+describe('LoginView', () => {
+  it('asks for the second factor after an mfa challenge', async () => {
+    const fetch = vi.fn(fetchAnswers(noSession, challenge, [401, { error: 'invalid_mfa_code', message: 'x' }]));
+    vi.stubGlobal('fetch', fetch);
+    await renderAt(LoginView, '/login');
+    await signIn();
+    await waitFor(() => expect(screen.getByTestId('mfa-step')).toBeTruthy());
+    expect(screen.getByTestId('mfa-method-totp')).toBeTruthy();
+    expect(screen.getByTestId('mfa-method-email')).toBeTruthy();
+    expect(screen.getByTestId('mfa-method-backup')).toBeTruthy();
+    expect(screen.queryByTestId('login-password')).toBeNull();
+
+    await fireEvent.update(screen.getByTestId('mfa-code'), '123456');
+    await fireEvent.click(screen.getByTestId('mfa-submit'));
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toMatch(/incorrect or has expired/));
+    const [url, init] = fetch.mock.calls.at(-1) as [string, RequestInit];
+    expect(url).toBe('/api/auth/2fa/login');
+    expect(JSON.parse(String(init.body))).toEqual({ mfa_token: 'mfa.tok', code: '123456', method: 'totp' });
+  });
+
+  it('sends an emailed code and counts down before a resend', async () => {
+    vi.stubGlobal('fetch', fetchAnswers(noSession, challenge, [202, { sent: true, expires_in: 600 }]));
+    await renderAt(LoginView, '/login');
+    await signIn();
+    await waitFor(() => screen.getByTestId('mfa-step'));
+    await fireEvent.click(screen.getByTestId('mfa-method-email'));
+    await fireEvent.click(await screen.findByTestId('mfa-send-email'));
+    await waitFor(() => expect(screen.getByTestId('mfa-resend-countdown').textContent).toMatch(/30 s/));
+    expect((screen.getByTestId('mfa-send-email') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('shows the wait after too many attempts', async () => {
+    vi.stubGlobal('fetch', fetchAnswers(noSession, [429, { error: 'too_many_attempts', message: 'x' }, { 'Retry-After': '90' }]));
+    await renderAt(LoginView, '/login');
+    await signIn();
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toMatch(/90 seconds/));
+  });
+});
