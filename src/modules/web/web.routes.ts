@@ -21,5 +21,9 @@ export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, opti
     return;
   }
   await app.register(fastifyStatic, { root, prefix: '/app/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
-  app.get('/app/*', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }));
+  app.get('/app/*', { schema: { hide: true } }, async (request, reply) => {
+    // A missing asset is a 404, not the app's page (a browser would try to run HTML as a script).
+    if (request.url.startsWith('/app/assets/')) throw new AppError('not_found');
+    return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+  });
 };

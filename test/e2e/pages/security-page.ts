@@ -1,0 +1,58 @@
+import type { Locator } from 'playwright-core';
+import { BasePage } from './base-page.js';
+
+export class SecurityPage extends BasePage {
+  async open(): Promise<void> {
+    await this.navigate('nav-security');
+    await this.mfaStatus.waitFor();
+  }
+
+  get mfaStatus(): Locator {
+    return this.id('mfa-status');
+  }
+
+  get qrImage(): Locator {
+    return this.id('totp-qr');
+  }
+
+  get backupCodes(): Locator {
+    return this.id('backup-codes');
+  }
+
+  /** Starts the authenticator setup; returns the QR image's `src` and the secret shown for manual entry. */
+  async startTotp(): Promise<{ qrSrc: string; secret: string }> {
+    await this.id('totp-start').click();
+    await this.qrImage.waitFor();
+    await this.id('totp-secret').waitFor();
+    // The image must be loaded, not just in the DOM, for a screenshot to show it.
+    await this.qrImage.evaluate((img) => (img as unknown as { decode(): Promise<void> }).decode());
+    const qrSrc = await this.qrImage.getAttribute('src');
+    if (!qrSrc) throw new Error('the totp-qr image has no src');
+    return { qrSrc, secret: (await this.id('totp-secret').innerText()).trim() };
+  }
+
+  /** Types the first authenticator code and waits for the backup codes it yields. */
+  async verifyTotp(code: string): Promise<string[]> {
+    await this.id('totp-code').fill(code);
+    await this.id('totp-verify').click();
+    return this.shownBackupCodes();
+  }
+
+  async shownBackupCodes(): Promise<string[]> {
+    await this.backupCodes.waitFor();
+    const codes = this.backupCodes.getByTestId('backup-code');
+    await codes.first().waitFor();
+    return (await codes.allInnerTexts()).map((code) => code.trim());
+  }
+
+  /** "Turn on email codes": the server mails a code; the field for it appears. */
+  async enableEmail(): Promise<void> {
+    await this.id('email-enable').click();
+    await this.id('email-code').waitFor();
+  }
+
+  async verifyEmail(code: string): Promise<void> {
+    await this.id('email-code').fill(code);
+    await this.id('email-verify').click();
+  }
+}

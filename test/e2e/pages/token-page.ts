@@ -1,0 +1,28 @@
+import type { Locator } from 'playwright-core';
+import { BasePage } from './base-page.js';
+
+export class TokenPage extends BasePage {
+  async open(): Promise<void> {
+    await this.navigate('nav-token');
+    await this.id('token-input').waitFor();
+  }
+
+  get result(): Locator {
+    return this.id('token-result');
+  }
+
+  get reason(): Locator {
+    return this.id('token-reason');
+  }
+
+  get claims(): Locator {
+    return this.id('token-claims');
+  }
+
+  /** Pastes `token`, inspects it and waits until the verdict `expected` ("Valid" / "Invalid") shows. */
+  async inspect(token: string, expected: 'Valid' | 'Invalid'): Promise<void> {
+    await this.id('token-input').fill(token);
+    await this.id('token-inspect').click();
+    await this.result.filter({ hasText: new RegExp(`^\\s*${expected}\\b`) }).waitFor();
+  }
+}
