@@ -41,7 +41,12 @@ export function createDatabase(url: string): DatabaseHandle {
 function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDialect | MysqlDialect {
   if (dialect === 'sqlite') return new SqliteDialect({ database: withStatementCache(openSqlite(url.slice('sqlite:'.length))) });
   if (dialect === 'postgres') {
-    return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10, types: pgTypes }) });
+    const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
+    // An idle client whose server connection ends (PostgreSQL restarted, an administrator's
+    // terminate) emits 'error' on the pool; without a listener that would crash the process.
+    // The pool drops that client, and the next query opens a new connection.
+    pool.on('error', () => undefined);
+    return new PostgresDialect({ pool });
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   return new MysqlDialect({
