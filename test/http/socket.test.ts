@@ -34,6 +34,7 @@ function createGatedHasher(expected: number): { hasher: PasswordHasher; arm(): v
     description: fastHasher.description,
     hash: (password) => fastHasher.hash(password),
     verifyDummy: (password) => fastHasher.verifyDummy(password),
+    needsRehash: (passwordHash) => fastHasher.needsRehash(passwordHash),
     async verify(passwordHash, password) {
       if (armed) {
         waiting += 1;

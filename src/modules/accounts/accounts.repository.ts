@@ -21,6 +21,8 @@ export interface AccountsRepository {
   /** By username, or by email when the identifier contains `@`; both case-insensitive. */
   findByLogin(identifier: string): Promise<UserRow | undefined>;
   updatePasswordHash(id: number, passwordHash: string, nowMs: number): Promise<void>;
+  /** Compare-and-set: replaces the hash only if it is still `expected` (a concurrent change wins). */
+  replacePasswordHash(id: number, expected: string, passwordHash: string, nowMs: number): Promise<boolean>;
   updateRole(id: number, role: string, nowMs: number): Promise<void>;
   recordLogin(id: number, nowMs: number): Promise<void>;
 }
@@ -57,6 +59,15 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     },
     async updatePasswordHash(id, passwordHash, nowMs) {
       await db.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+    },
+    async replacePasswordHash(id, expected, passwordHash, nowMs) {
+      const result = await db
+        .updateTable('users')
+        .set({ password_hash: passwordHash, updated_at: nowMs })
+        .where('id', '=', id)
+        .where('password_hash', '=', expected)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
     },
     async updateRole(id, role, nowMs) {
       await db.updateTable('users').set({ role, updated_at: nowMs }).where('id', '=', id).execute();

@@ -81,6 +81,19 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     return toUser(row, (await deps.mfaMethodsOf?.(row.id)) ?? []);
   }
 
+  /**
+   * Checks a password against the stored hash. An imported hash (Werkzeug, bcrypt) or argon2 with
+   * older parameters is replaced by argon2id at the configured parameters once the password is known
+   * to be right; the compare-and-set update means a concurrent password change is never overwritten.
+   */
+  async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
+    if (!(await hasher.verify(row.password_hash, password))) return false;
+    if (hasher.needsRehash(row.password_hash)) {
+      await repository.replacePasswordHash(row.id, row.password_hash, await hasher.hash(password), clock.now().getTime());
+    }
+    return true;
+  }
+
   async function loadRow(id: number): Promise<UserRow> {
     const row = await repository.findById(id);
     // The account behind a still-valid token is gone: treat the token as no longer valid.
@@ -120,7 +133,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
         await hasher.verifyDummy(password);
         throw new AppError('invalid_credentials', { cause: { reason: 'unknown_user', userId: null } satisfies CredentialFailure });
       }
-      if (!(await hasher.verify(row.password_hash, password))) {
+      if (!(await passwordMatches(row, password))) {
         throw new AppError('invalid_credentials', { cause: { reason: 'wrong_password', userId: row.id } satisfies CredentialFailure });
       }
       // REQUIRE_EMAIL: checked only after the password, so it reveals nothing to someone without it.
@@ -135,7 +148,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
 
     async verifyPassword(userId, password) {
       const row = await loadRow(userId);
-      if (!(await hasher.verify(row.password_hash, password))) throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
+      if (!(await passwordMatches(row, password))) throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
     },
 
     findByUsername: (username) => repository.findByLogin(username),
