@@ -17,6 +17,9 @@ import { AppError } from './lib/errors.js';
 import { createArgon2Hasher } from './lib/password-hasher.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
 import { createAccountsService, isRole, ROLES, type AccountsService } from './modules/accounts/accounts.service.js';
+import { openImportSource } from './modules/import/import-source.js';
+import { formatImportSummary, formatProgress } from './modules/import/import.report.js';
+import { runImport, type ConflictPolicy } from './modules/import/import.service.js';
 
 /** A `.env` file in the working directory is read first; real environment variables win. */
 function loadDotEnv(): void {
@@ -130,6 +133,56 @@ async function printAudit(options: AuditOptions): Promise<void> {
   for (const event of events) console.log(formatAuditLine(event));
 }
 
+interface ImportCliOptions {
+  from: string;
+  dryRun?: boolean;
+  strict?: boolean;
+  onConflict: ConflictPolicy;
+  batchSize: number;
+}
+
+function parseConflictPolicy(value: string): ConflictPolicy {
+  if (value !== 'skip' && value !== 'update') throw new InvalidArgumentError('Use skip or update.');
+  return value;
+}
+
+function parseBatchSize(value: string): number {
+  const size = Number(value);
+  if (!/^\d+$/.test(value) || size < 1 || size > 5000) throw new InvalidArgumentError('Use a whole number from 1 to 5000.');
+  return size;
+}
+
+/** `twofold import`: the source is opened and recognised before Twofold's database is touched. */
+async function importFrom(options: ImportCliOptions): Promise<void> {
+  const source = await openImportSource(options.from);
+  try {
+    const config = loadConfig();
+    const database = createDatabase(config.databaseUrl);
+    try {
+      await migrateToLatest(database);
+      const started = performance.now();
+      let printed = started;
+      const summary = await runImport({ db: database.db, encryptionKey: config.encryptionKey, clock: systemClock }, source, {
+        dryRun: options.dryRun ?? false,
+        strict: options.strict ?? false,
+        onConflict: options.onConflict,
+        batchSize: options.batchSize,
+        onProgress(progress) {
+          const now = performance.now();
+          if (now - printed < 1000) return;
+          printed = now;
+          console.error(formatProgress(progress, now - started));
+        },
+      });
+      console.log(formatImportSummary(summary));
+    } finally {
+      await database.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
 function buildProgram(): Command {
   const program = new Command('twofold').description('Twofold authentication service').exitOverride().showHelpAfterError();
   program.command('serve').description('start the HTTP server (migrations are applied first)').action(async () => serve(loadConfig()));
@@ -151,6 +204,15 @@ function buildProgram(): Command {
     .option('--type <type>', 'only events of this type, e.g. login.failed')
     .option('--limit <n>', `how many events (1-${AUDIT_LIMIT_MAX})`, parseLimit, 50)
     .action(async (options: AuditOptions) => printAudit(options));
+  program
+    .command('import')
+    .description("bring users (passwords, authenticators) and products over from an original app's database or a JSON Lines file")
+    .requiredOption('--from <source>', 'sqlite:PATH, mysql://…, postgres://…, a .jsonl file, or - for standard input')
+    .option('--dry-run', 'print what would be imported and write nothing')
+    .option('--on-conflict <policy>', 'for usernames Twofold already has: skip or update', parseConflictPolicy, 'skip')
+    .option('--strict', 'import nothing if any record cannot be imported')
+    .option('--batch-size <n>', 'records per transaction', parseBatchSize, 500)
+    .action(async (options: ImportCliOptions) => importFrom(options));
   return program;
 }
 

@@ -3,6 +3,7 @@ import type { DatabaseHandle, Dialect } from './create-database.js';
 import { initial } from './migrations/0001-initial.js';
 import { twoFactor } from './migrations/0002-two-factor.js';
 import { protection } from './migrations/0003-protection.js';
+import { legacyImport } from './migrations/0004-import.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -10,6 +11,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0001-initial': initial(dialect),
     '0002-two-factor': twoFactor(dialect),
     '0003-protection': protection(),
+    '0004-import': legacyImport(),
   };
 }
 

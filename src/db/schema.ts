@@ -55,6 +55,8 @@ export interface ProductsTable {
   created_by: number | null;
   created_at: number;
   updated_at: number;
+  /** The original app's product id (`twofold import`); null for products made in Twofold. */
+  legacy_id: Generated<string | null>;
 }
 
 export interface TotpFactorsTable {

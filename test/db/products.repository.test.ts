@@ -44,6 +44,7 @@ describe.each(dialects)('products repository on %s', (dialect) => {
       created_by: creatorId,
       created_at: T0,
       updated_at: T0,
+      legacy_id: null,
     });
     expect(await products.findById(id + 1000)).toBeUndefined();
   });
@@ -52,7 +53,7 @@ describe.each(dialects)('products repository on %s', (dialect) => {
     const id = await products.insert(newProduct());
     const changes = { name: 'Gadget', description: '', price_cents: 2500, quantity: 0 };
     expect(await products.update(id, changes, T0 + MINUTE_MS)).toBe(true);
-    expect(await products.findById(id)).toEqual({ ...changes, id, created_by: creatorId, created_at: T0, updated_at: T0 + MINUTE_MS });
+    expect(await products.findById(id)).toEqual({ ...changes, id, created_by: creatorId, created_at: T0, updated_at: T0 + MINUTE_MS, legacy_id: null });
 
     expect(await products.update(id, { quantity: 7 }, T0 + 2 * MINUTE_MS)).toBe(true);
     expect(await products.findById(id)).toMatchObject({ name: 'Gadget', quantity: 7, updated_at: T0 + 2 * MINUTE_MS });

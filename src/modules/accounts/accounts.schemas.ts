@@ -36,10 +36,13 @@ export const MfaChallengeSchema = Type.Object(
   { $id: 'MfaChallenge' },
 );
 
+/** An email address as Twofold accepts it (also for imported accounts): something@domain.tld, no spaces. */
+export const EMAIL_PATTERN = '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$';
+
 export const RegisterBody = Type.Object({
   username: Str({ minLength: 3, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$', description: '3-50 letters, digits, _ . -' }),
   password: Str({ minLength: 1, maxLength: 1024, description: '8-128 characters, not a common password' }),
-  email: Type.Optional(Str({ maxLength: 254, pattern: '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$' })),
+  email: Type.Optional(Str({ maxLength: 254, pattern: EMAIL_PATTERN })),
 });
 export type RegisterBody = Static<typeof RegisterBody>;
 

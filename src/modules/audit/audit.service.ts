@@ -25,7 +25,8 @@ export type AuditType =
   | 'product.created'
   | 'product.updated'
   | 'product.deleted'
-  | 'account.unlocked';
+  | 'account.unlocked'
+  | 'user.imported';
 
 export interface AuditContext {
   ip?: string | null;

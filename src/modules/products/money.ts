@@ -8,7 +8,16 @@ export const MAX_PRICE_CENTS = 9_999_999_999;
  */
 export function priceToCents(price: number): number | null {
   if (!Number.isFinite(price) || price < 0) return null;
-  const match = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(price));
+  return decimalToCents(String(price));
+}
+
+/**
+ * Decimal text (a DECIMAL(10,2) column as the driver returns it: `19.99`, `5`, `0.50`, `3.100`)
+ * to integer cents, digit by digit. Trailing zeros past the cents are accepted; any other third
+ * decimal, a sign, an exponent or an out-of-range value gives null.
+ */
+export function decimalToCents(text: string): number | null {
+  const match = /^(\d+)(?:\.(\d{1,2})0*)?$/.exec(text.trim());
   if (!match) return null;
   const cents = Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0'));
   return Number.isSafeInteger(cents) && cents <= MAX_PRICE_CENTS ? cents : null;

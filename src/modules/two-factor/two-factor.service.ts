@@ -64,9 +64,14 @@ export async function enabledMethods(repository: TwoFactorRepository, userId: nu
   return methods;
 }
 
+/** The associated data that binds a sealed TOTP secret to its user's row (lib/crypto seal). */
+export function totpSecretAad(userId: number): string {
+  return `totp:user:${userId}`;
+}
+
 export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   const { repository, clock } = deps;
-  const aad = (userId: number): string => `totp:user:${userId}`;
+  const aad = totpSecretAad;
   const hashCode = (code: string): string => hmacHex(deps.codeHashKey, code);
   const nowMs = (): number => clock.now().getTime();
 

@@ -1,0 +1,17 @@
+import type { Kysely, Migration } from 'kysely';
+
+// Frozen: never edit a migration that has shipped; add a new one.
+export function legacyImport(): Migration {
+  return {
+    async up(db: Kysely<any>): Promise<void> {
+      // The original app's product id, recorded by `twofold import` so a second run finds what the
+      // first one brought over (issue 7). Null for products created in Twofold.
+      await db.schema.alterTable('products').addColumn('legacy_id', 'varchar(64)').execute();
+      await db.schema.createIndex('products_legacy_id_unique').on('products').column('legacy_id').unique().execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('products_legacy_id_unique').on('products').execute();
+      await db.schema.alterTable('products').dropColumn('legacy_id').execute();
+    },
+  };
+}
