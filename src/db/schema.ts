@@ -21,6 +21,8 @@ export interface UsersTable {
   failed_attempts: Generated<number>;
   /** Until when sign-in is refused (brute-force lockout, or an administrator's lock). */
   locked_until: number | null;
+  /** When `twofold import` created or last updated the account; null for accounts made in Twofold. */
+  imported_at: Generated<number | null>;
 }
 
 export interface SessionsTable {

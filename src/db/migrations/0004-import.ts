@@ -8,8 +8,11 @@ export function legacyImport(): Migration {
       // first one brought over (issue 7). Null for products created in Twofold.
       await db.schema.alterTable('products').addColumn('legacy_id', 'varchar(64)').execute();
       await db.schema.createIndex('products_legacy_id_unique').on('products').column('legacy_id').unique().execute();
+      // When `twofold import` created or last updated the account; a repeated import recognises its own work by it.
+      await db.schema.alterTable('users').addColumn('imported_at', 'bigint').execute();
     },
     async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('users').dropColumn('imported_at').execute();
       await db.schema.dropIndex('products_legacy_id_unique').on('products').execute();
       await db.schema.alterTable('products').dropColumn('legacy_id').execute();
     },

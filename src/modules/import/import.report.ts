@@ -34,8 +34,8 @@ export function formatImportSummary(summary: ImportSummary): string {
   }
   for (const note of summary.notes) lines.push(`Note: ${note}`);
   const seconds = summary.elapsedMs / 1000;
-  const rate = seconds > 0 ? ` (${number.format(Math.round(users.read / seconds))} users/s)` : '';
-  lines.push(`Done in ${seconds.toFixed(1)} s${rate}.`);
+  const rate = seconds > 0 ? `${number.format(Math.round(users.read / seconds))} users/s, ` : '';
+  lines.push(`Done in ${seconds.toFixed(1)} s (${rate}peak memory ${summary.peakMemoryMiB} MiB).`);
   return lines.join('\n');
 }
 

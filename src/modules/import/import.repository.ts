@@ -12,6 +12,7 @@ export interface ExistingUser {
   email_verified: number;
   password_hash: string;
   role: string;
+  imported_at: number | null;
 }
 
 export interface ExistingProduct {
@@ -30,6 +31,7 @@ export interface UserChanges {
   password_hash: string;
   role: string;
   updated_at: number;
+  imported_at: number;
 }
 
 /** The bulk reads and writes of `twofold import`; a batch of a few hundred rows per statement. */
@@ -38,7 +40,7 @@ export const importRepository = {
     if (normalized.length === 0) return [];
     return db
       .selectFrom('users')
-      .select(['id', 'username_normalized', 'email', 'email_normalized', 'email_verified', 'password_hash', 'role'])
+      .select(['id', 'username_normalized', 'email', 'email_normalized', 'email_verified', 'password_hash', 'role', 'imported_at'])
       .where('username_normalized', 'in', normalized)
       .execute();
   },
@@ -46,13 +48,6 @@ export const importRepository = {
   async userIdsByEmail(db: Executor, normalized: string[]): Promise<Array<{ id: number; email_normalized: string | null }>> {
     if (normalized.length === 0) return [];
     return db.selectFrom('users').select(['id', 'email_normalized']).where('email_normalized', 'in', normalized).execute();
-  },
-
-  /** Which of these users an earlier `twofold import` created or updated (their `user.imported` audit event). */
-  async importedBefore(db: Executor, userIds: number[]): Promise<Set<number>> {
-    if (userIds.length === 0) return new Set();
-    const rows = await db.selectFrom('audit_events').select('user_id').distinct().where('user_id', 'in', userIds).where('type', '=', 'user.imported').execute();
-    return new Set(rows.map((r) => r.user_id as number));
   },
 
   async totpSecrets(db: Executor, userIds: number[]): Promise<Array<{ user_id: number; secret_sealed: string; confirmed_at: number | null }>> {

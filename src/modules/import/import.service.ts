@@ -74,6 +74,8 @@ export interface ImportSummary {
   skippedUsers: SkipList;
   skippedProducts: SkipList;
   elapsedMs: number;
+  /** The process's peak resident memory (the source is streamed, so this stays flat as it grows). */
+  peakMemoryMiB: number;
 }
 
 export interface ImportDeps {
@@ -231,6 +233,7 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
     skippedUsers: new SkipList(),
     skippedProducts: new SkipList(),
     elapsedMs: 0,
+    peakMemoryMiB: 0,
   };
   // Usernames and emails already taken by this run (in a dry run nothing is written to find them by).
   const seenUsernames = new Set<string>();
@@ -284,7 +287,6 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
     const existingIds = [...existing.values()].map((row) => row.id);
     const totpOf = new Map((await repo.totpSecrets(db, existingIds)).map((row) => [row.user_id, row]));
     const emailFactorOf = new Set(await repo.emailFactorUsers(db, existingIds));
-    const importedBefore = options.onConflict === 'skip' ? await repo.importedBefore(db, existingIds) : new Set<number>();
 
     const inserts: PreparedUser[] = [];
     const updates: Array<{ user: PreparedUser; row: ExistingUser; changes: UserChanges | null; totp: boolean; emailFactor: boolean }> = [];
@@ -301,7 +303,7 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
       }
       if (options.onConflict === 'skip') {
         // An account an earlier run imported is this run's own work, not a clash (a repeated import).
-        if (importedBefore.has(row.id)) result.counts.unchanged += 1;
+        if (row.imported_at !== null) result.counts.unchanged += 1;
         else skipped.add(CONFLICT.exists, label(user));
         continue;
       }
@@ -312,6 +314,7 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
         password_hash: user.passwordHash === NO_PASSWORD ? row.password_hash : user.passwordHash,
         role: user.role,
         updated_at: now,
+        imported_at: now,
       };
       const same =
         changes.email === row.email && changes.email_verified === row.email_verified && changes.password_hash === row.password_hash && changes.role === row.role;
@@ -347,6 +350,7 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
         role: u.role,
         created_at: u.createdAtMs,
         updated_at: now,
+        imported_at: now,
       })),
     );
     const idOf = new Map((await repo.usersByUsername(db, inserts.map((u) => u.normalized))).map((row) => [row.username_normalized, row.id]));
@@ -445,5 +449,6 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
   if (options.strict && !options.dryRun) await deps.db.transaction().execute((trx) => all(trx, false));
   else await all(deps.db, true);
   summary.elapsedMs = performance.now() - started;
+  summary.peakMemoryMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   return summary;
 }
