@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'twofold-bench-import-'));
   try {
     const source = path.join(dir, 'legacy.db');
-    let started = performance.now();
+    const started = performance.now();
     generate(source);
     console.log(`Generated ${USERS.toLocaleString('en-US')} users and ${PRODUCTS.toLocaleString('en-US')} products in ${((performance.now() - started) / 1000).toFixed(1)} s (${source}).`);
     const first = await importOnce(source, path.join(dir, 'twofold'));
