@@ -12,7 +12,7 @@ import { createAuditService, type AuditEvent, type AuditService, type AuditView 
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
 import { enabledMethods } from './modules/two-factor/two-factor.service.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { AppError } from './lib/errors.js';
 import { createArgon2Hasher } from './lib/password-hasher.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
@@ -152,14 +152,41 @@ function parseBatchSize(value: string): number {
   return size;
 }
 
+/**
+ * The database an import writes to. A dry run writes nothing, migrations included: on a database
+ * that does not exist yet (or is empty) it works against an empty in-memory one, which is what
+ * the real import would start from; on one that lacks some migrations it asks for `migrate` first.
+ */
+async function importTarget(url: string, dryRun: boolean): Promise<DatabaseHandle> {
+  if (!dryRun) {
+    const database = createDatabase(url);
+    await migrateToLatest(database).catch(async (error: unknown) => {
+      await database.close();
+      throw error;
+    });
+    return database;
+  }
+  const missingFile = url.startsWith('sqlite:') && !existsSync(url.slice('sqlite:'.length));
+  const database = missingFile ? undefined : createDatabase(url);
+  const pending = database ? await pendingMigrations(database) : [];
+  if (database && pending.length === 0) return database;
+  const empty = database === undefined || pending.length === (await pendingMigrations(createDatabase('sqlite::memory:'))).length;
+  await database?.close();
+  if (!empty) {
+    throw new CommanderError(1, 'twofold.migrate', `The Twofold database lacks migrations ${pending.join(', ')}; run \`npm run twofold -- migrate\` first (a dry run writes nothing).`);
+  }
+  const scratch = createDatabase('sqlite::memory:');
+  await migrateToLatest(scratch);
+  return scratch;
+}
+
 /** `twofold import`: the source is opened and recognised before Twofold's database is touched. */
 async function importFrom(options: ImportCliOptions): Promise<void> {
   const source = await openImportSource(options.from);
   try {
     const config = loadConfig();
-    const database = createDatabase(config.databaseUrl);
+    const database = await importTarget(config.databaseUrl, options.dryRun ?? false);
     try {
-      await migrateToLatest(database);
       const started = performance.now();
       let printed = started;
       const summary = await runImport({ db: database.db, encryptionKey: config.encryptionKey, clock: systemClock }, source, {

@@ -19,13 +19,24 @@ export interface MigrationReport {
   applied: string[];
 }
 
-export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationReport> {
-  const migrator = new Migrator({
+function migratorOf(handle: DatabaseHandle): Migrator {
+  return new Migrator({
     db: handle.db,
     provider: { getMigrations: async () => migrations(handle.dialect) },
     migrationTableName: 'twofold_migrations',
     migrationLockTableName: 'twofold_migrations_lock',
   });
+}
+
+/** The migrations not yet applied (all of them for an empty database); reads only. */
+export async function pendingMigrations(handle: DatabaseHandle): Promise<string[]> {
+  const tables = await handle.db.introspection.getTables();
+  if (!tables.some((t) => t.name === 'twofold_migrations')) return Object.keys(migrations(handle.dialect));
+  return (await migratorOf(handle).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationReport> {
+  const migrator = migratorOf(handle);
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

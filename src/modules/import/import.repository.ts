@@ -50,9 +50,9 @@ export const importRepository = {
     return db.selectFrom('users').select(['id', 'email_normalized']).where('email_normalized', 'in', normalized).execute();
   },
 
-  async totpSecrets(db: Executor, userIds: number[]): Promise<Array<{ user_id: number; secret_sealed: string; confirmed_at: number | null }>> {
+  async totpSecrets(db: Executor, userIds: number[]): Promise<Array<{ user_id: number; secret_sealed: string; confirmed_at: number | null; created_at: number }>> {
     if (userIds.length === 0) return [];
-    return db.selectFrom('totp_factors').select(['user_id', 'secret_sealed', 'confirmed_at']).where('user_id', 'in', userIds).execute();
+    return db.selectFrom('totp_factors').select(['user_id', 'secret_sealed', 'confirmed_at', 'created_at']).where('user_id', 'in', userIds).execute();
   },
 
   async emailFactorUsers(db: Executor, userIds: number[]): Promise<number[]> {

@@ -150,6 +150,26 @@ describe('import service (SQLite)', () => {
     expect(again.users).toMatchObject({ updated: 0, unchanged: 1 });
   });
 
+  it('--on-conflict update keeps a password or authenticator changed in Twofold after an earlier import', async () => {
+    const db = database.handle.db;
+    await run(source([user('alice', { totpSecret: SECRET }), user('bob')]));
+    const [alice, bob] = await db.selectFrom('users').select(['id', 'imported_at']).orderBy('id').execute();
+    // alice signed in (rehash to argon2id) and enrolled a new authenticator in Twofold; bob did nothing.
+    await db.updateTable('users').set({ password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' }).where('id', '=', alice?.id as number).execute();
+    await db.updateTable('totp_factors').set({ created_at: (alice?.imported_at as number) + 60_000, secret_sealed: 'new-factor' }).where('user_id', '=', alice?.id as number).execute();
+    const otherHash = bcrypt.hashSync('changed in the old app', 4);
+    const summary = await run(source([user('alice', { totpSecret: 'MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U' }), user('bob', { passwordHash: otherHash })]), { onConflict: 'update' });
+    expect(summary.users).toMatchObject({ updated: 1, unchanged: 1 });
+    const rows = await db.selectFrom('users').select(['username', 'password_hash']).orderBy('id').execute();
+    expect(rows).toEqual([
+      { username: 'alice', password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' },
+      // bob never signed in to Twofold: the old app's newer hash replaces the one imported before.
+      { username: 'bob', password_hash: otherHash },
+    ]);
+    expect((await db.selectFrom('totp_factors').select('secret_sealed').where('user_id', '=', alice?.id as number).executeTakeFirstOrThrow()).secret_sealed).toBe('new-factor');
+    expect(bob).toBeDefined();
+  });
+
   it('products: exact cents, invalid ones listed, matched by original id on later runs, updated only with --on-conflict update', async () => {
     const first = await run(source([], [product(1, '5.50'), product(2, '1.005'), product(3, -1), product(4, '3', { quantity: -2 }), product(5, '7', { name: '' })]));
     expect(first.products).toMatchObject({ imported: 1 });

@@ -307,11 +307,16 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
         else skipped.add(CONFLICT.exists, label(user));
         continue;
       }
+      // What Twofold changed after an earlier import is newer than the retiring app's copy, and stays:
+      // a password set or rehashed by Twofold (argon2id, no longer the imported hash) and an
+      // authenticator enrolled in Twofold since (a factor younger than the import).
+      const importedAt = row.imported_at;
+      const passwordChangedInTwofold = importedAt !== null && row.password_hash !== user.passwordHash && row.password_hash.startsWith('$argon2id$');
       const changes: UserChanges = {
         email: user.email ?? row.email,
         email_normalized: user.emailNormalized ?? row.email_normalized,
         email_verified: user.email === null ? row.email_verified : user.emailVerified ? 1 : 0,
-        password_hash: user.passwordHash === NO_PASSWORD ? row.password_hash : user.passwordHash,
+        password_hash: user.passwordHash === NO_PASSWORD || passwordChangedInTwofold ? row.password_hash : user.passwordHash,
         role: user.role,
         updated_at: now,
         imported_at: now,
@@ -319,8 +324,11 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
       const same =
         changes.email === row.email && changes.email_verified === row.email_verified && changes.password_hash === row.password_hash && changes.role === row.role;
       const current = totpOf.get(row.id);
+      const enrolledInTwofold = importedAt !== null && current?.confirmed_at != null && current.created_at > importedAt;
       const totpSame =
-        user.totpSecret === null || (current?.confirmed_at != null && unseal(deps.encryptionKey, current.secret_sealed, totpSecretAad(row.id)) === user.totpSecret);
+        user.totpSecret === null ||
+        enrolledInTwofold ||
+        (current?.confirmed_at != null && unseal(deps.encryptionKey, current.secret_sealed, totpSecretAad(row.id)) === user.totpSecret);
       const emailFactor = user.emailFactor && !emailFactorOf.has(row.id);
       if (same && totpSame && !emailFactor) {
         result.counts.unchanged += 1;
