@@ -15,9 +15,15 @@ export interface Figures {
 export interface ScenarioResult {
   scenario: string;
   twofold: Figures;
-  ceiling: Figures;
-  percentOfCeiling: number;
-  targetPercent: number;
+  /** The bare-Fastify ceiling doing the same work by hand, when the scenario has one. */
+  ceiling?: Figures | undefined;
+  /** better-auth doing the same job, when the scenario has a peer. */
+  peer?: Figures | undefined;
+  /** What the target compares, e.g. `≥ 70% of ceiling`, and whether this run met it. */
+  target: string;
+  met: boolean;
+  /** Twofold's figure as a percentage of the reference the target names. */
+  percent: number;
 }
 
 export interface Machine {
@@ -44,9 +50,8 @@ export function figuresOf(result: autocannon.Result): Figures {
   };
 }
 
-export function compare(scenario: string, twofold: Figures, ceiling: Figures, targetPercent: number): ScenarioResult {
-  const percentOfCeiling = ceiling.requestsPerSecond > 0 ? (100 * twofold.requestsPerSecond) / ceiling.requestsPerSecond : 0;
-  return { scenario, twofold, ceiling, percentOfCeiling, targetPercent };
+export function percentOf(value: number, reference: number): number {
+  return reference > 0 ? (100 * value) / reference : 0;
 }
 
 function num(value: number): string {
@@ -55,13 +60,13 @@ function num(value: number): string {
 
 export function markdownTable(results: ScenarioResult[]): string {
   const rows = results.map((r) => {
-    const verdict = r.percentOfCeiling >= r.targetPercent ? 'meets' : 'BELOW';
-    const percent = `${Math.round(r.percentOfCeiling)}% (target ≥ ${r.targetPercent}%: ${verdict})`;
-    return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${num(r.ceiling.requestsPerSecond)} | ${num(r.ceiling.p99Ms)} | ${percent} |`;
+    const ceiling = r.ceiling ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%)` : '–';
+    const peer = r.peer ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})` : '–';
+    return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${Math.round(r.percent)}% ${r.target}: ${r.met ? 'meets' : 'BELOW'} |`;
   });
   return [
-    '| scenario | Twofold req/s | p50 ms | p99 ms | ceiling req/s | ceiling p99 ms | Twofold % of ceiling |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | Twofold req/s | p50 ms | p99 ms | ceiling req/s (Twofold %) | better-auth req/s (Twofold ×) | target |',
+    '|---|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
 }
@@ -69,9 +74,11 @@ export function markdownTable(results: ScenarioResult[]): string {
 /** Requests that failed make a figure meaningless; say so beside the table rather than hide it. */
 export function failureNotes(results: ScenarioResult[]): string[] {
   return results.flatMap((r) =>
-    (['twofold', 'ceiling'] as const)
-      .filter((side) => r[side].non2xx > 0 || r[side].errors > 0)
-      .map((side) => `warning: ${r.scenario} (${side}): ${r[side].non2xx} non-2xx responses and ${r[side].errors} connection errors out of ${r[side].requests} requests`),
+    (['twofold', 'ceiling', 'peer'] as const).flatMap((side) => {
+      const figures = r[side];
+      if (!figures || (figures.non2xx === 0 && figures.errors === 0)) return [];
+      return [`warning: ${r.scenario} (${side}): ${figures.non2xx} non-2xx responses and ${figures.errors} connection errors out of ${figures.requests} requests`];
+    }),
   );
 }
 

@@ -1,0 +1,116 @@
+import type autocannon from 'autocannon';
+import { TOTP, Secret } from 'otpauth';
+
+/** autocannon's per-connection context, cleared each time a connection has sent the whole `requests` list. */
+type Context = Record<string, unknown>;
+
+export const CONNECTIONS = 50;
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+export function readOptions(url: string, headers: Record<string, string>): autocannon.Options {
+  return { url, connections: CONNECTIONS, headers };
+}
+
+/** Each request signs in the next user of the list, so no row or cache stays hot by accident. */
+export function loginOptions(url: string, usernames: string[], password: string, field: 'username' | 'email' = 'username'): autocannon.Options {
+  let next = 0;
+  const setupRequest = (request: autocannon.Request): autocannon.Request => ({
+    ...request,
+    body: JSON.stringify({ [field]: usernames[next++ % usernames.length], password }),
+  });
+  return { url, connections: CONNECTIONS, method: 'POST', headers: JSON_HEADERS, requests: [{ setupRequest }] };
+}
+
+const STEP_SECONDS = 30;
+
+function totpCode(secret: string, nowMs: number): string {
+  return new TOTP({ algorithm: 'SHA1', digits: 6, period: STEP_SECONDS, secret: Secret.fromBase32(secret) }).generate({ timestamp: nowMs });
+}
+
+/**
+ * Hands out TOTP users so that none signs in twice within one 30 s time step (Twofold accepts a
+ * step once per user: RFC 6238 replay protection). Throws when the pool is exhausted, which means
+ * the benchmark needs more seeded TOTP users.
+ */
+export function totpUserPicker<T extends { secret: string }>(users: T[]): () => T {
+  const lastStep = new Map<number, number>();
+  let next = 0;
+  return () => {
+    const step = Math.floor(Date.now() / 1000 / STEP_SECONDS);
+    for (let tries = 0; tries < users.length; tries++) {
+      const index = next++ % users.length;
+      if ((lastStep.get(index) ?? -1) < step) {
+        lastStep.set(index, step);
+        return users[index] as T;
+      }
+    }
+    throw new Error(`all ${users.length} TOTP users signed in during this 30 s step; seed more (BENCH_TOTP_USERS)`);
+  };
+}
+
+/** Twofold's two-step login: the password step, then the TOTP step with the `mfa_token` it returned. */
+export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: string; secret: string }, password: string): autocannon.Options {
+  return {
+    url: baseUrl,
+    connections: CONNECTIONS,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/auth/login',
+        headers: JSON_HEADERS,
+        setupRequest: (request: autocannon.Request, context: object) => {
+          const user = pick();
+          (context as Context).user = user;
+          return { ...request, body: JSON.stringify({ username: user.username, password }) };
+        },
+        onResponse: (status: number, body: string, context: object) => {
+          (context as Context).mfaToken = status === 200 ? (JSON.parse(body) as { mfa_token?: string }).mfa_token : undefined;
+        },
+      },
+      {
+        method: 'POST',
+        path: '/api/auth/2fa/login',
+        headers: JSON_HEADERS,
+        setupRequest: (request: autocannon.Request, context: object) => {
+          const { user, mfaToken } = context as { user: { secret: string }; mfaToken?: string };
+          return { ...request, body: JSON.stringify({ mfa_token: mfaToken ?? 'missing', code: totpCode(user.secret, Date.now()) }) };
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * Rotating refresh. autocannon clears a connection's context after every request, so the live
+ * tokens wait in a shared pool: a request takes one (no other request holds it), and a success
+ * puts the new token of that chain back. Every chain is followed strictly in order.
+ */
+export function refreshOptions(url: string, pool: string[]): autocannon.Options {
+  return {
+    url,
+    connections: CONNECTIONS,
+    method: 'POST',
+    headers: JSON_HEADERS,
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => {
+          const token = pool.shift();
+          if (token === undefined) throw new Error('the refresh token pool is empty: seed more chains');
+          return { ...request, body: JSON.stringify({ refresh_token: token }) };
+        },
+        onResponse: (status: number, body: string) => {
+          if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+        },
+      },
+    ],
+  };
+}
+
+export function writeOptions(url: string, headers: Record<string, string>): autocannon.Options {
+  let next = 0;
+  const setupRequest = (request: autocannon.Request): autocannon.Request => {
+    next += 1;
+    return { ...request, body: JSON.stringify({ name: `Bench product ${next}`, description: 'Written by the benchmark', price: (next % 10_000) + 0.99, quantity: next % 100 }) };
+  };
+  return { url, connections: CONNECTIONS, method: 'POST', headers: { ...JSON_HEADERS, ...headers }, requests: [{ setupRequest }] };
+}
