@@ -9,6 +9,44 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 60_000;
 
+/** Every child this benchmark started: killed when it exits, however it exits. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** CPU time a process has used so far, in clock ticks (Linux /proc; utime + stime). */
+function cpuTicks(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Waits until the processes have gone quiet (under ~10% of a core for 300 ms): requests a load
+ * run left queued (a hashing backlog) must not eat into the next measurement.
+ */
+export async function waitIdle(pids: number[], maxMs = 60_000): Promise<void> {
+  const deadline = performance.now() + maxMs;
+  let before = pids.map(cpuTicks);
+  while (performance.now() < deadline) {
+    await delay(300);
+    const now = pids.map(cpuTicks);
+    const busiest = Math.max(...now.map((ticks, i) => ticks - (before[i] ?? 0)));
+    before = now;
+    if (busiest <= 3) return;
+  }
+}
+
 export interface RunningServer {
   url: string;
   pid: number;
@@ -52,11 +90,11 @@ export async function startTwofold(env: Record<string, string>): Promise<Running
   if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` first');
   const port = await freePort();
   const started = performance.now();
-  const child = spawn(process.execPath, [main, 'serve'], {
+  const child = track(spawn(process.execPath, [main, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  }));
   const url = `http://127.0.0.1:${port}`;
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`Twofold exited during start (code ${String(code)})`);
@@ -84,8 +122,8 @@ export async function startTwofold(env: Record<string, string>): Promise<Running
 }
 
 /** Forks a TypeScript child (tsx) that reports `{ type: 'ready', … }` over IPC. */
-export async function forkChild<T extends { type: 'ready' }>(script: string, env: Record<string, string>, timeoutMs = 300_000): Promise<{ ready: T; child: ChildProcess; stop(): Promise<void> }> {
-  const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export async function forkChild<T extends { type: 'ready' }>(script: string, env: Record<string, string>, timeoutMs = 300_000): Promise<{ ready: T; pid: number; stop(): Promise<void> }> {
+  const child = track(fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const ready = await new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${path.basename(script)} was not ready within ${timeoutMs / 1000} s`)), timeoutMs);
     child.once('message', (message: T | { type: 'failed'; message: string }) => {
@@ -100,7 +138,7 @@ export async function forkChild<T extends { type: 'ready' }>(script: string, env
   });
   return {
     ready,
-    child,
+    pid: child.pid as number,
     stop: async () => {
       if (child.connected) child.disconnect();
       await stopChild(child);

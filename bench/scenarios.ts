@@ -12,13 +12,14 @@ export function readOptions(url: string, headers: Record<string, string>): autoc
 }
 
 /** Each request signs in the next user of the list, so no row or cache stays hot by accident. */
-export function loginOptions(url: string, usernames: string[], password: string, field: 'username' | 'email' = 'username'): autocannon.Options {
+export function loginOptions(url: string, usernames: string[], password: string, field: 'username' | 'email' = 'username', headers: Record<string, string> = {}): autocannon.Options {
   let next = 0;
   const setupRequest = (request: autocannon.Request): autocannon.Request => ({
     ...request,
     body: JSON.stringify({ [field]: usernames[next++ % usernames.length], password }),
   });
-  return { url, connections: CONNECTIONS, method: 'POST', headers: JSON_HEADERS, requests: [{ setupRequest }] };
+  // Hashing-bound requests queue for seconds at 50 connections: autocannon's 10 s default would cut them off.
+  return { url, connections: CONNECTIONS, method: 'POST', headers: { ...JSON_HEADERS, ...headers }, requests: [{ setupRequest }], timeout: 60 };
 }
 
 const STEP_SECONDS = 30;
@@ -53,6 +54,7 @@ export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: s
   return {
     url: baseUrl,
     connections: CONNECTIONS,
+    timeout: 60,
     requests: [
       {
         method: 'POST',
@@ -74,6 +76,48 @@ export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: s
         setupRequest: (request: autocannon.Request, context: object) => {
           const { user, mfaToken } = context as { user: { secret: string }; mfaToken?: string };
           return { ...request, body: JSON.stringify({ mfa_token: mfaToken ?? 'missing', code: totpCode(user.secret, Date.now()) }) };
+        },
+      },
+    ],
+  };
+}
+
+function cookiesOf(headers: Record<string, unknown>): string {
+  const raw = headers['set-cookie'] ?? headers['Set-Cookie'];
+  const list = Array.isArray(raw) ? (raw as string[]) : typeof raw === 'string' ? [raw] : [];
+  return list.map((cookie) => cookie.split(';', 1)[0]?.trim() ?? '').join('; ');
+}
+
+/**
+ * better-auth's two-step login (twoFactor plugin): `sign-in/email` answers `twoFactorRedirect` and
+ * sets the `better-auth.two_factor` cookie, which `two-factor/verify-totp` takes with the code.
+ */
+export function peerTwoFactorLoginOptions(baseUrl: string, pick: () => { email: string; secret: string }, password: string): autocannon.Options {
+  const headers = { ...JSON_HEADERS, origin: baseUrl };
+  return {
+    url: baseUrl,
+    connections: CONNECTIONS,
+    timeout: 60,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/auth/sign-in/email',
+        headers,
+        setupRequest: (request: autocannon.Request, context: object) => {
+          const user = pick();
+          (context as Context).user = user;
+          return { ...request, body: JSON.stringify({ email: user.email, password }) };
+        },
+        onResponse: (_status: number, _body: string, context: object, responseHeaders: Record<string, unknown> | undefined) => {
+          (context as Context).cookie = cookiesOf(responseHeaders ?? {});
+        },
+      },
+      {
+        method: 'POST',
+        path: '/api/auth/two-factor/verify-totp',
+        setupRequest: (request: autocannon.Request, context: object) => {
+          const { user, cookie } = context as { user: { secret: string }; cookie?: string };
+          return { ...request, headers: { ...headers, cookie: cookie ?? '' }, body: JSON.stringify({ code: totpCode(user.secret, Date.now()) }) };
         },
       },
     ],
