@@ -2,9 +2,14 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
-import { createPool as createMysqlPool } from 'mysql2';
-import pg from 'pg';
+import type * as Mysql from 'mysql2';
+import type * as Pg from 'pg';
+import { lazy } from '../lib/lazy.js';
 import type { Database } from './schema.js';
+
+// Only the driver of the configured database is ever loaded.
+const pg = lazy<typeof Pg>('pg');
+const mysql = lazy<typeof Mysql>('mysql2');
 
 export type Dialect = 'sqlite' | 'postgres' | 'mysql';
 
@@ -41,7 +46,7 @@ export function createDatabase(url: string): DatabaseHandle {
 function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDialect | MysqlDialect {
   if (dialect === 'sqlite') return new SqliteDialect({ database: withStatementCache(openSqlite(url.slice('sqlite:'.length))) });
   if (dialect === 'postgres') {
-    const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
+    const pool = new (pg().Pool)({ connectionString: url, max: 10, types: pgTypes() });
     // An idle client whose server connection ends (PostgreSQL restarted, an administrator's
     // terminate) emits 'error' on the pool; without a listener that would crash the process.
     // The pool drops that client, and the next query opens a new connection.
@@ -50,7 +55,7 @@ function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDi
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   return new MysqlDialect({
-    pool: createMysqlPool({ uri: mysqlUrl, connectionLimit: 10, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' }),
+    pool: mysql().createPool({ uri: mysqlUrl, connectionLimit: 10, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' }),
   });
 }
 
@@ -88,10 +93,13 @@ function withStatementCache(database: SQLite.Database, maxStatements = 500): Sql
 }
 
 // BIGINT (oid 20) holds epoch milliseconds and cents, both far below 2^53: read them as numbers.
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
+function pgTypes(): { getTypeParser: typeof Pg.types.getTypeParser } {
+  const { types } = pg();
+  return {
+    getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+      oid === 20 ? (value: string) => Number(value) : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+  };
+}
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');

@@ -1,5 +1,9 @@
 import { pbkdf2, scrypt, timingSafeEqual, type BinaryLike, type ScryptOptions } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import type * as Bcrypt from 'bcryptjs';
+import { lazy } from './lazy.js';
+
+// Loaded only when an imported bcrypt hash is checked.
+const bcrypt = lazy<typeof Bcrypt>('bcryptjs');
 
 /**
  * Password hash formats Twofold can verify. `argon2` is its own (PHC strings, any variant);
@@ -99,7 +103,7 @@ export async function verifyLegacyPassword(stored: string, password: string): Pr
       const key = await derive((done) => scrypt(secret, Buffer.from(salt, 'utf8'), expected.length, options, done));
       return sameBytes(key, expected);
     }
-    if (passwordScheme(stored) === 'bcrypt') return await bcrypt.compare(password, stored);
+    if (passwordScheme(stored) === 'bcrypt') return await bcrypt().compare(password, stored);
     return false;
   } catch {
     return false;

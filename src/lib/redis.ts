@@ -1,5 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import type * as IORedis from 'ioredis';
+import { lazy } from './lazy.js';
+
+const ioredis = lazy<typeof IORedis>('ioredis');
 
 export interface RedisHandle {
   readonly client: Redis;
@@ -20,8 +24,9 @@ export function connectRedis(url: string, log: FastifyBaseLogger): RedisHandle {
     connectTimeout: 2000,
     retryStrategy: (attempt: number): number => Math.min(attempt * 200, 2000),
   };
-  const client = new Redis(url, options);
-  const subscriber = new Redis(url, { ...options, enableOfflineQueue: true });
+  const { Redis: Client } = ioredis();
+  const client = new Client(url, options);
+  const subscriber = new Client(url, { ...options, enableOfflineQueue: true });
   let reported = false;
   for (const connection of [client, subscriber]) {
     connection.on('error', (error: Error) => {

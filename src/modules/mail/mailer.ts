@@ -1,5 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import nodemailer from 'nodemailer';
+import type * as Nodemailer from 'nodemailer';
+import { lazy } from '../../lib/lazy.js';
+
+const nodemailer = lazy<typeof Nodemailer>('nodemailer');
 import { AppError } from '../../lib/errors.js';
 
 export interface MailMessage {
@@ -34,7 +37,7 @@ export function createMailer(options: MailerOptions): Mailer {
 }
 
 function createSmtpMailer(smtpUrl: string, from: string, log: FastifyBaseLogger): Mailer {
-  const transport = nodemailer.createTransport(smtpUrl);
+  const transport = nodemailer().createTransport(smtpUrl);
   return {
     async send(message) {
       try {

@@ -1,5 +1,8 @@
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
+import type * as QRCodeModule from 'qrcode';
+import { lazy } from '../../lib/lazy.js';
+
+const qrcode = lazy<typeof QRCodeModule>('qrcode');
 
 // RFC 6238 defaults that every authenticator app understands: SHA1, 6 digits, 30-second steps.
 export const TOTP_PERIOD_SECONDS = 30;
@@ -24,7 +27,7 @@ export function otpauthURL(secretBase32: string, issuer: string, account: string
 }
 
 export async function qrDataURL(text: string): Promise<string> {
-  return QRCode.toDataURL(text, { errorCorrectionLevel: 'M', margin: 2, width: 256 });
+  return qrcode().toDataURL(text, { errorCorrectionLevel: 'M', margin: 2, width: 256 });
 }
 
 export function timeStep(nowMs: number): number {
