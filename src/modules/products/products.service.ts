@@ -81,15 +81,11 @@ export function createProductsService(deps: ProductsDeps): ProductsService {
     get,
     async create(input, by) {
       assertMayWrite(by);
-      const id = await repository.insert({
-        name: checkName(input.name),
-        description: input.description ?? '',
-        priceCents: cents(input.price),
-        quantity: input.quantity,
-        createdBy: by.userId,
-        nowMs: clock.now().getTime(),
-      });
-      return get(id);
+      const nowMs = clock.now().getTime();
+      const row = { name: checkName(input.name), description: input.description ?? '', price_cents: cents(input.price), quantity: input.quantity, created_by: by.userId, created_at: nowMs, updated_at: nowMs };
+      const id = await repository.insert({ name: row.name, description: row.description, priceCents: row.price_cents, quantity: row.quantity, createdBy: by.userId, nowMs });
+      // The row is exactly what was written: no second query to read it back.
+      return toProduct({ id, ...row, legacy_id: null });
     },
     async update(id, input, by) {
       assertMayWrite(by);
