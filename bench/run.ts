@@ -97,6 +97,8 @@ async function measure(label: string, options: autocannon.Options, seconds: numb
 }
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
+/** Each run that ends cuts the chains of the requests in flight (their answers are never read): 50 per run. */
+const REFRESH_CHAINS = CONNECTIONS * (ROUNDS + 2);
 
 /**
  * Runs the sides of one comparison in alternation, ROUNDS times, and keeps each side's best run:
@@ -180,7 +182,7 @@ async function runScenarios({ twofold, ceiling, peer, usernames, totpUsers, seco
 
   console.log('4. refresh: POST /api/auth/refresh, each connection rotating its own chain');
   const chains = await Promise.all(
-    Array.from({ length: 2 * CONNECTIONS }, (_, i) =>
+    Array.from({ length: REFRESH_CHAINS }, (_, i) =>
       postJSON<{ refresh_token: string }>(`${twofold.url}/api/auth/login`, { username: usernames[i % usernames.length], password: BENCH_PASSWORD }).then((t) => t.refresh_token),
     ),
   );
@@ -279,7 +281,7 @@ async function main(): Promise<void> {
     stoppers.push(() => twofold.stop());
     const seededStart = { readyMs: twofold.readyMs, idleRssMiB: twofold.rssMiB() };
     console.log(`   cold start (seeded database): ready in ${seededStart.readyMs.toFixed(0)} ms, RSS ${seededStart.idleRssMiB} MiB idle`);
-    const ceiling = await forkChild<CeilingReady>(path.join(HERE, 'ceiling-server.ts'), { ...env, BENCH_REFRESH_CHAINS: String(2 * CONNECTIONS) });
+    const ceiling = await forkChild<CeilingReady>(path.join(HERE, 'ceiling-server.ts'), { ...env, BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS) });
     stoppers.push(() => ceiling.stop());
     ensurePeerInstalled();
     const peerDir = path.join(dataDir, 'peer');
