@@ -5,6 +5,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { ProductsTable, UsersTable } from '../src/db/schema.js';
 import { seal } from '../src/lib/crypto.js';
 import { createArgon2Hasher, type Argon2Params } from '../src/lib/password-hasher.js';
+import { countProducts } from '../src/modules/products/products.repository.js';
 import { totpSecretAad } from '../src/modules/two-factor/two-factor.service.js';
 
 export const BENCH_PASSWORD = 'bench-password-violet-anchor-42';
@@ -89,6 +90,7 @@ export async function seedDatabase(options: SeedOptions): Promise<Seeded> {
         for (let j = i; j < Math.min(i + CHUNK * 50, options.products); j += CHUNK) {
           const count = Math.min(CHUNK, options.products - j);
           await trx.insertInto('products').values(Array.from({ length: count }, (_, k) => product(j + k + 1))).execute();
+          await countProducts(trx, count);
         }
       });
     }

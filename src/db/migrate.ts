@@ -4,6 +4,7 @@ import { initial } from './migrations/0001-initial.js';
 import { twoFactor } from './migrations/0002-two-factor.js';
 import { protection } from './migrations/0003-protection.js';
 import { legacyImport } from './migrations/0004-import.js';
+import { productCount } from './migrations/0005-product-count.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -12,6 +13,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0002-two-factor': twoFactor(dialect),
     '0003-protection': protection(),
     '0004-import': legacyImport(),
+    '0005-product-count': productCount(),
   };
 }
 

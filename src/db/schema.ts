@@ -61,6 +61,12 @@ export interface ProductsTable {
   legacy_id: Generated<string | null>;
 }
 
+/** One row (id 1): how many products there are, kept by every insert and delete. */
+export interface ProductCountsTable {
+  id: number;
+  n: number;
+}
+
 export interface TotpFactorsTable {
   user_id: number;
   /** AES-256-GCM sealed base32 secret (lib/crypto seal), the user id as associated data. */
@@ -139,6 +145,7 @@ export interface Database {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   products: ProductsTable;
+  product_counts: ProductCountsTable;
   totp_factors: TotpFactorsTable;
   email_factors: EmailFactorsTable;
   email_codes: EmailCodesTable;

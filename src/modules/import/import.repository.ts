@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { AuditEventsTable, Database, ProductsTable, UsersTable } from '../../db/schema.js';
+import { countProducts } from '../products/products.repository.js';
 
 /** The database or a transaction: each batch runs on whichever the import chose. */
 export type Executor = Kysely<Database>;
@@ -93,7 +94,9 @@ export const importRepository = {
   },
 
   async insertProducts(db: Executor, products: Array<Insertable<ProductsTable>>): Promise<void> {
-    if (products.length > 0) await db.insertInto('products').values(products).execute();
+    if (products.length === 0) return;
+    await db.insertInto('products').values(products).execute();
+    await countProducts(db, products.length);
   },
 
   async updateProduct(db: Executor, id: number, changes: Pick<ExistingProduct, 'name' | 'description' | 'price_cents' | 'quantity'>, nowMs: number): Promise<void> {

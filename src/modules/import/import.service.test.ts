@@ -120,6 +120,8 @@ describe('import service (SQLite)', () => {
     expect({ users: dry.users, products: dry.products }).toEqual({ users: first.users, products: first.products });
     expect(first.products).toEqual({ read: 3, imported: 3, updated: 0, unchanged: 0 });
     const prices = await database.handle.db.selectFrom('products').select(['legacy_id', 'price_cents']).orderBy('id').execute();
+    // The list's total (product_counts) moves with the import's bulk insert.
+    expect((await database.handle.db.selectFrom('product_counts').select('n').executeTakeFirstOrThrow()).n).toBe(3);
     expect(prices).toEqual([
       { legacy_id: 'product:1', price_cents: 1999 },
       { legacy_id: 'product:2', price_cents: 10 },

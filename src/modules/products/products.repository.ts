@@ -28,39 +28,24 @@ function likeContains(text: string): string {
   return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
-/** How long the unfiltered product count may be reused (see countAllCached). */
-const TOTAL_TTL_MS = 1000;
+/**
+ * Keeps product_counts in step with the table, inside the transaction of the insert or delete
+ * (migration 0005): the list's total is one row read, exact, on every instance.
+ */
+export async function countProducts(db: Kysely<Database>, delta: number): Promise<void> {
+  if (delta !== 0) await db.updateTable('product_counts').set((eb) => ({ n: eb('n', '+', delta) })).where('id', '=', 1).execute();
+}
 
 export function createProductsRepository(db: Kysely<Database>, dialect: Dialect): ProductsRepository {
   // The unfiltered page is the hottest query of the service: built and compiled once, run with new parameters.
   const firstPage = db.selectFrom('products').selectAll().orderBy('id').limit(1).offset(0).compile();
-  const countAll = db.selectFrom('products').select((eb) => eb.fn.countAll<number>().as('total')).compile();
+  const countAll = db.selectFrom('product_counts').select('n as total').where('id', '=', 1).compile();
   if (firstPage.parameters.join() !== '1,0') throw new TypeError(`unexpected parameter order in ${firstPage.sql}`);
-  // Counting every product costs milliseconds per request once the table is large (bench: a million
-  // rows). The unfiltered total is kept for up to TOTAL_TTL_MS and dropped at once by this instance's
-  // own inserts and deletes; other instances' writes show within that time. A count that started
-  // before a write (an older generation) is never kept.
-  let total: { value: number; expiresAt: number; generation: number } | undefined;
-  let generation = 0;
-  const changed = (): void => {
-    generation += 1;
-    total = undefined;
-  };
-  async function countAllCached(): Promise<number> {
-    const now = performance.now();
-    if (total && total.generation === generation && total.expiresAt > now) return total.value;
-    const started = generation;
-    const count = await db.executeQuery<{ total: number }>(countAll);
-    const value = Number(count.rows[0]?.total ?? 0);
-    if (started === generation) total = { value, expiresAt: now + TOTAL_TTL_MS, generation };
-    return value;
-  }
-
   return {
     async list({ limit, offset, nameContains }) {
       if (!nameContains) {
-        const [page, count] = await Promise.all([db.executeQuery<ProductRow>({ ...firstPage, parameters: [limit, offset] }), countAllCached()]);
-        return { rows: page.rows, total: count };
+        const [page, count] = await Promise.all([db.executeQuery<ProductRow>({ ...firstPage, parameters: [limit, offset] }), db.executeQuery<{ total: number }>(countAll)]);
+        return { rows: page.rows, total: Number(count.rows[0]?.total ?? 0) };
       }
       let base = db.selectFrom('products');
       if (nameContains) base = base.where(sql<boolean>`lower(name) like ${likeContains(nameContains)} escape '!'`);
@@ -71,20 +56,20 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
       return { rows, total: Number(count.total) };
     },
     findById: (id) => db.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst(),
-    async insert(p) {
-      changed();
-      const id = await insertWithId(db, dialect, 'products', {
-        name: p.name,
-        description: p.description,
-        price_cents: p.priceCents,
-        quantity: p.quantity,
-        created_by: p.createdBy,
-        created_at: p.nowMs,
-        updated_at: p.nowMs,
-      });
-      changed();
-      return id;
-    },
+    insert: (p) =>
+      db.transaction().execute(async (trx) => {
+        const id = await insertWithId(trx, dialect, 'products', {
+          name: p.name,
+          description: p.description,
+          price_cents: p.priceCents,
+          quantity: p.quantity,
+          created_by: p.createdBy,
+          created_at: p.nowMs,
+          updated_at: p.nowMs,
+        });
+        await countProducts(trx, 1);
+        return id;
+      }),
     async update(id, changes, nowMs) {
       const result = await db.updateTable('products').set({ ...changes, updated_at: nowMs }).where('id', '=', id).executeTakeFirst();
       // MySQL reports matched rows only when asked; a missing row is what matters here, so re-check on 0.
@@ -92,10 +77,12 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
       return (await db.selectFrom('products').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
     },
     async delete(id) {
-      changed();
-      const result = await db.deleteFrom('products').where('id', '=', id).executeTakeFirst();
-      changed();
-      return Number(result.numDeletedRows) === 1;
+      return db.transaction().execute(async (trx) => {
+        const result = await trx.deleteFrom('products').where('id', '=', id).executeTakeFirst();
+        const deleted = Number(result.numDeletedRows) === 1;
+        if (deleted) await countProducts(trx, -1);
+        return deleted;
+      });
     },
   };
 }
