@@ -18,6 +18,8 @@ export interface TwoFactorRepository {
   /** Guarded: true only if `step` is newer than every step accepted before (RFC 6238 §5.2 replay rule). */
   useTotpStep(userId: number, step: number): Promise<boolean>;
   isEmailEnabled(userId: number): Promise<boolean>;
+  /** Which second factors are on (a confirmed TOTP factor; the email factor), in one query. */
+  enabledFactors(userId: number): Promise<{ totp: boolean; email: boolean }>;
   enableEmail(userId: number, nowMs: number): Promise<void>;
   latestEmailCode(userId: number, purpose: string): Promise<EmailCodeRow | undefined>;
   replaceEmailCode(userId: number, purpose: string, codeHash: string, nowMs: number, expiresAtMs: number): Promise<void>;
@@ -65,6 +67,16 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     },
     async isEmailEnabled(userId) {
       return (await db.selectFrom('email_factors').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+    },
+    async enabledFactors(userId) {
+      const row = await db
+        .selectNoFrom((eb) => [
+          eb.exists(eb.selectFrom('totp_factors').select('user_id').where('user_id', '=', userId).where('confirmed_at', 'is not', null)).as('totp'),
+          eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', userId)).as('email'),
+        ])
+        .executeTakeFirstOrThrow();
+      // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
+      return { totp: Boolean(Number(row.totp)), email: Boolean(Number(row.email)) };
     },
     async enableEmail(userId, nowMs) {
       if (await this.isEmailEnabled(userId)) return;

@@ -57,9 +57,9 @@ const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = { login: 'to sign i
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
 export async function enabledMethods(repository: TwoFactorRepository, userId: number): Promise<Array<'totp' | 'email'>> {
-  const [totp, email] = await Promise.all([repository.findTotp(userId), repository.isEmailEnabled(userId)]);
+  const { totp, email } = await repository.enabledFactors(userId);
   const methods: Array<'totp' | 'email'> = [];
-  if (totp?.confirmed_at != null) methods.push('totp');
+  if (totp) methods.push('totp');
   if (email) methods.push('email');
   return methods;
 }
