@@ -1,39 +1,16 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { AuditEventsTable, Database, ProductsTable, UsersTable } from '../../db/schema.js';
 import { countProducts } from '../products/products.repository.js';
 
 /** The database or a transaction: each batch runs on whichever the import chose. */
 export type Executor = Kysely<Database>;
 
-export interface ExistingUser {
-  id: number;
-  username_normalized: string;
-  email: string | null;
-  email_normalized: string | null;
-  email_verified: number;
-  password_hash: string;
-  role: string;
-  imported_at: number | null;
-}
+const USER_COLUMNS = ['id', 'username_normalized', 'email', 'email_normalized', 'email_verified', 'password_hash', 'role', 'imported_at'] as const;
+const PRODUCT_COLUMNS = ['id', 'legacy_id', 'name', 'description', 'price_cents', 'quantity'] as const;
 
-export interface ExistingProduct {
-  id: number;
-  legacy_id: string | null;
-  name: string;
-  description: string;
-  price_cents: number;
-  quantity: number;
-}
-
-export interface UserChanges {
-  email: string | null;
-  email_normalized: string | null;
-  email_verified: number;
-  password_hash: string;
-  role: string;
-  updated_at: number;
-  imported_at: number;
-}
+export type ExistingUser = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
+export type ExistingProduct = Pick<Selectable<ProductsTable>, (typeof PRODUCT_COLUMNS)[number]>;
+export type UserChanges = Pick<Selectable<UsersTable>, 'email' | 'email_normalized' | 'email_verified' | 'password_hash' | 'role' | 'updated_at'> & { imported_at: number };
 
 /** The bulk reads and writes of `twofold import`; a batch of a few hundred rows per statement. */
 export const importRepository = {
@@ -41,7 +18,7 @@ export const importRepository = {
     if (normalized.length === 0) return [];
     return db
       .selectFrom('users')
-      .select(['id', 'username_normalized', 'email', 'email_normalized', 'email_verified', 'password_hash', 'role', 'imported_at'])
+      .select(USER_COLUMNS)
       .where('username_normalized', 'in', normalized)
       .execute();
   },
@@ -90,7 +67,7 @@ export const importRepository = {
 
   async productsByLegacyId(db: Executor, legacyIds: string[]): Promise<ExistingProduct[]> {
     if (legacyIds.length === 0) return [];
-    return db.selectFrom('products').select(['id', 'legacy_id', 'name', 'description', 'price_cents', 'quantity']).where('legacy_id', 'in', legacyIds).execute();
+    return db.selectFrom('products').select(PRODUCT_COLUMNS).where('legacy_id', 'in', legacyIds).execute();
   },
 
   async insertProducts(db: Executor, products: Array<Insertable<ProductsTable>>): Promise<void> {
