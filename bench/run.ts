@@ -85,15 +85,10 @@ async function postJSON<T>(url: string, body: unknown, headers: Record<string, s
 /** The processes under test, waited on until idle around every run. */
 const serverPids: number[] = [];
 
+/** One side alone, one round (the better-auth hashing runs and the scale runs). */
 async function measure(label: string, options: autocannon.Options, seconds: number): Promise<Figures> {
-  // A short unrecorded warm-up lets V8 optimise the hot path and fills caches on both sides alike.
-  await autocannon({ ...options, duration: Math.max(1, Math.round(seconds / 5)) });
-  // Whatever the warm-up (or an earlier run) left queued, a hashing backlog above all, drains first.
-  await waitIdle(serverPids);
-  const figures = figuresOf(await autocannon({ ...options, duration: seconds }));
-  await waitIdle(serverPids);
-  console.log(`  ${label.padEnd(12)} ${figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${figures.p50Ms} ms   p99 ${figures.p99Ms} ms${figures.non2xx ? `   (${figures.non2xx} non-2xx)` : ''}`);
-  return figures;
+  const [figures] = await measureSides([{ label, options }], seconds, 1);
+  return figures as Figures;
 }
 
 const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
@@ -104,15 +99,15 @@ const REFRESH_CHAINS = CONNECTIONS * (ROUNDS + 2);
  * Runs the sides of one comparison in alternation, ROUNDS times, and keeps each side's best run:
  * a neighbour's burst of load on a shared machine then costs a round, not the comparison.
  */
-async function measureSides(sides: Array<{ label: string; options: autocannon.Options }>, seconds: number): Promise<Figures[]> {
+async function measureSides(sides: Array<{ label: string; options: autocannon.Options }>, seconds: number, rounds = ROUNDS): Promise<Figures[]> {
   const best: Array<Figures | undefined> = sides.map(() => undefined);
   for (const side of sides) await autocannon({ ...side.options, duration: Math.max(1, Math.round(seconds / 5)) });
   await waitIdle(serverPids);
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; round <= rounds; round++) {
     for (const [i, side] of sides.entries()) {
       const figures = figuresOf(await autocannon({ ...side.options, duration: seconds }));
       await waitIdle(serverPids);
-      console.log(`  ${side.label.padEnd(12)} ${figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${figures.p50Ms} ms   p99 ${figures.p99Ms} ms   (round ${round})${figures.non2xx ? `   (${figures.non2xx} non-2xx)` : ''}`);
+      console.log(`  ${side.label.padEnd(12)} ${figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${figures.p50Ms} ms   p99 ${figures.p99Ms} ms${rounds > 1 ? `   (round ${round})` : ''}${figures.non2xx ? `   (${figures.non2xx} non-2xx)` : ''}`);
       const current = best[i];
       if (!current || figures.requestsPerSecond > current.requestsPerSecond) best[i] = figures;
     }

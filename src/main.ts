@@ -12,7 +12,7 @@ import { createAuditService, type AuditEvent, type AuditService, type AuditView 
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
 import { enabledMethods } from './modules/two-factor/two-factor.service.js';
-import { migrateToLatest, pendingMigrations } from './db/migrate.js';
+import { isEveryMigration, migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { AppError } from './lib/errors.js';
 import { createArgon2Hasher } from './lib/password-hasher.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
@@ -170,7 +170,7 @@ async function importTarget(url: string, dryRun: boolean): Promise<DatabaseHandl
   const database = missingFile ? undefined : createDatabase(url);
   const pending = database ? await pendingMigrations(database) : [];
   if (database && pending.length === 0) return database;
-  const empty = database === undefined || pending.length === (await pendingMigrations(createDatabase('sqlite::memory:'))).length;
+  const empty = database === undefined || isEveryMigration(pending, database.dialect);
   await database?.close();
   if (!empty) {
     throw new CommanderError(1, 'twofold.migrate', `The Twofold database lacks migrations ${pending.join(', ')}; run \`npm run twofold -- migrate\` first (a dry run writes nothing).`);

@@ -31,6 +31,11 @@ function migratorOf(handle: DatabaseHandle): Migrator {
 }
 
 /** The migrations not yet applied (all of them for an empty database); reads only. */
+/** Whether `pending` is every migration there is (an empty database). */
+export function isEveryMigration(pending: string[], dialect: Dialect): boolean {
+  return pending.length === Object.keys(migrations(dialect)).length;
+}
+
 export async function pendingMigrations(handle: DatabaseHandle): Promise<string[]> {
   const tables = await handle.db.introspection.getTables();
   if (!tables.some((t) => t.name === 'twofold_migrations')) return Object.keys(migrations(handle.dialect));
