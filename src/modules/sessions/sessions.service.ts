@@ -58,10 +58,18 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   const { repository, tokens, cache, clock } = deps;
   const ttlMs = deps.refreshTokenTtlSeconds * 1000;
 
-  async function issue(user: User, sessionId: number, amr: string[], repo: SessionsRepository, nowMs: number): Promise<Tokens> {
-    // 256-bit opaque refresh token; only its SHA-256 is stored.
+  /**
+   * The next refresh token of a session: 256 bits, opaque; only its SHA-256 is stored. Written
+   * inside the caller's transaction; the access token is signed after the commit (signing is
+   * asynchronous and must not hold the database, which on SQLite is one connection for all).
+   */
+  async function storeRefreshToken(sessionId: number, repo: SessionsRepository, nowMs: number): Promise<string> {
     const refreshToken = randomToken(32);
     await repo.insertRefreshToken(sha256Hex(refreshToken), sessionId, nowMs, nowMs + ttlMs);
+    return refreshToken;
+  }
+
+  async function tokensFor(user: User, sessionId: number, amr: string[], refreshToken: string): Promise<Tokens> {
     const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, refresh_token: refreshToken, user };
   }
@@ -69,10 +77,11 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   return {
     async open(user, amr, client) {
       const nowMs = clock.now().getTime();
-      return repository.transaction(async (repo) => {
+      const opened = await repository.transaction(async (repo) => {
         const sessionId = await repo.insertSession({ userId: user.id, amr, userAgent: truncate(client.userAgent, 255), ip: client.ip, nowMs, expiresAtMs: nowMs + ttlMs });
-        return issue(user, sessionId, amr, repo, nowMs);
+        return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
       });
+      return tokensFor(user, opened.sessionId, amr, opened.refreshToken);
     },
 
     async refresh(refreshToken) {
@@ -93,14 +102,14 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       }
       const user = await deps.loadUser(record.userId);
       const amr = record.amr.split(',');
-      const issued = await repository.transaction(async (repo) => {
+      const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
         if (!(await repo.spendRefreshToken(tokenHash, nowMs))) return null;
         await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
-        return issue(user, record.sessionId, amr, repo, nowMs);
+        return storeRefreshToken(record.sessionId, repo, nowMs);
       });
-      if (!issued) throw new AppError('refresh_token_invalid');
-      return issued;
+      if (next === null) throw new AppError('refresh_token_invalid');
+      return tokensFor(user, record.sessionId, amr, next);
     },
 
     async logout(refreshToken) {
