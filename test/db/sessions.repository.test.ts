@@ -60,6 +60,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       tokenExpiresAt: T0 + DAY_MS,
       sessionRevokedAt: null,
       sessionExpiresAt: T0 + 30 * DAY_MS,
+      sessionLastUsedAt: T0,
     });
     expect(typeof record?.tokenExpiresAt).toBe('number');
     expect(typeof record?.sessionExpiresAt).toBe('number');

@@ -115,6 +115,22 @@ describe.each(dialects)('accounts and sessions over HTTP on %s', (dialect) => {
     }
   });
 
+  it('moves the session\'s last use and expiry on refresh at most once a minute', async () => {
+    const session = await signUp(t.app);
+    const lastUsed = async (auth: Record<string, string>): Promise<string> => {
+      const list = (await t.app.inject({ url: '/api/auth/sessions', headers: auth })).json();
+      return list.sessions.find((s: { current: boolean }) => s.current).last_used_at;
+    };
+    const opened = await lastUsed(session.auth);
+    t.clock.advance(20_000);
+    const soon = (await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: session.refreshToken } })).json();
+    expect(await lastUsed({ authorization: `Bearer ${soon.access_token}` })).toBe(opened);
+    t.clock.advance(45_000);
+    const later = (await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: soon.refresh_token } })).json();
+    expect(later.refresh_token).toBeDefined();
+    expect(await lastUsed({ authorization: `Bearer ${later.access_token}` })).toBe(t.clock.now().toISOString());
+  });
+
   it('lists sessions with the current one marked, and ends another by id', async () => {
     const first = await signUp(t.app);
     const second = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'user-agent': 'TestPhone/1.0' }, payload: { username: first.username, password: PASSWORD } });

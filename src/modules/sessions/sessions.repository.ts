@@ -22,6 +22,7 @@ export interface RefreshTokenRecord {
   tokenExpiresAt: number;
   sessionRevokedAt: number | null;
   sessionExpiresAt: number;
+  sessionLastUsedAt: number;
 }
 
 export interface SessionsRepository {
@@ -57,7 +58,7 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       const row = await db
         .selectFrom('refresh_tokens as t')
         .innerJoin('sessions as s', 's.id', 't.session_id')
-        .select(['t.session_id', 't.used_at', 't.expires_at as token_expires_at', 's.user_id', 's.amr', 's.revoked_at', 's.expires_at as session_expires_at'])
+        .select(['t.session_id', 't.used_at', 't.expires_at as token_expires_at', 's.user_id', 's.amr', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at as session_last_used_at'])
         .where('t.token_hash', '=', tokenHash)
         .executeTakeFirst();
       if (!row) return undefined;
@@ -69,6 +70,7 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         tokenExpiresAt: row.token_expires_at,
         sessionRevokedAt: row.revoked_at,
         sessionExpiresAt: row.session_expires_at,
+        sessionLastUsedAt: row.session_last_used_at,
       };
     },
     async spendRefreshToken(tokenHash, nowMs) {

@@ -53,6 +53,12 @@ export interface SessionsDeps {
 
 /** A spent token seen again within this window is a concurrent duplicate, not a replay. */
 const REUSE_GRACE_MS = 2000;
+/**
+ * A refresh moves the session's expiry (sliding) and its "last used" time, but at most once a
+ * minute: a session's end comes at most a minute early, its "last used" is to the minute, and a
+ * client refreshing often does not write the session row every time (better-auth's `updateAge`).
+ */
+const EXTEND_EVERY_MS = 60_000;
 
 export function createSessionsService(deps: SessionsDeps): SessionsService {
   const { repository, tokens, cache, clock } = deps;
@@ -105,7 +111,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
         if (!(await repo.spendRefreshToken(tokenHash, nowMs))) return null;
-        await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
+        if (nowMs - record.sessionLastUsedAt >= EXTEND_EVERY_MS) await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
         return storeRefreshToken(record.sessionId, repo, nowMs);
       });
       if (next === null) throw new AppError('refresh_token_invalid');

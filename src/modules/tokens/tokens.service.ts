@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, errors as joseErrors, exportJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Config } from '../../config.js';
 import { randomToken } from '../../lib/crypto.js';
@@ -43,8 +43,8 @@ export interface TokenService {
 const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 interface Keys {
-  sign: Uint8Array | KeyObject;
-  verify: Uint8Array | KeyObject;
+  sign: Promise<webcrypto.CryptoKey> | KeyObject;
+  verify: Promise<webcrypto.CryptoKey> | KeyObject;
   publicJwk: JWK | undefined;
 }
 
@@ -66,12 +66,12 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
         .setJti(randomToken(16))
         .setIssuedAt(iat)
         .setExpirationTime(iat + jwt.accessTokenTtlSeconds)
-        .sign(keys.sign);
+        .sign(await keys.sign);
       return { token, expiresInSeconds: jwt.accessTokenTtlSeconds };
     },
     async verifyAccessToken(token) {
       try {
-        const { payload } = await jwtVerify(token, keys.verify, {
+        const { payload } = await jwtVerify(token, await keys.verify, {
           algorithms: [jwt.alg],
           issuer: jwt.issuer,
           audience: jwt.audience,
@@ -90,7 +90,11 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
 }
 
 function loadKeys(jwt: Config['jwt']): Keys {
-  if (jwt.alg === 'HS256') return { sign: jwt.secret, verify: jwt.secret, publicJwk: undefined };
+  if (jwt.alg === 'HS256') {
+    // Imported once: given raw bytes, jose would import the key again for every token.
+    const key = webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    return { sign: key, verify: key, publicJwk: undefined };
+  }
   if (!jwt.privateKeyPem) throw new TypeError('JWT_ALG=EdDSA needs an Ed25519 private key');
   const privateKey = createPrivateKey(jwt.privateKeyPem);
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new TypeError('JWT_PRIVATE_KEY must be an Ed25519 key');
