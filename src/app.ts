@@ -72,7 +72,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
 
   const metrics = createMetrics({ processMetrics: overrides.processMetrics ?? false });
   const app = await buildServer(config, metrics, { logStream: overrides.logStream });
-  const audit = createAuditService({ repository: createAuditRepository(db, dialect), clock, log: app.log });
+  const audit = createAuditService({ repository: createAuditRepository(db), clock, log: app.log });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: app.log, allowLogDelivery: config.nodeEnv !== 'production' });
   const twoFactorRepository = createTwoFactorRepository(db, dialect);
   const twoFactor = createTwoFactorService({

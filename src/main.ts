@@ -84,7 +84,7 @@ async function findUser(accounts: AccountsService, username: string): Promise<Us
 }
 
 function auditServiceOf(database: DatabaseHandle): AuditService {
-  return createAuditService({ repository: createAuditRepository(database.db, database.dialect), clock: systemClock, log: undefined });
+  return createAuditService({ repository: createAuditRepository(database.db), clock: systemClock, log: undefined });
 }
 
 async function auditFromCLI(database: DatabaseHandle, event: AuditEvent): Promise<void> {

@@ -1,6 +1,4 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Dialect } from '../../db/create-database.js';
-import { insertWithId } from '../../db/insert.js';
 import type { AuditEventsTable, Database } from '../../db/schema.js';
 
 export type AuditRow = Selectable<AuditEventsTable>;
@@ -14,13 +12,16 @@ export interface AuditQuery {
 }
 
 export interface AuditRepository {
-  insert(event: Omit<AuditRow, 'id'>): Promise<number>;
+  /** One multi-row INSERT: the events are written together or not at all. */
+  insertMany(events: Array<Omit<AuditRow, 'id'>>): Promise<void>;
   list(query: AuditQuery): Promise<AuditRow[]>;
 }
 
-export function createAuditRepository(db: Kysely<Database>, dialect: Dialect): AuditRepository {
+export function createAuditRepository(db: Kysely<Database>): AuditRepository {
   return {
-    insert: (event) => insertWithId(db, dialect, 'audit_events', event),
+    async insertMany(events) {
+      await db.insertInto('audit_events').values(events).execute();
+    },
     async list({ userId, type, beforeId, limit }) {
       let query = db.selectFrom('audit_events').selectAll();
       if (userId !== undefined) query = query.where('user_id', '=', userId);

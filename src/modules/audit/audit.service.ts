@@ -55,22 +55,46 @@ export interface AuditService {
   list(query: AuditQuery): Promise<AuditView[]>;
 }
 
+/** At most this many events share one INSERT (6 parameters each, far below every driver's limit). */
+const MAX_BATCH = 200;
+
+/**
+ * Events are written in groups: every event recorded during one turn of the event loop goes into
+ * one multi-row INSERT, so fifty requests at once cost one commit, not fifty. `record` resolves
+ * only once its event is written (or the failure logged), so a response never runs ahead of its
+ * audit row.
+ */
 export function createAuditService(deps: { repository: AuditRepository; clock: Clock; log: FastifyBaseLogger | undefined }): AuditService {
+  let queue: Array<{ row: Omit<AuditRow, 'id'>; done: () => void }> = [];
+
+  async function flush(): Promise<void> {
+    const batch = queue.slice(0, MAX_BATCH);
+    queue = queue.slice(batch.length);
+    if (queue.length > 0) setImmediate(() => void flush());
+    try {
+      await deps.repository.insertMany(batch.map((entry) => entry.row));
+    } catch (error) {
+      // The audit trail must never turn a user's successful action into an error.
+      deps.log?.error({ err: error, types: [...new Set(batch.map((entry) => entry.row.type))] }, 'could not write audit events');
+    } finally {
+      for (const entry of batch) entry.done();
+    }
+  }
+
   return {
-    async record(event) {
-      try {
-        await deps.repository.insert({
-          at: deps.clock.now().getTime(),
-          type: event.type,
-          user_id: event.userId,
-          ip: event.ip ?? null,
-          user_agent: event.userAgent?.slice(0, 255) ?? null,
-          detail: JSON.stringify(event.detail ?? {}).slice(0, 2000),
-        });
-      } catch (error) {
-        // The audit trail must never turn a user's successful action into an error.
-        deps.log?.error({ err: error, type: event.type }, 'could not write audit event');
-      }
+    record(event) {
+      const row = {
+        at: deps.clock.now().getTime(),
+        type: event.type,
+        user_id: event.userId,
+        ip: event.ip ?? null,
+        user_agent: event.userAgent?.slice(0, 255) ?? null,
+        detail: JSON.stringify(event.detail ?? {}).slice(0, 2000),
+      };
+      return new Promise<void>((resolve) => {
+        queue.push({ row, done: resolve });
+        if (queue.length === 1) setImmediate(() => void flush());
+      });
     },
     async list(query) {
       return (await deps.repository.list(query)).map(toView);

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/lib/clock.js';
+import { createAuditRepository, type AuditRepository } from '../../src/modules/audit/audit.repository.js';
+import { createAuditService } from '../../src/modules/audit/audit.service.js';
+import { testDialects } from '../support/databases.js';
+import { createMigratedDatabase } from './migrated-database.js';
+import type { TestDatabase } from '../support/databases.js';
+
+const dialects = await testDialects();
+
+/** The real repository, counting the INSERTs that reach the database. */
+function countingRepository(repository: AuditRepository): AuditRepository & { batches: number[] } {
+  const batches: number[] = [];
+  return {
+    batches,
+    list: (query) => repository.list(query),
+    insertMany: async (events) => {
+      batches.push(events.length);
+      await repository.insertMany(events);
+    },
+  };
+}
+
+describe.each(dialects)('audit trail writes on %s', (dialect) => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createMigratedDatabase(dialect);
+  });
+  afterAll(async () => database?.drop());
+
+  it('writes the events recorded at once in one INSERT, each with its own fields, before record() resolves', async () => {
+    const repository = countingRepository(createAuditRepository(database.handle.db));
+    const audit = createAuditService({ repository, clock: systemClock, log: undefined });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => audit.record({ type: 'login.succeeded', userId: null, ip: `10.0.0.${i}`, detail: { n: i } })));
+    expect(repository.batches).toEqual([50]);
+    const rows = await audit.list({ type: 'login.succeeded', limit: 100 });
+    expect(rows).toHaveLength(50);
+    expect(new Set(rows.map((row) => row.detail.n)).size).toBe(50);
+    expect(rows.find((row) => row.detail.n === 7)?.ip).toBe('10.0.0.7');
+  });
+
+  it('splits a burst larger than one batch and writes every event', async () => {
+    const repository = countingRepository(createAuditRepository(database.handle.db));
+    const audit = createAuditService({ repository, clock: systemClock, log: undefined });
+    await Promise.all(Array.from({ length: 450 }, (_, i) => audit.record({ type: 'product.created', userId: null, detail: { product_id: i } })));
+    expect(repository.batches).toEqual([200, 200, 50]);
+    expect(await audit.list({ type: 'product.created', limit: 1000 })).toHaveLength(450);
+  });
+
+  it('logs a failed write and still resolves: the audit trail never fails the action it records', async () => {
+    const broken = await createMigratedDatabase(dialect);
+    const logged: unknown[] = [];
+    const log = { error: (...args: unknown[]) => logged.push(args) } as never;
+    const audit = createAuditService({ repository: createAuditRepository(broken.handle.db), clock: systemClock, log });
+    await broken.drop();
+    await expect(audit.record({ type: 'mfa.disabled', userId: null })).resolves.toBeUndefined();
+    expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged)).toContain('mfa.disabled');
+  });
+});
