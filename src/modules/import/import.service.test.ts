@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import bcrypt from 'bcryptjs';
-import { createTestDatabase, type TestDatabase } from '../../../test/support/databases.js';
+import { createTestDatabase, testDialects, type TestDatabase } from '../../../test/support/databases.js';
+import { createDatabase } from '../../db/create-database.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { createManualClock } from '../../lib/clock.js';
 import { unseal } from '../../lib/crypto.js';
@@ -199,11 +200,36 @@ describe('import service (SQLite)', () => {
     expect(await count('email_factors')).toBe(1);
   });
 
-  it('two imports of the same source at once create each user exactly once', async () => {
+  it('two imports of the same source at once create each user exactly once (one SQLite connection: serialised)', async () => {
     const users = Array.from({ length: 40 }, (_, i) => user(`racer${i}`));
     const results = await Promise.all([run(source(users)), run(source(users))]);
     expect(await count('users')).toBe(40);
     expect(results[0].users.imported + results[1].users.imported).toBe(40);
+  });
+});
+
+const serverDialects = (await testDialects()).filter((dialect) => dialect !== 'sqlite');
+
+describe.each(serverDialects)('two importers racing on %s, each with its own connections', (dialect) => {
+  it('creates each user once: the loser of a unique-index clash retries its batch and skips what the winner wrote', async () => {
+    const database = await createTestDatabase(dialect);
+    const second = createDatabase(database.url);
+    try {
+      await migrateToLatest(database.handle);
+      const clock = createManualClock(new Date('2026-03-01T10:00:00Z'));
+      const users = Array.from({ length: 60 }, (_, i) => user(`racer${i}`, { email: `racer${i}@example.com` }));
+      const results = await Promise.all(
+        [database.handle, second].map((handle) => runImport({ db: handle.db, encryptionKey: KEY, clock }, source(users), { ...OPTIONS, batchSize: 3 })),
+      );
+      const rows = await database.handle.db.selectFrom('users').select('username').execute();
+      expect(rows.map((row) => row.username).sort()).toEqual(users.map((u) => u.username).sort());
+      expect(results[0].users.imported + results[1].users.imported).toBe(60);
+      const events = await database.handle.db.selectFrom('audit_events').select('user_id').where('type', '=', 'user.imported').execute();
+      expect(events).toHaveLength(60);
+    } finally {
+      await second.close();
+      await database.drop();
+    }
   });
 });
 
