@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { SignJWT, calculateJwkThumbprint, errors as joseErrors, exportJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import type { Config } from '../../config.js';
-import { randomToken } from '../../lib/crypto.js';
+import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { nowSeconds, type Clock } from '../../lib/clock.js';
 
 export interface AccessTokenSubject {
@@ -48,8 +48,19 @@ interface Keys {
   publicJwk: JWK | undefined;
 }
 
+/** How many verified tokens are remembered (about half a KiB each); the set starts over when full. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): TokenService {
   const { jwt, clock } = deps;
+  /**
+   * A token's signature, issuer, audience and type never change, so a token already verified is
+   * not verified again (an HMAC through WebCrypto is a thread-pool round trip per request): the
+   * claims are kept under the SHA-256 of the exact token text, and only the expiry is checked
+   * again. A changed byte is another key, verified from scratch. Revocation is checked by the
+   * caller on every request, cached or not.
+   */
+  const verified = new Map<string, AccessClaims>();
   const keys = loadKeys(jwt);
   const publicJwks = buildJwks(keys.publicJwk);
   const kid = publicJwks.then((set) => set.keys[0]?.kid);
@@ -70,6 +81,13 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
       return { token, expiresInSeconds: jwt.accessTokenTtlSeconds };
     },
     async verifyAccessToken(token) {
+      const cacheKey = sha256Hex(token);
+      const known = verified.get(cacheKey);
+      if (known) {
+        // jose's rule: expired once exp <= now.
+        if (known.exp <= nowSeconds(clock)) throw new TokenVerificationError('expired');
+        return known;
+      }
       try {
         const { payload } = await jwtVerify(token, await keys.verify, {
           algorithms: [jwt.alg],
@@ -80,6 +98,8 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
           requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
         });
         if (!isAccessClaims(payload)) throw new TokenVerificationError('malformed');
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
+        verified.set(cacheKey, Object.freeze(payload));
         return payload;
       } catch (error) {
         throw new TokenVerificationError(failureReason(error));
