@@ -1,8 +1,8 @@
 /**
  * The ceiling's process (forked by bench/run.ts with tsx): the bare Fastify app of ceiling.ts on an
- * ephemeral port, on the same SQLite file and JWT settings as Twofold (read from the same
- * environment). Reports `{ type: 'ready', url, refreshTokens }` over IPC and exits when the parent
- * disconnects, so Twofold's own process holds nothing but Twofold.
+ * ephemeral port, on the same database (SQLite file or PostgreSQL) and JWT settings as Twofold
+ * (read from the same environment). Reports `{ type: 'ready', url, refreshTokens }` over IPC and
+ * exits when the parent disconnects, so Twofold's own process holds nothing but Twofold.
  */
 import { loadConfig } from '../src/config.js';
 import { buildCeiling } from './ceiling.js';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   if (!process.send) throw new Error('bench/ceiling-server.ts is started by bench/run.ts (it needs an IPC channel)');
   const config = loadConfig(process.env);
   const { app, refreshTokens } = await buildCeiling({
-    sqliteFile: config.databaseUrl.slice('sqlite:'.length),
+    databaseUrl: config.databaseUrl,
     jwt: config.jwt,
     argon2: config.argon2,
     password: BENCH_PASSWORD,

@@ -4,13 +4,15 @@ import SQLite from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../src/config.js';
+import { dialectOf } from '../src/db/create-database.js';
 
 /**
  * The ceiling: a bare Fastify app (no logger, hooks, schemas or plugins) doing by hand the
  * least work each Twofold scenario must do. Twofold ÷ ceiling is the cost of everything else.
  */
 export interface CeilingOptions {
-  sqliteFile: string;
+  /** Twofold's database: `sqlite:<file>` or `postgres://…`. */
+  databaseUrl: string;
   jwt: Config['jwt'];
   argon2: Config['argon2'];
   password: string;
@@ -18,7 +20,7 @@ export interface CeilingOptions {
   refreshTokens: number;
 }
 
-interface ProductRow {
+export interface ProductRow {
   id: number;
   name: string;
   description: string;
@@ -28,17 +30,69 @@ interface ProductRow {
   updated_at: number;
 }
 
+/** What the database-specific half of the ceiling gets from the common half. */
+export interface CeilingParts {
+  app: FastifyInstance;
+  /** The subject of a valid Bearer token, or null. */
+  verifyBearer(authorization: string | undefined): Promise<string | null>;
+  signAccessToken(): Promise<string>;
+  refreshTokens: number;
+}
+
 // @node-rs/argon2's Algorithm is an ambient const enum; Argon2id is 2 (as in src/lib/password-hasher.ts).
 const ARGON2ID = 2;
 
-function sha256(value: string): string {
+export function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
+}
+
+export function productOut(row: ProductRow): object {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    price: row.price_cents / 100,
+    quantity: row.quantity,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
 }
 
 export async function buildCeiling(options: CeilingOptions): Promise<{ app: FastifyInstance; refreshTokens: string[] }> {
   const { jwt } = options;
+  const verifyBearer = async (authorization: string | undefined): Promise<string | null> => {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) return null;
+    try {
+      const { payload } = await jwtVerify(token, jwt.secret, { algorithms: [jwt.alg], issuer: jwt.issuer, audience: jwt.audience });
+      return payload.sub ?? null;
+    } catch {
+      return null;
+    }
+  };
+  const signAccessToken = (): Promise<string> =>
+    new SignJWT({ sid: 1 }).setProtectedHeader({ alg: jwt.alg }).setSubject('1').setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt().setExpirationTime('10m').sign(jwt.secret);
+  // The same @node-rs/argon2 call and parameters as Twofold, so the same libuv thread pool does the work.
+  const passwordHash = await hash(options.password, { algorithm: ARGON2ID, memoryCost: options.argon2.memoryKiB, timeCost: options.argon2.iterations, parallelism: options.argon2.parallelism });
+
+  const app = Fastify({ logger: false });
+  app.post('/login', async (request, reply) => {
+    const body = request.body as { password?: unknown };
+    const ok = typeof body.password === 'string' && (await verify(passwordHash, body.password));
+    return ok ? { ok: true } : reply.status(401).send({ error: 'invalid_credentials' });
+  });
+  const parts: CeilingParts = { app, verifyBearer, signAccessToken, refreshTokens: options.refreshTokens };
+  const database = options.databaseUrl;
+  // The pg driver is loaded only for a PostgreSQL run (as Twofold loads only its configured driver).
+  const refreshTokens =
+    dialectOf(database) === 'postgres' ? await (await import('./ceiling-postgres.js')).postgresRoutes(parts, database) : sqliteRoutes(parts, database.slice('sqlite:'.length));
+  return { app, refreshTokens };
+}
+
+/** The read, write and refresh routes on SQLite: better-sqlite3 prepared statements, called synchronously. */
+function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: CeilingParts, file: string): string[] {
   // A second connection to the same SQLite file (WAL), as Twofold's own is private to its Kysely instance.
-  const sqlite = new SQLite(options.sqliteFile);
+  const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
@@ -55,21 +109,7 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
     insertToken.run(sha256(token), Date.now() + 86_400_000);
     return token;
   };
-  const refreshTokens = Array.from({ length: options.refreshTokens }, newToken);
-  const verifyBearer = async (authorization: string | undefined): Promise<string | null> => {
-    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) return null;
-    try {
-      const { payload } = await jwtVerify(token, jwt.secret, { algorithms: [jwt.alg], issuer: jwt.issuer, audience: jwt.audience });
-      return payload.sub ?? null;
-    } catch {
-      return null;
-    }
-  };
-  // The same @node-rs/argon2 call and parameters as Twofold, so the same libuv thread pool does the work.
-  const passwordHash = await hash(options.password, { algorithm: ARGON2ID, memoryCost: options.argon2.memoryKiB, timeCost: options.argon2.iterations, parallelism: options.argon2.parallelism });
-
-  const app = Fastify({ logger: false });
+  const tokens = Array.from({ length: refreshTokens }, newToken);
   app.addHook('onClose', async () => {
     sqlite.close();
   });
@@ -79,22 +119,8 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
     const query = request.query as { limit?: string; offset?: string };
     const limit = Number(query.limit ?? 20);
     const offset = Number(query.offset ?? 0);
-    const items = page.all(limit, offset).map((row) => ({
-      id: row.id,
-      name: row.name,
-      description: row.description,
-      price: row.price_cents / 100,
-      quantity: row.quantity,
-      created_at: new Date(row.created_at).toISOString(),
-      updated_at: new Date(row.updated_at).toISOString(),
-    }));
+    const items = page.all(limit, offset).map(productOut);
     return { items, total: count.get()?.total ?? 0, limit, offset };
-  });
-
-  app.post('/login', async (request, reply) => {
-    const body = request.body as { password?: unknown };
-    const ok = typeof body.password === 'string' && (await verify(passwordHash, body.password));
-    return ok ? { ok: true } : reply.status(401).send({ error: 'invalid_credentials' });
   });
 
   app.post('/products', async (request, reply) => {
@@ -112,8 +138,8 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
     const tokenHash = sha256(token);
     const now = Date.now();
     if (!findToken.get(tokenHash, now) || spendToken.run(now, tokenHash).changes !== 1) return reply.status(401).send({ error: 'refresh_token_invalid' });
-    const accessToken = await new SignJWT({ sid: 1 }).setProtectedHeader({ alg: jwt.alg }).setSubject('1').setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt().setExpirationTime('10m').sign(jwt.secret);
+    const accessToken = await signAccessToken();
     return { access_token: accessToken, token_type: 'Bearer', expires_in: 600, refresh_token: newToken() };
   });
-  return { app, refreshTokens };
+  return tokens;
 }

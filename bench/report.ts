@@ -19,11 +19,18 @@ export interface ScenarioResult {
   ceiling?: Figures | undefined;
   /** better-auth doing the same job, when the scenario has a peer. */
   peer?: Figures | undefined;
-  /** What the target compares, e.g. `≥ 70% of ceiling`, and whether this run met it. */
+  /**
+   * Twofold's own figures this row is compared with, measured in alternation with it: the small
+   * database for the scale rows, one instance for the two-instance rows.
+   */
+  baseline?: Figures | undefined;
+  /** What the target compares, e.g. `≥ 70% of ceiling`, and whether this run met it (absent for rows that only report). */
   target: string;
-  met: boolean;
+  met?: boolean | undefined;
   /** Twofold's figure as a percentage of the reference the target names. */
-  percent: number;
+  percent?: number | undefined;
+  /** Replaces the target column's `percent% target: meets|BELOW`, for rows that report a figure rather than meet a target. */
+  note?: string | undefined;
 }
 
 export interface Machine {
@@ -54,7 +61,8 @@ export function percentOf(value: number, reference: number): number {
   return reference > 0 ? (100 * value) / reference : 0;
 }
 
-function num(value: number): string {
+/** A figure for the table: thousands separated from 100 up, one decimal below. */
+export function num(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(1);
 }
 
@@ -62,7 +70,8 @@ export function markdownTable(results: ScenarioResult[]): string {
   const rows = results.map((r) => {
     const ceiling = r.ceiling ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%)` : '–';
     const peer = r.peer ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})` : '–';
-    return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${Math.round(r.percent)}% ${r.target}: ${r.met ? 'meets' : 'BELOW'} |`;
+    const verdict = r.note ?? `${Math.round(r.percent ?? 0)}% ${r.target}: ${r.met ? 'meets' : 'BELOW'}`;
+    return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${verdict} |`;
   });
   return [
     '| scenario | Twofold req/s | p50 ms | p99 ms | ceiling req/s (Twofold %) | better-auth req/s (Twofold ×) | target |',
@@ -74,7 +83,7 @@ export function markdownTable(results: ScenarioResult[]): string {
 /** Requests that failed make a figure meaningless; say so beside the table rather than hide it. */
 export function failureNotes(results: ScenarioResult[]): string[] {
   return results.flatMap((r) =>
-    (['twofold', 'ceiling', 'peer'] as const).flatMap((side) => {
+    (['twofold', 'ceiling', 'peer', 'baseline'] as const).flatMap((side) => {
       const figures = r[side];
       if (!figures || (figures.non2xx === 0 && figures.errors === 0)) return [];
       return [`warning: ${r.scenario} (${side}): ${figures.non2xx} non-2xx responses and ${figures.errors} connection errors out of ${figures.requests} requests`];
@@ -82,10 +91,18 @@ export function failureNotes(results: ScenarioResult[]): string[] {
   );
 }
 
-/** Writes bench/results/<ISO date>.json (colons replaced, for file systems that refuse them) and returns its path. */
-export function writeResults(directory: string, date: Date, payload: object): string {
+/** The first lines of every mode's output: what ran, where. */
+export function headerLines(machine: Machine, title: string): string[] {
+  return [`Twofold benchmark${title ? ` (${title})` : ''}, ${machine.date}`, `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`];
+}
+
+/**
+ * Writes bench/results/<ISO date>[-<mode>].json (colons replaced, for file systems that refuse
+ * them) and returns its path.
+ */
+export function writeResults(directory: string, date: Date, payload: object, mode?: string): string {
   mkdirSync(directory, { recursive: true });
-  const file = path.join(directory, `${date.toISOString().replace(/:/g, '-')}.json`);
+  const file = path.join(directory, `${date.toISOString().replace(/:/g, '-')}${mode ? `-${mode}` : ''}.json`);
   writeFileSync(file, JSON.stringify(payload, null, 2) + '\n');
   return file;
 }
