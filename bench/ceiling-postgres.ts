@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { productOut, sha256, type CeilingParts, type ProductRow } from './ceiling.js';
+import { CEILING_SQL, DAY_MS, productOut, refreshUsable, sha256, tokensOut, type CeilingParts, type ProductRow, type RefreshRow } from './ceiling.js';
 
 /**
  * The read, write and refresh routes of the ceiling on PostgreSQL: the SQL Twofold runs, sent by
@@ -18,21 +18,39 @@ export async function postgresRoutes({ app, verifyBearer, signAccessToken, refre
   app.addHook('onClose', async () => {
     await pool.end();
   });
-  // Twofold's page and total (products.repository.ts): the first rows by id, and the counter row.
-  const page = { name: 'ceiling-page', text: 'select * from products order by id limit $1 offset $2' };
-  const count = { name: 'ceiling-count', text: 'select n as total from product_counts where id = $1' };
-  const insertProduct = { name: 'ceiling-insert-product', text: 'insert into products (name, description, price_cents, quantity, created_by, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7) returning id' };
-  await pool.query('create table if not exists ceiling_refresh_tokens (token_hash char(64) primary key, expires_at bigint not null, used_at bigint)');
-  const findToken = { name: 'ceiling-find-token', text: 'select token_hash from ceiling_refresh_tokens where token_hash = $1 and used_at is null and expires_at > $2' };
-  const spendToken = { name: 'ceiling-spend-token', text: 'update ceiling_refresh_tokens set used_at = $1 where token_hash = $2 and used_at is null' };
-  const insertToken = { name: 'ceiling-insert-token', text: 'insert into ceiling_refresh_tokens (token_hash, expires_at) values ($1, $2)' };
-  const newToken = async (): Promise<string> => {
+  // The SQL of ceiling.ts with numbered placeholders, as named statements.
+  const named = (name: keyof typeof CEILING_SQL): { name: string; text: string } => {
+    let n = 0;
+    return { name: `ceiling-${name}`, text: CEILING_SQL[name].replace(/\?/g, () => `$${++n}`) };
+  };
+  const newToken = async (client: pg.Pool | pg.PoolClient, sessionId: number, now: number): Promise<string> => {
     const token = randomBytes(32).toString('base64url');
-    await pool.query({ ...insertToken, values: [sha256(token), Date.now() + 86_400_000] });
+    await client.query({ ...named('insertRefresh'), values: [sha256(token), sessionId, now, now + DAY_MS] });
     return token;
   };
+  /** BEGIN … COMMIT on one pooled connection; ROLLBACK on any failure. */
+  const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  // One session per chain, for the seeded users in turn, in Twofold's own tables.
+  const userIds = (await pool.query<{ id: number }>('select id from users order by id limit $1', [refreshTokens])).rows.map((row) => row.id);
   const tokens: string[] = [];
-  for (let i = 0; i < refreshTokens; i++) tokens.push(await newToken());
+  for (let i = 0; i < refreshTokens; i++) {
+    const now = Date.now();
+    const session = await pool.query<{ id: number }>({ ...named('insertSession'), values: [userIds[i % userIds.length], now, now, now + 30 * DAY_MS] });
+    tokens.push(await newToken(pool, session.rows[0]?.id as number, now));
+  }
 
   app.get('/products', async (request, reply) => {
     if ((await verifyBearer(request.headers.authorization)) === null) return reply.status(401).send({ error: 'unauthorized' });
@@ -40,7 +58,7 @@ export async function postgresRoutes({ app, verifyBearer, signAccessToken, refre
     const limit = Number(query.limit ?? 20);
     const offset = Number(query.offset ?? 0);
     // Both at once on two pooled connections, as Twofold's repository does.
-    const [rows, total] = await Promise.all([pool.query<ProductRow>({ ...page, values: [limit, offset] }), pool.query<{ total: number }>({ ...count, values: [1] })]);
+    const [rows, total] = await Promise.all([pool.query<ProductRow>({ ...named('page'), values: [limit, offset] }), pool.query<{ total: number }>(named('count'))]);
     return { items: rows.rows.map(productOut), total: total.rows[0]?.total ?? 0, limit, offset };
   });
 
@@ -49,19 +67,29 @@ export async function postgresRoutes({ app, verifyBearer, signAccessToken, refre
     if (subject === null) return reply.status(401).send({ error: 'unauthorized' });
     const body = request.body as { name: string; description?: string; price: number; quantity: number };
     const now = Date.now();
-    const inserted = await pool.query<{ id: number }>({ ...insertProduct, values: [body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now] });
+    // The product, the counter and the audit event commit together.
+    const id = await inTransaction(async (client) => {
+      const inserted = await client.query<{ id: number }>({ ...named('insertProduct'), values: [body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now] });
+      const productId = inserted.rows[0]?.id as number;
+      await client.query(named('countUp'));
+      await client.query({ ...named('insertAudit'), values: [now, 'product.created', Number(subject), request.ip, null, JSON.stringify({ product_id: productId })] });
+      return productId;
+    });
     const at = new Date(now).toISOString();
-    return reply.status(201).send({ id: inserted.rows[0]?.id, name: body.name, description: body.description ?? '', price: body.price, quantity: body.quantity, created_at: at, updated_at: at });
+    return reply.status(201).send({ id, name: body.name, description: body.description ?? '', price: body.price, quantity: body.quantity, created_at: at, updated_at: at });
   });
 
   app.post('/refresh', async (request, reply) => {
-    const token = (request.body as { refresh_token?: string }).refresh_token ?? '';
-    const tokenHash = sha256(token);
+    const tokenHash = sha256((request.body as { refresh_token?: string }).refresh_token ?? '');
     const now = Date.now();
-    const found = await pool.query({ ...findToken, values: [tokenHash, now] });
-    if (found.rowCount !== 1 || (await pool.query({ ...spendToken, values: [now, tokenHash] })).rowCount !== 1) return reply.status(401).send({ error: 'refresh_token_invalid' });
-    const accessToken = await signAccessToken();
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: 600, refresh_token: await newToken() };
+    const row = (await pool.query<RefreshRow>({ ...named('findRefresh'), values: [tokenHash] })).rows[0];
+    if (!refreshUsable(row, now)) return reply.status(401).send({ error: 'refresh_token_invalid' });
+    // The guarded spend picks one winner; the next token is written in the same commit.
+    const next = await inTransaction(async (client) =>
+      (await client.query({ ...named('spendRefresh'), values: [now, tokenHash] })).rowCount === 1 ? newToken(client, row.session_id, now) : null,
+    );
+    if (next === null) return reply.status(401).send({ error: 'refresh_token_invalid' });
+    return tokensOut(row, await signAccessToken(row), next);
   });
   return tokens;
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import SQLite from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -30,13 +30,69 @@ export interface ProductRow {
   updated_at: number;
 }
 
+/** The token, its session and the user's fields for the answer, in one query. */
+export interface RefreshRow {
+  session_id: number;
+  used_at: number | null;
+  token_expires_at: number;
+  revoked_at: number | null;
+  session_expires_at: number;
+  amr: string;
+  user_id: number;
+  username: string;
+  email: string | null;
+  role: string;
+  email_verified: number | boolean;
+  created_at: number;
+  totp: number | boolean;
+  email_factor: number | boolean;
+}
+
+/**
+ * The SQL both ceilings run (placeholders `?`; the PostgreSQL half numbers them): what the contract
+ * needs done and nothing else, in the fewest statements.
+ */
+export const CEILING_SQL = {
+  page: 'select * from products order by id limit ? offset ?',
+  count: 'select n as total from product_counts where id = 1',
+  insertProduct: 'insert into products (name, description, price_cents, quantity, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
+  countUp: 'update product_counts set n = n + 1 where id = 1',
+  insertAudit: 'insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?)',
+  findRefresh:
+    'select t.session_id, t.used_at, t.expires_at as token_expires_at, s.revoked_at, s.expires_at as session_expires_at, s.amr, u.id as user_id, u.username, u.email, u.role, u.email_verified, u.created_at, ' +
+    'exists (select 1 from totp_factors f where f.user_id = u.id and f.confirmed_at is not null) as totp, exists (select 1 from email_factors e where e.user_id = u.id) as email_factor ' +
+    'from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id where t.token_hash = ?',
+  spendRefresh: 'update refresh_tokens set used_at = ? where token_hash = ? and used_at is null',
+  insertRefresh: 'insert into refresh_tokens (token_hash, session_id, created_at, expires_at) values (?, ?, ?, ?)',
+  insertSession: "insert into sessions (user_id, amr, user_agent, ip, created_at, last_used_at, expires_at) values (?, 'pwd', 'ceiling', '127.0.0.1', ?, ?, ?) returning id",
+} as const;
+
+export const DAY_MS = 86_400_000;
+
 /** What the database-specific half of the ceiling gets from the common half. */
 export interface CeilingParts {
   app: FastifyInstance;
   /** The subject of a valid Bearer token, or null. */
   verifyBearer(authorization: string | undefined): Promise<string | null>;
-  signAccessToken(): Promise<string>;
+  signAccessToken(row: RefreshRow): Promise<string>;
   refreshTokens: number;
+}
+
+/** The refresh answer of the contract (`tokens` with `user`). */
+export function tokensOut(row: RefreshRow, accessToken: string, refreshToken: string): object {
+  const methods = [...(row.totp ? ['totp'] : []), ...(row.email_factor ? ['email'] : [])];
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: 600,
+    refresh_token: refreshToken,
+    user: { id: row.user_id, username: row.username, email: row.email, role: row.role, email_verified: Boolean(row.email_verified), mfa_enabled: methods.length > 0, mfa_methods: methods, created_at: new Date(row.created_at).toISOString() },
+  };
+}
+
+/** A refresh token can be used: known, unspent, unexpired, its session live. */
+export function refreshUsable(row: RefreshRow | undefined, now: number): row is RefreshRow {
+  return row !== undefined && row.used_at === null && row.token_expires_at > now && row.revoked_at === null && row.session_expires_at > now;
 }
 
 // @node-rs/argon2's Algorithm is an ambient const enum; Argon2id is 2 (as in src/lib/password-hasher.ts).
@@ -60,18 +116,34 @@ export function productOut(row: ProductRow): object {
 
 export async function buildCeiling(options: CeilingOptions): Promise<{ app: FastifyInstance; refreshTokens: string[] }> {
   const { jwt } = options;
+  // The key imported once, and a token verified once (then only its expiry checked), as Twofold does.
+  const key = await webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  const verified = new Map<string, { sub: string; exp: number }>();
   const verifyBearer = async (authorization: string | undefined): Promise<string | null> => {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) return null;
+    const cacheKey = sha256(token);
+    const known = verified.get(cacheKey);
+    if (known) return known.exp > Date.now() / 1000 ? known.sub : null;
     try {
-      const { payload } = await jwtVerify(token, jwt.secret, { algorithms: [jwt.alg], issuer: jwt.issuer, audience: jwt.audience });
-      return payload.sub ?? null;
+      const { payload } = await jwtVerify(token, key, { algorithms: [jwt.alg], issuer: jwt.issuer, audience: jwt.audience });
+      if (payload.sub === undefined || payload.exp === undefined) return null;
+      verified.set(cacheKey, { sub: payload.sub, exp: payload.exp });
+      return payload.sub;
     } catch {
       return null;
     }
   };
-  const signAccessToken = (): Promise<string> =>
-    new SignJWT({ sid: 1 }).setProtectedHeader({ alg: jwt.alg }).setSubject('1').setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt().setExpirationTime('10m').sign(jwt.secret);
+  const signAccessToken = (row: RefreshRow): Promise<string> =>
+    new SignJWT({ username: row.username, role: row.role, sid: row.session_id, amr: row.amr.split(',') })
+      .setProtectedHeader({ alg: jwt.alg, typ: 'at+jwt' })
+      .setSubject(String(row.user_id))
+      .setIssuer(jwt.issuer)
+      .setAudience(jwt.audience)
+      .setJti(randomBytes(16).toString('base64url'))
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(key);
   // The same @node-rs/argon2 call and parameters as Twofold, so the same libuv thread pool does the work.
   const passwordHash = await hash(options.password, { algorithm: ARGON2ID, memoryCost: options.argon2.memoryKiB, timeCost: options.argon2.iterations, parallelism: options.argon2.parallelism });
 
@@ -96,20 +168,39 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
-  const page = sqlite.prepare<[number, number], ProductRow>('select * from products order by id limit ? offset ?');
-  const count = sqlite.prepare<[], { total: number }>('select count(*) as total from products');
-  const insertProduct = sqlite.prepare('insert into products (name, description, price_cents, quantity, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id');
-  // The refresh ceiling's own chain table: look up by hash, spend with a guarded UPDATE, insert the next.
-  sqlite.exec('create table if not exists ceiling_refresh_tokens (token_hash char(64) primary key, expires_at bigint not null, used_at bigint)');
-  const findToken = sqlite.prepare<[string, number], { token_hash: string }>('select token_hash from ceiling_refresh_tokens where token_hash = ? and used_at is null and expires_at > ?');
-  const spendToken = sqlite.prepare('update ceiling_refresh_tokens set used_at = ? where token_hash = ? and used_at is null');
-  const insertToken = sqlite.prepare('insert into ceiling_refresh_tokens (token_hash, expires_at) values (?, ?)');
-  const newToken = (): string => {
+  sqlite.pragma('foreign_keys = ON');
+  const page = sqlite.prepare<[number, number], ProductRow>(CEILING_SQL.page);
+  const count = sqlite.prepare<[], { total: number }>(CEILING_SQL.count);
+  const insertProduct = sqlite.prepare<unknown[], { id: number }>(CEILING_SQL.insertProduct);
+  const countUp = sqlite.prepare(CEILING_SQL.countUp);
+  const insertAudit = sqlite.prepare(CEILING_SQL.insertAudit);
+  const findRefresh = sqlite.prepare<[string], RefreshRow>(CEILING_SQL.findRefresh);
+  const spendRefresh = sqlite.prepare(CEILING_SQL.spendRefresh);
+  const insertRefresh = sqlite.prepare(CEILING_SQL.insertRefresh);
+  const insertSession = sqlite.prepare<unknown[], { id: number }>(CEILING_SQL.insertSession);
+  const newToken = (sessionId: number, now: number): string => {
     const token = randomBytes(32).toString('base64url');
-    insertToken.run(sha256(token), Date.now() + 86_400_000);
+    insertRefresh.run(sha256(token), sessionId, now, now + DAY_MS);
     return token;
   };
-  const tokens = Array.from({ length: refreshTokens }, newToken);
+  // One session per chain, for the seeded users in turn, in Twofold's own tables.
+  const userIds = sqlite.prepare<[number], { id: number }>('select id from users order by id limit ?').all(refreshTokens).map((row) => row.id);
+  const tokens = Array.from({ length: refreshTokens }, (_, i) => {
+    const now = Date.now();
+    const session = insertSession.get(userIds[i % userIds.length], now, now, now + 30 * DAY_MS) as { id: number };
+    return newToken(session.id, now);
+  });
+  // The product, the counter and the audit event commit together.
+  const createProduct = sqlite.transaction((values: unknown[], subject: number, now: number, ip: string): number => {
+    const { id } = insertProduct.get(...values) as { id: number };
+    countUp.run();
+    insertAudit.run(now, 'product.created', subject, ip, null, JSON.stringify({ product_id: id }));
+    return id;
+  });
+  // The guarded spend picks one winner; the next token is written in the same commit.
+  const rotate = sqlite.transaction((tokenHash: string, sessionId: number, now: number): string | null =>
+    spendRefresh.run(now, tokenHash).changes === 1 ? newToken(sessionId, now) : null,
+  );
   app.addHook('onClose', async () => {
     sqlite.close();
   });
@@ -128,18 +219,18 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
     if (subject === null) return reply.status(401).send({ error: 'unauthorized' });
     const body = request.body as { name: string; description?: string; price: number; quantity: number };
     const now = Date.now();
-    const { id } = insertProduct.get(body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now) as { id: number };
+    const id = createProduct([body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now], Number(subject), now, request.ip);
     const at = new Date(now).toISOString();
     return reply.status(201).send({ id, name: body.name, description: body.description ?? '', price: body.price, quantity: body.quantity, created_at: at, updated_at: at });
   });
 
   app.post('/refresh', async (request, reply) => {
-    const token = (request.body as { refresh_token?: string }).refresh_token ?? '';
-    const tokenHash = sha256(token);
+    const tokenHash = sha256((request.body as { refresh_token?: string }).refresh_token ?? '');
     const now = Date.now();
-    if (!findToken.get(tokenHash, now) || spendToken.run(now, tokenHash).changes !== 1) return reply.status(401).send({ error: 'refresh_token_invalid' });
-    const accessToken = await signAccessToken();
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: 600, refresh_token: newToken() };
+    const row = findRefresh.get(tokenHash);
+    const next = refreshUsable(row, now) ? rotate(tokenHash, row.session_id, now) : null;
+    if (!row || next === null) return reply.status(401).send({ error: 'refresh_token_invalid' });
+    return tokensOut(row, await signAccessToken(row), next);
   });
   return tokens;
 }

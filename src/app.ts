@@ -103,7 +103,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     cache: redis ? createBroadcastingSessionCache(localSessionCache, redis, app.log) : localSessionCache,
     clock,
     refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
-    loadUser: (id) => accounts.getUser(id),
     onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
   });
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });

@@ -61,6 +61,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       sessionRevokedAt: null,
       sessionExpiresAt: T0 + 30 * DAY_MS,
       sessionLastUsedAt: T0,
+      user: { id: userId, username: expect.stringMatching(/^sess_/), email: null, role: 'user', email_verified: 0, created_at: T0, totp: false, emailFactor: false },
     });
     expect(typeof record?.tokenExpiresAt).toBe('number');
     expect(typeof record?.sessionExpiresAt).toBe('number');

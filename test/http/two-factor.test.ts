@@ -127,6 +127,10 @@ describe.each(dialects)('two-factor authentication over HTTP on %s', (dialect) =
       // A refreshed session keeps the strength of its sign-in.
       const refreshed = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: tokens.refresh_token } });
       expect((await claimsOf(t, refreshed.json().access_token)).amr).toEqual(['pwd', 'otp']);
+      // …and answers with the same user as /me, second factors included.
+      const me = await t.app.inject({ url: '/api/user/me', headers: bearer(refreshed.json().access_token) });
+      expect(refreshed.json().user).toEqual(me.json());
+      expect(refreshed.json().user).toMatchObject({ mfa_enabled: true, mfa_methods: ['totp'] });
     });
 
     it.each(['/api/auth/login', '/login'])('signs in in one step with totp_code on %s', async (url) => {

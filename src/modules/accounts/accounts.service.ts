@@ -57,7 +57,7 @@ export interface CredentialFailure {
   userId: number | null;
 }
 
-export function toUser(row: UserRow, mfaMethods: string[] = []): User {
+export function toUser(row: Pick<UserRow, 'id' | 'username' | 'email' | 'role' | 'email_verified' | 'created_at'>, mfaMethods: string[] = []): User {
   return {
     id: row.id,
     username: row.username,

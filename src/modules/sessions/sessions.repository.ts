@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
@@ -14,9 +14,22 @@ export interface NewSession {
   expiresAtMs: number;
 }
 
+/** The user's fields an answer with tokens shows (API.md `user`), read with the token. */
+export interface RefreshTokenUser {
+  id: number;
+  username: string;
+  email: string | null;
+  role: string;
+  email_verified: number;
+  created_at: number;
+  totp: boolean;
+  emailFactor: boolean;
+}
+
 export interface RefreshTokenRecord {
   sessionId: number;
   userId: number;
+  user: RefreshTokenUser;
   amr: string;
   usedAt: number | null;
   tokenExpiresAt: number;
@@ -39,7 +52,53 @@ export interface SessionsRepository {
   transaction<T>(work: (repository: SessionsRepository) => Promise<T>): Promise<T>;
 }
 
+interface FindRefreshRow {
+  session_id: number;
+  used_at: number | null;
+  token_expires_at: number;
+  user_id: number;
+  amr: string;
+  revoked_at: number | null;
+  session_expires_at: number;
+  session_last_used_at: number;
+  username: string;
+  email: string | null;
+  role: string;
+  email_verified: number;
+  created_at: number;
+  totp: number | boolean;
+  email_factor: number | boolean;
+}
+
 export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect): SessionsRepository {
+  /**
+   * Every refresh starts here: the token, its session, and the user and second factors its answer
+   * shows, in one query, built and compiled once (the hash is its only parameter) on first use.
+   */
+  const buildFindRefresh = (): CompiledQuery => db
+    .selectFrom('refresh_tokens as t')
+    .innerJoin('sessions as s', 's.id', 't.session_id')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .select((eb) => [
+      't.session_id',
+      't.used_at',
+      't.expires_at as token_expires_at',
+      's.user_id',
+      's.amr',
+      's.revoked_at',
+      's.expires_at as session_expires_at',
+      's.last_used_at as session_last_used_at',
+      'u.username',
+      'u.email',
+      'u.role',
+      'u.email_verified',
+      'u.created_at',
+      eb.exists(eb.selectFrom('totp_factors as f').select('f.user_id').whereRef('f.user_id', '=', 'u.id').where('f.confirmed_at', 'is not', null)).as('totp'),
+      eb.exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 'u.id')).as('email_factor'),
+    ])
+    .where('t.token_hash', '=', '')
+    .compile();
+  let findRefresh: CompiledQuery | undefined;
   return {
     insertSession: (s) =>
       insertWithId(db, dialect, 'sessions', {
@@ -55,16 +114,22 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs }).execute();
     },
     async findRefreshToken(tokenHash) {
-      const row = await db
-        .selectFrom('refresh_tokens as t')
-        .innerJoin('sessions as s', 's.id', 't.session_id')
-        .select(['t.session_id', 't.used_at', 't.expires_at as token_expires_at', 's.user_id', 's.amr', 's.revoked_at', 's.expires_at as session_expires_at', 's.last_used_at as session_last_used_at'])
-        .where('t.token_hash', '=', tokenHash)
-        .executeTakeFirst();
+      const row = (await db.executeQuery<FindRefreshRow>({ ...(findRefresh ??= buildFindRefresh()), parameters: [tokenHash] })).rows[0];
       if (!row) return undefined;
       return {
         sessionId: row.session_id,
         userId: row.user_id,
+        user: {
+          id: row.user_id,
+          username: row.username,
+          email: row.email,
+          role: row.role,
+          email_verified: row.email_verified,
+          created_at: row.created_at,
+          // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
+          totp: Boolean(Number(row.totp)),
+          emailFactor: Boolean(Number(row.email_factor)),
+        },
         amr: row.amr,
         usedAt: row.used_at,
         tokenExpiresAt: row.token_expires_at,

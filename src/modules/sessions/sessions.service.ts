@@ -1,7 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import type { User } from '../accounts/accounts.service.js';
+import { toUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import type { SessionCache } from './session-cache.js';
 import type { SessionRow, SessionsRepository } from './sessions.repository.js';
@@ -46,7 +46,6 @@ export interface SessionsDeps {
   cache: SessionCache;
   clock: Clock;
   refreshTokenTtlSeconds: number;
-  loadUser(userId: number): Promise<User>;
   /** Called when a spent refresh token comes back: a sign of theft (RFC 9700 §4.14.2). */
   onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
 }
@@ -106,7 +105,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
         throw new AppError('refresh_token_invalid');
       }
-      const user = await deps.loadUser(record.userId);
+      const { totp, emailFactor, ...row } = record.user;
+      const user = toUser(row, [...(totp ? ['totp'] : []), ...(emailFactor ? ['email'] : [])]);
       const amr = record.amr.split(',');
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
