@@ -17,9 +17,7 @@ import { AppError } from './lib/errors.js';
 import { createArgon2Hasher } from './lib/password-hasher.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
 import { createAccountsService, isRole, ROLES, type AccountsService } from './modules/accounts/accounts.service.js';
-import { openImportSource } from './modules/import/import-source.js';
-import { formatImportSummary, formatProgress } from './modules/import/import.report.js';
-import { runImport, type ConflictPolicy } from './modules/import/import.service.js';
+import type { ConflictPolicy } from './modules/import/import.service.js';
 
 /** A `.env` file in the working directory is read first; real environment variables win. */
 function loadDotEnv(): void {
@@ -182,6 +180,12 @@ async function importTarget(url: string, dryRun: boolean): Promise<DatabaseHandl
 
 /** `twofold import`: the source is opened and recognised before Twofold's database is touched. */
 async function importFrom(options: ImportCliOptions): Promise<void> {
+  // Loaded here, not at the top: the importer brings every database driver, which `serve` must not pay for.
+  const [{ openImportSource }, { formatImportSummary, formatProgress }, { runImport }] = await Promise.all([
+    import('./modules/import/import-source.js'),
+    import('./modules/import/import.report.js'),
+    import('./modules/import/import.service.js'),
+  ]);
   const source = await openImportSource(options.from);
   try {
     const config = loadConfig();
