@@ -81,8 +81,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([gone, timer]);
 }
 
+/** The Node flags `npm start` runs the server with (package.json; README "Operations"). */
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 /**
- * Starts the real server, `node dist/main.js serve`, exactly as an operator would (production
+ * Starts the real server, `node --max-semi-space-size=4 dist/main.js serve`, exactly as an operator would (production
  * mode, its own process), and times process start to readiness by polling `/readyz` every 5 ms.
  */
 export async function startTwofold(env: Record<string, string>): Promise<RunningServer> {
@@ -90,7 +93,7 @@ export async function startTwofold(env: Record<string, string>): Promise<Running
   if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` first');
   const port = await freePort();
   const started = performance.now();
-  const child = track(spawn(process.execPath, [main, 'serve'], {
+  const child = track(spawn(process.execPath, [...SERVE_NODE_FLAGS, main, 'serve'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'ignore', 'inherit'],

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../lib/paths.js';
 
 // NIST SP 800-63B §5.1.1.2: at least 8 characters, allow at least 64, and reject
 // passwords found in lists of commonly used or compromised passwords.
@@ -13,7 +15,7 @@ let commonPasswords: Set<string> | undefined;
  * passwords of every length that this policy would otherwise allow.
  */
 function loadCommonPasswords(): Set<string> {
-  const text = readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8');
+  const text = readFileSync(path.join(PACKAGE_ROOT, 'src/modules/accounts/common-passwords.txt'), 'utf8');
   return new Set(text.split('\n').filter(Boolean));
 }
 

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { PACKAGE_ROOT } from '../../lib/paths.js';
 
-/** web/dist, built by `npm run build` (Vite); the same depth from src/ and from dist/. */
-export const WEB_DIST = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
+/** web/dist, built by `npm run build` (Vite). */
+export const WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist/');
 
 /**
  * The web UI under /app/ (`/` redirects there). Unknown paths under /app/ get index.html so the
