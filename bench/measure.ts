@@ -54,9 +54,12 @@ function logRun(label: string, figures: Figures, round: number, rounds: number):
 
 /**
  * Runs the sides of one comparison in alternation, ROUNDS times, and keeps each side's best run:
- * a neighbour's burst of load on a shared machine then costs a round, not the comparison.
+ * a neighbour's burst of load on a shared machine then costs a round, not the comparison. "Best"
+ * is the highest req/s, or the lowest p99 when the comparison is about latency (`keep = 'p99'`,
+ * the scale scenario): the same rule for every side.
  */
-export async function measureSides(sides: Side[], seconds: number, rounds = ROUNDS): Promise<Figures[]> {
+export async function measureSides(sides: Side[], seconds: number, rounds = ROUNDS, keep: 'throughput' | 'p99' = 'throughput'): Promise<Figures[]> {
+  const better = (a: Figures, b: Figures): boolean => (keep === 'p99' ? a.p99Ms < b.p99Ms : a.requestsPerSecond > b.requestsPerSecond);
   const best: Array<Figures | undefined> = sides.map(() => undefined);
   for (const side of sides) if (!side.warm) await runSide(side.options, Math.max(1, Math.round(seconds / 5)));
   await waitIdle(serverPids);
@@ -66,7 +69,7 @@ export async function measureSides(sides: Side[], seconds: number, rounds = ROUN
       await waitIdle(serverPids);
       logRun(side.label, figures, round, rounds);
       const current = best[i];
-      if (!current || figures.requestsPerSecond > current.requestsPerSecond) best[i] = figures;
+      if (!current || better(figures, current)) best[i] = figures;
     }
   }
   return best as Figures[];

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/config.js';
-import { measureSides, watchServers } from './measure.js';
+import { ROUNDS, measureSides, watchServers } from './measure.js';
 import { startTwofold, type RunningServer } from './processes.js';
 import { percentOf, type Figures, type ScenarioResult } from './report.js';
 import { loginOptions, readOptions } from './scenarios.js';
@@ -20,7 +20,7 @@ export interface ScaleContext {
 /** The scale row: the big database's p99 as a percentage of the small one's, both from the same alternation. */
 function scaleRow(scenario: string, big: Figures, small: Figures): ScenarioResult {
   const percent = percentOf(big.p99Ms, small.p99Ms);
-  return { scenario, twofold: big, baseline: small, percent, target: `p99 ≤ 125% of the small database's (${small.p99Ms} ms, measured in alternation)`, met: percent <= 125 };
+  return { scenario, twofold: big, baseline: small, percent, target: `p99 ≤ 125% of the small database's (${small.p99Ms} ms; lowest p99 of each side over the alternated rounds)`, met: percent <= 125 };
 }
 
 /**
@@ -50,6 +50,8 @@ export async function runScale({ small, smallUsernames, rows, seconds, dataDir }
         { label: 'big db', options: readOptions(`${big.url}/api/products?limit=20`, bigBearer) },
       ],
       seconds,
+      ROUNDS,
+      'p99',
     )) as [Figures, Figures];
     const [loginSmall, loginBig] = (await measureSides(
       [
@@ -57,6 +59,8 @@ export async function runScale({ small, smallUsernames, rows, seconds, dataDir }
         { label: 'big db', options: loginOptions(`${big.url}/api/auth/login`, spread, BENCH_PASSWORD) },
       ],
       seconds,
+      ROUNDS,
+      'p99',
     )) as [Figures, Figures];
     return {
       results: [scaleRow(`6. read, ${count} rows`, readBig, readSmall), scaleRow(`6. login, ${count} users`, loginBig, loginSmall)],
