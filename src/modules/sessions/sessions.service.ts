@@ -3,6 +3,7 @@ import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { toUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
+import { methodsOfFactors } from '../two-factor/two-factor.service.js';
 import type { SessionCache } from './session-cache.js';
 import type { SessionRow, SessionsRepository } from './sessions.repository.js';
 
@@ -106,7 +107,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         throw new AppError('refresh_token_invalid');
       }
       const { totp, emailFactor, ...row } = record.user;
-      const user = toUser(row, [...(totp ? ['totp'] : []), ...(emailFactor ? ['email'] : [])]);
+      const user = toUser(row, methodsOfFactors({ totp, email: emailFactor }));
       const amr = record.amr.split(',');
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.

@@ -57,7 +57,11 @@ const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = { login: 'to sign i
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
 export async function enabledMethods(repository: TwoFactorRepository, userId: number): Promise<Array<'totp' | 'email'>> {
-  const { totp, email } = await repository.enabledFactors(userId);
+  return methodsOfFactors(await repository.enabledFactors(userId));
+}
+
+/** The `mfa_methods` of a user, in the contract's order, from which factors are on. */
+export function methodsOfFactors({ totp, email }: { totp: boolean; email: boolean }): Array<'totp' | 'email'> {
   const methods: Array<'totp' | 'email'> = [];
   if (totp) methods.push('totp');
   if (email) methods.push('email');
