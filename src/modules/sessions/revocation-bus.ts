@@ -4,7 +4,7 @@ import type { SessionCache } from './session-cache.js';
 
 const CHANNEL = 'twofold:session-revocations';
 
-type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number };
+type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number } | { forgetUserId: number };
 
 /**
  * A session cache whose revocations are published on Redis and applied by every instance at
@@ -23,6 +23,7 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
 
   function apply(revocation: Revocation): void {
     if ('sessionId' in revocation) local.revoke(revocation.sessionId);
+    else if ('forgetUserId' in revocation) local.forgetUser(revocation.forgetUserId);
     else local.revokeUser(revocation.userId, revocation.exceptSessionId);
   }
 
@@ -32,8 +33,8 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
   }
 
   return {
-    get: (sessionId, nowMs) => local.get(sessionId, nowMs),
-    set: (sessionId, userId, active, nowMs) => local.set(sessionId, userId, active, nowMs),
+    get: (sessionId, userId, nowMs) => local.get(sessionId, userId, nowMs),
+    set: (sessionId, ownerUserId, state, nowMs) => local.set(sessionId, ownerUserId, state, nowMs),
     revoke(sessionId) {
       local.revoke(sessionId);
       publish({ sessionId });
@@ -41,6 +42,10 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
     revokeUser(userId, exceptSessionId) {
       local.revokeUser(userId, exceptSessionId);
       publish(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId });
+    },
+    forgetUser(userId) {
+      local.forgetUser(userId);
+      publish({ forgetUserId: userId });
     },
   };
 }
