@@ -8,6 +8,7 @@ import { systemClock } from './lib/clock.js';
 import type { UserRow } from './modules/accounts/accounts.repository.js';
 import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { mailDestination } from './modules/mail/mailer.js';
 import { createAuditService, type AuditEvent, type AuditService, type AuditView } from './modules/audit/audit.service.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
@@ -43,6 +44,8 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.host });
+  // The same rule the mailer follows (app.ts: log delivery only outside production).
+  const mail = mailDestination({ smtpUrl: config.smtpUrl, allowLogDelivery: config.nodeEnv !== 'production' });
   app.log.info(
     {
       address,
@@ -50,10 +53,10 @@ async function serve(config: Config): Promise<void> {
       dataDir: config.dataDir,
       secrets: config.secretsFile ?? 'from the environment',
       jwtAlg: config.jwt.alg,
-      mail: config.smtpUrl ? 'SMTP' : 'written to this log',
+      mail,
       docs: `${address}/docs`,
     },
-    `Twofold is listening on ${address} (database ${database.displayUrl}; API docs at ${address}/docs)`,
+    `Twofold is listening on ${address} (database ${database.displayUrl}; mail ${mail}; API docs at ${address}/docs)`,
   );
 }
 
