@@ -10,6 +10,7 @@ import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { mailDestination } from './modules/mail/mailer.js';
 import { createAuditService, type AuditEvent, type AuditService, type AuditView } from './modules/audit/audit.service.js';
+import { publishRevocation, type Revocation } from './modules/sessions/revocation-bus.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
 import { enabledMethods } from './modules/two-factor/two-factor.service.js';
@@ -58,6 +59,14 @@ async function serve(config: Config): Promise<void> {
     },
     `Twofold is listening on ${address} (database ${database.displayUrl}; mail ${mail}; API docs at ${address}/docs)`,
   );
+}
+
+/** Running servers sharing REDIS_URL apply a CLI change at once; without it, within their 5 s cache. */
+async function tellInstances(revocation: Revocation): Promise<void> {
+  const { redisUrl } = loadConfig();
+  if (redisUrl && !(await publishRevocation(redisUrl, revocation))) {
+    console.error('note: Redis did not answer; running servers apply this within 5 seconds.');
+  }
 }
 
 async function withAccounts<T>(config: Config, work: (accounts: AccountsService, database: DatabaseHandle) => Promise<T>): Promise<T> {
@@ -275,6 +284,7 @@ function addUserCommands(program: Command): void {
         const row = await findUser(accounts, username);
         await accounts.setRole(row.id, role);
         await auditFromCLI(database, { type: 'role.changed', userId: row.id, detail: { from: row.role, to: role, by: 'cli' } });
+        await tellInstances({ forgetUserId: row.id });
       });
       console.log(`${username} now has role ${role}.`);
     });
@@ -288,6 +298,7 @@ function addUserCommands(program: Command): void {
         await createTwoFactorRepository(database.db, database.dialect).removeAll(row.id);
         await createSessionsRepository(database.db, database.dialect).revokeForUser(row.id, Date.now());
         await auditFromCLI(database, { type: 'mfa.reset', userId: row.id, detail: { by: 'cli' } });
+        await tellInstances({ userId: row.id });
       });
       console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
     });

@@ -152,4 +152,23 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
     expect((await call(a, 'PATCH', `/api/admin/users/${user.user.id}`, { role: 'user' }, adminToken)).status).toBe(200);
     expect(await eventually(async () => (await call(b, 'GET', '/api/user/me', undefined, user.access_token)).status === 200 && (await call(b, 'POST', '/api/products', product, user.access_token)).status === 403, 1500)).toBe(true);
   });
+
+  it('applies a role change made with the CLI (user set-role) on every instance through Redis, well inside the 5 s cache expiry', async () => {
+    const userName = await newUser();
+    await database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', userName).execute();
+    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as { access_token: string };
+    const product = { name: 'Widget', description: 'A fine widget', price: 1, quantity: 1 };
+    expect((await call(a, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
+    expect((await call(b, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
+    const cli = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'user', 'set-role', userName, 'user'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...TEST_SECRETS, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' },
+    });
+    expect(await new Promise((resolve) => cli.once('close', resolve))).toBe(0);
+    // The CLI publishes before it exits: both instances must already know (the cache entries made
+    // by the writes above are only the CLI's run time old, well under their 5 s expiry).
+    for (const instance of [a, b]) {
+      expect(await eventually(async () => (await call(instance, 'POST', '/api/products', product, user.access_token)).status === 403, 500)).toBe(true);
+    }
+  });
 });
