@@ -70,7 +70,8 @@ describe('operations surface in production', () => {
 
   it('production serves the UI but never a .map file', async () => {
     expect((await withoutToken.inject({ url: '/app/assets/index.js' })).statusCode).toBe(200);
-    for (const url of ['/app/assets/index.js.map', '/app/stray.map', '/app/assets/INDEX.JS.MAP', '/app/assets/index.js.map?x=1']) {
+    const docsMaps = ['/docs/static/swagger-ui-bundle.js.map', '/docs/static/swagger-ui.css.map', '/docs/static/swagger-ui-standalone-preset.js.map'];
+    for (const url of ['/app/assets/index.js.map', '/app/stray.map', '/app/assets/INDEX.JS.MAP', '/app/assets/index.js.map?x=1', ...docsMaps]) {
       const answer = await withoutToken.inject({ url });
       expect(answer.statusCode, url).toBe(404);
       expect(answer.body).not.toMatch(/secret source/);
