@@ -54,6 +54,8 @@ export interface AppOverrides {
   processMetrics?: boolean;
   /** Where log lines go (default stdout). */
   logStream?: ServerOptions['logStream'];
+  /** The built web UI (default web/dist/). */
+  webRoot?: string;
 }
 
 export interface Twofold {
@@ -128,7 +130,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
-  await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')) });
+  await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')),
+    metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
   await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, audit, recovery });
   await app.register(recoveryRoutes, { recovery });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
@@ -137,7 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
-  await app.register(webRoutes);
+  await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.addHook('onClose', async () => {

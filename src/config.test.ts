@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET.*ENCRYPTION_KEY/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRETS.JWT_SECRET })).toThrow(/ENCRYPTION_KEY/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY })).toThrow(/JWT_PRIVATE_KEY/);
+  });
+
+  it('production with JWT_ALG=EdDSA and a private key needs no JWT_SECRET', () => {
+    const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const config = loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: key, ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY });
+    expect(config.jwt.alg).toBe('EdDSA');
+    expect(config.jwt.privateKeyPem).toBe(key.trim());
+    // A JWT_SECRET given anyway is still checked.
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: key, ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY, JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
   });
 
   it('starts in production with explicit secrets and listens on all interfaces', () => {

@@ -41,6 +41,8 @@ export interface Config {
   readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
   /** Where generated development secrets are kept, when they were used. */
   readonly secretsFile: string | undefined;
+  /** Bearer token that GET /metrics requires; in production /metrics is off without it. */
+  readonly metricsToken: string | undefined;
 }
 
 /** Thrown for configuration a person must fix; main prints the message and exits 1. */
@@ -85,7 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     jwt: Object.freeze({
       alg,
-      secret: parseJwtSecret(env.JWT_SECRET, generated?.jwtSecret),
+      // EdDSA signs with the private key; a shared secret is needed (and checked) only for HS256.
+      secret: alg === 'HS256' || str(env.JWT_SECRET) ? parseJwtSecret(env.JWT_SECRET, generated?.jwtSecret) : new Uint8Array(0),
       privateKeyPem: readPrivateKey(env) ?? (alg === 'EdDSA' ? generated?.ed25519PrivateKeyPem : undefined),
       issuer: str(env.JWT_ISSUER) ?? 'twofold',
       audience: str(env.JWT_AUDIENCE) ?? 'twofold-api',
@@ -120,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
       recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
     }),
     secretsFile: generated?.file,
+    metricsToken: parseMetricsToken(env.METRICS_TOKEN),
   });
 }
 
@@ -185,6 +189,13 @@ function parseJwtSecret(value: string | undefined, fallback: string | undefined)
   // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output (256 bits).
   if (secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters long.');
   return new TextEncoder().encode(secret);
+}
+
+function parseMetricsToken(value: string | undefined): string | undefined {
+  const token = str(value);
+  // A short token could be guessed; a random one of this length cannot.
+  if (token !== undefined && token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long (e.g. openssl rand -hex 32).');
+  return token;
 }
 
 function parseEncryptionKey(value: string | undefined, fallback: string | undefined): Buffer {

@@ -8,7 +8,9 @@ import { systemClock } from './lib/clock.js';
 import type { UserRow } from './modules/accounts/accounts.repository.js';
 import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { mailDestination } from './modules/mail/mailer.js';
 import { createAuditService, type AuditEvent, type AuditService, type AuditView } from './modules/audit/audit.service.js';
+import { publishRevocation, type Revocation } from './modules/sessions/revocation-bus.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
 import { enabledMethods } from './modules/two-factor/two-factor.service.js';
@@ -43,6 +45,8 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.host });
+  // The same rule the mailer follows (app.ts: log delivery only outside production).
+  const mail = mailDestination({ smtpUrl: config.smtpUrl, allowLogDelivery: config.nodeEnv !== 'production' });
   app.log.info(
     {
       address,
@@ -50,11 +54,19 @@ async function serve(config: Config): Promise<void> {
       dataDir: config.dataDir,
       secrets: config.secretsFile ?? 'from the environment',
       jwtAlg: config.jwt.alg,
-      mail: config.smtpUrl ? 'SMTP' : 'written to this log',
+      mail,
       docs: `${address}/docs`,
     },
-    `Twofold is listening on ${address} (database ${database.displayUrl}; API docs at ${address}/docs)`,
+    `Twofold is listening on ${address} (database ${database.displayUrl}; mail ${mail}; API docs at ${address}/docs)`,
   );
+}
+
+/** Running servers sharing REDIS_URL apply a CLI change at once; without it, within their 5 s cache. */
+async function tellInstances(revocation: Revocation): Promise<void> {
+  const { redisUrl } = loadConfig();
+  if (redisUrl && !(await publishRevocation(redisUrl, revocation))) {
+    console.error('note: Redis did not answer; running servers apply this within 5 seconds.');
+  }
 }
 
 async function withAccounts<T>(config: Config, work: (accounts: AccountsService, database: DatabaseHandle) => Promise<T>): Promise<T> {
@@ -272,6 +284,7 @@ function addUserCommands(program: Command): void {
         const row = await findUser(accounts, username);
         await accounts.setRole(row.id, role);
         await auditFromCLI(database, { type: 'role.changed', userId: row.id, detail: { from: row.role, to: role, by: 'cli' } });
+        await tellInstances({ forgetUserId: row.id });
       });
       console.log(`${username} now has role ${role}.`);
     });
@@ -285,6 +298,7 @@ function addUserCommands(program: Command): void {
         await createTwoFactorRepository(database.db, database.dialect).removeAll(row.id);
         await createSessionsRepository(database.db, database.dialect).revokeForUser(row.id, Date.now());
         await auditFromCLI(database, { type: 'mfa.reset', userId: row.id, detail: { by: 'cli' } });
+        await tellInstances({ userId: row.id });
       });
       console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
     });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -185,6 +186,46 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(result.stderr).toMatch(/JWT_SECRET/);
     expect(result.stderr).toMatch(/ENCRYPTION_KEY/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  /** Starts `serve` with this environment, returns the output up to the listening line, then stops it. */
+  async function startupOutput(env: Record<string, string>): Promise<string> {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', TWOFOLD_DATA_DIR: dataDir(), PORT: '0', LOG_LEVEL: 'info', ...env },
+    });
+    let output = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          if (/Twofold is listening on/.test(output)) resolve();
+        });
+        child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+        child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${output}`)));
+      });
+    } finally {
+      const exited = new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    return output;
+  }
+
+  const PRODUCTION = { NODE_ENV: 'production', HOST: '127.0.0.1', ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') };
+
+  it('starts in production with JWT_ALG=EdDSA and a private key and no JWT_SECRET, and says mail cannot be sent without SMTP_URL', async () => {
+    const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const output = await startupOutput({ ...PRODUCTION, JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: key });
+    expect(output).toMatch(/"jwtAlg":"EdDSA"/);
+    expect(output).toMatch(/mail cannot be sent: SMTP_URL is not set/);
+    expect(output).not.toMatch(/written to this log/);
+  });
+
+  it('names the SMTP host (never its password) on the start-up line when SMTP_URL is set', async () => {
+    const output = await startupOutput({ ...PRODUCTION, JWT_SECRET: 'y'.repeat(40), SMTP_URL: 'smtp://mailer:hunter2-password@mail.example.com:587' });
+    expect(output).toMatch(/mail SMTP via mail\.example\.com:587/);
+    expect(output).not.toMatch(/hunter2/);
   });
 
   it('serves, then shuts down cleanly on SIGTERM', async () => {

@@ -33,6 +33,8 @@ async function startInstance(databaseUrl: string): Promise<Instance> {
       PORT: '0',
       TWOFOLD_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'twofold-instance-')),
       LOG_LEVEL: 'info',
+      // Only admins write products, so a demotion has something to take away.
+      PRODUCT_WRITE_ROLES: 'admin',
     },
   });
   let output = '';
@@ -135,5 +137,38 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
     const replay = await call(b, 'POST', '/api/auth/login', { username, password: PASSWORD, totp_code: code });
     expect(replay.status).toBe(401);
     expect(replay.body.error).toBe('invalid_mfa_code');
+  });
+
+  it("applies a role change made on one instance to the other's cached sessions through Redis, well inside the 5 s cache expiry", async () => {
+    const promote = async (username: string) => database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();
+    const adminName = await newUser();
+    const userName = await newUser();
+    await promote(adminName);
+    await promote(userName);
+    const adminToken = ((await call(a, 'POST', '/api/auth/login', { username: adminName, password: PASSWORD })).body as { access_token: string }).access_token;
+    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as { access_token: string; user: { id: number } };
+    const product = { name: 'Widget', description: 'A fine widget', price: 1, quantity: 1 };
+    expect((await call(b, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
+    expect((await call(a, 'PATCH', `/api/admin/users/${user.user.id}`, { role: 'user' }, adminToken)).status).toBe(200);
+    expect(await eventually(async () => (await call(b, 'GET', '/api/user/me', undefined, user.access_token)).status === 200 && (await call(b, 'POST', '/api/products', product, user.access_token)).status === 403, 1500)).toBe(true);
+  });
+
+  it('applies a role change made with the CLI (user set-role) on every instance through Redis, well inside the 5 s cache expiry', async () => {
+    const userName = await newUser();
+    await database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', userName).execute();
+    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as { access_token: string };
+    const product = { name: 'Widget', description: 'A fine widget', price: 1, quantity: 1 };
+    expect((await call(a, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
+    expect((await call(b, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
+    const cli = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'user', 'set-role', userName, 'user'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...TEST_SECRETS, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' },
+    });
+    expect(await new Promise((resolve) => cli.once('close', resolve))).toBe(0);
+    // The CLI publishes before it exits: both instances must already know (the cache entries made
+    // by the writes above are only the CLI's run time old, well under their 5 s expiry).
+    for (const instance of [a, b]) {
+      expect(await eventually(async () => (await call(instance, 'POST', '/api/products', product, user.access_token)).status === 403, 500)).toBe(true);
+    }
   });
 });

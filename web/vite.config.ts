@@ -7,7 +7,8 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/app/',
   plugins: [vue()],
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // No source maps in the build that is served: they would publish the UI's source (npm run dev has its own).
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
   server: {
     port: 5173,
     proxy: Object.fromEntries(['/api', '/.well-known', '/docs', '/openapi.json'].map((path) => [path, 'http://127.0.0.1:3000'])),

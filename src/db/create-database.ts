@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
@@ -61,14 +61,31 @@ function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDi
 
 function openSqlite(file: string): SQLite.Database {
   const memory = file === ':memory:' || file === '';
-  if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (!memory) createPrivately(file);
   const database = new SQLite(memory ? ':memory:' : file);
   // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of failing.
   database.pragma('journal_mode = WAL');
+  if (!memory) for (const suffix of ['-wal', '-shm']) restrict(file + suffix);
   database.pragma('synchronous = NORMAL');
   database.pragma('busy_timeout = 5000');
   database.pragma('foreign_keys = ON');
   return database;
+}
+
+/**
+ * The database holds password hashes, sessions and encrypted secrets: only the service's own user
+ * may read it (CWE-732, incorrect permission assignment for a critical resource). A folder we create is
+ * 0700 and the file 0600 before SQLite first opens it; SQLite creates the -wal and -shm files with
+ * the database file's permissions, and any left from before are tightened too.
+ */
+function createPrivately(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  restrict(file);
+}
+
+function restrict(file: string): void {
+  if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 /**

@@ -11,3 +11,13 @@ export function uniqueViolation(error: unknown): string | null {
   if (e.code === 'ER_DUP_ENTRY' || e.errno === 1062) return message;
   return null;
 }
+
+/**
+ * A write naming a row that does not exist (a foreign key), recognised on each driver: SQLite
+ * `SQLITE_CONSTRAINT_FOREIGNKEY`, PostgreSQL `23503`, MySQL/MariaDB 1452 (ER_NO_REFERENCED_ROW_2).
+ */
+export function isForeignKeyViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; errno?: unknown };
+  return e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e.code === '23503' || e.code === 'ER_NO_REFERENCED_ROW_2' || e.errno === 1452;
+}

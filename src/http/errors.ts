@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isForeignKeyViolation } from '../db/errors.js';
 import { AppError, errorBody } from '../lib/errors.js';
 
 interface ValidationIssue {
@@ -11,7 +12,7 @@ interface ValidationIssue {
 /** Translates everything thrown inside Fastify (ours, Ajv's, Fastify's own) into the contract's error body. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    const appError = toAppError(error);
+    const appError = request.principal && isForeignKeyViolation(error) ? accountGone() : toAppError(error);
     if (appError.code === 'internal_error') request.log.error({ err: error }, 'unhandled error');
     if (appError.code === 'service_unavailable') request.log.warn({ err: error }, 'backend unavailable');
     if (appError.retryAfterSeconds !== undefined) reply.header('retry-after', String(appError.retryAfterSeconds));
@@ -21,6 +22,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     const error = new AppError('not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` });
     return reply.status(404).send(errorBody(error));
   });
+}
+
+/**
+ * An authenticated write that names its user (a product's creator, a factor, an audit event)
+ * fails on the foreign key when the account was deleted after the session check was cached:
+ * the caller is no longer anyone, which is a 401, not a server fault.
+ */
+function accountGone(): AppError {
+  return new AppError('unauthorized', { message: 'The account no longer exists; sign in again.' });
 }
 
 export function toAppError(error: unknown): AppError {

@@ -45,6 +45,22 @@ describe.each([
     expect(retryAfter).toBeLessThanOrEqual(60);
   });
 
+  it('counts an IPv6 client by its /64: two addresses in one /64 share a limit, the next /64 has its own', async () => {
+    const prefix = `2001:db8:${randomInt(0x10000).toString(16)}:${randomInt(0x10000).toString(16)}`;
+    for (let i = 0; i < 5; i++) expect((await loginFrom(t, `${prefix}::${(i + 1).toString(16)}`)).statusCode).toBe(401);
+    // A sixth attempt from yet another address of the same /64 is over the limit.
+    expect((await loginFrom(t, `${prefix}:ffff:ffff:ffff:fff0`)).statusCode).toBe(429);
+    const neighbour = `2001:db8:${randomInt(0x10000).toString(16)}:${randomInt(0x10000).toString(16)}::1`;
+    expect((await loginFrom(t, neighbour)).statusCode).toBe(401);
+  });
+
+  it('counts an IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it carries', async () => {
+    const ip = freshIp();
+    for (let i = 0; i < 5; i++) expect((await loginFrom(t, i % 2 ? `::ffff:${ip}` : ip)).statusCode).toBe(401);
+    expect((await loginFrom(t, `::ffff:${ip}`)).statusCode).toBe(429);
+    expect((await loginFrom(t, ip)).statusCode).toBe(429);
+  });
+
   it('never limits one address because of another', async () => {
     const noisy = freshIp();
     for (let i = 0; i < 7; i++) await loginFrom(t, noisy);

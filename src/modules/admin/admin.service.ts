@@ -94,6 +94,8 @@ export function createAdminService(deps: AdminDeps): AdminService {
       if (target.id === actor.userId) refuseSelfLockout(changes);
       if (changes.role !== undefined && changes.role !== target.role) {
         await accounts.setRole(target.id, changes.role);
+        // Every instance reads the new role on the user's next request (not at token expiry).
+        sessions.userChanged(target.id);
         await audit.record({ ip: actor.ip, userAgent: actor.userAgent, type: 'role.changed', userId: target.id, detail: { from: target.role, to: changes.role, by: actor.userId } });
       }
       if (changes.locked !== undefined) await setLocked(target, changes.locked, actor);

@@ -25,6 +25,25 @@ export interface MailerOptions {
   allowLogDelivery: boolean;
 }
 
+/**
+ * Where mail goes, in words for the start-up line; follows the same rules as createMailer. The
+ * SMTP URL is shown as host and port only, never its credentials.
+ */
+export function mailDestination(options: Pick<MailerOptions, 'smtpUrl' | 'allowLogDelivery'>): string {
+  if (options.smtpUrl) {
+    let host = 'the SMTP_URL server';
+    try {
+      const url = new URL(options.smtpUrl);
+      host = url.host || host;
+    } catch {
+      // Not a URL nodemailer would parse either; the first send will say so.
+    }
+    return `SMTP via ${host}`;
+  }
+  if (options.allowLogDelivery) return 'written to this log (no SMTP_URL; development only)';
+  return 'cannot be sent: SMTP_URL is not set (password reset, email verification and emailed codes answer 503)';
+}
+
 export function createMailer(options: MailerOptions): Mailer {
   if (options.smtpUrl) return createSmtpMailer(options.smtpUrl, options.from, options.log);
   if (options.allowLogDelivery) return createLogMailer(options.log);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.js';
@@ -9,9 +10,14 @@ export interface OpsRoutesOptions {
   pingDatabase(): Promise<void>;
   /** When Redis is configured: `ok`, or what happens while it is down (the service keeps answering). */
   redisStatus?: (() => string) | undefined;
+  /**
+   * Who may read /metrics: with a token, only `Authorization: Bearer <token>`; without one, anyone
+   * in development and test, and nobody in production (the route does not exist).
+   */
+  metricsAccess?: { token: string | undefined; production: boolean };
 }
 
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metrics, pingDatabase, redisStatus }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metrics, pingDatabase, redisStatus, metricsAccess }) => {
   app.get('/healthz', { schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get('/readyz', { schema: { tags: ['operations'] } }, async (request) => {
@@ -24,11 +30,28 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app
     return { status: 'ready', checks: { database: 'ok', ...(redisStatus ? { redis: redisStatus() } : {}) } };
   });
 
-  app.get('/metrics', { schema: { tags: ['operations'], hide: true } }, async (_request, reply) => {
+  const token = metricsAccess?.token;
+  // Metrics name routes, outcomes and process internals: not for the public internet
+  // (OWASP Logging Cheat Sheet, "protect monitoring data").
+  if (metricsAccess?.production && token === undefined) return;
+  const expected = token === undefined ? undefined : digest(token);
+  app.get('/metrics', { schema: { tags: ['operations'], hide: true } }, async (request, reply) => {
+    if (expected) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      // Digests of equal length, compared in constant time: neither the token nor its length leaks.
+      if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+        reply.header('www-authenticate', 'Bearer realm="metrics"');
+        throw new AppError('unauthorized', { message: 'Send Authorization: Bearer <METRICS_TOKEN>.' });
+      }
+    }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 };
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
+import { clientKey } from './client-key.js';
 import type { CounterStore } from './counter-store.js';
 
 export type LimitGroup = 'login' | 'register' | 'recovery';
@@ -30,7 +31,7 @@ export function installRateLimits(app: FastifyInstance, deps: { store: CounterSt
     const nowMs = deps.clock.now().getTime();
     const windowIndex = Math.floor(nowMs / WINDOW_MS);
     const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;
-    const counts = await deps.store.hit(`${group}:${request.ip}`, windowIndex, WINDOW_MS, nowMs);
+    const counts = await deps.store.hit(`${group}:${clientKey(request.ip)}`, windowIndex, WINDOW_MS, nowMs);
     const estimate = counts.previous * (1 - elapsed) + counts.current;
     if (estimate > deps.perMinute[group]) {
       const retryAfterSeconds = Math.max(1, Math.ceil(((windowIndex + 1) * WINDOW_MS - nowMs) / 1000));

@@ -25,7 +25,10 @@ export function createAuthenticate(deps: { tokens: TokenService; sessions: Sessi
       throw error;
     }
     const userId = Number(claims.sub);
-    if (!(await deps.sessions.isActive(claims.sid, userId))) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
-    request.principal = { userId, username: claims.username, role: claims.role, sessionId: claims.sid, amr: claims.amr };
+    const session = await deps.sessions.check(claims.sid, userId);
+    if (!session.active) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
+    // The role as stored now, not the one signed into the token: a demotion acts at once
+    // (OWASP Authorization Cheat Sheet: validate permissions on every request).
+    request.principal = { userId, username: claims.username, role: session.role, sessionId: claims.sid, amr: claims.amr };
   };
 }

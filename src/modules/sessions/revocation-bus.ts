@@ -1,10 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type * as IORedis from 'ioredis';
+import { lazy } from '../../lib/lazy.js';
 import type { RedisHandle } from '../../lib/redis.js';
 import type { SessionCache } from './session-cache.js';
 
 const CHANNEL = 'twofold:session-revocations';
 
-type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number };
+export type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number } | { forgetUserId: number };
 
 /**
  * A session cache whose revocations are published on Redis and applied by every instance at
@@ -23,6 +25,7 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
 
   function apply(revocation: Revocation): void {
     if ('sessionId' in revocation) local.revoke(revocation.sessionId);
+    else if ('forgetUserId' in revocation) local.forgetUser(revocation.forgetUserId);
     else local.revokeUser(revocation.userId, revocation.exceptSessionId);
   }
 
@@ -32,8 +35,8 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
   }
 
   return {
-    get: (sessionId, nowMs) => local.get(sessionId, nowMs),
-    set: (sessionId, userId, active, nowMs) => local.set(sessionId, userId, active, nowMs),
+    get: (sessionId, userId, nowMs) => local.get(sessionId, userId, nowMs),
+    set: (sessionId, ownerUserId, state, nowMs) => local.set(sessionId, ownerUserId, state, nowMs),
     revoke(sessionId) {
       local.revoke(sessionId);
       publish({ sessionId });
@@ -42,5 +45,30 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
       local.revokeUser(userId, exceptSessionId);
       publish(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId });
     },
+    forgetUser(userId) {
+      local.forgetUser(userId);
+      publish({ forgetUserId: userId });
+    },
   };
+}
+
+const ioredis = lazy<typeof IORedis>('ioredis');
+
+/**
+ * For a process that changes users outside the server (the CLI): tells every running instance at
+ * once, as the server itself would. Best effort: without Redis, or if it is down, instances
+ * notice within their session-cache expiry (seconds). Resolves false when nothing was published.
+ */
+export async function publishRevocation(redisUrl: string, revocation: Revocation): Promise<boolean> {
+  const client = new (ioredis().Redis)(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.publish(CHANNEL, JSON.stringify(revocation));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
 }

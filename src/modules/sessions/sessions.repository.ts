@@ -46,10 +46,19 @@ export interface SessionsRepository {
   spendRefreshToken(tokenHash: string, nowMs: number): Promise<boolean>;
   extendSession(sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
   findSession(sessionId: number): Promise<SessionRow | undefined>;
+  /** The session with its user's current role; undefined when either no longer exists. */
+  findSessionState(sessionId: number): Promise<SessionStateRow | undefined>;
   listActive(userId: number, nowMs: number): Promise<SessionRow[]>;
   revoke(sessionId: number, nowMs: number): Promise<boolean>;
   revokeForUser(userId: number, nowMs: number, exceptSessionId?: number): Promise<number>;
   transaction<T>(work: (repository: SessionsRepository) => Promise<T>): Promise<T>;
+}
+
+export interface SessionStateRow {
+  user_id: number;
+  revoked_at: number | null;
+  expires_at: number;
+  role: string;
 }
 
 interface FindRefreshRow {
@@ -151,6 +160,13 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       await db.updateTable('sessions').set({ last_used_at: nowMs, expires_at: expiresAtMs }).where('id', '=', sessionId).execute();
     },
     findSession: (sessionId) => db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst(),
+    findSessionState: (sessionId) =>
+      db
+        .selectFrom('sessions as s')
+        .innerJoin('users as u', 'u.id', 's.user_id')
+        .select(['s.user_id', 's.revoked_at', 's.expires_at', 'u.role'])
+        .where('s.id', '=', sessionId)
+        .executeTakeFirst(),
     listActive: (userId, nowMs) =>
       db
         .selectFrom('sessions')

@@ -4,7 +4,7 @@ import { AppError } from '../../lib/errors.js';
 import { toUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import { methodsOfFactors } from '../two-factor/two-factor.service.js';
-import type { SessionCache } from './session-cache.js';
+import type { SessionCache, SessionState } from './session-cache.js';
 import type { SessionRow, SessionsRepository } from './sessions.repository.js';
 
 /** API.md `tokens`. */
@@ -39,6 +39,13 @@ export interface SessionsService {
   end(userId: number, sessionId: number): Promise<void>;
   endOthers(userId: number, keepSessionId: number): Promise<void>;
   isActive(sessionId: number, userId: number): Promise<boolean>;
+  /**
+   * The session's state for the user a token names: live or not, and the user's role as stored
+   * now, so a role change acts on the next request rather than at the token's expiry.
+   */
+  check(sessionId: number, userId: number): Promise<SessionState>;
+  /** The user changed (role): every instance reads their sessions' state again. */
+  userChanged(userId: number): void;
 }
 
 export interface SessionsDeps {
@@ -78,6 +85,20 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   async function tokensFor(user: User, sessionId: number, amr: string[], refreshToken: string): Promise<Tokens> {
     const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, refresh_token: refreshToken, user };
+  }
+
+  async function check(sessionId: number, userId: number): Promise<SessionState> {
+    const nowMs = clock.now().getTime();
+    const cached = cache.get(sessionId, userId, nowMs);
+    if (cached !== undefined) return cached;
+    const session = await repository.findSessionState(sessionId);
+    // No row: the session, or its user, is gone (deleting a user deletes their sessions).
+    if (!session) return { active: false, role: '' };
+    const active = session.revoked_at === null && session.expires_at > nowMs;
+    const state = { active, role: active ? session.role : '' };
+    // Cached under the session's real owner; a token naming another user gets "inactive".
+    cache.set(sessionId, session.user_id, state, nowMs);
+    return session.user_id === userId ? state : { active: false, role: '' };
   }
 
   return {
@@ -151,13 +172,13 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
     },
 
     async isActive(sessionId, userId) {
-      const nowMs = clock.now().getTime();
-      const cached = cache.get(sessionId, nowMs);
-      if (cached !== undefined) return cached;
-      const session = await repository.findSession(sessionId);
-      const active = session !== undefined && session.user_id === userId && session.revoked_at === null && session.expires_at > nowMs;
-      cache.set(sessionId, userId, active, nowMs);
-      return active;
+      return (await check(sessionId, userId)).active;
+    },
+
+    check,
+
+    userChanged(userId) {
+      cache.forgetUser(userId);
     },
   };
 }

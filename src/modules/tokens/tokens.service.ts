@@ -48,6 +48,13 @@ interface Keys {
   publicJwk: JWK | undefined;
 }
 
+/**
+ * A token issued by this service carries an `iat` no later than our own clock; one from further
+ * ahead than this skew is refused (RFC 7519 §4.1.6, with the usual 60 s allowance for clocks of
+ * several machines that are not quite in step).
+ */
+export const MAX_IAT_SKEW_SECONDS = 60;
+
 /** How many verified tokens are remembered (about half a KiB each); the set starts over when full. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -98,6 +105,9 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
           requiredClaims: ['sub', 'sid', 'exp', 'iat', 'jti'],
         });
         if (!isAccessClaims(payload)) throw new TokenVerificationError('malformed');
+        // jose checks a future `iat` only together with maxTokenAge, whose clockTolerance would also
+        // stretch `exp`; so the rule is applied here, after the signature is known to be ours.
+        if (payload.iat > nowSeconds(clock) + MAX_IAT_SKEW_SECONDS) throw new TokenVerificationError('invalid_signature');
         if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
         verified.set(cacheKey, Object.freeze(payload));
         return payload;

@@ -12,7 +12,7 @@ export const WEB_DIST = path.join(PACKAGE_ROOT, 'web/dist/');
  * The web UI under /app/ (`/` redirects there). Unknown paths under /app/ get index.html so the
  * single-page app's router can show them (deep links and reloads work).
  */
-export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, options) => {
+export const webRoutes: FastifyPluginAsync<{ root?: string | undefined; sourceMaps?: boolean }> = async (app, options) => {
   const root = options.root ?? WEB_DIST;
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/app/'));
   if (!existsSync(`${root}/index.html`)) {
@@ -21,10 +21,21 @@ export const webRoutes: FastifyPluginAsync<{ root?: string }> = async (app, opti
     });
     return;
   }
-  await app.register(fastifyStatic, { root, prefix: '/app/', wildcard: false, index: ['index.html'], maxAge: '1h', immutable: false });
+  // Source maps hand out the original source; production serves none, even if a build left some
+  // behind (OWASP WSTG-INFO-05: review web page content for information leakage).
+  const sourceMaps = options.sourceMaps ?? true;
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/app/',
+    wildcard: false,
+    index: ['index.html'],
+    maxAge: '1h',
+    immutable: false,
+    allowedPath: (pathName) => sourceMaps || !pathName.toLowerCase().endsWith('.map'),
+  });
   app.get('/app/*', { schema: { hide: true } }, async (request, reply) => {
     // A missing asset is a 404, not the app's page (a browser would try to run HTML as a script).
-    if (request.url.startsWith('/app/assets/')) throw new AppError('not_found');
+    if (request.url.startsWith('/app/assets/') || (!sourceMaps && (request.url.split('?')[0] ?? '').toLowerCase().endsWith('.map'))) throw new AppError('not_found');
     return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
   });
 };
