@@ -26,6 +26,6 @@ export function createAuthenticate(deps: { tokens: TokenService; sessions: Sessi
     }
     const userId = Number(claims.sub);
     if (!(await deps.sessions.isActive(claims.sid, userId))) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
-    request.principal = { userId, username: claims.username, role: claims.role, sessionId: claims.sid, amr: claims.amr };
+    request.principal = { userId, username: claims.username, role: claims.role, sessionId: claims.sid, amr: claims.amr, authTime: claims.auth_time ?? null };
   };
 }
