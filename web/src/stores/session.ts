@@ -134,7 +134,8 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Password (and a code when 2FA is on): a fresh sign-in time for this session; the waiting calls are retried. */
   async function confirmReauth(password: string, code?: string): Promise<void> {
-    const tokens = await api<Tokens>('/api/auth/reauth', { method: 'POST', body: code ? { password, code } : { password }, retry: false });
+    // Default retry: an access token that expired while the dialog was open is refreshed first.
+    const tokens = await api<Tokens>('/api/auth/reauth', { method: 'POST', body: code ? { password, code } : { password } });
     accept(tokens);
     settleReauth(true);
   }
@@ -145,7 +146,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** A step-up code by email, for the dialog (only a Bearer token is needed). */
   async function sendReauthEmailCode(): Promise<void> {
-    await api('/api/auth/2fa/email/send', { method: 'POST', body: {}, retry: false });
+    await api('/api/auth/2fa/email/send', { method: 'POST', body: {} });
   }
 
   /** The session could not be renewed: forget it and say so on the sign-in page. */
