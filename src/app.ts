@@ -37,6 +37,7 @@ import { createRecoveryRepository } from './modules/recovery/recovery.repository
 import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
 import { createRecoveryService } from './modules/recovery/recovery.service.js';
 import { createAuthenticate } from './modules/sessions/authenticate.js';
+import { createRequireRecentAuth } from './modules/sessions/recent-auth.js';
 import { createSessionCache } from './modules/sessions/session-cache.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
@@ -105,10 +106,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     cache: redis ? createBroadcastingSessionCache(localSessionCache, redis, app.log) : localSessionCache,
     clock,
     refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    clientKey: deriveKey(config.encryptionKey, 'refresh-client'),
     onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
   });
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const authenticate = createAuthenticate({ tokens, sessions });
+  const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
   const recovery = createRecoveryService({
     repository: createRecoveryRepository(db),
     accounts,
@@ -132,10 +136,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
   await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')),
     metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
-  await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, audit, recovery });
+  await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, requireRecentAuth, audit, recovery });
   await app.register(recoveryRoutes, { recovery });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
-  await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate });
+  await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, accounts, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });

@@ -39,6 +39,10 @@ export interface Config {
   readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
   /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
   readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
+  /** Seconds after the last password/second-factor proof during which sensitive changes are allowed (API.md "Security rules"). */
+  readonly reauthMaxAgeSeconds: number;
+  /** Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off. */
+  readonly refreshReuseGraceSeconds: number;
   /** Where generated development secrets are kept, when they were used. */
   readonly secretsFile: string | undefined;
   /** Bearer token that GET /metrics requires; in production /metrics is off without it. */
@@ -122,6 +126,8 @@ export function loadConfig(env: Env = process.env): Config {
       register: parseIntRange('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, 10, 1, 1_000_000),
       recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
     }),
+    reauthMaxAgeSeconds: parseDuration('REAUTH_MAX_AGE', env.REAUTH_MAX_AGE, 300),
+    refreshReuseGraceSeconds: parseIntRange('REFRESH_REUSE_GRACE', env.REFRESH_REUSE_GRACE, 2, 0, 60),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
   });

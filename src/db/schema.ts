@@ -36,6 +36,8 @@ export interface SessionsTable {
   last_used_at: number;
   expires_at: number;
   revoked_at: number | null;
+  /** When the person last proved a password or second factor in this session (epoch ms); the token's `auth_time`. */
+  authenticated_at: number;
 }
 
 export interface RefreshTokensTable {
@@ -45,6 +47,8 @@ export interface RefreshTokensTable {
   created_at: number;
   expires_at: number;
   used_at: number | null;
+  /** HMAC of the IP address and user agent of the request that spent the token. */
+  used_by: string | null;
 }
 
 export interface ProductsTable {

@@ -5,6 +5,8 @@ export interface Principal {
   role: string;
   sessionId: number;
   amr: string[];
+  /** `auth_time` of the access token (NumericDate seconds), or null for a token issued without one. */
+  authTime: number | null;
 }
 
 declare module 'fastify' {

@@ -24,6 +24,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     return accounts.insert({ username: `sess_${digits()}`, email: null, passwordHash: 'hash', role: 'user', emailVerified: false, nowMs: T0 });
   }
 
+  /** A 64-character value like the keyed hashes stored in used_by (char(64) pads shorter ones on PostgreSQL). */
+  const clientHash = (i: number): string => String(i).padStart(64, 'c');
+
   function newSession(userId: number, overrides: Partial<NewSession> = {}): NewSession {
     return { userId, amr: ['pwd'], userAgent: 'vitest', ip: '192.0.2.1', nowMs: T0, expiresAtMs: T0 + 30 * DAY_MS, ...overrides };
   }
@@ -42,6 +45,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       last_used_at: T0,
       expires_at: T0 + 30 * DAY_MS,
       revoked_at: null,
+      authenticated_at: T0,
     });
     expect(await sessions.findSession(2_000_000_000)).toBeUndefined();
   });
@@ -56,7 +60,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       sessionId,
       userId,
       amr: 'pwd,otp',
+      authenticatedAt: T0,
       usedAt: null,
+      usedBy: null,
       tokenExpiresAt: T0 + DAY_MS,
       sessionRevokedAt: null,
       sessionExpiresAt: T0 + 30 * DAY_MS,
@@ -86,13 +92,14 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();
     await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1)));
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1, clientHash(i))));
     expect(results.filter((spent) => spent)).toHaveLength(1);
     const usedAt = (await sessions.findRefreshToken(hash))?.usedAt;
     expect(usedAt).toBe(T0 + results.indexOf(true) + 1);
-    expect(await sessions.spendRefreshToken(hash, T0 + MINUTE_MS)).toBe(false);
+    expect((await sessions.findRefreshToken(hash))?.usedBy).toBe(clientHash(results.indexOf(true)));
+    expect(await sessions.spendRefreshToken(hash, T0 + MINUTE_MS, clientHash(99))).toBe(false);
     expect((await sessions.findRefreshToken(hash))?.usedAt).toBe(usedAt);
-    expect(await sessions.spendRefreshToken(tokenHash(), T0)).toBe(false);
+    expect(await sessions.spendRefreshToken(tokenHash(), T0, clientHash(98))).toBe(false);
   });
 
   it('extends a session', async () => {
@@ -173,7 +180,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       sessions.transaction(async (tx) => {
         insertedId = await tx.insertSession(newSession(userId));
         await tx.insertRefreshToken(hash, insertedId, T0, T0 + DAY_MS);
-        expect(await tx.spendRefreshToken(spentHash, T0 + 1)).toBe(true);
+        expect(await tx.spendRefreshToken(spentHash, T0 + 1, clientHash(1))).toBe(true);
         expect(await tx.revoke(existing, T0 + 1)).toBe(true);
         expect((await tx.findSession(insertedId))?.user_id).toBe(userId);
         throw failure;

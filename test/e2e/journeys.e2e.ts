@@ -1,6 +1,6 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminPage, HomePage, LoginPage, ProductsPage, RegisterPage, SecurityPage, TokenPage } from './pages/index.js';
+import { AdminPage, HomePage, LoginPage, ProductsPage, ReauthDialog, RegisterPage, SecurityPage, TokenPage } from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -268,4 +268,85 @@ describe('a person uses Twofold in the browser', () => {
     const unexpected = h.consoleErrors.filter((_, index) => !provoked.has(index));
     expect(unexpected, `API answers of 400 or more:\n${failedResponses.join('\n')}`).toEqual([]);
   });
+});
+
+/**
+ * Recent authentication (API.md "Security rules") on a server of its own whose REAUTH_MAX_AGE is
+ * 3 s: the server runs on real time, so the journey waits out that age instead of 5 minutes.
+ */
+describe('a person confirms it is them before a sensitive change', () => {
+  const person = { username: 'bob', email: 'bob@example.test', password: 'Quartz-meadow-48-lantern' };
+  const newPassword = 'Harbour-thistle-62-copper';
+  const MAX_AGE_MS = 3000;
+  let h: Harness;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    h = await startHarness({ env: { REAUTH_MAX_AGE: String(MAX_AGE_MS / 1000) } });
+    ({ context, page } = await h.newPage());
+  });
+  afterAll(async () => {
+    await context?.close();
+    await h?.close();
+  });
+
+  /** Lets the sign-in grow older than REAUTH_MAX_AGE (the server's clock is the real one). */
+  const outliveRecentSignIn = () => page.waitForTimeout(MAX_AGE_MS + 1000);
+
+  it('asks for the password again, carries on with the change once confirmed, and changes nothing when cancelled', async () => {
+    const register = new RegisterPage(page);
+    await register.open();
+    await register.fill(person);
+    await register.submit();
+    const home = new HomePage(page);
+    if (await page.getByTestId('nav-signout').isVisible()) await home.signOut();
+    const login = new LoginPage(page);
+    await login.open();
+    await login.submitPassword(person.username, person.password);
+    await home.waitForUser(person.username);
+
+    const security = new SecurityPage(page);
+    const reauth = new ReauthDialog(page);
+    await security.open();
+    await outliveRecentSignIn();
+
+    // Cancelled: the authenticator is not set up, and the page says why.
+    await page.getByTestId('totp-start').click();
+    await reauth.waitForOpen();
+    expect(await reauth.focused()).toBe('reauth-password');
+    await h.screenshot(page, 'reauth-dialog-1280', { viewport: true });
+    await reauth.cancel();
+    await security.errorMessage.filter({ hasText: 'Nothing was changed' }).waitFor();
+    expect(await security.qrImage.count()).toBe(0);
+    // Focus goes back to the button that opened the dialog (once its request has ended).
+    await expect.poll(() => reauth.focused()).toBe('totp-start');
+
+    // A wrong password keeps the dialog open with the reason; the right one finishes the setup start.
+    await page.getByTestId('totp-start').click();
+    await reauth.waitForOpen();
+    await reauth.confirm('not my password');
+    await reauth.dialogError.waitFor();
+    expect(await reauth.dialogError.innerText()).toMatch(/incorrect/i);
+    await reauth.confirm(person.password);
+    await reauth.waitForClosed();
+    await security.qrImage.waitFor();
+
+    // On a phone-sized screen: the password change waits for the dialog, then goes through.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await outliveRecentSignIn();
+    await page.getByTestId('password-current').fill(person.password);
+    await page.getByTestId('password-new').fill(newPassword);
+    await page.getByTestId('password-change').click();
+    await reauth.waitForOpen();
+    await h.screenshot(page, 'reauth-dialog-390', { viewport: true });
+    await reauth.confirm(person.password);
+    await reauth.waitForClosed();
+    await security.notice.waitFor();
+
+    await home.signOut();
+    await login.open();
+    await login.submitPassword(person.username, newPassword);
+    await home.waitForUser(person.username);
+  }, 90_000);
 });

@@ -14,6 +14,7 @@ const session = useSessionStore(pinia);
 setAuthHooks({
   token: () => session.accessToken,
   refresh: () => session.refresh(),
+  reauthenticate: () => session.requestReauth(),
   expired: () => {
     session.expire();
     const here = router.currentRoute.value;

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../http/principal.js';
 import { errorResponses } from '../../http/schema.js';
 import type { Authenticate } from '../sessions/authenticate.js';
+import type { RequireRecentAuth } from '../sessions/recent-auth.js';
 import type { ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
 import type { AccountsService } from './accounts.service.js';
@@ -16,6 +17,8 @@ export interface AccountsRoutesOptions {
   accounts: AccountsService;
   sessions: SessionsService;
   authenticate: Authenticate;
+  /** Changing the password needs a recent sign-in (API.md "Security rules"). */
+  requireRecentAuth: RequireRecentAuth;
   audit: AuditService;
   /** Mails the verification link of a new account's address (in the background). */
   recovery: Pick<RecoveryService, 'sendEmailVerification'>;
@@ -26,7 +29,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { accounts, lockout, sessions, authenticate, audit, recovery } = options;
+  const { accounts, lockout, sessions, authenticate, requireRecentAuth, audit, recovery } = options;
 
   // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
@@ -56,7 +59,8 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
 
   app.post('/api/auth/password/change', {
     onRequest: authenticate,
-    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401) },
+    preHandler: requireRecentAuth,
+    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401, 403) },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
     await lockout.guard(principal.userId, clientInfo(request), () =>

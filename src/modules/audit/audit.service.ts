@@ -17,6 +17,8 @@ export type AuditType =
   | 'mfa.backup_codes_regenerated'
   | 'mfa.reset'
   | 'refresh_token.reused'
+  | 'reauth.succeeded'
+  | 'reauth.failed'
   | 'password.changed'
   | 'password.reset'
   | 'email.verified'

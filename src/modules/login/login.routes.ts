@@ -48,6 +48,22 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     return tokens;
   });
 
+  // API.md "Security rules": a fresh auth_time for changes that need a recent sign-in.
+  app.post('/api/auth/reauth', {
+    onRequest: authenticate,
+    schema: {
+      tags: ['login'],
+      security: [{ bearer: [] }],
+      body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Type.Optional(Str({ minLength: 1, maxLength: 32 })) }),
+      response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 403, 429) },
+    },
+  }, async (request, reply) => {
+    const tokens = await login.reauthenticate(requirePrincipal(request.principal), request.body, clientInfo(request));
+    if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+    reply.header('cache-control', 'no-store');
+    return tokens;
+  });
+
   // With an mfa_token: the login code. With a Bearer token instead: a step-up code for a security change.
   app.post('/api/auth/2fa/email/send', {
     schema: {

@@ -1,7 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
-import { AppError } from '../../lib/errors.js';
+import { AppError, validationError } from '../../lib/errors.js';
 import type { CredentialFailure, AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
@@ -34,6 +34,16 @@ export interface LoginService {
   sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
   /** A signed-in user asks for an email code to confirm a security change (e.g. disabling 2FA). */
   sendStepUpEmailCode(userId: number): Promise<{ sent: true; expires_in: number }>;
+  /**
+   * A signed-in person proves who they are again (password, and a code when 2FA is on): new tokens
+   * for the same session with a fresh `auth_time`, for changes that need a recent sign-in.
+   */
+  reauthenticate(principal: { userId: number; sessionId: number }, input: ReauthInput, client: ClientInfo): Promise<Tokens>;
+}
+
+export interface ReauthInput {
+  password: string;
+  code?: string | undefined;
 }
 
 export interface LoginDeps {
@@ -171,5 +181,30 @@ export function createLoginService(deps: LoginDeps): LoginService {
     },
 
     sendStepUpEmailCode: (userId) => sendEmailFactorCode(userId, 'step_up'),
+
+    async reauthenticate({ userId, sessionId }, input, client) {
+      const methods = await twoFactor.methodsOf(userId);
+      // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
+      if (methods.length > 0 && input.code === undefined) throw validationError({ code: 'is required when two-factor authentication is on' });
+      const fail = async (reason: string): Promise<void> => audit.record({ ...client, type: 'reauth.failed', userId, detail: { reason } });
+      // Password and code are guesses like any other: they spend the account's lockout budget.
+      const proof = await attempts.run(userId, () => lockout.guard(userId, client, async () => {
+        await accounts.verifyPassword(userId, input.password).catch(async (error: unknown) => {
+          await fail('password');
+          throw error;
+        });
+        if (methods.length === 0 || input.code === undefined) return { amr: ['pwd'], method: null };
+        // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
+        const used = await twoFactor.verifyCode(userId, input.code, undefined, 'step_up');
+        if (used === null) {
+          await fail('code');
+          throw new AppError('invalid_mfa_code');
+        }
+        return { amr: ['pwd', 'otp'], method: used };
+      }));
+      const tokens = await sessions.reauthenticate(await accounts.getUser(userId), sessionId, proof.amr, client);
+      await audit.record({ ...client, type: 'reauth.succeeded', userId, detail: { amr: proof.amr.join(','), session_id: sessionId, ...(proof.method ? { method: proof.method } : {}) } });
+      return tokens;
+    },
   };
 }

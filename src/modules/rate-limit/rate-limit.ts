@@ -12,6 +12,7 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /login': 'login',
   'POST /api/auth/2fa/login': 'login',
   'POST /api/auth/2fa/email/send': 'login',
+  'POST /api/auth/reauth': 'login',
   'POST /api/auth/register': 'register',
   'POST /register': 'register',
   'POST /api/auth/password/forgot': 'recovery',

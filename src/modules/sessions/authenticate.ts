@@ -29,6 +29,6 @@ export function createAuthenticate(deps: { tokens: TokenService; sessions: Sessi
     if (!session.active) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
     // The role as stored now, not the one signed into the token: a demotion acts at once
     // (OWASP Authorization Cheat Sheet: validate permissions on every request).
-    request.principal = { userId, username: claims.username, role: session.role, sessionId: claims.sid, amr: claims.amr };
+    request.principal = { userId, username: claims.username, role: session.role, sessionId: claims.sid, amr: claims.amr, authTime: claims.auth_time ?? null };
   };
 }

@@ -31,7 +31,11 @@ export interface RefreshTokenRecord {
   userId: number;
   user: RefreshTokenUser;
   amr: string;
+  /** When the person last proved a password or second factor in this session (epoch ms). */
+  authenticatedAt: number;
   usedAt: number | null;
+  /** Keyed hash of the client (IP address and user agent) that spent the token. */
+  usedBy: string | null;
   tokenExpiresAt: number;
   sessionRevokedAt: number | null;
   sessionExpiresAt: number;
@@ -43,7 +47,12 @@ export interface SessionsRepository {
   insertRefreshToken(tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
-  spendRefreshToken(tokenHash: string, nowMs: number): Promise<boolean>;
+  spendRefreshToken(tokenHash: string, nowMs: number, usedBy: string): Promise<boolean>;
+  /**
+   * A fresh proof of the person in a live session: records its time and methods, and spends the
+   * session's unspent refresh tokens (the caller stores the next one). False when the session has ended.
+   */
+  reauthenticate(sessionId: number, amr: string[], nowMs: number, usedBy: string): Promise<boolean>;
   extendSession(sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
   findSession(sessionId: number): Promise<SessionRow | undefined>;
   /** The session with its user's current role; undefined when either no longer exists. */
@@ -64,9 +73,11 @@ export interface SessionStateRow {
 interface FindRefreshRow {
   session_id: number;
   used_at: number | null;
+  used_by: string | null;
   token_expires_at: number;
   user_id: number;
   amr: string;
+  authenticated_at: number;
   revoked_at: number | null;
   session_expires_at: number;
   session_last_used_at: number;
@@ -91,9 +102,11 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
     .select((eb) => [
       't.session_id',
       't.used_at',
+      't.used_by',
       't.expires_at as token_expires_at',
       's.user_id',
       's.amr',
+      's.authenticated_at',
       's.revoked_at',
       's.expires_at as session_expires_at',
       's.last_used_at as session_last_used_at',
@@ -118,6 +131,8 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         created_at: s.nowMs,
         last_used_at: s.nowMs,
         expires_at: s.expiresAtMs,
+        // A session opens on a sign-in: the person has just proved who they are.
+        authenticated_at: s.nowMs,
       }),
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
       await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs }).execute();
@@ -140,21 +155,34 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
           emailFactor: Boolean(Number(row.email_factor)),
         },
         amr: row.amr,
+        authenticatedAt: row.authenticated_at,
         usedAt: row.used_at,
+        usedBy: row.used_by,
         tokenExpiresAt: row.token_expires_at,
         sessionRevokedAt: row.revoked_at,
         sessionExpiresAt: row.session_expires_at,
         sessionLastUsedAt: row.session_last_used_at,
       };
     },
-    async spendRefreshToken(tokenHash, nowMs) {
+    async spendRefreshToken(tokenHash, nowMs, usedBy) {
       const result = await db
         .updateTable('refresh_tokens')
-        .set({ used_at: nowMs })
+        .set({ used_at: nowMs, used_by: usedBy })
         .where('token_hash', '=', tokenHash)
         .where('used_at', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
+    },
+    async reauthenticate(sessionId, amr, nowMs, usedBy) {
+      const result = await db
+        .updateTable('sessions')
+        .set({ authenticated_at: nowMs, amr: amr.join(',') })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) return false;
+      await db.updateTable('refresh_tokens').set({ used_at: nowMs, used_by: usedBy }).where('session_id', '=', sessionId).where('used_at', 'is', null).execute();
+      return true;
     },
     async extendSession(sessionId, nowMs, expiresAtMs) {
       await db.updateTable('sessions').set({ last_used_at: nowMs, expires_at: expiresAtMs }).where('id', '=', sessionId).execute();

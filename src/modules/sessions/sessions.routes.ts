@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../http/principal.js';
 import { IdParams, Str, errorResponses } from '../../http/schema.js';
 import { validationError } from '../../lib/errors.js';
+import { clientInfo } from '../accounts/accounts.routes.js';
 import type { Authenticate } from './authenticate.js';
 import { clearRefreshCookie, isBrowserRequest, refreshTokenFrom, setRefreshCookie } from './refresh-cookie.js';
 import type { SessionsService } from './sessions.service.js';
@@ -31,7 +32,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
   app.post('/api/auth/refresh', { schema: { tags: ['sessions'], body: RefreshBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401) } } }, async (request, reply) => {
     const token = refreshTokenFrom(request, request.body?.refresh_token);
     if (!token) throw validationError({ refresh_token: 'is required' });
-    const tokens = await sessions.refresh(token).catch((error: unknown) => {
+    const tokens = await sessions.refresh(token, clientInfo(request)).catch((error: unknown) => {
       // A dead cookie is forgotten, so the web UI stops trying it on every start.
       if (isBrowserRequest(request)) clearRefreshCookie(reply);
       throw error;

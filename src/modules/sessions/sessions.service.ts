@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.js';
-import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { hmacHex, randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { toUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
@@ -32,7 +32,12 @@ export interface SessionView {
 
 export interface SessionsService {
   open(user: User, amr: string[], client: ClientInfo): Promise<Tokens>;
-  refresh(refreshToken: string): Promise<Tokens>;
+  refresh(refreshToken: string, client: ClientInfo): Promise<Tokens>;
+  /**
+   * The person proved who they are again in a live session (password, and a second factor when
+   * the account has one): new tokens with a fresh `auth_time`, the refresh token rotated.
+   */
+  reauthenticate(user: User, sessionId: number, amr: string[], client: ClientInfo): Promise<Tokens>;
   logout(refreshToken: string): Promise<void>;
   logoutAll(userId: number): Promise<void>;
   list(userId: number, currentSessionId: number): Promise<SessionView[]>;
@@ -54,12 +59,17 @@ export interface SessionsDeps {
   cache: SessionCache;
   clock: Clock;
   refreshTokenTtlSeconds: number;
+  /**
+   * Seconds during which a spent refresh token presented again by the same client (same IP and
+   * user agent) is a concurrent duplicate rather than a replay; 0: every replay ends the session.
+   */
+  refreshReuseGraceSeconds: number;
+  /** HMAC key for the fingerprint of the client that spent a refresh token (IP and user agent are not stored in clear). */
+  clientKey: Uint8Array;
   /** Called when a spent refresh token comes back: a sign of theft (RFC 9700 §4.14.2). */
   onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
 }
 
-/** A spent token seen again within this window is a concurrent duplicate, not a replay. */
-const REUSE_GRACE_MS = 2000;
 /**
  * A refresh moves the session's expiry (sliding) and its "last used" time, but at most once a
  * minute: a session's end comes at most a minute early, its "last used" is to the minute, and a
@@ -70,6 +80,28 @@ const EXTEND_EVERY_MS = 60_000;
 export function createSessionsService(deps: SessionsDeps): SessionsService {
   const { repository, tokens, cache, clock } = deps;
   const ttlMs = deps.refreshTokenTtlSeconds * 1000;
+  const reuseGraceMs = deps.refreshReuseGraceSeconds * 1000;
+
+  /** Who spent a refresh token: a keyed hash of IP address and user agent (separated so they cannot run together). */
+  function fingerprint(client: ClientInfo): string {
+    return hmacHex(deps.clientKey, `${client.ip ?? ''}\n${client.userAgent ?? ''}`);
+  }
+
+  /**
+   * A spent refresh token came back. Two requests racing with one token from one client (two tabs,
+   * a retried request) are not theft: within the grace window the duplicate just fails. From any
+   * other client, or later, someone holds a copy: the session ends at once (RFC 6819 §5.2.2.3;
+   * OAuth 2.0 Security BCP, RFC 9700 §4.14.2, refresh token rotation).
+   */
+  async function spentTokenPresented(record: { sessionId: number; userId: number; usedAt: number | null; usedBy: string | null }, client: ClientInfo, nowMs: number): Promise<never> {
+    const duplicate = record.usedAt !== null && nowMs - record.usedAt < reuseGraceMs && record.usedBy === fingerprint(client);
+    if (!duplicate) {
+      await repository.revoke(record.sessionId, nowMs);
+      cache.revoke(record.sessionId);
+      deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
+    }
+    throw new AppError('refresh_token_invalid');
+  }
 
   /**
    * The next refresh token of a session: 256 bits, opaque; only its SHA-256 is stored. Written
@@ -82,8 +114,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
     return refreshToken;
   }
 
-  async function tokensFor(user: User, sessionId: number, amr: string[], refreshToken: string): Promise<Tokens> {
-    const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr });
+  async function tokensFor(user: User, sessionId: number, amr: string[], authenticatedAtMs: number, refreshToken: string): Promise<Tokens> {
+    const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr, authenticatedAtMs });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, refresh_token: refreshToken, user };
   }
 
@@ -108,36 +140,44 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         const sessionId = await repo.insertSession({ userId: user.id, amr, userAgent: truncate(client.userAgent, 255), ip: client.ip, nowMs, expiresAtMs: nowMs + ttlMs });
         return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
       });
-      return tokensFor(user, opened.sessionId, amr, opened.refreshToken);
+      return tokensFor(user, opened.sessionId, amr, nowMs, opened.refreshToken);
     },
 
-    async refresh(refreshToken) {
+    async reauthenticate(user, sessionId, amr, client) {
+      const nowMs = clock.now().getTime();
+      const refreshToken = await repository.transaction(async (repo) => {
+        if (!(await repo.reauthenticate(sessionId, amr, nowMs, fingerprint(client)))) return null;
+        return storeRefreshToken(sessionId, repo, nowMs);
+      });
+      if (refreshToken === null) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
+      return tokensFor(user, sessionId, amr, nowMs, refreshToken);
+    },
+
+    async refresh(refreshToken, client) {
       const tokenHash = sha256Hex(refreshToken);
       const nowMs = clock.now().getTime();
       const record = await repository.findRefreshToken(tokenHash);
       if (!record || record.sessionRevokedAt !== null || record.sessionExpiresAt <= nowMs || record.tokenExpiresAt <= nowMs) {
         throw new AppError('refresh_token_invalid');
       }
-      if (record.usedAt !== null) {
-        // Two requests racing with one token (two tabs, a retried request) are not theft: the
-        // loser just fails. Later, a spent token presented again means someone holds a copy.
-        if (nowMs - record.usedAt < REUSE_GRACE_MS) throw new AppError('refresh_token_invalid');
-        await repository.revoke(record.sessionId, nowMs);
-        cache.revoke(record.sessionId);
-        deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
-        throw new AppError('refresh_token_invalid');
-      }
+      if (record.usedAt !== null) return spentTokenPresented(record, client, nowMs);
       const { totp, emailFactor, ...row } = record.user;
       const user = toUser(row, methodsOfFactors({ totp, email: emailFactor }));
       const amr = record.amr.split(',');
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
-        if (!(await repo.spendRefreshToken(tokenHash, nowMs))) return null;
+        if (!(await repo.spendRefreshToken(tokenHash, nowMs, fingerprint(client)))) return null;
         if (nowMs - record.sessionLastUsedAt >= EXTEND_EVERY_MS) await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
         return storeRefreshToken(record.sessionId, repo, nowMs);
       });
-      if (next === null) throw new AppError('refresh_token_invalid');
-      return tokensFor(user, record.sessionId, amr, next);
+      if (next === null) {
+        // Another request spent it between our read and our update: judge this one like any replay.
+        const spent = await repository.findRefreshToken(tokenHash);
+        if (!spent) throw new AppError('refresh_token_invalid');
+        return spentTokenPresented(spent, client, nowMs);
+      }
+      // A refresh is no new proof of the person: the session's auth_time is kept.
+      return tokensFor(user, record.sessionId, amr, record.authenticatedAt, next);
     },
 
     async logout(refreshToken) {

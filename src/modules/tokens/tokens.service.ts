@@ -10,6 +10,8 @@ export interface AccessTokenSubject {
   role: string;
   sessionId: number;
   amr: string[];
+  /** When the person last proved a password or second factor (epoch ms); becomes `auth_time`. */
+  authenticatedAtMs: number;
 }
 
 export interface AccessClaims extends JWTPayload {
@@ -21,6 +23,8 @@ export interface AccessClaims extends JWTPayload {
   jti: string;
   iat: number;
   exp: number;
+  /** NumericDate of the last password or second-factor proof (OpenID Connect Core 1.0 §2); absent from older tokens. */
+  auth_time?: number;
 }
 
 export type TokenFailure = 'expired' | 'invalid_signature' | 'malformed';
@@ -76,7 +80,8 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
     async signAccessToken(subject) {
       const iat = nowSeconds(clock);
       const header = { alg: jwt.alg, typ: ACCESS_TOKEN_TYPE, ...(jwt.alg === 'EdDSA' ? { kid: await kid } : {}) };
-      const token = await new SignJWT({ username: subject.username, role: subject.role, sid: subject.sessionId, amr: subject.amr })
+      const authTime = Math.floor(subject.authenticatedAtMs / 1000);
+      const token = await new SignJWT({ username: subject.username, role: subject.role, sid: subject.sessionId, amr: subject.amr, auth_time: authTime })
         .setProtectedHeader(header)
         .setSubject(String(subject.userId))
         .setIssuer(jwt.issuer)
@@ -143,7 +148,7 @@ function isAccessClaims(payload: JWTPayload): payload is AccessClaims {
   const p = payload as Record<string, unknown>;
   return (
     typeof p.sub === 'string' && /^\d+$/.test(p.sub) && typeof p.sid === 'number' && typeof p.username === 'string' &&
-    typeof p.role === 'string' && Array.isArray(p.amr)
+    typeof p.role === 'string' && Array.isArray(p.amr) && (p.auth_time === undefined || Number.isSafeInteger(p.auth_time))
   );
 }
 

@@ -8,6 +8,7 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
+import type { RequireRecentAuth } from '../sessions/recent-auth.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
@@ -16,15 +17,18 @@ export interface TwoFactorRoutesOptions {
   accounts: AccountsService;
   audit: AuditService;
   authenticate: Authenticate;
+  /** Setting up, replacing or removing a factor needs a recent sign-in (API.md "Security rules"). */
+  requireRecentAuth: RequireRecentAuth;
 }
 
 const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
 const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
 
-export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, lockout, accounts, audit, authenticate }) => {
+export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth }) => {
   app.addHook('onRequest', authenticate);
   const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
+  const recent = { preHandler: requireRecentAuth };
   const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number => requirePrincipal(request.principal).userId;
 
   app.get('/api/auth/2fa', {
@@ -32,14 +36,16 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   }, async (request) => twoFactor.status(userId(request)));
 
   app.post('/api/auth/2fa/setup', {
-    schema: { ...schema, response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }), ...errorResponses(401, 409) } },
+    ...recent,
+    schema: { ...schema, response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }), ...errorResponses(401, 403, 409) } },
   }, async (request) => {
     const user = await accounts.getUser(userId(request));
     return twoFactor.startTOTPSetup(user);
   });
 
   app.post('/api/auth/2fa/verify-setup', {
-    schema: { ...schema, body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+    ...recent,
+    schema: { ...schema, body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => {
     // `token` is the original API's name for the same field.
     const code = request.body.code ?? request.body.token;
@@ -47,24 +53,27 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     return twoFactor.verifyTOTPSetup(userId(request), code, clientInfo(request));
   });
 
-  app.post('/api/auth/2fa/email/enable', { schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 409, 429, 503) } } }, async (request, reply) => {
+  app.post('/api/auth/2fa/email/enable', { ...recent, schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 403, 409, 429, 503) } } }, async (request, reply) => {
     await twoFactor.startEmailSetup(await accounts.getUser(userId(request)));
     return reply.status(202).send({ sent: true, expires_in: 600 });
   });
 
   app.post('/api/auth/2fa/email/verify-setup', {
-    schema: { ...schema, body: Type.Object({ code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+    ...recent,
+    schema: { ...schema, body: Type.Object({ code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request)));
 
   app.post('/api/auth/2fa/backup-codes', {
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 409) } },
+    ...recent,
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => {
     await lockout.guard(userId(request), clientInfo(request), () => accounts.verifyPassword(userId(request), request.body.password));
     return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
   });
 
   app.post('/api/auth/2fa/disable', {
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 409) } },
+    ...recent,
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => {
     const id = userId(request);
     // Password and code are guesses like any other: they spend the account's lockout budget.

@@ -6,3 +6,4 @@ export { ProductsPage, type ProductFields } from './products-page.js';
 export { RegisterPage, type Registration } from './register-page.js';
 export { SecurityPage } from './security-page.js';
 export { TokenPage } from './token-page.js';
+export { ReauthDialog } from './reauth-dialog.js';

@@ -19,7 +19,8 @@ export interface Harness {
   /** Every console error and page error seen so far, in any page of any context. */
   consoleErrors: string[];
   newPage(): Promise<{ context: BrowserContext; page: Page }>;
-  screenshot(page: Page, name: string): Promise<void>;
+  /** The whole page by default; `viewport: true` for what is on screen (a modal dialog and its backdrop). */
+  screenshot(page: Page, name: string, options?: { viewport?: boolean }): Promise<void>;
   /** Runs the CLI against the same database (e.g. to make an admin). */
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   close(): Promise<void>;
@@ -29,7 +30,7 @@ export interface Harness {
  * The real server as `npm start` runs it (`node dist/main.js serve`, built first by `npm test`),
  * on a fresh SQLite database, with mail going to a real SMTP server of the test's own.
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
   const mailbox = await startMailbox();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'twofold-e2e-'));
   const env = {
@@ -40,6 +41,7 @@ export async function startHarness(): Promise<Harness> {
     SMTP_URL: mailbox.url,
     MAIL_FROM: 'Twofold <no-reply@twofold.test>',
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const server = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], { cwd: ROOT, env: { ...env, PORT: '0', LOG_LEVEL: 'info' } });
   const baseUrl = await listeningAddress(server);
@@ -60,8 +62,8 @@ export async function startHarness(): Promise<Harness> {
       page.on('pageerror', (error) => consoleErrors.push(`${page.url()}: ${error.message}`));
       return { context, page };
     },
-    async screenshot(page, name) {
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    async screenshot(page, name, options = {}) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: options.viewport !== true });
     },
     cli: (args) => runCli(args, env),
     async close() {

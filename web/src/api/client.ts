@@ -25,6 +25,11 @@ export interface AuthHooks {
   refresh: () => Promise<boolean>;
   /** The session could not be renewed. */
   expired: () => void;
+  /**
+   * The server wants a recent sign-in (403 `reauth_required`): ask the person to confirm it's them
+   * (POST /api/auth/reauth); true once they did, false when they cancelled.
+   */
+  reauthenticate?: () => Promise<boolean>;
 }
 
 let hooks: AuthHooks | null = null;
@@ -37,7 +42,7 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | undefined | null>;
-  /** false: never try to refresh on 401 (for the refresh call itself and sign-in). */
+  /** false: never try to refresh on 401 or confirm on 403 `reauth_required` (for the refresh call itself and sign-in). */
   retry?: boolean;
 }
 
@@ -101,6 +106,13 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
       hooks.expired();
       throw error;
     }
+    response = await send(path, options);
+  }
+  if (response.status === 403 && options.retry !== false && hooks?.reauthenticate) {
+    // A sensitive change (API.md "Security rules"): confirm it's you, then the same request once more.
+    const error = await errorFrom(response);
+    if (error.code !== 'reauth_required') throw error;
+    if (!(await hooks.reauthenticate())) throw new ApiError('reauth_cancelled', 'You cancelled confirming it is you.', 403);
     response = await send(path, options);
   }
   if (!response.ok) throw await errorFrom(response);

@@ -6,7 +6,7 @@ export type ApiErrorCode =
   | 'unauthorized' | 'invalid_credentials' | 'invalid_mfa_code' | 'mfa_token_invalid' | 'refresh_token_invalid'
   | 'forbidden' | 'not_found' | 'method_not_allowed' | 'username_taken' | 'email_taken'
   | 'mfa_already_enabled' | 'mfa_not_enabled' | 'too_many_attempts' | 'service_unavailable' | 'internal_error'
-  | 'network_error';
+  | 'reauth_required' | 'network_error' | 'reauth_cancelled';
 
 type Message = string | ((error: ApiError) => string);
 
@@ -38,6 +38,8 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   internal_error: 'Something went wrong on our side. Please try again.',
   network_error: 'The server could not be reached. Check your connection and try again.',
+  reauth_required: 'For your security, confirm it is you with your password before making this change.',
+  reauth_cancelled: 'Nothing was changed: this needs you to confirm it is you first.',
 };
 
 /** A sentence for any thrown value. */

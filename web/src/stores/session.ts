@@ -17,6 +17,9 @@ export const useSessionStore = defineStore('session', () => {
   const notice = ref<string | null>(null);
   /** Set when a product write was refused for this role. */
   const productsReadOnly = ref(false);
+  /** Open while the "Confirm it's you" dialog is shown; settles true when confirmed, false when cancelled. */
+  const reauthPending = ref(false);
+  let reauthWaiters: Array<(confirmed: boolean) => void> = [];
   let restoring: Promise<void> | null = null;
   let refreshing: Promise<boolean> | null = null;
 
@@ -31,6 +34,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   function clear(): void {
+    if (reauthPending.value) settleReauth(false);
     user.value = null;
     accessToken.value = null;
     pendingMfa.value = null;
@@ -111,6 +115,40 @@ export const useSessionStore = defineStore('session', () => {
 
   }
 
+  /**
+   * The server asked for a recent sign-in (403 `reauth_required`): show the dialog and wait for the
+   * person. Calls that arrive while it is open wait for the same answer.
+   */
+  function requestReauth(): Promise<boolean> {
+    if (!signedIn.value) return Promise.resolve(false);
+    reauthPending.value = true;
+    return new Promise((resolve) => reauthWaiters.push(resolve));
+  }
+
+  function settleReauth(confirmed: boolean): void {
+    const waiters = reauthWaiters;
+    reauthWaiters = [];
+    reauthPending.value = false;
+    for (const resolve of waiters) resolve(confirmed);
+  }
+
+  /** Password (and a code when 2FA is on): a fresh sign-in time for this session; the waiting calls are retried. */
+  async function confirmReauth(password: string, code?: string): Promise<void> {
+    // Default retry: an access token that expired while the dialog was open is refreshed first.
+    const tokens = await api<Tokens>('/api/auth/reauth', { method: 'POST', body: code ? { password, code } : { password } });
+    accept(tokens);
+    settleReauth(true);
+  }
+
+  function cancelReauth(): void {
+    settleReauth(false);
+  }
+
+  /** A step-up code by email, for the dialog (only a Bearer token is needed). */
+  async function sendReauthEmailCode(): Promise<void> {
+    await api('/api/auth/2fa/email/send', { method: 'POST', body: {} });
+  }
+
   /** The session could not be renewed: forget it and say so on the sign-in page. */
   function expire(message = 'Your session has ended. Please sign in again.'): void {
     clear();
@@ -118,7 +156,8 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    user, accessToken, pendingMfa, notice, productsReadOnly, signedIn, isAdmin,
+    user, accessToken, pendingMfa, notice, productsReadOnly, signedIn, isAdmin, reauthPending,
     accept, clear, refresh, restore, login, completeMfa, sendEmailCode, cancelMfa, reloadUser, logout, logoutAll, expire,
+    requestReauth, confirmReauth, cancelReauth, sendReauthEmailCode,
   };
 });

@@ -1,0 +1,23 @@
+import type { FastifyRequest } from 'fastify';
+import { requirePrincipal } from '../../http/principal.js';
+import { nowSeconds, type Clock } from '../../lib/clock.js';
+import { AppError } from '../../lib/errors.js';
+
+export type RequireRecentAuth = (request: FastifyRequest) => Promise<void>;
+
+/**
+ * The one rule for sensitive changes (API.md "Security rules"): the person must have proved who
+ * they are (password, second factor) within the last `maxAgeSeconds`, or the answer is 403
+ * `reauth_required`. A stolen access token alone then cannot take over the account's factors or
+ * password (NIST SP 800-63B §4.2.3 / §6.1.2: re-authenticate before binding or removing an
+ * authenticator; OWASP Authentication Cheat Sheet, "Require re-authentication for sensitive
+ * features"). A token without `auth_time` counts as old.
+ *
+ * Use as a route preHandler after `authenticate`: `preHandler: requireRecentAuth`.
+ */
+export function createRequireRecentAuth(deps: { clock: Clock; maxAgeSeconds: number }): RequireRecentAuth {
+  return async function requireRecentAuth(request) {
+    const { authTime } = requirePrincipal(request.principal);
+    if (authTime === null || nowSeconds(deps.clock) - authTime > deps.maxAgeSeconds) throw new AppError('reauth_required');
+  };
+}
