@@ -2,7 +2,6 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
-import { liftBruteForceLock } from '../lockout/lockout.repository.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -73,8 +72,8 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       await db.updateTable('users').set({ role, updated_at: nowMs }).where('id', '=', id).execute();
     },
     async recordLogin(id, nowMs) {
-      // A finished login clears the brute-force count (a success resets it, as in Keycloak).
-      await db.updateTable('users').set({ last_login_at: nowMs, failed_attempts: 0, locked_until: liftBruteForceLock }).where('id', '=', id).execute();
+      // The failure count is the lockout's business: a success clears only the budget it spent.
+      await db.updateTable('users').set({ last_login_at: nowMs }).where('id', '=', id).execute();
     },
   };
 }
