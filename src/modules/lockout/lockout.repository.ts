@@ -110,7 +110,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
    * locked_until and failed_attempts must come before failures_expire_at changes (and locked_until
    * before failed_attempts), each seeing the old values.
    */
-  function reservation(nowMs: number) {
+  function reservation(nowMs: number): { locked_until: RawBuilder<number | null>; failed_attempts: RawBuilder<number>; failures_expire_at: number } {
     return { locked_until: lockExpression(nowMs), failed_attempts: sql<number>`${current(nowMs)} + 1`, failures_expire_at: nowMs + memoryMs };
   }
 
