@@ -35,8 +35,8 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       },
     }, async (request, reply) => {
       const result = await login.passwordLogin(request.body, lockoutClient(request));
-      if (isTokens(result)) setDeviceCookie(reply, login.deviceCookie(result.user.id));
       if (isTokens(result) && isBrowserRequest(request)) setRefreshCookie(reply, result.refresh_token, refreshTokenTtlSeconds);
+      if (isTokens(result)) setDeviceCookie(reply, login.deviceCookie(result.user.id));
       return result;
     });
   }
@@ -45,8 +45,8 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     schema: { tags: ['login'], body: SecondFactorBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 429) } },
   }, async (request, reply) => {
     const tokens = await login.secondFactorLogin(request.body, lockoutClient(request));
-    setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+    setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
     return tokens;
   });
 

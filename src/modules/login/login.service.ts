@@ -61,10 +61,11 @@ export function createLoginService(deps: LoginDeps): LoginService {
   async function finish(target: AccountTarget, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
     const { userId } = target;
     const tokens = await sessions.open(await accounts.getUser(userId), amr, client);
-    await accounts.recordLogin(userId);
-    // A success forgets the failures of the budget it spent: a device's own, or the untrusted
-    // clients' (a device's success leaves the strangers' count alone, or it would refill their budget).
-    await lockout.succeeded(target);
+    // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
+    // statement as the login time, so a plain login costs no extra query), or the device's own. A
+    // device's success leaves the strangers' count alone, or it would refill their budget.
+    await accounts.recordLogin(userId, { clearFailures: target.kind === 'account' });
+    if (target.kind === 'device') await lockout.succeeded(target);
     await audit.record({ ...client, type: 'login.succeeded', userId, detail: { amr: amr.join(','), ...detail } });
     metrics.logins.inc({ outcome: 'success' });
     return tokens;
