@@ -269,19 +269,20 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
     const ghost = uniqueName('ghost');
     const ghostEmail = `${uniqueName('nobody')}@example.com`;
     const sequences: string[][] = [];
+    const start = t.clock.now();
     for (const name of [known.username, ghost, ghostEmail]) {
+      // Each name starts at the same moment, so each gets the same clock offsets.
+      t.clock.set(start);
       const seen: string[] = [];
       const record = (r: LightMyRequestResponse): void => void seen.push(`${r.statusCode} ${r.headers['retry-after'] ?? '-'} ${r.body}`);
       for (let i = 0; i < 5; i++) record(await attempt(name, WRONG));
       for (let round = 0; round < 3; round++) {
         const locked = await attempt(name, PASSWORD);
         record(locked);
-        t.clock.advance(Number(locked.headers['retry-after']) * 1000);
+        t.clock.advance(Number(locked.headers['retry-after'] ?? 0) * 1000);
         record(await attempt(name, WRONG));
       }
       sequences.push(seen);
-      // Back to where the next name starts: each name gets the same clock offsets.
-      t.clock.advance(-(60 + 120 + 240) * 1000);
     }
     expect(sequences[0]).toContain(`429 60 ${JSON.stringify({ error: 'too_many_attempts', message: 'Too many failed attempts: this account is locked; try again in 60 seconds.' })}`);
     expect(sequences[1]).toEqual(sequences[0]);
