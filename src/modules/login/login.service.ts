@@ -155,7 +155,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
       const target = known ? lockout.targetFor(known.id, client) : lockout.targetForUnknown(input.username);
       // Attempts on one budget are checked in turn here, each spending one attempt before the
       // password is checked: a parallel burst cannot exceed it, and parallel right passwords all succeed.
-      return attempts.run(known ? known.id : `name:${target.kind === 'name' ? target.key : ''}`, async () => {
+      return attempts.run(target.kind === 'name' ? `name:${target.key}` : target.userId, async () => {
         await lockout.reserve(target, client).catch(countLocked);
         return passwordStep(input, client, target);
       });
