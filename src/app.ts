@@ -17,6 +17,7 @@ import { createBroadcastingSessionCache } from './modules/sessions/revocation-bu
 import { webRoutes } from './modules/web/web.routes.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
 import { createLockoutService } from './modules/lockout/lockout.service.js';
+import { createDeviceCookies } from './modules/lockout/device-cookie.js';
 import { createLoginService } from './modules/login/login.service.js';
 import { loginRoutes } from './modules/login/login.routes.js';
 import { createMailer } from './modules/mail/mailer.js';
@@ -127,7 +128,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     log: app.log,
   });
   const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
-  const lockout = createLockoutService({ repository: createLockoutRepository(db, config.lockout), clock, audit });
+  const lockout = createLockoutService({
+    repository: createLockoutRepository(db, config.lockout),
+    clock,
+    audit,
+    devices: createDeviceCookies(deriveKey(config.encryptionKey, 'device-cookie')),
+    keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
+  });
   const login = createLoginService({ accounts, lockout, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
 
   // Schemas referenced by id ($ref) across modules are registered once, at the root.

@@ -127,6 +127,8 @@ describe('command line', { timeout: 120_000 }, () => {
     const db = new SQLite(path.join(dir, 'twofold.db'));
     const { id } = db.prepare("select id from users where username = 'Locked'").get() as { id: number };
     db.prepare('update users set locked_until = ?, failed_attempts = 7 where id = ?').run(Date.now() + 900_000, id);
+    // A locked device cookie of the account: the unlock lifts every lock.
+    db.prepare('insert into login_lockouts (lockout_key, user_id, failed_attempts, locked_until, failures_expire_at) values (?, ?, 5, ?, ?)').run('d'.repeat(64), id, Date.now() + 60_000, Date.now() + 86_400_000);
     db.close();
 
     const unlocked = await cli(dir, ['user', 'unlock', 'LOCKED']);
@@ -135,6 +137,7 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(unlocked.stdout).toMatch(/LOCKED is unlocked/);
     const after = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
     expect(after.prepare('select locked_until, failed_attempts from users where id = ?').get(id)).toEqual({ locked_until: null, failed_attempts: 0 });
+    expect(after.prepare('select count(*) as n from login_lockouts where user_id = ?').get(id)).toEqual({ n: 0 });
     const events = after.prepare("select detail, user_agent from audit_events where user_id = ? and type = 'account.unlocked'").all(id);
     expect(events).toEqual([{ detail: '{"by":"cli"}', user_agent: 'twofold-cli' }]);
     after.close();

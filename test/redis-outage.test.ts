@@ -56,7 +56,7 @@ describe.skipIf(!hasRedisServer)('when Redis goes away', () => {
     redis = await startRedis(port);
     t = await buildTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_LOGIN: '1000' } });
     const app = t;
-    const login = () => app.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'nobody', password: 'wrong password' } });
+    const login = () => app.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' } });
     expect(await until(app, /^ok$/)).toBe('ok');
     expect((await login()).statusCode).toBe(401);
 

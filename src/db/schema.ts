@@ -21,6 +21,8 @@ export interface UsersTable {
   failed_attempts: Generated<number>;
   /** Until when sign-in is refused (brute-force lockout, or an administrator's lock). */
   locked_until: number | null;
+  /** When failed_attempts is forgotten if no further failure comes (null: not set since 0006). */
+  failures_expire_at: Generated<number | null>;
   /** When `twofold import` created or last updated the account; null for accounts made in Twofold. */
   imported_at: Generated<number | null>;
 }
@@ -144,6 +146,17 @@ export interface RateCountersTable {
   expires_at: number;
 }
 
+/** The lockout budget of an unknown login identifier (user_id null) or of one device cookie. */
+export interface LoginLockoutsTable {
+  /** HMAC-SHA256 (hex) of the normalised identifier or of the device nonce; never the raw value. */
+  lockout_key: string;
+  user_id: number | null;
+  failed_attempts: number;
+  locked_until: number | null;
+  /** The row is forgotten (and deleted) after this; always after locked_until. */
+  failures_expire_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -158,4 +171,5 @@ export interface Database {
   audit_events: AuditEventsTable;
   account_tokens: AccountTokensTable;
   rate_counters: RateCountersTable;
+  login_lockouts: LoginLockoutsTable;
 }

@@ -49,6 +49,7 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
       last_login_at: null,
       failed_attempts: 0,
       locked_until: null,
+      failures_expire_at: null,
       imported_at: null,
     });
     expect(typeof row?.created_at).toBe('number');

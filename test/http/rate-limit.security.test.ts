@@ -15,8 +15,9 @@ function freshIp(): string {
   return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 }
 
+/** A wrong password for a fresh unknown name: unknown names lock like accounts, and only the per-IP limit is under test here. */
 function loginFrom(t: TestApp, ip: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, headers, payload: { username: 'nobody-here', password: 'wrong password' } });
+  return t.app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, headers, payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' } });
 }
 
 describe.each([

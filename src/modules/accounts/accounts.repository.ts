@@ -24,7 +24,8 @@ export interface AccountsRepository {
   /** Compare-and-set: replaces the hash only if it is still `expected` (a concurrent change wins). */
   replacePasswordHash(id: number, expected: string, passwordHash: string, nowMs: number): Promise<boolean>;
   updateRole(id: number, role: string, nowMs: number): Promise<void>;
-  recordLogin(id: number, nowMs: number): Promise<void>;
+  /** The login time; with `clearFailures` also the untrusted-client failure count and its brute-force lock (one statement). */
+  recordLogin(id: number, nowMs: number, clearFailures?: boolean): Promise<void>;
 }
 
 export function normalizeUsername(username: string): string {
@@ -72,9 +73,11 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     async updateRole(id, role, nowMs) {
       await db.updateTable('users').set({ role, updated_at: nowMs }).where('id', '=', id).execute();
     },
-    async recordLogin(id, nowMs) {
-      // A finished login clears the brute-force count (a success resets it, as in Keycloak).
-      await db.updateTable('users').set({ last_login_at: nowMs, failed_attempts: 0, locked_until: liftBruteForceLock }).where('id', '=', id).execute();
+    async recordLogin(id, nowMs, clearFailures = true) {
+      // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
+      // it spent a device cookie's budget: then the strangers' count stays (see the login service).
+      const failures = clearFailures ? { failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null } : {};
+      await db.updateTable('users').set({ last_login_at: nowMs, ...failures }).where('id', '=', id).execute();
     },
   };
 }

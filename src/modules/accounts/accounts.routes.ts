@@ -10,6 +10,7 @@ import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.
 import type { AccountsService } from './accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
+import { lockoutClient } from '../lockout/device-cookie.js';
 import type { RecoveryService } from '../recovery/recovery.service.js';
 
 export interface AccountsRoutesOptions {
@@ -63,7 +64,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401, 403) },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
-    await lockout.guard(principal.userId, clientInfo(request), () =>
+    await lockout.guard(principal.userId, lockoutClient(request), () =>
       accounts.changePassword(principal.userId, request.body.current_password, request.body.new_password),
     );
     // A changed password ends every other session: a thief holding one is signed out.

@@ -39,7 +39,8 @@ export interface AccountsService {
   findById(id: number): Promise<UserRow | undefined>;
   changePassword(userId: number, currentPassword: string, newPassword: string): Promise<void>;
   setRole(userId: number, role: Role): Promise<User>;
-  recordLogin(userId: number): Promise<void>;
+  /** See AccountsRepository.recordLogin. */
+  recordLogin(userId: number, options?: { clearFailures: boolean }): Promise<void>;
 }
 
 export interface AccountsDeps {
@@ -171,6 +172,6 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       return present(await loadRow(userId));
     },
 
-    recordLogin: (userId) => repository.recordLogin(userId, clock.now().getTime()),
+    recordLogin: (userId, options) => repository.recordLogin(userId, clock.now().getTime(), options?.clearFailures ?? true),
   };
 }

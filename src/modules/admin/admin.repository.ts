@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
+import { liftEveryLock } from '../lockout/lockout.repository.js';
 
 export interface UserListQuery {
   /** Username or email contains this (case-insensitive). */
@@ -12,7 +13,7 @@ export interface UserListQuery {
 export interface AdminRepository {
   listUsers(query: UserListQuery): Promise<{ rows: UserRow[]; total: number }>;
   lock(id: number, untilMs: number, nowMs: number): Promise<void>;
-  /** Clears any lock, an administrator's or a brute-force lockout, and the failure count with it. */
+  /** Clears every lock, an administrator's and every brute-force lockout (untrusted clients, each device cookie), and the failure counts. */
   unlock(id: number, nowMs: number): Promise<void>;
 }
 
@@ -40,7 +41,7 @@ export function createAdminRepository(db: Kysely<Database>): AdminRepository {
       await db.updateTable('users').set({ locked_until: untilMs, updated_at: nowMs }).where('id', '=', id).execute();
     },
     async unlock(id, nowMs) {
-      await db.updateTable('users').set({ locked_until: null, failed_attempts: 0, updated_at: nowMs }).where('id', '=', id).execute();
+      await liftEveryLock(db, id, { adminLockToo: true, nowMs });
     },
   };
 }

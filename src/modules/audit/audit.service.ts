@@ -24,6 +24,7 @@ export type AuditType =
   | 'email.verified'
   | 'role.changed'
   | 'account.locked'
+  | 'device.locked'
   | 'product.created'
   | 'product.updated'
   | 'product.deleted'

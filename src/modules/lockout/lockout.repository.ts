@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
 
 /** `locked_until` of an administrator's lock: until unlocked, never lifted by a login or a timer. */
@@ -6,6 +7,13 @@ export const ADMIN_LOCK_UNTIL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Clears a brute-force lock but leaves an administrator's lock in place. */
 export const liftBruteForceLock = sql<number | null>`case when locked_until >= ${ADMIN_LOCK_UNTIL_MS} then locked_until else null end`;
+
+/**
+ * How long a failure count is remembered after the last failure when no further failure comes
+ * (Keycloak: "failure reset time", default 12 hours). Without it the rows of unknown names could
+ * never be deleted, and deleting them while known accounts remember would tell the two apart.
+ */
+export const FAILURE_MEMORY_MS = 24 * 60 * 60 * 1000;
 
 export interface LockoutPolicy {
   /** Consecutive failures that lock the account (Keycloak: failure factor). */
@@ -21,16 +29,32 @@ export interface LockState {
   lockedUntil: number | null;
 }
 
+/**
+ * Whose budget an attempt spends (OWASP "Slow Down Online Guessing Attacks with Device Cookies"):
+ * - `account`: every client of a known account without a valid device cookie for it (users row);
+ * - `device`: one device cookie of that account (its nonce, keyed);
+ * - `name`: a login identifier that names no account (keyed), so unknown names lock like known ones.
+ */
+export type LockTarget =
+  | { kind: 'account'; userId: number }
+  | { kind: 'device'; userId: number; key: string }
+  | { kind: 'name'; key: string };
+
+/** The budgets of a known account: its untrusted clients', or one of its device cookies'. */
+export type AccountTarget = Extract<LockTarget, { userId: number }>;
+
 export interface LockoutRepository {
   /**
-   * Counts one attempt before the secret is checked, unless the account is locked; when the
-   * count reaches the threshold the lock is set in the same statement. A burst of parallel
-   * guesses therefore cannot get more attempts than the budget. False when locked.
+   * Counts one attempt before the secret is checked, unless the target is locked; when the count
+   * reaches the threshold the lock is set in the same statement. A burst of parallel guesses
+   * therefore cannot get more attempts than the budget. False when locked.
    */
-  reserveAttempt(userId: number, nowMs: number): Promise<boolean>;
+  reserveAttempt(target: LockTarget, nowMs: number): Promise<boolean>;
   /** Gives back a reserved attempt whose secret was right but whose login is not finished (2FA pending). */
-  refundAttempt(userId: number): Promise<void>;
-  state(userId: number): Promise<LockState | undefined>;
+  refundAttempt(target: LockTarget): Promise<void>;
+  /** A finished sign-in: the target's failure count and brute-force lock go. */
+  clearFailures(target: LockTarget): Promise<void>;
+  state(target: LockTarget): Promise<LockState | undefined>;
 }
 
 /** Lock length after `failures` consecutive failures: none below the threshold, then doubling up to the max. */
@@ -39,37 +63,123 @@ export function lockSeconds(failures: number, policy: LockoutPolicy): number {
   return Math.min(policy.baseSeconds * 2 ** Math.min(failures - policy.threshold, 30), policy.maxSeconds);
 }
 
+/** The failure memory for a policy: at least a day, and always longer than the longest lock. */
+export function failureMemoryMs(policy: LockoutPolicy): number {
+  return Math.max(FAILURE_MEMORY_MS, policy.maxSeconds * 1000 + 60_000);
+}
+
+/**
+ * Lifts every brute-force lock of an account: its untrusted-client lock and the locks of all its
+ * device cookies. An administrator's lock stays unless `adminLockToo` (the administrator's unlock).
+ */
+export async function liftEveryLock(db: Kysely<Database>, userId: number, options: { adminLockToo: boolean; nowMs: number }): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('users')
+      .set({ locked_until: options.adminLockToo ? null : liftBruteForceLock, failed_attempts: 0, failures_expire_at: null, ...(options.adminLockToo ? { updated_at: options.nowMs } : {}) })
+      .where('id', '=', userId)
+      .execute();
+    await trx.deleteFrom('login_lockouts').where('user_id', '=', userId).execute();
+  });
+}
+
+/** Expired rows are deleted at most this often (per process). */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPolicy): LockoutRepository {
+  const memoryMs = failureMemoryMs(policy);
+  let lastSweepMs = Number.NEGATIVE_INFINITY;
+
+  /** The failure count as it stands: zero once its memory has run out (NULL compares as not expired). */
+  const current = (nowMs: number): RawBuilder<number> => sql<number>`(case when failures_expire_at <= ${nowMs} then 0 else failed_attempts end)`;
+
   /** CASE over the new failure count: the doubling schedule as literal steps (portable, no pow()). */
-  function lockExpression(nowMs: number): ReturnType<typeof sql<number | null>> {
+  function lockExpression(nowMs: number): RawBuilder<number | null> {
     const steps: Array<[number, number]> = [];
     for (let failures = policy.threshold; ; failures++) {
       const seconds = lockSeconds(failures, policy);
       steps.push([failures, seconds]);
       if (seconds >= policy.maxSeconds) break;
     }
-    const branches = steps.reverse().map(([failures, seconds]) => sql`when failed_attempts + 1 >= ${failures} then ${nowMs + seconds * 1000}`);
+    const branches = steps.reverse().map(([failures, seconds]) => sql`when ${current(nowMs)} + 1 >= ${failures} then ${nowMs + seconds * 1000}`);
     return sql<number | null>`case ${sql.join(branches, sql` `)} else locked_until end`;
   }
 
+  /**
+   * The SET list of a reservation. Order matters: MySQL evaluates SET assignments left to right, so
+   * locked_until and failed_attempts must come before failures_expire_at changes (and locked_until
+   * before failed_attempts), each seeing the old values.
+   */
+  function reservation(nowMs: number): { locked_until: RawBuilder<number | null>; failed_attempts: RawBuilder<number>; failures_expire_at: number } {
+    return { locked_until: lockExpression(nowMs), failed_attempts: sql<number>`${current(nowMs)} + 1`, failures_expire_at: nowMs + memoryMs };
+  }
+
+  async function sweep(nowMs: number): Promise<void> {
+    if (nowMs - lastSweepMs < SWEEP_INTERVAL_MS) return;
+    lastSweepMs = nowMs;
+    await db.deleteFrom('login_lockouts').where('failures_expire_at', '<=', nowMs).execute();
+  }
+
+  async function reserveKeyed(key: string, userId: number | null, nowMs: number): Promise<boolean> {
+    await sweep(nowMs);
+    // The row may not exist yet (first failure) or may vanish (swept) between statements: retry.
+    for (let round = 0; round < 3; round++) {
+      const updated = await db
+        .updateTable('login_lockouts')
+        .set(reservation(nowMs))
+        .where('lockout_key', '=', key)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 1) return true;
+      const existing = await db.selectFrom('login_lockouts').select('lockout_key').where('lockout_key', '=', key).executeTakeFirst();
+      if (existing) return false;
+      const seconds = lockSeconds(1, policy);
+      try {
+        await db
+          .insertInto('login_lockouts')
+          .values({ lockout_key: key, user_id: userId, failed_attempts: 1, locked_until: seconds > 0 ? nowMs + seconds * 1000 : null, failures_expire_at: nowMs + memoryMs })
+          .execute();
+        return true;
+      } catch (error) {
+        // A parallel request inserted it first: count on that row instead.
+        if (uniqueViolation(error) === null) throw error;
+      }
+    }
+    return false;
+  }
+
   return {
-    async reserveAttempt(userId, nowMs) {
+    async reserveAttempt(target, nowMs) {
+      if (target.kind !== 'account') return reserveKeyed(target.key, target.kind === 'device' ? target.userId : null, nowMs);
       const result = await db
         .updateTable('users')
-        // locked_until first: MySQL evaluates SET assignments left to right, so it must see the old count.
-        .set({ locked_until: lockExpression(nowMs), failed_attempts: sql`failed_attempts + 1` })
-        .where('id', '=', userId)
+        .set(reservation(nowMs))
+        .where('id', '=', target.userId)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async refundAttempt(userId) {
+    async refundAttempt(target) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.
-      await db.updateTable('users').set({ locked_until: liftBruteForceLock, failed_attempts: sql`failed_attempts - 1` }).where('id', '=', userId).where('failed_attempts', '>', 0).execute();
+      if (target.kind === 'account') {
+        await db.updateTable('users').set({ locked_until: liftBruteForceLock, failed_attempts: sql`failed_attempts - 1` }).where('id', '=', target.userId).where('failed_attempts', '>', 0).execute();
+      } else {
+        await db.updateTable('login_lockouts').set({ locked_until: null, failed_attempts: sql`failed_attempts - 1` }).where('lockout_key', '=', target.key).where('failed_attempts', '>', 0).execute();
+      }
     },
-    async state(userId) {
-      const row = await db.selectFrom('users').select(['failed_attempts', 'locked_until']).where('id', '=', userId).executeTakeFirst();
-      return row && { failedAttempts: row.failed_attempts, lockedUntil: row.locked_until };
+    async clearFailures(target) {
+      if (target.kind === 'account') {
+        await db.updateTable('users').set({ failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null }).where('id', '=', target.userId).execute();
+      } else {
+        await db.deleteFrom('login_lockouts').where('lockout_key', '=', target.key).execute();
+      }
+    },
+    async state(target) {
+      const row =
+        target.kind === 'account'
+          ? await db.selectFrom('users').select(['failed_attempts', 'locked_until']).where('id', '=', target.userId).executeTakeFirst()
+          : await db.selectFrom('login_lockouts').select(['failed_attempts', 'locked_until']).where('lockout_key', '=', target.key).executeTakeFirst();
+      return row && { failedAttempts: row.failed_attempts, lockedUntil: row.locked_until === null ? null : Number(row.locked_until) };
     },
   };
 }

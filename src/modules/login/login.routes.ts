@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Str, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
+import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
 import type { Tokens } from '../sessions/sessions.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
@@ -34,8 +34,9 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
         response: { 200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge')]), ...errorResponses(400, 401, 429) },
       },
     }, async (request, reply) => {
-      const result = await login.passwordLogin(request.body, clientInfo(request));
+      const result = await login.passwordLogin(request.body, lockoutClient(request));
       if (isTokens(result) && isBrowserRequest(request)) setRefreshCookie(reply, result.refresh_token, refreshTokenTtlSeconds);
+      if (isTokens(result)) setDeviceCookie(reply, login.deviceCookie(result.user.id));
       return result;
     });
   }
@@ -43,8 +44,9 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
   app.post('/api/auth/2fa/login', {
     schema: { tags: ['login'], body: SecondFactorBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 429) } },
   }, async (request, reply) => {
-    const tokens = await login.secondFactorLogin(request.body, clientInfo(request));
+    const tokens = await login.secondFactorLogin(request.body, lockoutClient(request));
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+    setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
     return tokens;
   });
 
@@ -58,7 +60,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 403, 429) },
     },
   }, async (request, reply) => {
-    const tokens = await login.reauthenticate(requirePrincipal(request.principal), request.body, clientInfo(request));
+    const tokens = await login.reauthenticate(requirePrincipal(request.principal), request.body, lockoutClient(request));
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
     reply.header('cache-control', 'no-store');
     return tokens;

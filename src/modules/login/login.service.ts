@@ -4,7 +4,8 @@ import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { CredentialFailure, AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { LockoutService } from '../lockout/lockout.service.js';
+import type { DeviceCookie } from '../lockout/device-cookie.js';
+import type { AccountTarget, LockTarget, LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { ClientInfo, SessionsService, Tokens } from '../sessions/sessions.service.js';
 import type { TwoFactorRepository } from '../two-factor/two-factor.repository.js';
@@ -27,10 +28,15 @@ export interface PasswordLoginInput {
   totp_code?: string | undefined;
 }
 
+/** Who signs in: for the session and the audit trail, and the cookies that may hold a device cookie. */
+export type LoginClient = ClientInfo & LockoutClient;
+
 export interface LoginService {
   /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
-  passwordLogin(input: PasswordLoginInput, client: ClientInfo): Promise<Tokens | MfaChallenge>;
-  secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: ClientInfo): Promise<Tokens>;
+  passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<Tokens | MfaChallenge>;
+  secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: LoginClient): Promise<Tokens>;
+  /** The device cookie for a client that has just received tokens for the account. */
+  deviceCookie(userId: number): DeviceCookie;
   sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
   /** A signed-in user asks for an email code to confirm a security change (e.g. disabling 2FA). */
   sendStepUpEmailCode(userId: number): Promise<{ sent: true; expires_in: number }>;
@@ -38,7 +44,7 @@ export interface LoginService {
    * A signed-in person proves who they are again (password, and a code when 2FA is on): new tokens
    * for the same session with a fresh `auth_time`, for changes that need a recent sign-in.
    */
-  reauthenticate(principal: { userId: number; sessionId: number }, input: ReauthInput, client: ClientInfo): Promise<Tokens>;
+  reauthenticate(principal: { userId: number; sessionId: number }, input: ReauthInput, client: LoginClient): Promise<Tokens>;
 }
 
 export interface ReauthInput {
@@ -62,17 +68,22 @@ export function createLoginService(deps: LoginDeps): LoginService {
   const invalidFlow = (): AppError => new AppError('mfa_token_invalid');
   const attempts = createKeyedMutex();
 
-  async function finish(userId: number, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
+  async function finish(target: AccountTarget, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
+    const { userId } = target;
     const tokens = await sessions.open(await accounts.getUser(userId), amr, client);
-    await accounts.recordLogin(userId);
+    // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
+    // statement as the login time, so a plain login costs no extra query), or the device's own. A
+    // device's success leaves the strangers' count alone, or it would refill their budget.
+    await accounts.recordLogin(userId, { clearFailures: target.kind === 'account' });
+    if (target.kind === 'device') await lockout.succeeded(target);
     await audit.record({ ...client, type: 'login.succeeded', userId, detail: { amr: amr.join(','), ...detail } });
     metrics.logins.inc({ outcome: 'success' });
     return tokens;
   }
 
-  async function failSecondFactor(userId: number, client: ClientInfo, method: string): Promise<never> {
-    await audit.record({ ...client, type: 'mfa.failed', userId, detail: { method } });
-    await lockout.failed(userId, client);
+  async function failSecondFactor(target: AccountTarget, client: ClientInfo, method: string): Promise<never> {
+    await audit.record({ ...client, type: 'mfa.failed', userId: target.userId, detail: { method } });
+    await lockout.failed(target, client);
     metrics.logins.inc({ outcome: 'invalid_mfa_code' });
     throw new AppError('invalid_mfa_code');
   }
@@ -86,7 +97,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
   }
 
   /** The password check and what follows it: tokens, a one-step TOTP login, or a second-factor challenge. */
-  async function passwordStep(input: PasswordLoginInput, client: ClientInfo): Promise<Tokens | MfaChallenge> {
+  async function passwordStep(input: PasswordLoginInput, client: ClientInfo, target: LockTarget): Promise<Tokens | MfaChallenge> {
     let row;
     try {
       row = await accounts.authenticate(input.username, input.password);
@@ -95,29 +106,28 @@ export function createLoginService(deps: LoginDeps): LoginService {
         const failure = error.cause as CredentialFailure | undefined;
         await audit.record({ ...client, type: 'login.failed', userId: failure?.userId ?? null, detail: { reason: failure?.reason ?? 'unknown' } });
         metrics.logins.inc({ outcome: 'invalid_credentials' });
-        if (failure?.userId != null) await lockout.failed(failure.userId, client);
+        await lockout.failed(target, client);
       }
       if (error instanceof AppError && error.code === 'forbidden') {
         // The right password for an account that may not sign in yet (unverified email): not a guess.
-        const known = await accounts.findByUsername(input.username);
-        if (known) {
-          await lockout.refund(known.id);
-          await audit.record({ ...client, type: 'login.failed', userId: known.id, detail: { reason: 'email_unverified' } });
-        }
+        await lockout.refund(target);
+        if (target.kind !== 'name') await audit.record({ ...client, type: 'login.failed', userId: target.userId, detail: { reason: 'email_unverified' } });
       }
       throw error;
     }
+    // The budget was chosen for the account found before the mutex; the password was checked for `row`.
+    if (target.kind === 'name' || target.userId !== row.id) throw new AppError('invalid_credentials');
     const methods = await twoFactor.methodsOf(row.id);
-    if (methods.length === 0) return finish(row.id, ['pwd'], client);
+    if (methods.length === 0) return finish(target, ['pwd'], client);
     if (input.totp_code !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
-      if (!(await twoFactor.verifyTOTP(row.id, input.totp_code.trim()))) return failSecondFactor(row.id, client, 'totp');
+      if (!(await twoFactor.verifyTOTP(row.id, input.totp_code.trim()))) return failSecondFactor(target, client, 'totp');
       await audit.record({ ...client, type: 'mfa.used', userId: row.id, detail: { method: 'totp' } });
-      return finish(row.id, ['pwd', 'otp'], client, { method: 'totp' });
+      return finish(target, ['pwd', 'otp'], client, { method: 'totp' });
     }
     // The password was right: that attempt is not a failure, but the count of earlier failures stays
     // until the second factor succeeds (otherwise each new password login would reset the code budget).
-    await lockout.refund(row.id);
+    await lockout.refund(target);
     const mfaToken = randomToken(32);
     const nowMs = clock.now().getTime();
     await flows.insertFlow(sha256Hex(mfaToken), row.id, nowMs, nowMs + MFA_TOKEN_TTL_SECONDS * 1000);
@@ -150,13 +160,14 @@ export function createLoginService(deps: LoginDeps): LoginService {
   return {
     async passwordLogin(input, client) {
       const known = await accounts.findByUsername(input.username);
-      if (!known) return passwordStep(input, client);
-      // Attempts on one account are checked in turn here, each spending one attempt of the account's
-      // budget before the password is checked: a parallel burst cannot exceed it, and parallel
-      // right passwords all succeed.
-      return attempts.run(known.id, async () => {
-        await lockout.reserve(known.id, client).catch(countLocked);
-        return passwordStep(input, client);
+      // A name without an account has a budget of its own that locks exactly like an account's, so
+      // a 429 never tells which accounts exist (OWASP Authentication Cheat Sheet, account enumeration).
+      const target = known ? lockout.targetFor(known.id, client) : lockout.targetForUnknown(input.username);
+      // Attempts on one budget are checked in turn here, each spending one attempt before the
+      // password is checked: a parallel burst cannot exceed it, and parallel right passwords all succeed.
+      return attempts.run(target.kind === 'name' ? `name:${target.key}` : target.userId, async () => {
+        await lockout.reserve(target, client).catch(countLocked);
+        return passwordStep(input, client, target);
       });
     },
 
@@ -166,15 +177,19 @@ export function createLoginService(deps: LoginDeps): LoginService {
         // Attempts are reserved before the code is checked, on the flow and on the account:
         // a burst of guesses cannot exceed either budget.
         if (!(await flows.reserveFlowAttempt(flow.hash, clock.now().getTime()))) throw invalidFlow();
-        await lockout.reserve(flow.userId, client).catch(countLocked);
+        // The flow knows the account; the request brings its own device cookie (or none).
+        const target = lockout.targetFor(flow.userId, client);
+        await lockout.reserve(target, client).catch(countLocked);
         const used = await twoFactor.verifyCode(flow.userId, input.code, input.method);
-        if (used === null) return failSecondFactor(flow.userId, client, input.method ?? 'any');
+        if (used === null) return failSecondFactor(target, client, input.method ?? 'any');
         // Single use: of two requests that both passed the code check, one consumes the flow.
         if (!(await flows.consumeFlow(flow.hash, clock.now().getTime()))) throw invalidFlow();
         await audit.record({ ...client, type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used', userId: flow.userId, detail: { method: used } });
-        return finish(flow.userId, ['pwd', 'otp'], client, { method: used });
+        return finish(target, ['pwd', 'otp'], client, { method: used });
       });
     },
+
+    deviceCookie: (userId) => lockout.issueDeviceCookie(userId),
 
     async sendLoginEmailCode(mfaToken) {
       return sendEmailFactorCode((await liveFlow(mfaToken)).userId, 'login');

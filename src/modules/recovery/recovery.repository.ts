@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { normalizeEmail } from '../accounts/accounts.repository.js';
+import { liftEveryLock } from '../lockout/lockout.repository.js';
 
 export type AccountTokenPurpose = 'password_reset' | 'email_verify';
 
@@ -35,6 +36,8 @@ export interface RecoveryRepository {
   /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
   consumeToken(tokenHash: string, purpose: AccountTokenPurpose, nowMs: number): Promise<boolean>;
   markEmailVerified(userId: number, nowMs: number): Promise<void>;
+  /** Lifts every brute-force lock of the account (untrusted clients and each device cookie); an administrator's lock stays. */
+  liftLocks(userId: number, nowMs: number): Promise<void>;
 }
 
 const ACCOUNT_COLUMNS = ['id', 'username', 'email', 'email_verified'] as const;
@@ -87,5 +90,6 @@ export function createRecoveryRepository(db: Kysely<Database>): RecoveryReposito
     async markEmailVerified(userId, nowMs) {
       await db.updateTable('users').set({ email_verified: 1, updated_at: nowMs }).where('id', '=', userId).execute();
     },
+    liftLocks: (userId, nowMs) => liftEveryLock(db, userId, { adminLockToo: false, nowMs }),
   };
 }

@@ -120,6 +120,10 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
       if (!account.emailVerified) await repository.markEmailVerified(account.id, nowMs());
       // Whoever knew the old password may hold sessions: all of them end.
       await deps.sessions.logoutAll(account.id);
+      // The owner proved control of the mailbox: every brute-force lock of the account goes, so an
+      // attacker who keeps the account locked cannot keep its owner out (OWASP Forgot Password and
+      // Authentication cheat sheets: lockouts must not become a denial of service).
+      await repository.liftLocks(account.id, nowMs());
       await deps.audit.record({ ...context, type: 'password.reset', userId: account.id, detail: { email_verified_now: !account.emailVerified } });
     },
 

@@ -7,6 +7,7 @@ import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
+import { lockoutClient } from '../lockout/device-cookie.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import type { RequireRecentAuth } from '../sessions/recent-auth.js';
 import type { TwoFactorService } from './two-factor.service.js';
@@ -67,7 +68,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     ...recent,
     schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => {
-    await lockout.guard(userId(request), clientInfo(request), () => accounts.verifyPassword(userId(request), request.body.password));
+    await lockout.guard(userId(request), lockoutClient(request), () => accounts.verifyPassword(userId(request), request.body.password));
     return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
   });
 
@@ -77,7 +78,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   }, async (request) => {
     const id = userId(request);
     // Password and code are guesses like any other: they spend the account's lockout budget.
-    const used = await lockout.guard(id, clientInfo(request), async () => {
+    const used = await lockout.guard(id, lockoutClient(request), async () => {
       await accounts.verifyPassword(id, request.body.password);
       if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
       const factor = await twoFactor.verifyCode(id, request.body.code, undefined, 'step_up');
