@@ -105,9 +105,8 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     async register(input) {
       const email = input.email?.trim() || undefined;
       if (deps.requireEmail && !email) throw validationError({ email: 'is required' });
-      const problem = passwordProblem(input.password);
+      const problem = await passwordProblem(input.password, { username: input.username, email });
       if (problem) throw validationError({ password: problem });
-      if (input.password.toLowerCase() === input.username.toLowerCase()) throw validationError({ password: 'must not be the username' });
       const passwordHash = await hasher.hash(input.password);
       try {
         const id = await repository.insert({
@@ -159,9 +158,8 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       if (!(await hasher.verify(row.password_hash, currentPassword))) {
         throw new AppError('invalid_credentials', { message: 'The current password is incorrect.' });
       }
-      const problem = passwordProblem(newPassword);
+      const problem = await passwordProblem(newPassword, row);
       if (problem) throw validationError({ new_password: problem });
-      if (newPassword.toLowerCase() === row.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
       await repository.updatePasswordHash(userId, await hasher.hash(newPassword), clock.now().getTime());
     },
 

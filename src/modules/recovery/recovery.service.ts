@@ -105,13 +105,11 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     },
 
     async resetPassword(token, newPassword, context) {
-      // The policy is checked before the token is touched: a refused password does not spend the link.
-      const problem = passwordProblem(newPassword);
-      if (problem) throw validationError({ new_password: problem });
       const tokenHash = sha256Hex(token);
       const account = await ownerOf(tokenHash, 'password_reset');
-      // Same rule as accounts.changePassword.
-      if (newPassword.toLowerCase() === account.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
+      // The policy is checked before the token is spent: a refused password does not burn the link.
+      const problem = await passwordProblem(newPassword, account);
+      if (problem) throw validationError({ new_password: problem });
       // Hashed before the token is spent, so a slow or failing hash cannot burn the link.
       const passwordHash = await deps.hasher.hash(newPassword);
       await consume(tokenHash, 'password_reset');
