@@ -58,7 +58,14 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       ).executeTakeFirst();
     },
     async updatePasswordHash(id, passwordHash, nowMs) {
-      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+      // Every way of setting a password ends here (change, reset, and whatever comes later), and
+      // every outstanding reset link dies with the old password, in the same transaction: a link
+      // mailed before the change (perhaps to an attacker who asked for it) must not undo the change
+      // (OWASP Forgot Password Cheat Sheet: reset tokens are single use and short-lived).
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+        await trx.deleteFrom('account_tokens').where('user_id', '=', id).where('purpose', '=', 'password_reset').execute();
+      });
     },
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
       const result = await db

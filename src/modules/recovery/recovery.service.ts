@@ -80,7 +80,7 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     await repository.replaceToken({ tokenHash: sha256Hex(token), userId: account.id, purpose, nowMs: now, expiresAtMs: now + ttlSeconds * 1000 });
     const link = `${deps.publicUrl}${LINK_PATHS[purpose]}?token=${encodeURIComponent(token)}`;
     const message = purpose === 'password_reset' ? passwordResetMessage : emailVerificationMessage;
-    await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, token, ttlSeconds }));
+    await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, ttlSeconds }));
   }
 
   /** The account a live (unused, unexpired) token of `purpose` belongs to; consumes nothing. */
