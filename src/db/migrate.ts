@@ -5,6 +5,7 @@ import { twoFactor } from './migrations/0002-two-factor.js';
 import { protection } from './migrations/0003-protection.js';
 import { legacyImport } from './migrations/0004-import.js';
 import { productCount } from './migrations/0005-product-count.js';
+import { emailNfkc } from './migrations/0008-email-nfkc.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -14,6 +15,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-protection': protection(),
     '0004-import': legacyImport(),
     '0005-product-count': productCount(),
+    '0008-email-nfkc': emailNfkc(),
   };
 }
 

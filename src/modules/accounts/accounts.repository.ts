@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { liftBruteForceLock } from '../lockout/lockout.repository.js';
+import { canonicalEmail } from './email-address.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -31,9 +32,8 @@ export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** The stored and compared form of an address: one rule, documented in email-address.ts. */
+export const normalizeEmail = canonicalEmail;
 
 export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
   return {

@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
+import { emailProblem } from './email-address.js';
 import { passwordProblem } from './password-policy.js';
 
 export const ROLES = ['user', 'admin'] as const;
@@ -105,6 +106,8 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     async register(input) {
       const email = input.email?.trim() || undefined;
       if (deps.requireEmail && !email) throw validationError({ email: 'is required' });
+      const addressProblem = email ? emailProblem(email) : null;
+      if (addressProblem) throw validationError({ email: addressProblem });
       const problem = await passwordProblem(input.password, { username: input.username, email });
       if (problem) throw validationError({ password: problem });
       const passwordHash = await hasher.hash(input.password);
