@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { uniqueViolation } from '../errors.js';
 
 // Frozen: never edit a migration that has shipped; add a new one.
 // Its own copy of the rule (not an import from accounts/email-address.ts): a migration must keep
@@ -21,8 +22,15 @@ export function emailNfkc(): Migration {
       for (const row of rows) {
         const next = canonical(row.email);
         if (next === row.email_normalized || taken.has(next)) continue;
-        await db.updateTable('users').set({ email_normalized: next }).where('id', '=', row.id).execute();
-        taken.add(next);
+        try {
+          await db.updateTable('users').set({ email_normalized: next }).where('id', '=', row.id).execute();
+          taken.add(next);
+        } catch (error) {
+          // MariaDB's case- and accent-insensitive collation may call two different strings equal:
+          // the row keeps its old form there too. (PostgreSQL and SQLite compare exactly, so the
+          // `taken` check above already prevents this; MariaDB runs migrations outside a transaction.)
+          if (uniqueViolation(error) === null) throw error;
+        }
       }
     },
     async down(): Promise<void> {
