@@ -20,7 +20,7 @@
  * `а` is refused, while `катя@example.com` (Cyrillic local part, Latin domain) is accepted.
  *
  * Existing rows: `email_normalized` was `trim().toLowerCase()`, which equals this form for every
- * address that NFKC leaves unchanged (all ASCII addresses); see migrations for anything else.
+ * address that NFKC leaves unchanged (all ASCII addresses); migration 0008 re-normalises the rest.
  */
 export function canonicalEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();
