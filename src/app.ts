@@ -12,6 +12,7 @@ import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { connectRedis } from './lib/redis.js';
 import { createDatabaseCounterStore, createFallbackCounterStore, createRedisCounterStore } from './modules/rate-limit/counter-store.js';
+import { createMailQuota } from './modules/rate-limit/mail-quota.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
 import { webRoutes } from './modules/web/web.routes.js';
@@ -79,9 +80,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const audit = createAuditService({ repository: createAuditRepository(db), clock, log: app.log });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log: app.log, allowLogDelivery: config.nodeEnv !== 'production' });
   const twoFactorRepository = createTwoFactorRepository(db, dialect);
+  // Counts in the same store as the per-IP limits (`counters`, built below; read at the first mail).
+  const mailQuota = createMailQuota({ store: { name: 'counters', hit: (...args) => counters.hit(...args) }, clock, key: deriveKey(config.encryptionKey, 'mail-quota') });
   const twoFactor = createTwoFactorService({
     repository: twoFactorRepository,
     mailer,
+    mailQuota,
     audit,
     clock,
     encryptionKey: config.encryptionKey,
@@ -121,6 +125,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     hasher,
     sessions,
     mailer,
+    mailQuota,
     audit,
     clock,
     publicUrl: config.publicUrl,

@@ -7,6 +7,7 @@ import { legacyImport } from './migrations/0004-import.js';
 import { productCount } from './migrations/0005-product-count.js';
 import { loginLockouts } from './migrations/0006-login-lockouts.js';
 import { recentAuth } from './migrations/0007-recent-auth.js';
+import { emailNfkc } from './migrations/0008-email-nfkc.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -18,6 +19,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0005-product-count': productCount(),
     '0006-login-lockouts': loginLockouts(),
     '0007-recent-auth': recentAuth(),
+    '0008-email-nfkc': emailNfkc(),
   };
 }
 

@@ -31,6 +31,48 @@ const REDACT_PATHS = [
   '*.secret',
 ];
 
+/** Query parameters whose values are secrets: a reset or verification link carries `token`. */
+const SECRET_QUERY_PARAMS = new Set(['token', 'code', 'access_token', 'refresh_token', 'mfa_token', 'totp_code', 'password', 'secret']);
+
+/**
+ * `req.url` with the values of secret query parameters replaced by `[redacted]`. The mailed links
+ * (/app/reset-password?token=…, /app/verify-email?token=…) are served by this server, and a URL in
+ * a log is a credential in a log (OWASP Logging Cheat Sheet, "data to exclude": session ids,
+ * access tokens, passwords; OWASP Forgot Password Cheat Sheet on reset URLs).
+ */
+export function redactUrl(url: string): string {
+  const question = url.indexOf('?');
+  if (question === -1) return url;
+  const query = url
+    .slice(question + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      const rawName = equals === -1 ? pair : pair.slice(0, equals);
+      let name = rawName;
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        // A malformed escape is logged as it came, only its value is judged by the raw name.
+      }
+      return SECRET_QUERY_PARAMS.has(name.trim().toLowerCase()) ? `${rawName}=[redacted]` : pair;
+    })
+    .join('&');
+  return `${url.slice(0, question)}?${query}`;
+}
+
+/** Fastify's default `req` serializer (lib/logger-pino.js) with the URL's secrets redacted. */
+function serializeRequest(req: { method: string; url: string; headers?: Record<string, unknown>; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+  return {
+    method: req.method,
+    url: redactUrl(req.url),
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export interface ServerOptions {
   /** Where log lines go (default stdout); tests pass a buffer to inspect them. */
   logStream?: { write(line: string): void };
@@ -38,7 +80,7 @@ export interface ServerOptions {
 
 export async function buildServer(config: Config, metrics: Metrics, options: ServerOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest }, ...(options.logStream ? { stream: options.logStream } : {}) },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy as boolean | string,
     // Replaced by the onRequest hook below, which answers in the contract's error format.

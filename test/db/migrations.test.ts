@@ -20,7 +20,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
   });
 
   it('applies every migration in order to an empty database and creates every table', async () => {
-    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0001-initial', '0002-two-factor', '0003-protection', '0004-import', '0005-product-count', '0006-login-lockouts', '0007-recent-auth'] });
+    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0001-initial', '0002-two-factor', '0003-protection', '0004-import', '0005-product-count', '0006-login-lockouts', '0007-recent-auth', '0008-email-nfkc'] });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
     expect(names).toEqual([...APP_TABLES, ...MIGRATOR_TABLES].sort());
   });

@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { liftBruteForceLock } from '../lockout/lockout.repository.js';
+import { canonicalEmail } from './email-address.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -32,9 +33,8 @@ export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+/** The stored and compared form of an address: one rule, documented in email-address.ts. */
+export const normalizeEmail = canonicalEmail;
 
 export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
   return {
@@ -59,7 +59,14 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       ).executeTakeFirst();
     },
     async updatePasswordHash(id, passwordHash, nowMs) {
-      await db.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+      // Every way of setting a password ends here (change, reset, and whatever comes later), and
+      // every outstanding reset link dies with the old password, in the same transaction: a link
+      // mailed before the change (perhaps to an attacker who asked for it) must not undo the change
+      // (OWASP Forgot Password Cheat Sheet: reset tokens are single use and short-lived).
+      await db.transaction().execute(async (trx) => {
+        await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
+        await trx.deleteFrom('account_tokens').where('user_id', '=', id).where('purpose', '=', 'password_reset').execute();
+      });
     },
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
       const result = await db

@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
+import { emailProblem } from './email-address.js';
 import { passwordProblem } from './password-policy.js';
 
 export const ROLES = ['user', 'admin'] as const;
@@ -106,9 +107,10 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     async register(input) {
       const email = input.email?.trim() || undefined;
       if (deps.requireEmail && !email) throw validationError({ email: 'is required' });
-      const problem = passwordProblem(input.password);
+      const addressProblem = email ? emailProblem(email) : null;
+      if (addressProblem) throw validationError({ email: addressProblem });
+      const problem = await passwordProblem(input.password, { username: input.username, email });
       if (problem) throw validationError({ password: problem });
-      if (input.password.toLowerCase() === input.username.toLowerCase()) throw validationError({ password: 'must not be the username' });
       const passwordHash = await hasher.hash(input.password);
       try {
         const id = await repository.insert({
@@ -160,9 +162,8 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       if (!(await hasher.verify(row.password_hash, currentPassword))) {
         throw new AppError('invalid_credentials', { message: 'The current password is incorrect.' });
       }
-      const problem = passwordProblem(newPassword);
+      const problem = await passwordProblem(newPassword, row);
       if (problem) throw validationError({ new_password: problem });
-      if (newPassword.toLowerCase() === row.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
       await repository.updatePasswordHash(userId, await hasher.hash(newPassword), clock.now().getTime());
     },
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../lib/paths.js';
+import { estimatePasswordStrength } from '../../lib/password-strength.js';
 
 // NIST SP 800-63B §5.1.1.2: at least 8 characters, allow at least 64, and reject
 // passwords found in lists of commonly used or compromised passwords.
@@ -19,8 +20,18 @@ function loadCommonPasswords(): Set<string> {
   return new Set(text.split('\n').filter(Boolean));
 }
 
-/** Returns why the password is refused, or null when it is acceptable. */
-export function passwordProblem(password: string): string | null {
+/** Whose password it is: the username and address are words an attacker knows. */
+export interface PasswordOwner {
+  username: string;
+  email?: string | null | undefined;
+}
+
+/**
+ * Returns why the password is refused, or null when it is acceptable. A password built on the
+ * owner's username or address is weaker (NIST SP 800-63B §5.1.1.2: "context-specific words, such
+ * as the name of the service, the username, and derivatives thereof").
+ */
+export async function passwordProblem(password: string, owner: PasswordOwner): Promise<string | null> {
   // A lone UTF-16 surrogate has no UTF-8 form: two different ones would hash alike.
   if (/[\uD800-\uDFFF]/u.test(password)) return 'contains characters that are not valid text';
   const length = [...password].length;
@@ -28,5 +39,10 @@ export function passwordProblem(password: string): string | null {
   if (length > PASSWORD_MAX_LENGTH) return `must be at most ${PASSWORD_MAX_LENGTH} characters`;
   commonPasswords ??= loadCommonPasswords();
   if (commonPasswords.has(password.toLowerCase())) return 'is too common; choose a less predictable password';
+  if (password.toLowerCase() === owner.username.toLowerCase()) return 'must not be the username';
+  // The same estimator and threshold as the web UI's meter (src/lib/password-strength.ts), with its
+  // reason: SP 800-63B §5.1.1.2 asks the verifier to say why a password was refused.
+  const strength = await estimatePasswordStrength(password, [owner.username, ...(owner.email ? [owner.email] : [])]);
+  if (!strength.acceptable) return ['is too easy to guess.', strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
   return null;
 }

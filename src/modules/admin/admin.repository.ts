@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
+import { canonicalEmail } from '../accounts/email-address.js';
 
 export interface UserListQuery {
   /** Username or email contains this (case-insensitive). */
@@ -29,7 +30,9 @@ export function createAdminRepository(db: Kysely<Database>): AdminRepository {
       if (q) {
         // The *_normalized columns are already lower-case, so the match is case-insensitive everywhere.
         const pattern = likeContains(q);
-        base = base.where(sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${pattern} escape '!')`);
+        // Addresses are compared in their canonical form (accounts/email-address.ts), so is the query.
+        const emailPattern = likeContains(canonicalEmail(q));
+        base = base.where(sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${emailPattern} escape '!')`);
       }
       const [rows, count] = await Promise.all([
         base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),

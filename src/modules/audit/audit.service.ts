@@ -58,6 +58,43 @@ export interface AuditService {
   list(query: AuditQuery): Promise<AuditView[]>;
 }
 
+/** Bounds of the stored detail (the column holds 2,000 characters). */
+export const DETAIL_MAX_KEYS = 20;
+export const DETAIL_KEY_MAX_CHARS = 64;
+export const DETAIL_VALUE_MAX_CHARS = 200;
+const DETAIL_COLUMN_CHARS = 2000;
+
+/** The first `max` code points of `text` (never half a surrogate pair), with `…` when cut. */
+function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * The detail as stored: each key and each string value cut on its own, at most DETAIL_MAX_KEYS
+ * keys (the first ones: the caller puts the identifying facts such as `product_id` first), and
+ * always whole JSON. Cutting the serialised text instead would make it unparseable and lose every
+ * fact, the important ones included, to one oversized value (OWASP Logging Cheat Sheet: event data
+ * must be validated and bounded before it is recorded; a log must not be corruptible by input).
+ */
+export function boundedDetail(detail: Record<string, string | number | boolean | null>): string {
+  const entries = Object.entries(detail);
+  const kept: Record<string, string | number | boolean | null> = {};
+  let omitted = Math.max(0, entries.length - DETAIL_MAX_KEYS);
+  for (const [key, value] of entries.slice(0, DETAIL_MAX_KEYS)) {
+    kept[clip(key, DETAIL_KEY_MAX_CHARS)] = typeof value === 'string' ? clip(value, DETAIL_VALUE_MAX_CHARS) : value;
+  }
+  // JSON escapes (\u0000 is 6 characters for 1) could still overflow the column: drop whole keys from the end.
+  let text = JSON.stringify(omitted > 0 ? { ...kept, omitted_keys: omitted } : kept);
+  const keys = Object.keys(kept);
+  while (text.length > DETAIL_COLUMN_CHARS && keys.length > 1) {
+    delete kept[keys.pop()!];
+    omitted += 1;
+    text = JSON.stringify({ ...kept, omitted_keys: omitted });
+  }
+  return text.length > DETAIL_COLUMN_CHARS ? JSON.stringify({ omitted_keys: omitted + keys.length }) : text;
+}
+
 /** At most this many events share one INSERT (6 parameters each, far below every driver's limit). */
 const MAX_BATCH = 200;
 
@@ -92,7 +129,7 @@ export function createAuditService(deps: { repository: AuditRepository; clock: C
         user_id: event.userId,
         ip: event.ip ?? null,
         user_agent: event.userAgent?.slice(0, 255) ?? null,
-        detail: JSON.stringify(event.detail ?? {}).slice(0, 2000),
+        detail: boundedDetail(event.detail ?? {}),
       };
       return new Promise<void>((resolve) => {
         queue.push({ row, done: resolve });

@@ -7,6 +7,7 @@ import { seal, unseal } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { passwordScheme } from '../../lib/password-schemes.js';
 import { normalizeEmail, normalizeUsername } from '../accounts/accounts.repository.js';
+import { emailProblem } from '../accounts/email-address.js';
 import { EMAIL_PATTERN } from '../accounts/accounts.schemas.js';
 import type { AuditType } from '../audit/audit.service.js';
 import { decimalToCents, priceToCents } from '../products/money.js';
@@ -155,6 +156,8 @@ function prepareUser(record: SourceUser, nowMs: number): PreparedUser | { proble
   if (username.includes('@')) return { problem: 'username contains @ (sign-in would read it as an email address)' };
   const email = record.email;
   if (email !== null && (email.length > 254 || !EMAIL.test(email))) return { problem: 'email address is not valid' };
+  const addressProblem = email === null ? null : emailProblem(email);
+  if (addressProblem) return { problem: `email address ${addressProblem}` };
   let passwordHash = record.passwordHash?.trim() ?? '';
   if (passwordHash === '') {
     if (email === null) return { problem: 'no password hash and no email address to reset it with' };

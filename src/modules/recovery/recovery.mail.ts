@@ -4,7 +4,6 @@ export interface LinkMessageInput {
   to: string;
   issuer: string;
   link: string;
-  token: string;
   ttlSeconds: number;
 }
 
@@ -26,15 +25,17 @@ interface Wording {
   ignore: string;
 }
 
-/** A one-time link message: the link, the token for typing by hand, the expiry, and nothing secret besides the token. */
+/**
+ * A one-time link message: the link, the expiry, and nothing secret besides the token in the link.
+ * No "or enter this code" line: no page accepts a typed token, and a mail must not promise a box
+ * the reader cannot find.
+ */
 function linkMessage(input: LinkMessageInput, wording: Wording): MailMessage {
   const expiry = `The link works once and expires in ${describeDuration(input.ttlSeconds)}.`;
-  const lines = [wording.intro, '', `${wording.action}:`, input.link, '', `Or enter this code: ${input.token}`, '', expiry, wording.ignore];
+  const lines = [wording.intro, '', `${wording.action}:`, input.link, '', expiry, wording.ignore];
   const html =
     `<p>${escapeHtml(wording.intro)}</p>` +
     `<p><a href="${escapeHtml(input.link)}">${escapeHtml(wording.action)}</a></p>` +
-    `<p>Or enter this code:</p>` +
-    `<p style="font-family:monospace;font-size:16px;word-break:break-all">${escapeHtml(input.token)}</p>` +
     `<p>${escapeHtml(expiry)}</p>` +
     `<p>${escapeHtml(wording.ignore)}</p>`;
   return { to: input.to, subject: wording.subject, text: lines.join('\n'), html };

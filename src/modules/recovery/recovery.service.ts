@@ -8,6 +8,7 @@ import type { AccountsService, User } from '../accounts/accounts.service.js';
 import { passwordProblem } from '../accounts/password-policy.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { Mailer } from '../mail/mailer.js';
+import type { MailQuota } from '../rate-limit/mail-quota.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import { emailVerificationMessage, passwordResetMessage } from './recovery.mail.js';
 import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from './recovery.repository.js';
@@ -43,6 +44,8 @@ export interface RecoveryDeps {
   hasher: PasswordHasher;
   sessions: Pick<SessionsService, 'logoutAll'>;
   mailer: Mailer;
+  /** At most a few account mails per address per hour, whoever asks (mail flooding). */
+  mailQuota: MailQuota;
   audit: AuditService;
   clock: Clock;
   /** Base URL for the links in the mails (config.publicUrl, no trailing slash). */
@@ -74,13 +77,19 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
 
   async function issue(account: { id: number; email: string }, purpose: AccountTokenPurpose): Promise<void> {
     const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFY_TTL_SECONDS;
+    // Over the address's hourly budget nothing is sent, silently: the answer (202) was already
+    // given, and must not tell whether the address has an account. The earlier link still works.
+    if (!(await deps.mailQuota.take(account.email)).allowed) {
+      deps.log.info({ purpose, userId: account.id }, 'account mail not sent: the address had its hourly share');
+      return;
+    }
     const token = randomToken(TOKEN_BYTES);
     const now = nowMs();
     // Only the SHA-256 is stored: a copy of the table opens no account. Earlier links of this purpose die.
     await repository.replaceToken({ tokenHash: sha256Hex(token), userId: account.id, purpose, nowMs: now, expiresAtMs: now + ttlSeconds * 1000 });
     const link = `${deps.publicUrl}${LINK_PATHS[purpose]}?token=${encodeURIComponent(token)}`;
     const message = purpose === 'password_reset' ? passwordResetMessage : emailVerificationMessage;
-    await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, token, ttlSeconds }));
+    await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, ttlSeconds }));
   }
 
   /** The account a live (unused, unexpired) token of `purpose` belongs to; consumes nothing. */
@@ -105,13 +114,11 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     },
 
     async resetPassword(token, newPassword, context) {
-      // The policy is checked before the token is touched: a refused password does not spend the link.
-      const problem = passwordProblem(newPassword);
-      if (problem) throw validationError({ new_password: problem });
       const tokenHash = sha256Hex(token);
       const account = await ownerOf(tokenHash, 'password_reset');
-      // Same rule as accounts.changePassword.
-      if (newPassword.toLowerCase() === account.username.toLowerCase()) throw validationError({ new_password: 'must not be the username' });
+      // The policy is checked before the token is spent: a refused password does not burn the link.
+      const problem = await passwordProblem(newPassword, account);
+      if (problem) throw validationError({ new_password: problem });
       // Hashed before the token is spent, so a slow or failing hash cannot burn the link.
       const passwordHash = await deps.hasher.hash(newPassword);
       await consume(tokenHash, 'password_reset');

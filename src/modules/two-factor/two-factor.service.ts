@@ -3,6 +3,7 @@ import { constantTimeEqual, hmacHex, randomDigits, seal, unseal } from '../../li
 import { AppError, validationError } from '../../lib/errors.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import { codeMessage, type Mailer } from '../mail/mailer.js';
+import type { MailQuota } from '../rate-limit/mail-quota.js';
 import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
@@ -23,6 +24,8 @@ export interface TwoFactorStatus {
 export interface TwoFactorDeps {
   repository: TwoFactorRepository;
   mailer: Mailer;
+  /** At most a few account mails per address per hour (mail flooding). */
+  mailQuota: MailQuota;
   audit: AuditService;
   clock: Clock;
   encryptionKey: Buffer;
@@ -119,6 +122,12 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     const previous = await repository.latestEmailCode(account.id, purpose);
     const waitMs = previous ? previous.created_at + EMAIL_RESEND_SECONDS * 1000 - nowMs() : 0;
     if (waitMs > 0) throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: Math.ceil(waitMs / 1000) });
+    // The caller is authenticated (mfa_token or Bearer) and knows the address is theirs, so a
+    // refusal can say so plainly: 429 with Retry-After, unlike the anonymous recovery routes.
+    const quota = await deps.mailQuota.take(account.email);
+    if (!quota.allowed) {
+      throw new AppError('too_many_attempts', { message: 'Too many codes were mailed to this address in the last hour; use another method or try later.', retryAfterSeconds: quota.retryAfterSeconds });
+    }
     const code = randomDigits(6);
     await repository.replaceEmailCode(account.id, purpose, hashCode(code), nowMs(), nowMs() + EMAIL_CODE_TTL_SECONDS * 1000);
     await deps.mailer.send(codeMessage({ to: account.email, code, purpose: EMAIL_PURPOSE_TEXT[purpose], expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60, issuer: deps.totpIssuer }));

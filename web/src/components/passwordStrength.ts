@@ -1,14 +1,54 @@
-/** A rough, live hint only; the server has the final say (8-128 characters, not a common password). */
-export function passwordStrength(password: string): { score: number; label: string } {
-  if (!password) return { score: 0, label: 'Use at least 8 characters.' };
-  if (password.length < 8) return { score: 0, label: `Too short: ${8 - password.length} more character${password.length === 7 ? '' : 's'} needed.` };
-  let score = 1;
-  if (password.length >= 12) score++;
-  if (password.length >= 16) score++;
-  const kinds = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((re) => re.test(password)).length;
-  if (kinds >= 3) score++;
-  if (/^(.)\1+$/.test(password) || /^(?:0?123456789?|password|qwerty)/i.test(password)) score = 1;
-  const labels = ['', 'Weak: add length or mix in digits and symbols.', 'Fair.', 'Good.', 'Strong.'];
-  score = Math.min(score, 4);
-  return { score, label: `Strength: ${labels[score] ?? ''}` };
+import { ref, watch, type Ref } from 'vue';
+// The server's estimator and threshold (zxcvbn-ts, score 3), so the hint and the server agree.
+import { MIN_PASSWORD_SCORE, estimatePasswordStrength } from '../../../src/lib/password-strength';
+
+export interface StrengthHint {
+  /** 0-4 as zxcvbn scores; 0 also while too short. */
+  score: number;
+  label: string;
+}
+
+const MIN_LENGTH = 8;
+
+/** The hint that needs no dictionary: length only. */
+function lengthHint(password: string): StrengthHint | null {
+  if (!password) return { score: 0, label: 'Use at least 8 characters; a few unrelated words work well.' };
+  const length = [...password].length;
+  if (length < MIN_LENGTH) return { score: 0, label: `Too short: ${MIN_LENGTH - length} more character${length === MIN_LENGTH - 1 ? '' : 's'} needed.` };
+  return null;
+}
+
+/**
+ * A live hint for `password`, judged like the server does (the server still has the final say).
+ * The dictionaries (about 1.5 MB) load on the first keystroke that needs them, in their own chunk,
+ * so pages without a password field never fetch them.
+ */
+export function usePasswordStrength(password: Ref<string>, userInputs: () => string[] = () => []): Ref<StrengthHint> {
+  const hint = ref<StrengthHint>(lengthHint(password.value) ?? { score: 0, label: 'Checking…' });
+  let latest = 0;
+  watch(
+    [password, userInputs],
+    async ([value]) => {
+      const asked = ++latest;
+      const quick = lengthHint(value);
+      if (quick) {
+        hint.value = quick;
+        return;
+      }
+      try {
+        const strength = await estimatePasswordStrength(value, userInputs().filter(Boolean));
+        if (asked !== latest) return;
+        const why = strength.warning || strength.suggestions[0] || 'Add another word or two.';
+        hint.value =
+          strength.score < MIN_PASSWORD_SCORE
+            ? { score: strength.score, label: `Too easy to guess: ${why}` }
+            : { score: strength.score, label: strength.score === 4 ? 'Strength: Strong.' : 'Strength: Good.' };
+      } catch {
+        // The dictionaries could not be fetched: say nothing rather than guess; the server decides.
+        if (asked === latest) hint.value = { score: 2, label: 'The server checks the strength when you submit.' };
+      }
+    },
+    { immediate: true },
+  );
+  return hint;
 }

@@ -34,7 +34,22 @@ describe('RegisterView', () => {
     await fireEvent.update(screen.getByLabelText('Password'), 'abc');
     expect(screen.getByTestId('password-strength').textContent).toMatch(/Too short/);
     await fireEvent.update(screen.getByLabelText('Password'), 'Long-and-varied-passphrase-42');
-    expect(screen.getByTestId('password-strength').textContent).toMatch(/Strong/);
+    await waitFor(() => expect(screen.getByTestId('password-strength').textContent).toMatch(/Strong/), { timeout: 10_000 });
+  });
+
+  it('judges like the server: password123 and a repeated letter are too easy to guess, with the reason', async () => {
+    vi.stubGlobal('fetch', fetchAnswers([401, { error: 'refresh_token_invalid', message: 'x' }]));
+    await renderAt(RegisterView, '/register');
+    const hint = () => screen.getByTestId('password-strength');
+    await fireEvent.update(screen.getByLabelText('Password'), 'password123');
+    await waitFor(() => expect(hint().textContent).toMatch(/^Too easy to guess: This is a commonly used password/), { timeout: 10_000 });
+    expect(hint().textContent).not.toMatch(/digits/);
+    expect(hint().dataset.score).toBe('0');
+    await fireEvent.update(screen.getByLabelText('Password'), 'aaaaaaaaaa');
+    await waitFor(() => expect(hint().textContent).toMatch(/^Too easy to guess: Repeated characters/));
+    await fireEvent.update(screen.getByLabelText('Username'), 'alice');
+    await fireEvent.update(screen.getByLabelText('Password'), 'alice2024!');
+    await waitFor(() => expect(hint().textContent).toMatch(/^Too easy to guess: There should not be any personal/));
   });
 
   it('shows the server field errors next to their fields', async () => {
