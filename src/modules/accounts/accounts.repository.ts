@@ -3,7 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { liftBruteForceLock } from '../lockout/lockout.repository.js';
-import { canonicalEmail } from './email-address.js';
+import { canonicalEmail, emailLookupKey } from './email-address.js';
 
 export type UserRow = Selectable<UsersTable>;
 
@@ -51,12 +51,11 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
         updated_at: user.nowMs,
       }),
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
-    findByLogin(identifier) {
+    async findByLogin(identifier) {
       const query = db.selectFrom('users').selectAll();
-      return (identifier.includes('@')
-        ? query.where('email_normalized', '=', normalizeEmail(identifier))
-        : query.where('username_normalized', '=', normalizeUsername(identifier))
-      ).executeTakeFirst();
+      if (!identifier.includes('@')) return query.where('username_normalized', '=', normalizeUsername(identifier)).executeTakeFirst();
+      const key = emailLookupKey(identifier);
+      return key === null ? undefined : query.where('email_normalized', '=', key).executeTakeFirst();
     },
     async updatePasswordHash(id, passwordHash, nowMs) {
       // Every way of setting a password ends here (change, reset, and whatever comes later), and

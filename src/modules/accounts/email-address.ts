@@ -3,15 +3,16 @@
  * (registration, sign-in by email, forgotten password, verification resend, import, admin search,
  * the per-address mail quota).
  *
- * Comparison: NFKC, then trimmed, then lower-cased (JavaScript's full Unicode case mapping). This
- * is the preparation of RFC 8265 (PRECIS) §3.3 "UsernameCaseMapped" (width mapping, case mapping,
- * normalisation), with NFKC in place of the width mapping + NFC so that every compatibility
- * spelling of a character collapses to one form (RFC 8264 §5.2.5 notes NFKC subsumes width
- * mapping). Consequence, by design: an address typed with look-alike compatibility characters IS
- * the same address as its plain spelling. `Kate@example.com` written with the Kelvin sign (U+212A),
- * or `ｋate@example.com` in full-width letters, signs in to, resets, and collides at registration
- * with the account of `kate@example.com`, and never opens or creates a different one. Mail always
- * goes to the address stored at registration, never to the spelling someone typed later.
+ * Comparison: NFKC, then trimmed, then lower-cased (JavaScript's full Unicode case mapping): the
+ * preparation of RFC 8265 (PRECIS) §3.3 "UsernameCaseMapped" (width mapping, case mapping,
+ * normalisation), with NFKC in place of width mapping + NFC (RFC 8264 §5.2.5).
+ *
+ * Compatibility spellings are not another way to write an address: an address that NFKC would
+ * change (`Kate@example.com` written with the Kelvin sign U+212A, full-width `ｋate@…`) is refused
+ * at registration, and at sign-in or a password reset it names no account at all. Otherwise a
+ * look-alike typed by someone else would open (or mail) the plain address's account: lower-casing
+ * alone already turns the Kelvin sign into `k` (UTS #39 §4 confusable detection; RFC 8265 §3.3.1
+ * requires the input to survive the preparation unchanged before it is compared).
  *
  * Mixed scripts are refused at registration (and import): UTS #39 §5.2 "Highly Restrictive", per
  * part (the local part, and each domain label, as browsers judge IDN labels): all characters in
@@ -24,6 +25,11 @@
  */
 export function canonicalEmail(email: string): string {
   return email.normalize('NFKC').trim().toLowerCase();
+}
+
+/** The key to look an address up by, or null when it is written with compatibility characters (it names no account). */
+export function emailLookupKey(email: string): string | null {
+  return email.normalize('NFKC') === email ? canonicalEmail(email) : null;
 }
 
 // Scripts with their own Unicode property; a letter in none of them counts as script "Other".
@@ -62,6 +68,7 @@ export function isSingleScript(part: string): boolean {
 
 /** Why an address is refused for a new account, or null. Judged on its NFKC form (what is compared). */
 export function emailProblem(email: string): string | null {
+  if (email.normalize('NFKC') !== email) return 'contains look-alike compatibility characters (such as full-width letters or the Kelvin sign); type it with ordinary characters';
   const canonical = canonicalEmail(email);
   // Invisible format characters (zero-width joiners, bidi controls) make two different addresses look alike.
   if (/[\p{Cc}\p{Cf}]/u.test(canonical)) return 'must not contain invisible or control characters';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
-import { normalizeEmail } from '../accounts/accounts.repository.js';
+import { emailLookupKey } from '../accounts/email-address.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
 
 export type AccountTokenPurpose = 'password_reset' | 'email_verify';
@@ -49,7 +49,9 @@ function toAccount(row: { id: number; username: string; email: string | null; em
 export function createRecoveryRepository(db: Kysely<Database>): RecoveryRepository {
   return {
     async findAccountByEmail(email) {
-      const row = await db.selectFrom('users').select(ACCOUNT_COLUMNS).where('email_normalized', '=', normalizeEmail(email)).executeTakeFirst();
+      const key = emailLookupKey(email);
+      if (key === null) return undefined;
+      const row = await db.selectFrom('users').select(ACCOUNT_COLUMNS).where('email_normalized', '=', key).executeTakeFirst();
       return row && toAccount(row);
     },
     async findAccountById(id) {
