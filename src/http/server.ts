@@ -12,6 +12,7 @@ import { AppError, errorBody } from '../lib/errors.js';
 import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema } from './schema.js';
+import { closeObjectSchemas } from './closed-schema.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -81,9 +82,10 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       directives: { upgradeInsecureRequests: null, defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
     },
   });
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
     reply.headers(headers);
+    if (!isStaticAsset(request.url)) reply.headers(NO_STORE);
     done();
   });
 
@@ -104,6 +106,19 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   });
   await app.register(swaggerUI, { routePrefix: '/docs', staticCSP: true });
   return app;
+}
+
+/**
+ * Answers carry tokens, codes, secrets or personal data, so no cache (browser, proxy, CDN) may keep
+ * them: RFC 6749 §5.1 (`no-store` on token responses), RFC 9111 §5.2.2.5, OWASP REST Security Cheat
+ * Sheet; `Pragma` for HTTP/1.0 caches. Simplest robust rule: every answer, except the web UI's
+ * built assets and the API docs' static files, which are public and fingerprinted. A handler may
+ * still set its own policy for a public document (the JWKS does).
+ */
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+function isStaticAsset(url: string): boolean {
+  return url.startsWith('/app/assets/') || url.startsWith('/docs/static/');
 }
 
 /**
@@ -128,13 +143,17 @@ function sharedSerializers(...args: Parameters<ReturnType<typeof SerializerSelec
 /**
  * Bodies are validated without type coercion (a number is not a string); query strings and
  * path parameters are coerced, since everything there arrives as text.
+ *
+ * Every request schema is closed before it is compiled (closed-schema.ts): a field the schema does
+ * not declare is refused with 400 naming it, never silently bound or dropped (OWASP Mass
+ * Assignment Cheat Sheet). Ajv's `removeAdditional` stays off so that nothing is dropped quietly.
  */
 function installValidation(app: App): void {
   // The schemas are fixed in the code (and exercised by the tests): checking them against the JSON Schema
   // meta-schema on every start would compile that meta-schema twice for nothing (~0.1 s of the cold start).
-  const options = { allErrors: true, useDefaults: true, removeAdditional: true, strict: false, validateSchema: false } as const;
+  const options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, validateSchema: false } as const;
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorSchema);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema)));
 }
