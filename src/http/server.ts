@@ -5,7 +5,7 @@ import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type FastifyServerOptions, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
@@ -44,7 +44,11 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     trustProxy: config.trustProxy as boolean | string,
     // Replaced by the onRequest hook below, which answers in the contract's error format.
     return503OnClosing: false,
-    schemaController: { compilersFactory: { buildSerializer: sharedSerializers } },
+    // The validator is given as a factory, not with setValidatorCompiler(): a plugin that adds its
+    // own schemas (addSchema) gets a new schema controller, which rebuilds its compiler from this
+    // factory; after setValidatorCompiler() it fell back to Fastify's default Ajv (array coercion,
+    // open objects).
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers, buildValidator: requestValidators() } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A malformed URL or an over-long path parameter fails in the router, before the error handler.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
@@ -53,7 +57,6 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installValidation(app);
   installErrorHandling(app);
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
@@ -147,13 +150,25 @@ function sharedSerializers(...args: Parameters<ReturnType<typeof SerializerSelec
  * Every request schema is closed before it is compiled (closed-schema.ts): a field the schema does
  * not declare is refused with 400 naming it, never silently bound or dropped (OWASP Mass
  * Assignment Cheat Sheet). Ajv's `removeAdditional` stays off so that nothing is dropped quietly.
+ * One pair of Ajv instances serves every plugin context; schemas a plugin registers with
+ * addSchema are added to it once, for `$ref`s.
  */
-function installValidation(app: App): void {
+function requestValidators(): ValidatorFactory {
   // The schemas are fixed in the code (and exercised by the tests): checking them against the JSON Schema
   // meta-schema on every start would compile that meta-schema twice for nothing (~0.1 s of the cold start).
   const options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, validateSchema: false } as const;
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorSchema);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema)));
+  const build = (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<unknown> => {
+    for (const schema of Object.values(externalSchemas) as Array<{ $id?: string }>) {
+      for (const ajv of [bodyAjv, textAjv]) if (schema.$id && !ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+    }
+    return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema as object));
+  };
+  // Fastify calls the built compiler with the route definition (FastifySchemaCompiler); the
+  // published ValidatorFactory type describes a bare Ajv compile instead.
+  return build as unknown as ValidatorFactory;
 }
+
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
