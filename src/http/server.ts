@@ -5,13 +5,13 @@ import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifySchemaCompiler, type FastifyServerOptions, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySchema, type FastifySchemaCompiler, type FastifyServerOptions, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
 import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
-import { ErrorSchema } from './schema.js';
+import { ErrorSchema, errorResponses } from './schema.js';
 import { closeObjectSchemas } from './closed-schema.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -58,6 +58,7 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  declareFrameworkAnswers(app);
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.addSchema(ErrorSchema);
@@ -112,6 +113,27 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
 }
 
 /**
+ * Statuses Fastify itself answers before a handler runs, declared on every route that documents its
+ * answers, so the OpenAPI document lists every status a client can get: 400 for a body, query or
+ * path that fails its schema or is not JSON; 413 and 415 for a body too large or not JSON (any
+ * method that may carry a body); 401 for routes that take a Bearer token. A route's own
+ * declaration of the same status wins.
+ */
+function declareFrameworkAnswers(app: App): void {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (FastifySchema & { security?: unknown[] }) | undefined;
+    if (!schema?.response) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const takesBody = methods.some((method) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method));
+    const statuses: number[] = [];
+    if (takesBody || schema.body || schema.querystring || schema.params) statuses.push(400);
+    if (takesBody) statuses.push(413, 415);
+    if (schema.security?.length) statuses.push(401);
+    route.schema = { ...schema, response: { ...errorResponses(...statuses), ...(schema.response as object) } };
+  });
+}
+
+/**
  * Answers carry tokens, codes, secrets or personal data, so no cache (browser, proxy, CDN) may keep
  * them: RFC 6749 §5.1 (`no-store` on token responses), RFC 9111 §5.2.2.5, OWASP REST Security Cheat
  * Sheet; `Pragma` for HTTP/1.0 caches. Simplest robust rule: every answer, except the web UI's
@@ -160,9 +182,13 @@ function requestValidators(): ValidatorFactory {
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorSchema);
+  // Tracked here: Ajv's getSchema() would compile a schema just to say it is there.
+  const added = new Set<string>(['Error']);
   const build = (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<unknown> => {
     for (const schema of Object.values(externalSchemas) as Array<{ $id?: string }>) {
-      for (const ajv of [bodyAjv, textAjv]) if (schema.$id && !ajv.getSchema(schema.$id)) ajv.addSchema(schema);
+      if (!schema.$id || added.has(schema.$id)) continue;
+      added.add(schema.$id);
+      for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(schema);
     }
     return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema as object));
   };

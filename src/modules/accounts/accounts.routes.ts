@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../http/principal.js';
-import { errorResponses } from '../../http/schema.js';
+import { NoContent, errorResponses } from '../../http/schema.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import type { ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
@@ -56,7 +56,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
 
   app.post('/api/auth/password/change', {
     onRequest: authenticate,
-    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401) },
+    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 429) } },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
     await lockout.guard(principal.userId, clientInfo(request), () =>
