@@ -74,6 +74,7 @@ function validationFields(issues: ValidationIssue[], context: string | undefined
 function describeIssue(issue: ValidationIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not allowed';
+  if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) return `must be one of: ${issue.params.allowedValues.join(', ')}`;
   if (issue.keyword === 'pattern') return 'contains characters or a format that is not allowed';
   if (issue.keyword === 'type' && issue.instancePath === '') return 'must be a JSON object';
   return issue.message ?? 'is not valid';

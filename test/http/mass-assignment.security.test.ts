@@ -191,6 +191,13 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
     });
   }
 
+  it('names an unknown field called like an Object.prototype member exactly like any other', async () => {
+    for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const response = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: uniqueName('proto'), password: PASSWORD, [field]: { role: 'admin' } } });
+      expectRefused(response, field);
+    }
+  });
+
   it('lets an administrator set only the roles the server knows, and nothing else about a user', async () => {
     const target = await signUp(t.app, uniqueName('target'));
     const patch = (payload: unknown) => t.app.inject({ method: 'PATCH', url: `/api/admin/users/${target.userId}`, headers: f.admin.auth, payload: payload as Record<string, unknown> });
