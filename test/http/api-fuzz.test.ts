@@ -29,8 +29,10 @@ const api: ApiDocument = await (async () => {
   }
 })();
 
-// `shared` is one account for the whole run, so repeated failures (lockouts) are reached too.
-type Auth = 'none' | 'garbage' | 'user' | 'admin' | 'shared';
+// `shared` is one account for the whole run, so repeated failures are reached too; `locked` is an
+// account locked out (five wrong passwords) before the run starts.
+type Auth = 'none' | 'garbage' | 'user' | 'admin' | 'shared' | 'locked';
+const AUTHS: Auth[] = ['none', 'garbage', 'user', 'admin', 'shared', 'locked'];
 
 interface Request {
   auth: Auth;
@@ -94,7 +96,16 @@ function requests(operation: Operation): fc.Arbitrary<Request> {
   const queryKey = fc.oneof(fc.constantFrom(...operation.queryParams.map((p) => p.name), 'role', ...PROTO_KEYS), fc.string({ minLength: 1, maxLength: 12 }));
   const queryValue = fc.oneof(text, number.map(String), fc.constantFrom('1', '20', '100', '101', '-1', ''));
   const query = fc.dictionary(queryKey, queryValue, { maxKeys: 4 });
-  return fc.record({ auth: fc.constantFrom<Auth>('none', 'garbage', 'user', 'admin', 'shared'), params, query, body: bodies(operation) });
+  return fc.record({ auth: fc.constantFrom(...AUTHS), params, query, body: bodies(operation) });
+}
+
+function validRequest(operation: Operation, auth: Auth): Request {
+  return {
+    auth,
+    params: Object.fromEntries(operation.pathParams.map((p) => [p.name, 'known'])),
+    query: {},
+    body: operation.bodySchema ? JSON.stringify(exampleOf(operation.bodySchema)) : undefined,
+  };
 }
 
 const dialects = await testDialects();
@@ -103,11 +114,14 @@ describe.each(dialects)('API fuzz on %s: every answer is one the document declar
   let t: TestApp;
   let check: ReturnType<typeof createResponseChecker>;
   let shared: Session;
+  let locked: Session & { username: string };
 
   beforeAll(async () => {
     t = await buildTestApp({ dialect });
     check = createResponseChecker(api);
     shared = await signUp(t.app, uniqueName('fzshared'));
+    locked = await signUp(t.app, uniqueName('fzlocked'));
+    for (let i = 0; i < 5; i++) await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: locked.username, password: 'not the password' } });
   });
   afterAll(async () => t?.close());
 
@@ -115,6 +129,7 @@ describe.each(dialects)('API fuzz on %s: every answer is one the document declar
   async function headersFor(auth: Auth): Promise<{ headers: Record<string, string>; ownId: number | undefined; productId: number | undefined }> {
     if (auth === 'none') return { headers: {}, ownId: undefined, productId: undefined };
     if (auth === 'shared') return { headers: shared.auth, ownId: shared.userId, productId: undefined };
+    if (auth === 'locked') return { headers: locked.auth, ownId: locked.userId, productId: undefined };
     if (auth === 'garbage') return { headers: { authorization: 'Bearer eyJhbGciOiJub25lIn0.e30.' }, ownId: undefined, productId: undefined };
     const session = await signUp(t.app, uniqueName(auth === 'admin' ? 'fzadmin' : 'fz'));
     if (auth === 'admin') await t.database.handle.db.updateTable('users').set({ role: 'admin' }).where('id', '=', session.userId).execute();
@@ -139,7 +154,9 @@ describe.each(dialects)('API fuzz on %s: every answer is one the document declar
         expect(serverError, `${operation.key} answered ${status}: ${response.body.slice(0, 300)}`).toBe(false);
         expect(check(operation, response)).toEqual([]);
       }),
-      { numRuns: RUNS[dialect], ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false },
+      // First, always: the schema's own valid request with each kind of caller, so every operation's
+      // handler (and its lockout) is reached whatever the random draws.
+      { numRuns: RUNS[dialect], examples: AUTHS.map((auth) => [validRequest(operation, auth)]), ...(seed === undefined ? {} : { seed }), ...(path === undefined ? {} : { path }), endOnFailure: false },
     );
   }, 120_000);
 });
