@@ -107,6 +107,17 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // The document shows request schemas as they are enforced: closed (closed-schema.ts), so a
+    // client reading it knows an undeclared field is refused.
+    transform: ({ schema, url }) => ({
+      url,
+      schema: schema && {
+        ...schema,
+        ...(schema.body ? { body: closeObjectSchemas(schema.body) } : {}),
+        ...(schema.querystring ? { querystring: closeObjectSchemas(schema.querystring) } : {}),
+        ...(schema.params ? { params: closeObjectSchemas(schema.params) } : {}),
+      },
+    }),
   });
   await app.register(swaggerUI, { routePrefix: '/docs', staticCSP: true });
   return app;
