@@ -191,6 +191,11 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
     });
   }
 
+  it('closes optional bodies like any other', async () => {
+    expectRefused(await t.app.inject({ method: 'POST', url: '/api/auth/logout', payload: { role: 'admin' } }), 'role');
+    expectRefused(await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: f.user.auth, payload: { user_id: f.admin.userId } }), 'user_id');
+  });
+
   it('names an unknown field called like an Object.prototype member exactly like any other', async () => {
     for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
       const response = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: uniqueName('proto'), password: PASSWORD, [field]: { role: 'admin' } } });
