@@ -51,7 +51,10 @@ function close(node: unknown, insideAllOf: boolean): unknown {
       copy[key] = value;
     }
   }
-  if (!insideAllOf && declaresObject(copy) && !('additionalProperties' in copy) && !('unevaluatedProperties' in copy)) {
+  // An intersection (allOf) declares its properties in its branches, which neither it nor they can
+  // see from one another without `unevaluatedProperties` (JSON Schema 2019-09, not in the draft-07
+  // Ajv used here): it is left open, and no request schema uses one.
+  if (!insideAllOf && !('allOf' in copy) && declaresObject(copy) && !('additionalProperties' in copy) && !('unevaluatedProperties' in copy)) {
     copy.additionalProperties = false;
   }
   return copy;
