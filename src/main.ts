@@ -270,7 +270,14 @@ function addUserCommands(program: Command): void {
     .option('--role <role>', `role (${ROLES.join(', ')})`, 'user')
     .action(async (options: { username: string; password: string; email?: string; role: string }) => {
       const role = parseRole(options.role);
-      const created = await withAccounts(loadConfig(), (accounts) => accounts.register({ username: options.username, password: options.password, email: options.email, role }));
+      // Registration always creates a plain user; a role is an administrator's separate decision.
+      const created = await withAccounts(loadConfig(), async (accounts, database) => {
+        const registered = await accounts.register({ username: options.username, password: options.password, email: options.email });
+        if (role === registered.role) return registered;
+        const promoted = await accounts.setRole(registered.id, role);
+        await auditFromCLI(database, { type: 'role.changed', userId: registered.id, detail: { from: registered.role, to: role, by: 'cli' } });
+        return promoted;
+      });
       console.log(`Created user ${created.username} (id ${created.id}, role ${created.role}).`);
     });
   user

@@ -85,6 +85,12 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(badRole.status).not.toBe(0);
     expect(badRole.stderr).toMatch(/Unknown role "emperor"/);
 
+    // A role the server does not know is refused before anything is written.
+    const badCreateRole = await cli(dir, ['user', 'create', '--username', 'emperor', '--password', 'a long imperial passphrase', '--role', 'emperor']);
+    expect(badCreateRole.status).not.toBe(0);
+    expect(badCreateRole.stderr).toMatch(/Unknown role "emperor"/);
+    expect(userRow(dir, 'emperor')).toBeUndefined();
+
     const ghost = await cli(dir, ['user', 'set-role', 'ghost', 'admin']);
     expect(ghost.status).not.toBe(0);
     expect(ghost.stderr).toMatch(/No user named "ghost"/);

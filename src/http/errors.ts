@@ -68,12 +68,14 @@ function isConnectionFailure(error: unknown): boolean {
 }
 
 function validationFields(issues: ValidationIssue[], context: string | undefined): Record<string, string> {
-  const fields: Record<string, string> = {};
+  // No prototype: a field named `constructor` or `__proto__` is reported like any other name.
+  const fields = Object.create(null) as Record<string, string>;
   for (const issue of issues) {
     const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty ?? '') : '';
+    const unknown = issue.keyword === 'additionalProperties' ? String(issue.params?.additionalProperty ?? '') : '';
     const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const field = [path, missing].filter(Boolean).join('.') || (context === 'body' ? 'body' : (context ?? 'request'));
-    if (fields[field]) continue;
+    const field = [path, missing || unknown].filter(Boolean).join('.') || (context === 'body' ? 'body' : (context ?? 'request'));
+    if (fields[field] !== undefined) continue;
     fields[field] = describeIssue(issue);
   }
   return fields;
@@ -81,6 +83,8 @@ function validationFields(issues: ValidationIssue[], context: string | undefined
 
 function describeIssue(issue: ValidationIssue): string {
   if (issue.keyword === 'required') return 'is required';
+  if (issue.keyword === 'additionalProperties') return 'is not allowed';
+  if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) return `must be one of: ${issue.params.allowedValues.join(', ')}`;
   if (issue.keyword === 'pattern') return 'contains characters or a format that is not allowed';
   if (issue.keyword === 'type' && issue.instancePath === '') return 'must be a JSON object';
   return issue.message ?? 'is not valid';

@@ -16,6 +16,9 @@ export const ErrorSchema = Type.Object(
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });
 
+/** The 204 answer: no body (RFC 9110 §15.3.5). Declared so the document lists every status a route gives. */
+export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No content' });
+
 /** Standard error responses for the OpenAPI document. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref('Error')]));

@@ -5,13 +5,14 @@ import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifySchema, type FastifySchemaCompiler, type FastifyServerOptions, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
 import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
-import { ErrorSchema } from './schema.js';
+import { ErrorSchema, errorResponses } from './schema.js';
+import { closeObjectSchemas } from './closed-schema.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -85,7 +86,11 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     trustProxy: config.trustProxy as boolean | string,
     // Replaced by the onRequest hook below, which answers in the contract's error format.
     return503OnClosing: false,
-    schemaController: { compilersFactory: { buildSerializer: sharedSerializers } },
+    // The validator is given as a factory, not with setValidatorCompiler(): a plugin that adds its
+    // own schemas (addSchema) gets a new schema controller, which rebuilds its compiler from this
+    // factory; after setValidatorCompiler() it fell back to Fastify's default Ajv (array coercion,
+    // open objects).
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers, buildValidator: requestValidators() } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A malformed URL or an over-long path parameter fails in the router, before the error handler.
     frameworkErrors: (error, _request, reply: FastifyReply) => {
@@ -94,8 +99,8 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  installValidation(app);
   installErrorHandling(app);
+  declareFrameworkAnswers(app);
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   app.addSchema(ErrorSchema);
@@ -123,9 +128,10 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       directives: { upgradeInsecureRequests: null, defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
     },
   });
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
     reply.headers(headers);
+    if (!isStaticAsset(request.url)) reply.headers(NO_STORE);
     done();
   });
 
@@ -143,9 +149,54 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    // The document shows request schemas as they are enforced: closed (closed-schema.ts), so a
+    // client reading it knows an undeclared field is refused.
+    transform: ({ schema, url }) => ({
+      url,
+      schema: schema && {
+        ...schema,
+        ...(schema.body ? { body: closeObjectSchemas(schema.body) } : {}),
+        ...(schema.querystring ? { querystring: closeObjectSchemas(schema.querystring) } : {}),
+        ...(schema.params ? { params: closeObjectSchemas(schema.params) } : {}),
+      },
+    }),
   });
   await app.register(swaggerUI, { routePrefix: '/docs', staticCSP: true });
   return app;
+}
+
+/**
+ * Statuses Fastify itself answers before a handler runs, declared on every route that documents its
+ * answers, so the OpenAPI document lists every status a client can get: 400 for a body, query or
+ * path that fails its schema or is not JSON; 413 and 415 for a body too large or not JSON (any
+ * method that may carry a body); 401 for routes that take a Bearer token. A route's own
+ * declaration of the same status wins.
+ */
+function declareFrameworkAnswers(app: App): void {
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (FastifySchema & { security?: unknown[] }) | undefined;
+    if (!schema?.response) return;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const takesBody = methods.some((method) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method));
+    const statuses: number[] = [];
+    if (takesBody || schema.body || schema.querystring || schema.params) statuses.push(400);
+    if (takesBody) statuses.push(413, 415);
+    if (schema.security?.length) statuses.push(401);
+    route.schema = { ...schema, response: { ...errorResponses(...statuses), ...(schema.response as object) } };
+  });
+}
+
+/**
+ * Answers carry tokens, codes, secrets or personal data, so no cache (browser, proxy, CDN) may keep
+ * them: RFC 6749 §5.1 (`no-store` on token responses), RFC 9111 §5.2.2.5, OWASP REST Security Cheat
+ * Sheet; `Pragma` for HTTP/1.0 caches. Simplest robust rule: every answer, except the web UI's
+ * built assets and the API docs' static files, which are public and fingerprinted. A handler may
+ * still set its own policy for a public document (the JWKS does).
+ */
+const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+function isStaticAsset(url: string): boolean {
+  return url.startsWith('/app/assets/') || url.startsWith('/docs/static/');
 }
 
 /**
@@ -170,13 +221,33 @@ function sharedSerializers(...args: Parameters<ReturnType<typeof SerializerSelec
 /**
  * Bodies are validated without type coercion (a number is not a string); query strings and
  * path parameters are coerced, since everything there arrives as text.
+ *
+ * Every request schema is closed before it is compiled (closed-schema.ts): a field the schema does
+ * not declare is refused with 400 naming it, never silently bound or dropped (OWASP Mass
+ * Assignment Cheat Sheet). Ajv's `removeAdditional` stays off so that nothing is dropped quietly.
+ * One pair of Ajv instances serves every plugin context; schemas a plugin registers with
+ * addSchema are added to it once, for `$ref`s.
  */
-function installValidation(app: App): void {
+function requestValidators(): ValidatorFactory {
   // The schemas are fixed in the code (and exercised by the tests): checking them against the JSON Schema
   // meta-schema on every start would compile that meta-schema twice for nothing (~0.1 s of the cold start).
-  const options = { allErrors: true, useDefaults: true, removeAdditional: true, strict: false, validateSchema: false } as const;
+  const options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, validateSchema: false } as const;
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorSchema);
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  // Tracked here: Ajv's getSchema() would compile a schema just to say it is there.
+  const added = new Set<string>(['Error']);
+  const build = (externalSchemas: Record<string, unknown> = {}): FastifySchemaCompiler<unknown> => {
+    for (const schema of Object.values(externalSchemas) as Array<{ $id?: string }>) {
+      if (!schema.$id || added.has(schema.$id)) continue;
+      added.add(schema.$id);
+      for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(schema);
+    }
+    return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema as object));
+  };
+  // Fastify calls the built compiler with the route definition (FastifySchemaCompiler); the
+  // published ValidatorFactory type describes a bare Ajv compile instead.
+  return build as unknown as ValidatorFactory;
 }
+
+type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;

@@ -178,9 +178,9 @@ describe('bad input over HTTP on sqlite', () => {
     });
 
     it('refuses an update with no known field', async () => {
-      for (const payload of [{}, { unknown: 'x' }]) {
-        expectFieldError(await t.app.inject({ method: 'PATCH', url: `/api/products/${productId}`, headers: auth, payload }), 'body');
-      }
+      expectFieldError(await t.app.inject({ method: 'PATCH', url: `/api/products/${productId}`, headers: auth, payload: {} }), 'body');
+      // A field the schema does not declare is named, not silently ignored.
+      expect(expectFieldError(await t.app.inject({ method: 'PATCH', url: `/api/products/${productId}`, headers: auth, payload: { unknown: 'x' } }), 'unknown')).toBe('is not allowed');
     });
   });
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { requirePrincipal } from '../../http/principal.js';
-import { errorResponses } from '../../http/schema.js';
+import { NoContent, errorResponses } from '../../http/schema.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import type { RequireRecentAuth } from '../sessions/recent-auth.js';
 import type { ClientInfo, SessionsService } from '../sessions/sessions.service.js';
@@ -61,7 +61,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   app.post('/api/auth/password/change', {
     onRequest: authenticate,
     preHandler: requireRecentAuth,
-    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: errorResponses(400, 401, 403) },
+    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 403, 429) } },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
     await lockout.guard(principal.userId, lockoutClient(request), () =>

@@ -25,7 +25,6 @@ export interface Registration {
   username: string;
   password: string;
   email?: string | undefined;
-  role?: Role;
 }
 
 export interface AccountsService {
@@ -117,7 +116,9 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
           username: input.username,
           email: email ?? null,
           passwordHash,
-          role: input.role ?? 'user',
+          // Self-registration never chooses a role (OWASP Mass Assignment Cheat Sheet): only an
+          // administrator changes it afterwards (PATCH /api/admin/users/:id, `user set-role`).
+          role: 'user' satisfies Role,
           emailVerified: false,
           nowMs: clock.now().getTime(),
         });

@@ -48,7 +48,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
 
   app.patch('/api/admin/users/:id', {
     schema: { ...common, params: IdParams, body: UpdateUserBody, response: { 200: adminUser, ...errorResponses(400, 401, 403, 404) } },
-  }, async (request) => admin.updateUser(request.params.id, request.body, actorOf(request)));
+  // The role's schema is an enum Ajv has checked against ROLES (admin.schemas.ts); its static type is Role.
+  }, async (request) => admin.updateUser(request.params.id, request.body as UpdateUserBody, actorOf(request)));
 
   app.post('/api/admin/users/:id/2fa/reset', {
     schema: { ...common, params: IdParams, response: { 200: Type.Ref('User'), ...errorResponses(401, 403, 404) } },

@@ -1,4 +1,4 @@
-import { Type, type Static, type TLiteral } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { Str } from '../../http/schema.js';
 import { UserSchema } from '../accounts/accounts.schemas.js';
 import { ROLES, type Role } from '../accounts/accounts.service.js';
@@ -23,7 +23,8 @@ export const ListUsersQuery = Type.Object({
 export type ListUsersQuery = Static<typeof ListUsersQuery>;
 
 export const UpdateUserBody = Type.Object({
-  role: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('admin')] satisfies Array<TLiteral<Role>>, { description: ROLES.join(' or ') })),
+  // One `enum` rather than a union of literals: a refused value gets one message listing the roles.
+  role: Type.Optional(Type.Unsafe<Role>({ type: 'string', enum: [...ROLES], description: ROLES.join(' or ') })),
   locked: Type.Optional(Type.Boolean({ description: 'true: refused sign-in until unlocked, sessions end; false: clears any lock' })),
 });
 export type UpdateUserBody = Static<typeof UpdateUserBody>;

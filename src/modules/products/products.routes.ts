@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../http/principal.js';
-import { IdParams, errorResponses } from '../../http/schema.js';
+import { IdParams, NoContent, errorResponses } from '../../http/schema.js';
 import type { FastifyRequest } from 'fastify';
 import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -59,7 +59,7 @@ export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = 
         return updated;
       });
     }
-    app.delete(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: errorResponses(400, 401, 403, 404) } }, async (request, reply) => {
+    app.delete(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } } }, async (request, reply) => {
       await products.remove(request.params.id, requirePrincipal(request.principal));
       await recordChange(request, 'product.deleted', request.params.id);
       return reply.status(204).send();

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorResponses } from '../../http/schema.js';
+import { NoContent, errorResponses } from '../../http/schema.js';
 import { clientInfo } from '../accounts/accounts.routes.js';
 import { Accepted, EmailBody, ResetPasswordBody, VerifyEmailBody } from './recovery.schemas.js';
 import type { RecoveryService } from './recovery.service.js';
@@ -24,7 +24,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
   });
 
   app.post('/api/auth/password/reset', {
-    schema: { tags: ['recovery'], body: ResetPasswordBody, response: errorResponses(400, 429) },
+    schema: { tags: ['recovery'], body: ResetPasswordBody, response: { 204: NoContent, ...errorResponses(400, 429) } },
   }, async (request, reply) => {
     await recovery.resetPassword(request.body.token, request.body.new_password, clientInfo(request));
     return reply.status(204).send();

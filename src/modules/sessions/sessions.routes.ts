@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../http/principal.js';
-import { IdParams, Str, errorResponses } from '../../http/schema.js';
+import { IdParams, NoContent, Str, errorResponses } from '../../http/schema.js';
 import { validationError } from '../../lib/errors.js';
 import { clientInfo } from '../accounts/accounts.routes.js';
 import type { Authenticate } from './authenticate.js';
@@ -41,7 +41,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
     return tokens;
   });
 
-  app.post('/api/auth/logout', { schema: { tags: ['sessions'], body: RefreshBody, response: errorResponses(400) } }, async (request, reply) => {
+  app.post('/api/auth/logout', { schema: { tags: ['sessions'], body: RefreshBody, response: { 204: NoContent, ...errorResponses(400) } } }, async (request, reply) => {
     const token = refreshTokenFrom(request, request.body?.refresh_token);
     if (!token) throw validationError({ refresh_token: 'is required' });
     await sessions.logout(token);
@@ -49,7 +49,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
     return reply.status(204).send();
   });
 
-  app.post('/api/auth/logout-all', { onRequest: authenticate, schema: { tags: ['sessions'], security: bearer, response: errorResponses(401) } }, async (request, reply) => {
+  app.post('/api/auth/logout-all', { onRequest: authenticate, schema: { tags: ['sessions'], security: bearer, response: { 204: NoContent, ...errorResponses(401) } } }, async (request, reply) => {
     await sessions.logoutAll(requirePrincipal(request.principal).userId);
     if (isBrowserRequest(request)) clearRefreshCookie(reply);
     return reply.status(204).send();
@@ -65,7 +65,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
 
   app.delete('/api/auth/sessions/:id', {
     onRequest: authenticate,
-    schema: { tags: ['sessions'], security: bearer, params: IdParams, response: errorResponses(400, 401, 404) },
+    schema: { tags: ['sessions'], security: bearer, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
   }, async (request, reply) => {
     await sessions.end(requirePrincipal(request.principal).userId, request.params.id);
     return reply.status(204).send();

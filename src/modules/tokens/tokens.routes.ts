@@ -30,7 +30,8 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<TokensRoutesOptions> = asyn
   });
 
   app.get('/.well-known/jwks.json', { schema: { tags: ['tokens'] } }, async (_request, reply) => {
-    reply.header('cache-control', 'public, max-age=300');
+    // Public keys, no secret: caches may keep them (the no-store default is for everything else).
+    reply.header('cache-control', 'public, max-age=300').removeHeader('pragma');
     return tokens.jwks();
   });
 };

@@ -66,7 +66,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
 
   app.post('/api/auth/2fa/backup-codes', {
     ...recent,
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409) } },
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409, 429) } },
   }, async (request) => {
     await lockout.guard(userId(request), lockoutClient(request), () => accounts.verifyPassword(userId(request), request.body.password));
     return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
@@ -74,7 +74,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
 
   app.post('/api/auth/2fa/disable', {
     ...recent,
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
+    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409, 429) } },
   }, async (request) => {
     const id = userId(request);
     // Password and code are guesses like any other: they spend the account's lockout budget.
