@@ -56,6 +56,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/email/verify-setup': { auth: 'user', body: () => ({ code: '000000' }) },
   'POST /api/auth/2fa/backup-codes': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
+  'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'PATCH /api/admin/users/{id}': { auth: 'admin', params: self, body: () => ({ role: 'user' }), allowed: ['role', 'locked'] },
   'POST /api/auth/refresh': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },
   'POST /api/auth/logout': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },

@@ -62,7 +62,6 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
   }, async (request, reply) => {
     const tokens = await login.reauthenticate(requirePrincipal(request.principal), request.body, lockoutClient(request));
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
-    reply.header('cache-control', 'no-store');
     return tokens;
   });
 
