@@ -3,7 +3,7 @@ import { ref, watch, type Ref } from 'vue';
 import { MIN_PASSWORD_SCORE, estimatePasswordStrength } from '../../../src/lib/password-strength';
 
 export interface StrengthHint {
-  /** 0-4 as zxcvbn scores; 0 also while too short. */
+  /** 0-4 as zxcvbn scores; 0 also while too short; -1 when there is nothing to judge yet (no colour). */
   score: number;
   label: string;
 }
@@ -12,7 +12,7 @@ const MIN_LENGTH = 8;
 
 /** The hint that needs no dictionary: length only. */
 function lengthHint(password: string): StrengthHint | null {
-  if (!password) return { score: 0, label: 'Use at least 8 characters; a few unrelated words work well.' };
+  if (!password) return { score: -1, label: 'Use at least 8 characters; a few unrelated words work well.' };
   const length = [...password].length;
   if (length < MIN_LENGTH) return { score: 0, label: `Too short: ${MIN_LENGTH - length} more character${length === MIN_LENGTH - 1 ? '' : 's'} needed.` };
   return null;
@@ -24,8 +24,9 @@ function lengthHint(password: string): StrengthHint | null {
  * so pages without a password field never fetch them.
  */
 export function usePasswordStrength(password: Ref<string>, userInputs: () => string[] = () => []): Ref<StrengthHint> {
-  const hint = ref<StrengthHint>(lengthHint(password.value) ?? { score: 0, label: 'Checking…' });
+  const hint = ref<StrengthHint>(lengthHint(password.value) ?? { score: -1, label: 'Checking…' });
   let latest = 0;
+  let lengthOnly = true;
   watch(
     [password, userInputs],
     async ([value]) => {
@@ -33,8 +34,12 @@ export function usePasswordStrength(password: Ref<string>, userInputs: () => str
       const quick = lengthHint(value);
       if (quick) {
         hint.value = quick;
+        lengthOnly = true;
         return;
       }
+      // A length hint ("too short") would otherwise stay up while the dictionaries load.
+      if (lengthOnly) hint.value = { score: -1, label: 'Checking…' };
+      lengthOnly = false;
       try {
         const strength = await estimatePasswordStrength(value, userInputs().filter(Boolean));
         if (asked !== latest) return;
