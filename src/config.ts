@@ -39,7 +39,7 @@ export interface Config {
   readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
   /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
   readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
-  /** Seconds after the last password/second-factor proof during which sensitive changes are allowed (API.md "Security rules"). */
+  /** Seconds after the last password/second-factor proof during which sensitive changes are allowed (the HTTP contract "Security rules"). */
   readonly reauthMaxAgeSeconds: number;
   /** Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off. */
   readonly refreshReuseGraceSeconds: number;

@@ -1,5 +1,5 @@
 /**
- * Request schemas accept only what they declare (API.md, "Security rules"; OWASP Mass Assignment
+ * Request schemas accept only what they declare (the HTTP contract, "Security rules"; OWASP Mass Assignment
  * Cheat Sheet: allow-list the bindable fields). Rather than every route remembering
  * `additionalProperties: false`, the validator compiler closes every object schema that does not
  * say otherwise, so a new route is covered by default. A schema that really takes arbitrary keys

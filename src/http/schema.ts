@@ -11,7 +11,7 @@ export const ErrorSchema = Type.Object(
     message: Type.String(),
     fields: Type.Optional(Type.Record(Type.String(), Type.String())),
   },
-  { $id: 'Error', description: 'Every error has this body (API.md, Conventions).' },
+  { $id: 'Error', description: 'Every error has this body (the HTTP contract, Conventions).' },
 );
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) });

@@ -16,7 +16,7 @@ import { closeObjectSchemas } from './closed-schema.js';
 
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
 
-// Logs never carry a password, token, code or secret (issue 3, "Security rules").
+// Logs never carry a password, token, code or secret (the HTTP contract, "Security rules").
 const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -145,7 +145,7 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Twofold', version: '0.1.0', description: 'Authentication service: see API.md for the contract.' },
+      info: { title: 'Twofold', version: '0.1.0', description: 'Twofold, a self-hosted authentication service: every operation of its HTTP API.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },

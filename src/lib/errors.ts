@@ -1,6 +1,6 @@
 /**
  * The one error type of the service. Every failure a client can see has a stable code
- * from this catalogue (API.md, "Conventions"); the HTTP status and default message live here.
+ * from this catalogue (the HTTP contract, "Conventions"); the HTTP status and default message live here.
  */
 export const ERROR_CATALOGUE = {
   validation_failed: { status: 400, message: 'The request is not valid.' },

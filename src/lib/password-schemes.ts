@@ -8,7 +8,7 @@ const bcrypt = lazy<typeof Bcrypt>('bcryptjs');
 /**
  * Password hash formats Twofold can verify. `argon2` is its own (PHC strings, any variant);
  * the others come from the original apps and are kept as they are until the user's next
- * successful login, which rehashes to argon2id (issue 7).
+ * successful login, which rehashes to argon2id.
  */
 export type PasswordScheme = 'argon2' | 'werkzeug-pbkdf2' | 'werkzeug-scrypt' | 'bcrypt';
 

@@ -5,7 +5,7 @@ import { Authenticator, decodeQr } from './support/authenticator.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /**
- * The journeys of issue 6, in order, as one person (and later an administrator) would take them
+ * The journeys of the web UI, in order, as one person (and later an administrator) would take them
  * in the browser: each step starts where the previous one left the page.
  */
 describe('a person uses Twofold in the browser', () => {
@@ -271,7 +271,7 @@ describe('a person uses Twofold in the browser', () => {
 });
 
 /**
- * Recent authentication (API.md "Security rules") on a server of its own whose REAUTH_MAX_AGE is
+ * Recent authentication (the HTTP contract "Security rules") on a server of its own whose REAUTH_MAX_AGE is
  * 3 s: the server runs on real time, so the journey waits out that age instead of 5 minutes.
  */
 describe('a person confirms it is them before a sensitive change', () => {

@@ -4,7 +4,7 @@ import { PASSWORD, buildTestApp, signUp, uniqueName, type TestApp } from '../sup
 
 /**
  * Hostile and clumsy input at every JSON endpoint: the answer is always the contract's error
- * body (API.md, "Conventions") with a fitting 4xx status, never a 500 and never internal detail.
+ * body (the HTTP contract, "Conventions") with a fitting 4xx status, never a 500 and never internal detail.
  */
 
 type Method = 'POST' | 'PUT' | 'PATCH';

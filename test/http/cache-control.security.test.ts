@@ -5,7 +5,7 @@ import { loadApiDocument, urlOf } from '../support/openapi.js';
 
 /**
  * Answers carrying tokens, codes, secrets or personal data must not be kept by any cache
- * (RFC 6749 §5.1, OWASP REST Security Cheat Sheet; API.md "Security rules"). Checked on every
+ * (RFC 6749 §5.1, OWASP REST Security Cheat Sheet; the HTTP contract "Security rules"). Checked on every
  * operation of the published document, so a new route is covered without being listed.
  */
 

@@ -6,7 +6,7 @@ import { exampleOf, loadApiDocument, urlOf, type ApiDocument, type Operation } f
 import { challenge, enableTOTP } from '../support/two-factor.js';
 
 /**
- * Mass assignment (OWASP Mass Assignment Cheat Sheet; API.md "Security rules"): every operation
+ * Mass assignment (OWASP Mass Assignment Cheat Sheet; the HTTP contract "Security rules"): every operation
  * of the published OpenAPI document refuses a field it does not declare with 400
  * validation_failed naming it, and nothing changes. The operations come from `GET /openapi.json`,
  * so a new route is tested without being listed; one that cannot be exercised fails the suite.

@@ -18,7 +18,7 @@ export interface AccountsRoutesOptions {
   accounts: AccountsService;
   sessions: SessionsService;
   authenticate: Authenticate;
-  /** Changing the password needs a recent sign-in (API.md "Security rules"). */
+  /** Changing the password needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
   audit: AuditService;
   /** Mails the verification link of a new account's address (in the background). */
@@ -32,7 +32,7 @@ export function clientInfo(request: FastifyRequest): ClientInfo {
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
   const { accounts, lockout, sessions, authenticate, requireRecentAuth, audit, recovery } = options;
 
-  // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
+  // Each canonical route has a twin at the original Flask API's path (the HTTP contract, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
     app.post(url, {
       schema: { tags: [compat ? 'compatibility' : 'accounts'], deprecated: compat, body: RegisterBody, response: { 201: Type.Ref('User'), ...errorResponses(400, 409) } },

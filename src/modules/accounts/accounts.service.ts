@@ -9,7 +9,7 @@ import { passwordProblem } from './password-policy.js';
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The public shape of an account (API.md, `user`). */
+/** The public shape of an account (the HTTP contract, `user`). */
 export interface User {
   id: number;
   username: string;

@@ -18,7 +18,7 @@ export interface AdminRoutesOptions {
   authenticate: Authenticate;
 }
 
-/** Role `admin`, and a second factor in this sign-in when the admin has one enabled (issue 5). */
+/** Role `admin`, and a second factor in this sign-in when the admin has one enabled. */
 export function createRequireAdmin(deps: { accounts: AccountsService; twoFactor: TwoFactorService }): (request: FastifyRequest) => Promise<void> {
   return async function requireAdmin(request) {
     const principal = requirePrincipal(request.principal);

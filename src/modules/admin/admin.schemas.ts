@@ -5,7 +5,7 @@ import { ROLES, type Role } from '../accounts/accounts.service.js';
 
 const NullableDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
-/** API.md "Administration": `user` plus the account's lock and last sign-in. */
+/** The HTTP contract "Administration": `user` plus the account's lock and last sign-in. */
 export const AdminUserSchema = Type.Object(
   {
     ...UserSchema.properties,

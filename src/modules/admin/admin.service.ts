@@ -10,7 +10,7 @@ import type { AdminRepository } from './admin.repository.js';
 import type { ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
 
 
-/** API.md "Administration": `user` plus lock and last sign-in. */
+/** The HTTP contract "Administration": `user` plus lock and last sign-in. */
 export interface AdminUser extends User {
   locked_until: string | null;
   last_login_at: string | null;

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../lib/clock.js';
 import type { AuditQuery, AuditRepository, AuditRow } from './audit.repository.js';
 
-/** Every security event has one of these types (issue 4/5: the audit trail). */
+/** Every security event has one of these types. */
 export type AuditType =
   | 'user.registered'
   | 'login.succeeded'

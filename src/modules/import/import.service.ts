@@ -216,7 +216,7 @@ interface UserBatchResult {
 }
 
 /**
- * `twofold import` (issue 7): users and products of an original app into Twofold. Each batch is
+ * `twofold import`: users and products of an original app into Twofold. Each batch is
  * one transaction (the whole run is one with `strict`); a dry run only reads. Users who clash
  * with Twofold accounts are skipped or, with `--on-conflict update`, overwritten; a second run
  * of the same import changes nothing.

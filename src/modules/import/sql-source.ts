@@ -65,7 +65,7 @@ function describeTables(tables: Map<string, Table>): string {
 }
 
 /**
- * Recognises the original apps by their tables and columns (issue 7): the products API (`user`
+ * Recognises the original apps by their tables and columns: the products API (`user`
  * with `twofa_secret`, `product`), the role-based app (`user` with `role` and `mfa_enabled`) and
  * the email-code app (`two_factor_auth`). Anything else is refused, naming what was found.
  */

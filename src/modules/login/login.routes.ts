@@ -26,7 +26,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     return 'access_token' in result;
   }
 
-  // Each canonical route has a twin at the original Flask API's path (API.md, "Compatibility routes").
+  // Each canonical route has a twin at the original Flask API's path (the HTTP contract, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/login', false], ['/login', true]] as const) {
     app.post(url, {
       schema: {
@@ -50,7 +50,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     return tokens;
   });
 
-  // API.md "Security rules": a fresh auth_time for changes that need a recent sign-in.
+  // the HTTP contract "Security rules": a fresh auth_time for changes that need a recent sign-in.
   app.post('/api/auth/reauth', {
     onRequest: authenticate,
     schema: {

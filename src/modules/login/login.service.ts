@@ -11,10 +11,10 @@ import type { ClientInfo, SessionsService, Tokens } from '../sessions/sessions.s
 import type { TwoFactorRepository } from '../two-factor/two-factor.repository.js';
 import { EMAIL_CODE_TTL_SECONDS, type SecondFactor, type TwoFactorService } from '../two-factor/two-factor.service.js';
 
-/** The mfa_token lives 5 minutes (issue 4). */
+/** The mfa_token lives 5 minutes. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
 
-/** API.md `mfa_challenge`. */
+/** the HTTP contract `mfa_challenge`. */
 export interface MfaChallenge {
   mfa_required: true;
   mfa_token: string;

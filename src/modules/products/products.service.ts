@@ -5,7 +5,7 @@ import { centsToPrice, priceToCents } from './money.js';
 import type { ProductChanges, ProductRow, ProductsRepository } from './products.repository.js';
 import type { CreateProductBody, ListProductsQuery, UpdateProductBody } from './products.schemas.js';
 
-/** API.md `product`. */
+/** the HTTP contract `product`. */
 export interface Product {
   id: number;
   name: string;

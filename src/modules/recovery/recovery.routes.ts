@@ -34,7 +34,7 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
     schema: { tags: ['recovery'], body: VerifyEmailBody, response: { 200: Type.Ref('User'), ...errorResponses(400, 429) } },
   }, async (request) => recovery.verifyEmail(request.body.token, clientInfo(request)));
 
-  // Extension to API.md: a new verification link replaces the old one; nothing for verified or unknown addresses.
+  // Extension to the HTTP contract: a new verification link replaces the old one; nothing for verified or unknown addresses.
   app.post('/api/auth/email/verify/resend', {
     schema: { tags: ['recovery'], body: EmailBody, response: { 202: Accepted, ...errorResponses(400, 429) } },
   }, async (request, reply) => {

@@ -16,7 +16,7 @@ import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from '.
 // Issue 5: a reset link lives 30 minutes; a verification link a day (copenhagen, email-verification).
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
 export const EMAIL_VERIFY_TTL_SECONDS = 24 * 3600;
-// 256-bit tokens (copenhagen, server-side tokens: at least 112 bits; issue 5: at least 128).
+// 256-bit tokens (copenhagen, server-side tokens: at least 112 bits).
 const TOKEN_BYTES = 32;
 const INVALID_TOKEN = 'is invalid or has expired';
 // A hung SMTP server must not hold a shutdown for nodemailer's minutes-long socket timeout.

@@ -6,7 +6,7 @@ import { AppError } from '../../lib/errors.js';
 export type RequireRecentAuth = (request: FastifyRequest) => Promise<void>;
 
 /**
- * The one rule for sensitive changes (API.md "Security rules"): the person must have proved who
+ * The one rule for sensitive changes (the HTTP contract "Security rules"): the person must have proved who
  * they are (password, second factor) within the last `maxAgeSeconds`, or the answer is 403
  * `reauth_required`. A stolen access token alone then cannot take over the account's factors or
  * password (NIST SP 800-63B §4.2.3 / §6.1.2: re-authenticate before binding or removing an

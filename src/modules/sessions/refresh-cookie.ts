@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-// API.md "Browser sessions": the web UI keeps the refresh token in this cookie only.
+// the HTTP contract "Browser sessions": the web UI keeps the refresh token in this cookie only.
 export const REFRESH_COOKIE = 'twofold_refresh';
 const COOKIE_PATH = '/api/auth';
 

@@ -14,7 +14,7 @@ export interface NewSession {
   expiresAtMs: number;
 }
 
-/** The user's fields an answer with tokens shows (API.md `user`), read with the token. */
+/** The user's fields an answer with tokens shows (the HTTP contract `user`), read with the token. */
 export interface RefreshTokenUser {
   id: number;
   username: string;

@@ -7,7 +7,7 @@ import { methodsOfFactors } from '../two-factor/two-factor.service.js';
 import type { SessionCache, SessionState } from './session-cache.js';
 import type { SessionRow, SessionsRepository } from './sessions.repository.js';
 
-/** API.md `tokens`. */
+/** The HTTP contract `tokens`. */
 export interface Tokens {
   access_token: string;
   token_type: 'Bearer';

@@ -17,7 +17,7 @@ describe('backup codes', () => {
   it('avoid the look-alike symbols l, 1, o and 0', () => {
     const symbols = new Set(Array.from({ length: 500 }, () => normalizeBackupCode(generateBackupCode())).join(''));
     for (const lookAlike of ['l', '1', 'o', '0']) expect(symbols.has(lookAlike)).toBe(false);
-    // 32 symbols × 10 positions = 50 bits per code (issue 4: at least 50 bits); 5000 draws see them all.
+    // 32 symbols × 10 positions = 50 bits per code; 5000 draws see them all.
     expect(symbols.size).toBe(32);
   });
 

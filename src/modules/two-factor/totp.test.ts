@@ -93,7 +93,7 @@ describe('TOTP (RFC 6238, through the code path the service uses)', () => {
   });
 
   describe('otpauthURL', () => {
-    it('has exactly the shape of API.md', () => {
+    it('has exactly the shape of the HTTP contract', () => {
       expect(otpauthURL('JBSWY3DPEHPK3PXP', 'Twofold', 'alice')).toBe(
         'otpauth://totp/Twofold:alice?secret=JBSWY3DPEHPK3PXP&issuer=Twofold&algorithm=SHA1&digits=6&period=30',
       );

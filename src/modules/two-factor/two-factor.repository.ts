@@ -7,7 +7,7 @@ export type TotpRow = Selectable<TotpFactorsTable>;
 export type EmailCodeRow = Selectable<EmailCodesTable>;
 export type FlowRow = Selectable<MfaFlowsTable>;
 
-/** Wrong codes allowed per email code and per login flow before it dies (issue 4, "Rules"). */
+/** Wrong codes allowed per email code and per login flow before it dies. */
 export const MAX_CODE_ATTEMPTS = 5;
 
 export interface TwoFactorRepository {

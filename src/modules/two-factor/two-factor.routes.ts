@@ -18,7 +18,7 @@ export interface TwoFactorRoutesOptions {
   accounts: AccountsService;
   audit: AuditService;
   authenticate: Authenticate;
-  /** Setting up, replacing or removing a factor needs a recent sign-in (API.md "Security rules"). */
+  /** Setting up, replacing or removing a factor needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
 }
 

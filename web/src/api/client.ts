@@ -109,7 +109,7 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
     response = await send(path, options);
   }
   if (response.status === 403 && options.retry !== false && hooks?.reauthenticate) {
-    // A sensitive change (API.md "Security rules"): confirm it's you, then the same request once more.
+    // A sensitive change (the HTTP contract "Security rules"): confirm it's you, then the same request once more.
     const error = await errorFrom(response);
     if (error.code !== 'reauth_required') throw error;
     if (!(await hooks.reauthenticate())) throw new ApiError('reauth_cancelled', 'You cancelled confirming it is you.', 403);

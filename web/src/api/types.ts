@@ -1,4 +1,4 @@
-/** Shapes of the API (see /work/shared/API.md). */
+/** Shapes of the API (the HTTP contract, README "API overview"). */
 export type Role = 'user' | 'admin';
 
 export interface User {
