@@ -21,3 +21,15 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: unknown; errno?: unknown };
   return e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e.code === '23503' || e.code === 'ER_NO_REFERENCED_ROW_2' || e.errno === 1452;
 }
+
+/**
+ * The database chose this statement's transaction as a deadlock victim and rolled it back; running
+ * the whole transaction again is the documented remedy (MySQL/MariaDB 1213 ER_LOCK_DEADLOCK "try
+ * restarting transaction"; PostgreSQL 40P01 deadlock_detected). InnoDB takes gap locks for a DELETE
+ * that finds no row, so two transactions deleting then inserting into one empty range deadlock.
+ */
+export function isDeadlock(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; errno?: unknown };
+  return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213 || e.code === '40P01';
+}
