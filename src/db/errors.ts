@@ -33,3 +33,14 @@ export function isDeadlock(error: unknown): boolean {
   const e = error as { code?: unknown; errno?: unknown };
   return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213 || e.code === '40P01';
 }
+
+/** Runs `work` (a whole transaction) again when the database picked it as a deadlock victim, up to `attempts` times. */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDeadlock(error) || attempt >= attempts) throw error;
+    }
+  }
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PASSWORD, buildTestApp, register, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, buildTestApp, login, register, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 import { RESET_SUBJECT, VERIFY_SUBJECT } from '../support/recovery.js';
@@ -41,5 +41,17 @@ describe.each(dialects)('account mails issued at the same moment on %s', (dialec
         expect(mails.filter((mail) => VERIFY_SUBJECT.test(mail.subject)), email).toHaveLength(2);
       }
     }, { timeout: 15_000, interval: 20 });
+  });
+
+  it('a burst of requests for an emailed code never answers 500: each is sent or refused with 429', async () => {
+    const statuses = new Set<number>();
+    for (let round = 0; round < 10; round++) {
+      const username = uniqueName('codes');
+      expect((await register(t.app, username, PASSWORD, `${username.toLowerCase()}@example.com`)).statusCode).toBe(201);
+      const session = await login(t.app, username);
+      const answers = await Promise.all(Array.from({ length: 4 }, () => t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: session.auth })));
+      for (const answer of answers) statuses.add(answer.statusCode);
+    }
+    expect([...statuses].filter((status) => status !== 202 && status !== 429)).toEqual([]);
   });
 });

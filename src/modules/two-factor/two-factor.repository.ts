@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
 
 export type TotpRow = Selectable<TotpFactorsTable>;
@@ -85,10 +86,14 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     latestEmailCode: (userId, purpose) =>
       db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
     async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
-        await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
-      });
+      // Two requests for a code at once make InnoDB's gap locks (DELETE of an empty range, then
+      // INSERT into it) deadlock: the loser is run again instead of answering 500.
+      await retryOnDeadlock(() =>
+        db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+          await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+        }),
+      );
     },
     async reserveEmailCodeAttempt(id, nowMs) {
       return changed(
