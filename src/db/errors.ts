@@ -34,13 +34,19 @@ export function isDeadlock(error: unknown): boolean {
   return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213 || e.code === '40P01';
 }
 
-/** Runs `work` (a whole transaction) again when the database picked it as a deadlock victim, up to `attempts` times. */
-export async function retryOnDeadlock<T>(work: () => Promise<T>, attempts = 5): Promise<T> {
+/**
+ * Runs `work` (a whole transaction) again when the database picked it as a deadlock victim, up to
+ * `attempts` times; with `alsoOnUniqueViolation`, also when a concurrent transaction inserted the
+ * same key first (a delete-then-insert replacement whose DELETE could not yet see that row).
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, options: { attempts?: number; alsoOnUniqueViolation?: boolean } = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (!isDeadlock(error) || attempt >= attempts) throw error;
+      const retriable = isDeadlock(error) || (options.alsoOnUniqueViolation === true && uniqueViolation(error) !== null);
+      if (!retriable || attempt >= attempts) throw error;
     }
   }
 }

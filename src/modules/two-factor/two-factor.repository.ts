@@ -45,10 +45,17 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
   return {
     findTotp: (userId) => db.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     async savePendingTotp(userId, secretSealed, nowMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
-        await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
-      });
+      // Two setups at once: the second INSERT meets the first's row (unique user_id) or, on MariaDB,
+      // a gap-lock deadlock. Run again, its DELETE sees that pending row and replaces it (the last
+      // setup wins, as a sequential one would) instead of answering 500.
+      await retryOnDeadlock(
+        () =>
+          db.transaction().execute(async (trx) => {
+            await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
+            await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
+          }),
+        { alsoOnUniqueViolation: true },
+      );
     },
     async confirmTotp(userId, step, nowMs) {
       return changed(
@@ -111,10 +118,16 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       return changed(await db.updateTable('email_codes').set({ used_at: nowMs }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst());
     },
     async replaceBackupCodes(userId, codeHashes, nowMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
-        await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
-      });
+      // Two regenerations at once must leave one set, never both (on PostgreSQL each DELETE misses
+      // the other's uncommitted rows): the user's row is locked first, so they run one after the
+      // other (SQLite has a single writer anyway). A MariaDB deadlock victim is run again.
+      await retryOnDeadlock(() =>
+        db.transaction().execute(async (trx) => {
+          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+          await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+          await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
+        }),
+      );
     },
     async consumeBackupCode(userId, codeHash, nowMs) {
       return changed(
