@@ -21,3 +21,32 @@ export function isForeignKeyViolation(error: unknown): boolean {
   const e = error as { code?: unknown; errno?: unknown };
   return e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e.code === '23503' || e.code === 'ER_NO_REFERENCED_ROW_2' || e.errno === 1452;
 }
+
+/**
+ * The database chose this statement's transaction as a deadlock victim and rolled it back; running
+ * the whole transaction again is the documented remedy (MySQL/MariaDB 1213 ER_LOCK_DEADLOCK "try
+ * restarting transaction"; PostgreSQL 40P01 deadlock_detected). InnoDB takes gap locks for a DELETE
+ * that finds no row, so two transactions deleting then inserting into one empty range deadlock.
+ */
+export function isDeadlock(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; errno?: unknown };
+  return e.code === 'ER_LOCK_DEADLOCK' || e.errno === 1213 || e.code === '40P01';
+}
+
+/**
+ * Runs `work` (a whole transaction) again when the database picked it as a deadlock victim, up to
+ * `attempts` times; with `alsoOnUniqueViolation`, also when a concurrent transaction inserted the
+ * same key first (a delete-then-insert replacement whose DELETE could not yet see that row).
+ */
+export async function retryOnDeadlock<T>(work: () => Promise<T>, options: { attempts?: number; alsoOnUniqueViolation?: boolean } = {}): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const retriable = isDeadlock(error) || (options.alsoOnUniqueViolation === true && uniqueViolation(error) !== null);
+      if (!retriable || attempt >= attempts) throw error;
+    }
+  }
+}

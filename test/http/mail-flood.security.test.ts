@@ -1,9 +1,10 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 import { RESET_SUBJECT, VERIFY_SUBJECT, forgot, resendVerification, signUpWithEmail, waitForMail } from '../support/recovery.js';
+import { challenge, enableEmailCodes, secondStep, sendEmailCode } from '../support/two-factor.js';
 
 const dialects = await testDialects();
 const redisAvailable = await new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 })
@@ -11,7 +12,7 @@ const redisAvailable = await new Redis('redis://127.0.0.1:6379', { lazyConnect: 
   .then(() => true)
   .catch(() => false);
 const HOUR_MS = 3600_000;
-// Every account mail (reset link, verification link, emailed code) counts against one hourly budget per address.
+// Links (reset, verification) count against one hourly budget per address, emailed codes against another.
 const MAILS_PER_ADDRESS_PER_HOUR = 5;
 
 const setups = [
@@ -91,22 +92,43 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     }
   });
 
-  it('emailed codes share the budget: the sixth mail of the hour is refused with 429 and Retry-After', async () => {
+  it('emailed codes have an hourly budget too: the sixth code of the hour is refused with 429 and Retry-After', async () => {
     t = await start();
     const user = await signUpWithEmail(t);
     await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
     const statuses: number[] = [];
     let refused;
-    for (let i = 0; i < MAILS_PER_ADDRESS_PER_HOUR; i++) {
+    for (let i = 0; i <= MAILS_PER_ADDRESS_PER_HOUR; i++) {
       // Past the 30-second resend gap each time, so only the hourly budget can refuse.
       t.clock.advance(31_000);
       const response = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: user.auth, remoteAddress: fromIp(i) });
       statuses.push(response.statusCode);
       if (response.statusCode === 429) refused = response;
     }
-    expect(statuses).toEqual([202, 202, 202, 202, 429]);
+    expect(statuses).toEqual([202, 202, 202, 202, 202, 429]);
     expect(refused!.json()).toEqual({ error: 'too_many_attempts', message: expect.any(String) });
     expect(Number(refused!.headers['retry-after'])).toBeGreaterThan(0);
-    expect(mailbox.codeMails(user.email)).toHaveLength(MAILS_PER_ADDRESS_PER_HOUR - 1);
+    expect(mailbox.codeMails(user.email)).toHaveLength(MAILS_PER_ADDRESS_PER_HOUR);
+  });
+
+  it('a stranger spending the address\'s hourly links with reset requests cannot stop the owner receiving an emailed sign-in code', async () => {
+    t = await start();
+    const user = await signUpWithEmail(t);
+    await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
+    await enableEmailCodes(t, user, user.email, mailbox);
+    // The stranger knows only the address: five reset requests from five networks (the per-IP limits never bite).
+    for (let i = 0; i < MAILS_PER_ADDRESS_PER_HOUR; i++) {
+      expect((await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', remoteAddress: fromIp(i), payload: { email: user.email } })).statusCode).toBe(202);
+    }
+    // Five mails have reached the inbox (the verification link, the code that enabled the method, resets).
+    await vi.waitFor(() => expect(mailbox.to(user.email).length).toBeGreaterThanOrEqual(MAILS_PER_ADDRESS_PER_HOUR), { timeout: 10_000, interval: 10 });
+    // The owner signs in: password, then a code by mail.
+    t.clock.advance(31_000);
+    const mfaToken = await challenge(t, user.username);
+    const codesBefore = mailbox.codeMails(user.email).length;
+    const sent = await sendEmailCode(t, mfaToken);
+    expect(sent.statusCode).toBe(202);
+    expect(mailbox.codeMails(user.email)).toHaveLength(codesBefore + 1);
+    expect((await secondStep(t, mfaToken, mailbox.latestCode(user.email), 'email')).statusCode).toBe(200);
   });
 });

@@ -53,9 +53,20 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
     async findByLogin(identifier) {
       const query = db.selectFrom('users').selectAll();
-      if (!identifier.includes('@')) return query.where('username_normalized', '=', normalizeUsername(identifier)).executeTakeFirst();
+      // The row must carry exactly the key, not just one the database collation calls equal: MariaDB's
+      // default collation ignores trailing spaces and accents ('alice ' = 'alicé' = 'alice'). Else a
+      // spelling would name an account on MariaDB but not elsewhere, and its lockout budget (shared with
+      // the account's when it exists, its own when not) would tell which accounts exist (OWASP
+      // Authentication Cheat Sheet, account enumeration).
+      if (!identifier.includes('@')) {
+        const key = normalizeUsername(identifier);
+        const row = await query.where('username_normalized', '=', key).executeTakeFirst();
+        return row?.username_normalized === key ? row : undefined;
+      }
       const key = emailLookupKey(identifier);
-      return key === null ? undefined : query.where('email_normalized', '=', key).executeTakeFirst();
+      if (key === null) return undefined;
+      const row = await query.where('email_normalized', '=', key).executeTakeFirst();
+      return row?.email_normalized === key ? row : undefined;
     },
     async updatePasswordHash(id, passwordHash, nowMs) {
       // Every way of setting a password ends here (change, reset, and whatever comes later), and

@@ -1,7 +1,8 @@
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import { normalizeEmail, normalizeUsername } from '../accounts/accounts.repository.js';
+import { normalizeUsername } from '../accounts/accounts.repository.js';
+import { emailLookupKey } from '../accounts/email-address.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { DeviceCookie, DeviceCookies, LockoutClient } from './device-cookie.js';
 import { ADMIN_LOCK_UNTIL_MS, type AccountTarget, type LockTarget, type LockoutRepository } from './lockout.repository.js';
@@ -70,8 +71,12 @@ export function createLockoutService(deps: LockoutDeps): LockoutService {
     },
 
     targetForUnknown(identifier) {
-      // The same normal forms as the account lookup, so every spelling of one name shares one budget.
-      const normal = identifier.includes('@') ? `email:${normalizeEmail(identifier)}` : `username:${normalizeUsername(identifier)}`;
+      // The same keys as the account lookup (findByLogin), so every spelling of one name shares one
+      // budget. A compatibility spelling (full-width, Kelvin sign) names no account there, so it gets a
+      // budget of its own here too: sharing the plain address's would lock that address only when it
+      // has no account, telling which addresses do (OWASP Authentication Cheat Sheet, account enumeration).
+      const emailKey = identifier.includes('@') ? emailLookupKey(identifier) : null;
+      const normal = !identifier.includes('@') ? `username:${normalizeUsername(identifier)}` : emailKey !== null ? `email:${emailKey}` : `email-compat:${identifier}`;
       return { kind: 'name', key: hmacHex(keyHashKey, `name:${normal}`) };
     },
 

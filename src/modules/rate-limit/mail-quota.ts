@@ -4,7 +4,7 @@ import { canonicalEmail } from '../accounts/email-address.js';
 import type { CounterStore } from './counter-store.js';
 
 /**
- * At most `perHour` account mails (reset links, verification links, emailed codes) to one address
+ * At most `perHour` links (reset, verification) and, apart, `perHour` emailed codes to one address
  * per hour, whoever asks and from whichever IP: per-IP limits alone let a botnet flood one inbox
  * (OWASP Forgot Password Cheat Sheet and Authentication Cheat Sheet: protect the mail-sending
  * endpoints against abuse). Counted in the shared counter store (database, or Redis), so every
@@ -13,21 +13,30 @@ import type { CounterStore } from './counter-store.js';
 export const MAIL_PER_ADDRESS_PER_HOUR = 5;
 const WINDOW_MS = 3600_000;
 
+/**
+ * Which hourly budget a mail spends. `link`: reset and verification links, which anyone who knows
+ * the address can ask for. `code`: emailed second-factor codes, which only someone holding the
+ * password (an mfa_token) or a session can ask for. Kept apart so a stranger spending the links'
+ * budget cannot stop the owner receiving the code they need to sign in (OWASP Authentication Cheat
+ * Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
+ */
+export type MailKind = 'link' | 'code';
+
 export interface MailQuota {
   /**
-   * Counts one mail to `address`; `allowed` is false once the hour's budget is spent, with the
-   * seconds until one more would be allowed.
+   * Counts one mail of `kind` to `address`; `allowed` is false once the hour's budget for that kind
+   * is spent, with the seconds until one more would be allowed.
    */
-  take(address: string): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  take(address: string, kind: MailKind): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
 export function createMailQuota(deps: { store: CounterStore; clock: Clock; key: Uint8Array; perHour?: number }): MailQuota {
   const limit = deps.perHour ?? MAIL_PER_ADDRESS_PER_HOUR;
   return {
-    async take(address) {
+    async take(address, kind) {
       // A keyed hash of the canonical address: the counter store (a table, or Redis) never holds
       // an address, and without the key its entries cannot be tested against a list of addresses.
-      const key = `mail:${hmacHex(deps.key, canonicalEmail(address))}`;
+      const key = `mail:${kind === 'code' ? 'code:' : ''}${hmacHex(deps.key, canonicalEmail(address))}`;
       const nowMs = deps.clock.now().getTime();
       const windowIndex = Math.floor(nowMs / WINDOW_MS);
       const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;

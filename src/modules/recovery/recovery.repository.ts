@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import { emailLookupKey } from '../accounts/email-address.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
 
@@ -59,13 +60,17 @@ export function createRecoveryRepository(db: Kysely<Database>): RecoveryReposito
       return row && toAccount(row);
     },
     async replaceToken(token) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
-        await trx
-          .insertInto('account_tokens')
-          .values({ token_hash: token.tokenHash, user_id: token.userId, purpose: token.purpose, created_at: token.nowMs, expires_at: token.expiresAtMs, used_at: null })
-          .execute();
-      });
+      // Two mails for one account at once (the verification link of a new account and a reset link)
+      // make InnoDB's gap locks deadlock; the loser is run again rather than its mail being dropped.
+      await retryOnDeadlock(() =>
+        db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
+          await trx
+            .insertInto('account_tokens')
+            .values({ token_hash: token.tokenHash, user_id: token.userId, purpose: token.purpose, created_at: token.nowMs, expires_at: token.expiresAtMs, used_at: null })
+            .execute();
+        }),
+      );
     },
     async findLiveToken(tokenHash, purpose, nowMs) {
       const row = await db

@@ -79,7 +79,7 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFY_TTL_SECONDS;
     // Over the address's hourly budget nothing is sent, silently: the answer (202) was already
     // given, and must not tell whether the address has an account. The earlier link still works.
-    if (!(await deps.mailQuota.take(account.email)).allowed) {
+    if (!(await deps.mailQuota.take(account.email, 'link')).allowed) {
       deps.log.info({ purpose, userId: account.id }, 'account mail not sent: the address had its hourly share');
       return;
     }

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
 
 export type TotpRow = Selectable<TotpFactorsTable>;
@@ -44,10 +45,17 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
   return {
     findTotp: (userId) => db.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).executeTakeFirst(),
     async savePendingTotp(userId, secretSealed, nowMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
-        await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
-      });
+      // Two setups at once: the second INSERT meets the first's row (unique user_id) or, on MariaDB,
+      // a gap-lock deadlock. Run again, its DELETE sees that pending row and replaces it (the last
+      // setup wins, as a sequential one would) instead of answering 500.
+      await retryOnDeadlock(
+        () =>
+          db.transaction().execute(async (trx) => {
+            await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
+            await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
+          }),
+        { alsoOnUniqueViolation: true },
+      );
     },
     async confirmTotp(userId, step, nowMs) {
       return changed(
@@ -85,10 +93,14 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     latestEmailCode: (userId, purpose) =>
       db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
     async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
-        await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
-      });
+      // Two requests for a code at once make InnoDB's gap locks (DELETE of an empty range, then
+      // INSERT into it) deadlock: the loser is run again instead of answering 500.
+      await retryOnDeadlock(() =>
+        db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+          await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+        }),
+      );
     },
     async reserveEmailCodeAttempt(id, nowMs) {
       return changed(
@@ -106,10 +118,16 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       return changed(await db.updateTable('email_codes').set({ used_at: nowMs }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst());
     },
     async replaceBackupCodes(userId, codeHashes, nowMs) {
-      await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
-        await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
-      });
+      // Two regenerations at once must leave one set, never both (on PostgreSQL each DELETE misses
+      // the other's uncommitted rows): the user's row is locked first, so they run one after the
+      // other (SQLite has a single writer anyway). A MariaDB deadlock victim is run again.
+      await retryOnDeadlock(() =>
+        db.transaction().execute(async (trx) => {
+          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+          await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+          await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
+        }),
+      );
     },
     async consumeBackupCode(userId, codeHash, nowMs) {
       return changed(

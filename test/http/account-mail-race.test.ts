@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PASSWORD, buildTestApp, login, register, uniqueName, type TestApp } from '../support/app.js';
+import { testDialects } from '../support/databases.js';
+import { startMailbox, type Mailbox } from '../support/mailbox.js';
+import { RESET_SUBJECT, VERIFY_SUBJECT } from '../support/recovery.js';
+
+const dialects = await testDialects();
+
+describe.each(dialects)('account mails issued at the same moment on %s', (dialect) => {
+  let t: TestApp;
+  let mailbox: Mailbox;
+  beforeAll(async () => {
+    mailbox = await startMailbox();
+    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await mailbox?.close();
+  });
+
+  it('account mails asked for at the same moment all go out: none is lost to a database deadlock', async () => {
+    const emails: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const username = uniqueName('race');
+      const email = `${username.toLowerCase()}@example.com`;
+      expect((await register(t.app, username, PASSWORD, email)).statusCode).toBe(201);
+      emails.push(email);
+      // Two reset links and a new verification link for one account, asked for together.
+      const answers = await Promise.all([
+        t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email } }),
+        t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', payload: { email } }),
+        t.app.inject({ method: 'POST', url: '/api/auth/email/verify/resend', payload: { email } }),
+      ]);
+      expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202, 202]);
+    }
+    // Four mails each (within the hourly five): the registration's link, two reset links, the new verification link.
+    await vi.waitFor(() => {
+      for (const email of emails) {
+        const mails = mailbox.to(email);
+        expect(mails.filter((mail) => RESET_SUBJECT.test(mail.subject)), email).toHaveLength(2);
+        expect(mails.filter((mail) => VERIFY_SUBJECT.test(mail.subject)), email).toHaveLength(2);
+      }
+    }, { timeout: 15_000, interval: 20 });
+  });
+
+  it('a burst of requests for an emailed code never answers 500: each is sent or refused with 429', async () => {
+    const statuses = new Set<number>();
+    for (let round = 0; round < 10; round++) {
+      const username = uniqueName('codes');
+      expect((await register(t.app, username, PASSWORD, `${username.toLowerCase()}@example.com`)).statusCode).toBe(201);
+      const session = await login(t.app, username);
+      const answers = await Promise.all(Array.from({ length: 4 }, () => t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: session.auth })));
+      for (const answer of answers) statuses.add(answer.statusCode);
+    }
+    expect([...statuses].filter((status) => status !== 202 && status !== 429)).toEqual([]);
+  });
+});
