@@ -23,7 +23,12 @@ export interface TwoFactorRepository {
   enabledFactors(userId: number): Promise<{ totp: boolean; email: boolean }>;
   enableEmail(userId: number, nowMs: number): Promise<void>;
   latestEmailCode(userId: number, purpose: string): Promise<EmailCodeRow | undefined>;
-  replaceEmailCode(userId: number, purpose: string, codeHash: string, nowMs: number, expiresAtMs: number): Promise<void>;
+  /**
+   * Replaces the user's code for `purpose`, unless one was created after `notBeforeMs` (a resend too
+   * soon): false then, and nothing changes. Checked under the user's row lock, so of parallel
+   * requests exactly one replaces the code.
+   */
+  replaceEmailCode(userId: number, purpose: string, codeHash: string, nowMs: number, expiresAtMs: number, notBeforeMs: number): Promise<boolean>;
   reserveEmailCodeAttempt(id: number, nowMs: number): Promise<boolean>;
   consumeEmailCode(id: number, nowMs: number): Promise<boolean>;
   replaceBackupCodes(userId: number, codeHashes: string[], nowMs: number): Promise<void>;
@@ -92,13 +97,18 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     },
     latestEmailCode: (userId, purpose) =>
       db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
-    async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs) {
+    async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs, notBeforeMs) {
       // Two requests for a code at once make InnoDB's gap locks (DELETE of an empty range, then
-      // INSERT into it) deadlock: the loser is run again instead of answering 500.
-      await retryOnDeadlock(() =>
+      // INSERT into it) deadlock: the loser is run again instead of answering 500. The user's row is
+      // locked first (SQLite has a single writer anyway), so the resend gap is read and written as one.
+      return retryOnDeadlock(() =>
         db.transaction().execute(async (trx) => {
+          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+          const recent = await trx.selectFrom('email_codes').select('id').where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', notBeforeMs).executeTakeFirst();
+          if (recent) return false;
           await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
           await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+          return true;
         }),
       );
     },

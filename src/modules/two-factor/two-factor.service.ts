@@ -129,7 +129,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       throw new AppError('too_many_attempts', { message: 'Too many codes were mailed to this address in the last hour; use another method or try later.', retryAfterSeconds: quota.retryAfterSeconds });
     }
     const code = randomDigits(6);
-    await repository.replaceEmailCode(account.id, purpose, hashCode(code), nowMs(), nowMs() + EMAIL_CODE_TTL_SECONDS * 1000);
+    const now = nowMs();
+    // The gap is checked again where the code is written: of parallel requests only one mails a code.
+    if (!(await repository.replaceEmailCode(account.id, purpose, hashCode(code), now, now + EMAIL_CODE_TTL_SECONDS * 1000, now - EMAIL_RESEND_SECONDS * 1000))) {
+      throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: EMAIL_RESEND_SECONDS });
+    }
     await deps.mailer.send(codeMessage({ to: account.email, code, purpose: EMAIL_PURPOSE_TEXT[purpose], expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60, issuer: deps.totpIssuer }));
   }
 
