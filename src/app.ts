@@ -119,7 +119,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const authenticate = createAuthenticate({ tokens, sessions });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
   const recovery = createRecoveryService({
-    repository: createRecoveryRepository(db),
+    repository: createRecoveryRepository(db, dialect),
     accounts,
     passwords: createAccountsRepository(db, dialect),
     hasher,

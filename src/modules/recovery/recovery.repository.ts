@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Dialect } from '../../db/create-database.js';
 import type { Database } from '../../db/schema.js';
 import { retryOnDeadlock } from '../../db/errors.js';
 import { emailLookupKey } from '../accounts/email-address.js';
@@ -47,7 +48,7 @@ function toAccount(row: { id: number; username: string; email: string | null; em
   return { id: row.id, username: row.username, email: row.email, emailVerified: Boolean(row.email_verified) };
 }
 
-export function createRecoveryRepository(db: Kysely<Database>): RecoveryRepository {
+export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect): RecoveryRepository {
   return {
     async findAccountByEmail(email) {
       const key = emailLookupKey(email);
@@ -62,8 +63,11 @@ export function createRecoveryRepository(db: Kysely<Database>): RecoveryReposito
     async replaceToken(token) {
       // Two mails for one account at once (the verification link of a new account and a reset link)
       // make InnoDB's gap locks deadlock; the loser is run again rather than its mail being dropped.
+      // The user's row is locked first, so two replacements run one after the other and exactly one
+      // link of a purpose stays live (on PostgreSQL each DELETE would miss the other's new row).
       await retryOnDeadlock(() =>
         db.transaction().execute(async (trx) => {
+          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', token.userId).forUpdate().execute();
           await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
           await trx
             .insertInto('account_tokens')
