@@ -33,9 +33,6 @@ export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
 
-/** The stored and compared form of an address: one rule, documented in email-address.ts. */
-export const normalizeEmail = canonicalEmail;
-
 export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
   return {
     insert: (user) =>
@@ -43,7 +40,7 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
         username: user.username,
         username_normalized: normalizeUsername(user.username),
         email: user.email,
-        email_normalized: user.email === null ? null : normalizeEmail(user.email),
+        email_normalized: user.email === null ? null : canonicalEmail(user.email),
         email_verified: user.emailVerified ? 1 : 0,
         password_hash: user.passwordHash,
         role: user.role,

@@ -6,8 +6,8 @@ import type { Clock } from '../../lib/clock.js';
 import { seal, unseal } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { passwordScheme } from '../../lib/password-schemes.js';
-import { normalizeEmail, normalizeUsername } from '../accounts/accounts.repository.js';
-import { emailProblem } from '../accounts/email-address.js';
+import { normalizeUsername } from '../accounts/accounts.repository.js';
+import { canonicalEmail, emailProblem } from '../accounts/email-address.js';
 import { EMAIL_PATTERN } from '../accounts/accounts.schemas.js';
 import type { AuditType } from '../audit/audit.service.js';
 import { decimalToCents, priceToCents } from '../products/money.js';
@@ -179,7 +179,7 @@ function prepareUser(record: SourceUser, nowMs: number): PreparedUser | { proble
     username,
     normalized: normalizeUsername(username),
     email,
-    emailNormalized: email === null ? null : normalizeEmail(email),
+    emailNormalized: email === null ? null : canonicalEmail(email),
     passwordHash,
     totpSecret,
     role,

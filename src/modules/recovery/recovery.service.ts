@@ -13,7 +13,7 @@ import type { SessionsService } from '../sessions/sessions.service.js';
 import { emailVerificationMessage, passwordResetMessage } from './recovery.mail.js';
 import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from './recovery.repository.js';
 
-// Issue 5: a reset link lives 30 minutes; a verification link a day (copenhagen, email-verification).
+// A reset link lives 30 minutes, a verification link a day: short-lived, single-use tokens (OWASP Forgot Password Cheat Sheet; the Copenhagen Book, "Email verification").
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
 export const EMAIL_VERIFY_TTL_SECONDS = 24 * 3600;
 // 256-bit tokens (copenhagen, server-side tokens: at least 112 bits).

@@ -11,7 +11,7 @@ import type { TwoFactorRepository } from './two-factor.repository.js';
 export type SecondFactor = 'totp' | 'email' | 'backup_code';
 export type EmailCodePurpose = 'login' | 'setup' | 'step_up';
 
-// Issue 4 rules: email codes live 10 minutes, a resend waits 30 seconds.
+// Email codes live 10 minutes and a resend waits 30 seconds (NIST SP 800-63B §5.1.3: out-of-band secrets are short-lived and single use; the wait bounds mail flooding).
 export const EMAIL_CODE_TTL_SECONDS = 600;
 export const EMAIL_RESEND_SECONDS = 30;
 
