@@ -131,4 +131,26 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     expect(mailbox.codeMails(user.email)).toHaveLength(codesBefore + 1);
     expect((await secondStep(t, mfaToken, mailbox.latestCode(user.email), 'email')).statusCode).toBe(200);
   });
+
+  it('a thief holding only an access token who spends the step-up codes cannot stop the owner receiving an emailed sign-in code', async () => {
+    t = await start();
+    const user = await signUpWithEmail(t);
+    await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
+    await enableEmailCodes(t, user, user.email, mailbox);
+    // Step-up codes asked for with the stolen Bearer token alone, past the resend gap each time, until refused.
+    const statuses: number[] = [];
+    for (let i = 0; i < MAILS_PER_ADDRESS_PER_HOUR; i++) {
+      t.clock.advance(31_000);
+      statuses.push((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: user.auth, payload: {} })).statusCode);
+    }
+    // The code that turned the method on spent one of the five: the fifth step-up code is refused.
+    expect(statuses).toEqual([202, 202, 202, 202, 429]);
+    // The owner signs in: password, then a code by mail, which still arrives.
+    t.clock.advance(31_000);
+    const mfaToken = await challenge(t, user.username);
+    const codesBefore = mailbox.codeMails(user.email).length;
+    expect((await sendEmailCode(t, mfaToken)).statusCode).toBe(202);
+    expect(mailbox.codeMails(user.email)).toHaveLength(codesBefore + 1);
+    expect((await secondStep(t, mfaToken, mailbox.latestCode(user.email), 'email')).statusCode).toBe(200);
+  });
 });

@@ -15,12 +15,13 @@ const WINDOW_MS = 3600_000;
 
 /**
  * Which hourly budget a mail spends. `link`: reset and verification links, which anyone who knows
- * the address can ask for. `code`: emailed second-factor codes, which only someone holding the
- * password (an mfa_token) or a session can ask for. Kept apart so a stranger spending the links'
- * budget cannot stop the owner receiving the code they need to sign in (OWASP Authentication Cheat
- * Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
+ * the address can ask for. `code`: sign-in codes, which only someone holding the password (an
+ * mfa_token) can ask for. `session_code`: set-up and step-up codes, asked for with an access token.
+ * Kept apart so that neither a stranger spending the links' budget nor a thief holding only an
+ * access token can stop the owner receiving the code they need to sign in (OWASP Authentication
+ * Cheat Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
  */
-export type MailKind = 'link' | 'code';
+export type MailKind = 'link' | 'code' | 'session_code';
 
 export interface MailQuota {
   /**
@@ -36,7 +37,7 @@ export function createMailQuota(deps: { store: CounterStore; clock: Clock; key: 
     async take(address, kind) {
       // A keyed hash of the canonical address: the counter store (a table, or Redis) never holds
       // an address, and without the key its entries cannot be tested against a list of addresses.
-      const key = `mail:${kind === 'code' ? 'code:' : ''}${hmacHex(deps.key, canonicalEmail(address))}`;
+      const key = `mail:${kind === 'link' ? '' : `${kind}:`}${hmacHex(deps.key, canonicalEmail(address))}`;
       const nowMs = deps.clock.now().getTime();
       const windowIndex = Math.floor(nowMs / WINDOW_MS);
       const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;

@@ -124,7 +124,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     if (waitMs > 0) throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: Math.ceil(waitMs / 1000) });
     // The caller is authenticated (mfa_token or Bearer) and knows the address is theirs, so a
     // refusal can say so plainly: 429 with Retry-After, unlike the anonymous recovery routes.
-    const quota = await deps.mailQuota.take(account.email, 'code');
+    const quota = await deps.mailQuota.take(account.email, purpose === 'login' ? 'code' : 'session_code');
     if (!quota.allowed) {
       throw new AppError('too_many_attempts', { message: 'Too many codes were mailed to this address in the last hour; use another method or try later.', retryAfterSeconds: quota.retryAfterSeconds });
     }
