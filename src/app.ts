@@ -152,7 +152,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(recoveryRoutes, { recovery });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth });
-  await app.register(adminRoutes, { admin, accounts, twoFactor, authenticate });
+  await app.register(adminRoutes, { admin, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });

@@ -128,10 +128,11 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       directives: { upgradeInsecureRequests: null, defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
     },
   });
+  // Answers other than built assets are not to be stored; both header sets are merged once, here.
+  const apiHeaders = { ...headers, ...NO_STORE };
   app.addHook('onRequest', (request, reply, done) => {
     if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
-    reply.headers(headers);
-    if (!isStaticAsset(request.url)) reply.headers(NO_STORE);
+    reply.headers(isStaticAsset(request.url) ? headers : apiHeaders);
     done();
   });
 

@@ -5,7 +5,6 @@ import { requirePrincipal } from '../../http/principal.js';
 import { IdParams, errorResponses } from '../../http/schema.js';
 import { AppError } from '../../lib/errors.js';
 import { clientInfo } from '../accounts/accounts.routes.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import { AdminUserSchema, AuditPageSchema, ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
@@ -13,18 +12,17 @@ import type { AdminActor, AdminService } from './admin.service.js';
 
 export interface AdminRoutesOptions {
   admin: AdminService;
-  accounts: AccountsService;
   twoFactor: TwoFactorService;
   authenticate: Authenticate;
 }
 
 /** Role `admin`, and a second factor in this sign-in when the admin has one enabled. */
-export function createRequireAdmin(deps: { accounts: AccountsService; twoFactor: TwoFactorService }): (request: FastifyRequest) => Promise<void> {
+export function createRequireAdmin(deps: { twoFactor: TwoFactorService }): (request: FastifyRequest) => Promise<void> {
   return async function requireAdmin(request) {
     const principal = requirePrincipal(request.principal);
-    // The stored role, not the token's claim: a demoted admin loses access now, not when the token expires.
-    const row = await deps.accounts.findById(principal.userId);
-    if (row?.role !== 'admin') throw new AppError('forbidden', { message: 'This needs the admin role.' });
+    // principal.role is the stored role, read with the session check (not the token's claim): a
+    // demoted admin loses access on the next request, not when the token expires.
+    if (principal.role !== 'admin') throw new AppError('forbidden', { message: 'This needs the admin role.' });
     if (!principal.amr.includes('otp') && (await deps.twoFactor.methodsOf(principal.userId)).length > 0) {
       throw new AppError('forbidden', { message: 'Sign in with your second factor to use administration.' });
     }
@@ -35,9 +33,9 @@ function actorOf(request: FastifyRequest): AdminActor {
   return { ...clientInfo(request), userId: requirePrincipal(request.principal).userId };
 }
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admin, accounts, twoFactor, authenticate }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admin, twoFactor, authenticate }) => {
   app.addHook('onRequest', authenticate);
-  app.addHook('preHandler', createRequireAdmin({ accounts, twoFactor }));
+  app.addHook('preHandler', createRequireAdmin({ twoFactor }));
   app.addSchema(AdminUserSchema);
   const adminUser = Type.Ref('AdminUser');
   const common = { tags: ['admin'], security: [{ bearer: [] }] };
