@@ -46,6 +46,7 @@ describe.each(dialects)('lockout repository on %s', (dialect) => {
     const userId = await newUserId();
     const device: LockTarget = { kind: 'device', userId, key: `${digits(16)}`.padEnd(64, 'c') };
     await burst(device);
+    expect(await lockout.state(device)).toMatchObject({ failedAttempts: 5 });
     await database.handle.db.updateTable('users').set({ locked_until: Date.UTC(9999, 11, 31, 23, 59, 59, 999), failed_attempts: 3 }).where('id', '=', userId).execute();
     await liftEveryLock(database.handle.db, userId, { adminLockToo: false, nowMs: T0 });
     expect(await lockout.state(device)).toBeUndefined();

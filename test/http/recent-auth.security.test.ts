@@ -96,6 +96,8 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     // The old access token keeps its old auth_time.
     expectReauthRequired(await post('/api/auth/2fa/setup', user.accessToken), 'old token');
     // The refresh token was rotated: the old one is spent, the new one works and keeps the new auth_time.
+    const replayed = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } });
+    expect(replayed.json().error).toBe('refresh_token_invalid');
     expect((await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: tokens.refresh_token } })).statusCode).toBe(200);
 
     t.clock.advance(MAX_AGE_MS + 1000);

@@ -5,7 +5,7 @@ import { PASSWORD, TEST_SECRETS, UNLIMITED, buildTestApp, fastHasher, type TestA
 import { createTestDatabase } from '../support/databases.js';
 import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { NEW_PASSWORD, RESET_SUBJECT, VERIFY_SUBJECT, registerWithEmail, resetPassword, resetToken, signUpWithEmail, tryLogin, waitForMail } from '../support/recovery.js';
+import { NEW_PASSWORD, RESET_SUBJECT, VERIFY_SUBJECT, registerWithEmail, resetPassword, resetToken, signUpWithEmail, tokenFrom, tryLogin, verifyEmail, waitForMail } from '../support/recovery.js';
 
 const dialects = await testDialects();
 
@@ -36,6 +36,8 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
   it('a completed reset leaves no reset link of that account working', async () => {
     const user = await registerWithEmail(t);
     const token = await resetToken(t, mailbox, user.email);
+    // A second live link, as if asked for in another tab: the reset must kill it too, not only spend its own.
+    await t.database.handle.db.insertInto('account_tokens').values({ token_hash: 'f'.repeat(64), user_id: user.userId, purpose: 'password_reset', created_at: t.clock.now().getTime(), expires_at: t.clock.now().getTime() + 600_000, used_at: null }).execute();
     expect((await resetPassword(t, token)).statusCode).toBe(204);
     const rows = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', user.userId).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute();
     expect(rows).toEqual([]);
@@ -47,8 +49,10 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
     await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
     const changed = await t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: user.auth, payload: { current_password: PASSWORD, new_password: NEW_PASSWORD } });
     expect(changed.statusCode).toBe(204);
-    const live = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', user.userId).where('purpose', '=', 'email_verify').execute();
+    const live = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', user.userId).where('purpose', '=', 'email_verify').where('used_at', 'is', null).execute();
     expect(live).toHaveLength(1);
+    const mail = await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
+    expect((await verifyEmail(t, tokenFrom(mail))).statusCode).toBe(200);
   });
 
   it('the reset mail promises no code box that no page has: only the link', async () => {

@@ -19,6 +19,10 @@ describe('ResetPasswordView', () => {
     const { router } = await renderAt(ResetPasswordView, `/reset-password?token=${TOKEN}&lang=en`);
     await waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/reset-password?lang=en'));
     expect(router.currentRoute.value.fullPath).not.toContain(TOKEN);
+    // Replaced, not pushed: "Back" does not bring the token's address back either.
+    router.back();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(router.currentRoute.value.fullPath).not.toContain(TOKEN);
 
     await fireEvent.update(screen.getByLabelText('New password'), 'correct horse battery staple');
     await fireEvent.update(screen.getByLabelText('Confirm new password'), 'correct horse battery staple');
@@ -42,6 +46,9 @@ describe('VerifyEmailView', () => {
     vi.stubGlobal('fetch', fetch);
     const { router } = await renderAt(VerifyEmailView, `/verify-email?token=${TOKEN}`);
     await waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/verify-email'));
+    router.back();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(router.currentRoute.value.fullPath).not.toContain(TOKEN);
     await waitFor(() => expect(fetch.mock.calls.some(([url]) => url === '/api/auth/email/verify')).toBe(true));
     const [, init] = fetch.mock.calls.find(([url]) => url === '/api/auth/email/verify') as [string, RequestInit];
     expect(JSON.parse(String(init.body))).toEqual({ token: TOKEN });
