@@ -34,6 +34,8 @@ describe.each(dialects)('lockout answers reveal no account through another spell
     // U+FF4B FULLWIDTH LATIN SMALL LETTER K / U+FF55 FULLWIDTH LATIN SMALL LETTER U: names no account.
     const knownSeen = await lockThenProbe(`\uff4b${known.slice(1)}@example.com`, `${known}@example.com`);
     const unknownSeen = await lockThenProbe(`\uff55${unknown.slice(1)}@example.com`, `${unknown}@example.com`);
+    // Five wrong guesses on the look-alike, then the plain spelling is not locked by them (its own budget).
+    expect(knownSeen).toEqual([401, 401, 401, 401, 401, 401]);
     expect(unknownSeen).toEqual(knownSeen);
   });
 
@@ -45,6 +47,7 @@ describe.each(dialects)('lockout answers reveal no account through another spell
       expect((await register(t.app, known)).statusCode).toBe(201);
       const knownSeen = await lockThenProbe(variant(known), known);
       const unknownSeen = await lockThenProbe(variant(unknown), unknown);
+      expect(knownSeen).toEqual([401, 401, 401, 401, 401, 401]);
       expect(unknownSeen).toEqual(knownSeen);
     }
   });
