@@ -1,22 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { PASSWORD, buildTestApp, login, register, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, login, register, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { RESET_SUBJECT, VERIFY_SUBJECT } from '../support/recovery.js';
+import type { Mailbox } from '../support/mailbox.js';
+import { RESET_SUBJECT, VERIFY_SUBJECT, startMailApp } from '../support/recovery.js';
 
 const dialects = await testDialects();
 
 describe.each(dialects)('account mails issued at the same moment on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+    ({ t, mailbox, close } = await startMailApp({ dialect }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   it('account mails asked for at the same moment all go out (none is lost to a database deadlock) and exactly one reset link stays live', async () => {
     const emails: string[] = [];

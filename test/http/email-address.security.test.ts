@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, buildTestApp, register, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, register, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { RESET_SUBJECT, forgot, tryLogin, waitForMail } from '../support/recovery.js';
+import type { Mailbox } from '../support/mailbox.js';
+import { RESET_SUBJECT, forgot, tryLogin, waitForMail, startMailApp } from '../support/recovery.js';
 
 const dialects = await testDialects();
 const KELVIN = '\u212A'; // KELVIN SIGN, looks like K; NFKC maps it to K
@@ -11,14 +11,11 @@ const CYRILLIC_A = '\u0430'; // looks like Latin a
 describe.each(dialects)('email addresses on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+    ({ t, mailbox, close } = await startMailApp({ dialect }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   /** A fresh address that starts with `k`, so its first letter can be written with look-alikes. */
   const freshK = () => `k${uniqueName('ate').toLowerCase()}@example.com`;

@@ -4,8 +4,8 @@ import { deriveKey } from '../../src/lib/crypto.js';
 import { DEVICE_COOKIE_PREFIX, createDeviceCookies } from '../../src/modules/lockout/device-cookie.js';
 import { PASSWORD, TEST_SECRETS, buildTestApp, login, register, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { NEW_PASSWORD, resetPassword, resetToken } from '../support/recovery.js';
+import type { Mailbox } from '../support/mailbox.js';
+import { NEW_PASSWORD, resetPassword, resetToken, startMailApp } from '../support/recovery.js';
 import { auditRows, enableTOTP, nextStep, otherCode, totpNow } from '../support/two-factor.js';
 
 const dialects = await testDialects();
@@ -154,14 +154,11 @@ function deviceCookieOf(response: LightMyRequestResponse): { name: string; value
 describe.each(dialects)('device cookies, unknown names and lifting locks on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+    ({ t, mailbox, close } = await startMailApp({ dialect }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   const db = () => t.database.handle.db;
   /** A sign-in attempt; `cookie` is the client's cookie header (a browser sends every device cookie it holds). */

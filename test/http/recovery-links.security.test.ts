@@ -1,25 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { PASSWORD, TEST_SECRETS, UNLIMITED, buildTestApp, fastHasher, type TestApp } from '../support/app.js';
+import { PASSWORD, TEST_SECRETS, UNLIMITED, fastHasher, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/databases.js';
 import { testDialects } from '../support/databases.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { NEW_PASSWORD, RESET_SUBJECT, VERIFY_SUBJECT, registerWithEmail, resetPassword, resetToken, signUpWithEmail, tokenFrom, tryLogin, verifyEmail, waitForMail } from '../support/recovery.js';
+import type { Mailbox } from '../support/mailbox.js';
+import { NEW_PASSWORD, RESET_SUBJECT, VERIFY_SUBJECT, registerWithEmail, resetPassword, resetToken, signUpWithEmail, tokenFrom, tryLogin, verifyEmail, waitForMail, startMailApp } from '../support/recovery.js';
 
 const dialects = await testDialects();
 
 describe.each(dialects)('reset links and password changes on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+    ({ t, mailbox, close } = await startMailApp({ dialect }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   it('a reset link mailed before a password change no longer opens the account after it', async () => {
     const user = await signUpWithEmail(t);

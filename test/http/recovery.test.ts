@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/lib/crypto.js';
-import { PASSWORD, buildTestApp, login, register, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, login, register, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { startMailbox, type Mailbox } from '../support/mailbox.js';
+import type { Mailbox } from '../support/mailbox.js';
 import {
   NEW_PASSWORD,
   RESET_SUBJECT,
@@ -17,6 +17,7 @@ import {
   tryLogin,
   verifyEmail,
   waitForMail,
+  startMailApp,
 } from '../support/recovery.js';
 
 const dialects = await testDialects();
@@ -26,14 +27,11 @@ const INVALID_TOKEN = { error: 'validation_failed', message: expect.any(String),
 describe.each(dialects)('password reset and email verification over HTTP on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url } });
+    ({ t, mailbox, close } = await startMailApp({ dialect }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   const me = (auth: { authorization: string }) => t.app.inject({ url: '/api/user/me', headers: auth });
   const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } });
@@ -219,14 +217,11 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
 describe.each(dialects)('REQUIRE_EMAIL=true on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
+  let close: (() => Promise<void>) | undefined;
   beforeAll(async () => {
-    mailbox = await startMailbox();
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url, REQUIRE_EMAIL: 'true' } });
+    ({ t, mailbox, close } = await startMailApp({ dialect, env: { REQUIRE_EMAIL: 'true' } }));
   });
-  afterAll(async () => {
-    await t?.close();
-    await mailbox?.close();
-  });
+  afterAll(async () => close?.());
 
   it('refuses registration without an email address', async () => {
     const response = await register(t.app, uniqueName());

@@ -1,11 +1,29 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { vi } from 'vitest';
-import { PASSWORD, login, register, uniqueName, type Session, type TestApp } from './app.js';
-import type { Mailbox, ReceivedMail } from './mailbox.js';
+import type { Dialect } from '../../src/db/create-database.js';
+import { PASSWORD, buildTestApp, login, register, uniqueName, type Session, type TestApp } from './app.js';
+import { startMailbox, type Mailbox, type ReceivedMail } from './mailbox.js';
 
 export const RESET_SUBJECT = /^Reset your .+ password$/;
 export const VERIFY_SUBJECT = /^Confirm your email address for /;
 export const NEW_PASSWORD = 'a completely different passphrase';
+
+/**
+ * A real SMTP server and an app that mails to it. `close()` closes the app first, so the mails it
+ * still sends in the background reach the mailbox, then the mailbox.
+ */
+export async function startMailApp(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<{ t: TestApp; mailbox: Mailbox; close(): Promise<void> }> {
+  const mailbox = await startMailbox();
+  const t = await buildTestApp({ dialect: options.dialect, env: { SMTP_URL: mailbox.url, ...options.env } });
+  return {
+    t,
+    mailbox,
+    close: async () => {
+      await t.close();
+      await mailbox.close();
+    },
+  };
+}
 
 /** 32 random bytes, base64url. */
 const TOKEN = /[A-Za-z0-9_-]{43}/;
