@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
-import { liftBruteForceLock } from '../lockout/lockout.repository.js';
+import { clearedFailures } from '../lockout/lockout.repository.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 
 export type UserRow = Selectable<UsersTable>;
@@ -90,7 +90,7 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     async recordLogin(id, nowMs, clearFailures = true) {
       // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
       // it spent a device cookie's budget: then the strangers' count stays (see the login service).
-      const failures = clearFailures ? { failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null } : {};
+      const failures = clearFailures ? clearedFailures : {};
       await db.updateTable('users').set({ last_login_at: nowMs, ...failures }).where('id', '=', id).execute();
     },
   };

@@ -8,6 +8,9 @@ export const ADMIN_LOCK_UNTIL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** Clears a brute-force lock but leaves an administrator's lock in place. */
 export const liftBruteForceLock = sql<number | null>`case when locked_until >= ${ADMIN_LOCK_UNTIL_MS} then locked_until else null end`;
 
+/** An account's brute-force failures forgotten and its brute-force lock lifted (an administrator's lock stays). */
+export const clearedFailures = { failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null } as const;
+
 /**
  * How long a failure count is remembered after the last failure when no further failure comes
  * (Keycloak: "failure reset time", default 12 hours). Without it the rows of unknown names could
@@ -42,6 +45,8 @@ export type LockTarget =
 
 /** The budgets of a known account: its untrusted clients', or one of its device cookies'. */
 export type AccountTarget = Extract<LockTarget, { userId: number }>;
+/** A budget of its own row in `login_lockouts` (a device cookie, or a name without an account). */
+export type KeyedTarget = Extract<LockTarget, { key: string }>;
 
 export interface LockoutRepository {
   /**
@@ -53,7 +58,7 @@ export interface LockoutRepository {
   /** Gives back a reserved attempt whose secret was right but whose login is not finished (2FA pending). */
   refundAttempt(target: LockTarget): Promise<void>;
   /** A finished sign-in: the target's failure count and brute-force lock go. */
-  clearFailures(target: LockTarget): Promise<void>;
+  clearFailures(target: KeyedTarget): Promise<void>;
   state(target: LockTarget): Promise<LockState | undefined>;
 }
 
@@ -76,7 +81,7 @@ export async function liftEveryLock(db: Kysely<Database>, userId: number, option
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('users')
-      .set({ locked_until: options.adminLockToo ? null : liftBruteForceLock, failed_attempts: 0, failures_expire_at: null, ...(options.adminLockToo ? { updated_at: options.nowMs } : {}) })
+      .set({ ...clearedFailures, ...(options.adminLockToo ? { locked_until: null, updated_at: options.nowMs } : {}) })
       .where('id', '=', userId)
       .execute();
     await trx.deleteFrom('login_lockouts').where('user_id', '=', userId).execute();
@@ -168,11 +173,8 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
       }
     },
     async clearFailures(target) {
-      if (target.kind === 'account') {
-        await db.updateTable('users').set({ failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null }).where('id', '=', target.userId).execute();
-      } else {
-        await db.deleteFrom('login_lockouts').where('lockout_key', '=', target.key).execute();
-      }
+      // The account's own count is cleared with the login time (accounts' recordLogin, one statement).
+      await db.deleteFrom('login_lockouts').where('lockout_key', '=', target.key).execute();
     },
     async state(target) {
       const row =

@@ -5,7 +5,7 @@ import { normalizeUsername } from '../accounts/accounts.repository.js';
 import { emailLookupKey } from '../accounts/email-address.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { DeviceCookie, DeviceCookies, LockoutClient } from './device-cookie.js';
-import { ADMIN_LOCK_UNTIL_MS, type AccountTarget, type LockTarget, type LockoutRepository } from './lockout.repository.js';
+import { ADMIN_LOCK_UNTIL_MS, type AccountTarget, type KeyedTarget, type LockTarget, type LockoutRepository } from './lockout.repository.js';
 
 export type { AccountTarget, LockTarget } from './lockout.repository.js';
 export type { LockoutClient } from './device-cookie.js';
@@ -23,8 +23,8 @@ export interface LockoutService {
   refund(target: LockTarget): Promise<void>;
   /** After a failed attempt: records the lock in the audit trail when this failure caused one. */
   failed(target: LockTarget, context: AuditContext): Promise<void>;
-  /** After a finished sign-in: the target's failures are forgotten. */
-  succeeded(target: LockTarget): Promise<void>;
+  /** After a sign-in that spent a device cookie's budget: that budget's failures are forgotten (the account's own go with the login time). */
+  succeeded(target: KeyedTarget): Promise<void>;
   /**
    * Runs a check of a secret outside login (current password, a second-factor code) under the same
    * budget: reserved before, given back when right, counted as a failure when wrong.
