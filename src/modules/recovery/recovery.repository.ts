@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import type { Database } from '../../db/schema.js';
-import { retryOnDeadlock } from '../../db/errors.js';
+import { inUserLockedTransaction } from '../../db/user-lock.js';
 import { emailLookupKey } from '../accounts/email-address.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
 
@@ -61,20 +61,14 @@ export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect)
       return row && toAccount(row);
     },
     async replaceToken(token) {
-      // Two mails for one account at once (the verification link of a new account and a reset link)
-      // make InnoDB's gap locks deadlock; the loser is run again rather than its mail being dropped.
-      // The user's row is locked first, so two replacements run one after the other and exactly one
-      // link of a purpose stays live (on PostgreSQL each DELETE would miss the other's new row).
-      await retryOnDeadlock(() =>
-        db.transaction().execute(async (trx) => {
-          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', token.userId).forUpdate().execute();
-          await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
-          await trx
-            .insertInto('account_tokens')
-            .values({ token_hash: token.tokenHash, user_id: token.userId, purpose: token.purpose, created_at: token.nowMs, expires_at: token.expiresAtMs, used_at: null })
-            .execute();
-        }),
-      );
+      // Two links asked for at once (a new account's verification and a reset) neither fail nor both stay live.
+      await inUserLockedTransaction(db, dialect, token.userId, async (trx) => {
+        await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
+        await trx
+          .insertInto('account_tokens')
+          .values({ token_hash: token.tokenHash, user_id: token.userId, purpose: token.purpose, created_at: token.nowMs, expires_at: token.expiresAtMs, used_at: null })
+          .execute();
+      });
     },
     async findLiveToken(tokenHash, purpose, nowMs) {
       const row = await db

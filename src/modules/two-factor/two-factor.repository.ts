@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { retryOnDeadlock } from '../../db/errors.js';
+import { inUserLockedTransaction } from '../../db/user-lock.js';
 import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
 
 export type TotpRow = Selectable<TotpFactorsTable>;
@@ -98,19 +99,14 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     latestEmailCode: (userId, purpose) =>
       db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
     async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs, notBeforeMs) {
-      // Two requests for a code at once make InnoDB's gap locks (DELETE of an empty range, then
-      // INSERT into it) deadlock: the loser is run again instead of answering 500. The user's row is
-      // locked first (SQLite has a single writer anyway), so the resend gap is read and written as one.
-      return retryOnDeadlock(() =>
-        db.transaction().execute(async (trx) => {
-          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
-          const recent = await trx.selectFrom('email_codes').select('id').where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', notBeforeMs).executeTakeFirst();
-          if (recent) return false;
-          await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
-          await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
-          return true;
-        }),
-      );
+      // Under the user's lock the resend gap is read and written as one: of parallel requests one wins.
+      return inUserLockedTransaction(db, dialect, userId, async (trx) => {
+        const recent = await trx.selectFrom('email_codes').select('id').where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', notBeforeMs).executeTakeFirst();
+        if (recent) return false;
+        await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
+        await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+        return true;
+      });
     },
     async reserveEmailCodeAttempt(id, nowMs) {
       return changed(
@@ -128,16 +124,11 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       return changed(await db.updateTable('email_codes').set({ used_at: nowMs }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst());
     },
     async replaceBackupCodes(userId, codeHashes, nowMs) {
-      // Two regenerations at once must leave one set, never both (on PostgreSQL each DELETE misses
-      // the other's uncommitted rows): the user's row is locked first, so they run one after the
-      // other (SQLite has a single writer anyway). A MariaDB deadlock victim is run again.
-      await retryOnDeadlock(() =>
-        db.transaction().execute(async (trx) => {
-          if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
-          await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
-          await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
-        }),
-      );
+      // Two regenerations at once leave one set of codes, never both.
+      await inUserLockedTransaction(db, dialect, userId, async (trx) => {
+        await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
+        await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
+      });
     },
     async consumeBackupCode(userId, codeHash, nowMs) {
       return changed(
