@@ -1,4 +1,5 @@
 import { Type, type TSchema, type StringOptions } from '@sinclair/typebox';
+import { validationError } from '../lib/errors.js';
 
 /** Every string the API accepts refuses NUL bytes, which no field of ours has a use for. */
 export function Str(options: StringOptions = {}): ReturnType<typeof Type.String> {
@@ -22,4 +23,20 @@ export const NoContent = Type.Unsafe<void>({ type: 'null', description: 'No cont
 /** Standard error responses for the OpenAPI document. */
 export function errorResponses(...statuses: number[]): Record<number, TSchema> {
   return Object.fromEntries(statuses.map((s) => [s, Type.Ref('Error')]));
+}
+
+/**
+ * A field that an original client sends under another name (`token` for `code`, `login_token` for
+ * `mfa_token`): the value under either name, required under one of them. Two different values are
+ * refused rather than one silently chosen.
+ */
+export function aliasedField<K extends string, A extends string>(body: Partial<Record<K | A, string>>, name: K, alias: A): string {
+  const value = body[name];
+  const aliasValue = body[alias];
+  if (value !== undefined && aliasValue !== undefined && value !== aliasValue) {
+    throw validationError({ [alias]: `must equal ${name} when both are sent` });
+  }
+  const chosen = value ?? aliasValue;
+  if (!chosen) throw validationError({ [name]: 'is required' }, `${name} is required.`);
+  return chosen;
 }

@@ -1,6 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, buildTestApp, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { claimsOf, enableTOTP, nextStep, passwordLogin, secondStep, totpNow } from '../support/two-factor.js';
 
 /** Ids, names and timestamps differ between two calls; everything else must be identical. */
 function withoutVolatile(body: Record<string, unknown>): Record<string, unknown> {
@@ -51,7 +52,7 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     sameAnswer(compat, canonical);
     expect(compat.statusCode).toBe(200);
     const tokens = compat.json();
-    expect(tokens).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, refresh_token: expect.any(String), user: canonical.json().user });
+    expect(tokens).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, refresh_token: expect.any(String), '2fa_required': false, user: canonical.json().user });
     expect(tokens.access_token).not.toBe(canonical.json().access_token);
 
     const me = await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${tokens.access_token}` } });
@@ -185,5 +186,88 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     } finally {
       await restricted.close();
     }
+  });
+});
+
+describe("the FastAPI app's login shape (sqlite)", () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  function fastApiSecondStep(body: Record<string, string>): Promise<LightMyRequestResponse> {
+    return t.app.inject({ method: 'POST', url: '/api/auth/2fa/login', payload: body });
+  }
+
+  it('the password step says 2fa_required with a login_token, and 2fa/login takes login_token and otp', async () => {
+    const a = await signUp(t.app);
+    const { secret } = await enableTOTP(t, a);
+    const first = (await passwordLogin(t, a.username)).json();
+    expect(first).toMatchObject({ '2fa_required': true, mfa_required: true, login_token: first.mfa_token });
+
+    const second = await fastApiSecondStep({ login_token: first.login_token, otp: totpNow(t, secret) });
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toMatchObject({ access_token: expect.any(String), '2fa_required': false, user: { id: a.userId } });
+    expect((await claimsOf(t, second.json().access_token)).amr).toEqual(['pwd', 'otp']);
+    // The login_token is the mfa_token: spent once, under either name.
+    nextStep(t);
+    const again = await secondStep(t, first.mfa_token, totpNow(t, secret));
+    expect(again.json()).toEqual({ error: 'mfa_token_invalid', message: expect.any(String) });
+  });
+
+  it('a login without 2FA says 2fa_required false; the names mix, and conflicting or missing ones are 400', async () => {
+    const a = await signUp(t.app);
+    expect((await passwordLogin(t, a.username)).json()).toMatchObject({ '2fa_required': false, access_token: expect.any(String) });
+    const { secret } = await enableTOTP(t, a);
+    const first = (await passwordLogin(t, a.username)).json();
+
+    const missingToken = await fastApiSecondStep({ otp: '123456' });
+    expect(missingToken.statusCode).toBe(400);
+    expect(missingToken.json()).toEqual({ error: 'validation_failed', message: 'mfa_token is required.', fields: { mfa_token: 'is required' } });
+    const missingCode = await fastApiSecondStep({ login_token: first.login_token });
+    expect(missingCode.json()).toEqual({ error: 'validation_failed', message: 'code is required.', fields: { code: 'is required' } });
+    const conflicting = await fastApiSecondStep({ mfa_token: first.mfa_token, login_token: 'x'.repeat(43), otp: totpNow(t, secret) });
+    expect(conflicting.statusCode).toBe(400);
+    expect(conflicting.json().fields).toEqual({ login_token: 'must equal mfa_token when both are sent' });
+
+    const mixed = await fastApiSecondStep({ mfa_token: first.mfa_token, otp: totpNow(t, secret) });
+    expect(mixed.statusCode).toBe(200);
+  });
+});
+
+describe('the HTML apps\' page addresses (sqlite)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp();
+  });
+  afterAll(async () => t?.close());
+
+  const browserAccept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+
+  it.each([
+    ['/register', '/app/register'],
+    ['/login', '/app/login'],
+    ['/token_input', '/app/token'],
+    ['/token', '/app/token'],
+    ['/verify', '/app/verify'],
+  ])('a browser opening %s goes to %s, without the query', async (from, to) => {
+    const page = await t.app.inject({ url: `${from}?token=secret-looking`, headers: { accept: browserAccept } });
+    expect(page.statusCode).toBe(302);
+    expect(page.headers.location).toBe(to);
+    expect(page.headers.vary).toContain('Accept');
+    // An API client asking for the same address gets the contract's 404, not a redirect to HTML.
+    const api = await t.app.inject({ url: from, headers: { accept: 'application/json' } });
+    expect(api.statusCode).toBe(404);
+    expect(api.json()).toEqual({ error: 'not_found', message: `${from} is a page: open ${to} in a browser.` });
+  });
+
+  it('the same paths still answer POST as the JSON API', async () => {
+    const name = uniqueName('html');
+    const registered = await t.app.inject({ method: 'POST', url: '/register', headers: { accept: browserAccept }, payload: { username: name, password: PASSWORD } });
+    expect(registered.statusCode).toBe(201);
+    const signedIn = await t.app.inject({ method: 'POST', url: '/login', headers: { accept: browserAccept }, payload: { username: name, password: PASSWORD } });
+    expect(signedIn.statusCode).toBe(200);
+    expect(signedIn.json().access_token).toEqual(expect.any(String));
   });
 });

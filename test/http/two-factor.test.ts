@@ -114,14 +114,14 @@ describe.each(dialects)('two-factor authentication over HTTP on %s', (dialect) =
       const first = await passwordLogin(t, a.username);
       expect(first.statusCode).toBe(200);
       const body = first.json();
-      expect(body).toEqual({ mfa_required: true, mfa_token: expect.any(String), mfa_methods: expect.arrayContaining(['totp']), expires_in: 300 });
+      expect(body).toEqual({ mfa_required: true, '2fa_required': true, mfa_token: expect.any(String), login_token: body.mfa_token, mfa_methods: expect.arrayContaining(['totp']), expires_in: 300 });
       expect(body.mfa_methods).toEqual(['totp', 'backup_code']);
       expect(body.mfa_token.length).toBeGreaterThanOrEqual(43);
 
       const second = await secondStep(t, body.mfa_token, totpNow(t, secret));
       expect(second.statusCode).toBe(200);
       const tokens = second.json();
-      expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 600, refresh_token: expect.any(String), user: { id: a.userId, mfa_enabled: true, mfa_methods: ['totp'] } });
+      expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 600, refresh_token: expect.any(String), '2fa_required': false, user: { id: a.userId, mfa_enabled: true, mfa_methods: ['totp'] } });
       expect((await claimsOf(t, tokens.access_token)).amr).toEqual(['pwd', 'otp']);
       expect((await t.app.inject({ url: '/api/user/me', headers: bearer(tokens.access_token) })).statusCode).toBe(200);
       // A refreshed session keeps the strength of its sign-in.

@@ -22,6 +22,7 @@ export const TokensSchema = Type.Object(
     expires_in: Type.Integer(),
     refresh_token: Type.String(),
     user: Type.Ref('User'),
+    '2fa_required': Type.Optional(Type.Literal(false, { description: "On sign-in answers: the FastAPI app's flag, no second step needed" })),
   },
   { $id: 'Tokens' },
 );
@@ -29,7 +30,9 @@ export const TokensSchema = Type.Object(
 export const MfaChallengeSchema = Type.Object(
   {
     mfa_required: Type.Literal(true),
+    '2fa_required': Type.Literal(true, { description: "The FastAPI app's name for mfa_required" }),
     mfa_token: Type.String(),
+    login_token: Type.String({ description: "The FastAPI app's name for mfa_token (the same value)" }),
     mfa_methods: Type.Array(Type.String()),
     expires_in: Type.Integer(),
   },

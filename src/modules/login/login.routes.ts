@@ -1,13 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { Str, errorResponses } from '../../http/schema.js';
+import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
-import type { Tokens } from '../sessions/sessions.service.js';
 import type { Authenticate } from '../sessions/authenticate.js';
 import { requirePrincipal } from '../../http/principal.js';
-import type { LoginService, MfaChallenge } from './login.service.js';
+import type { LoginService, LoginTokens, MfaChallenge } from './login.service.js';
 
 export interface LoginRoutesOptions {
   login: LoginService;
@@ -15,14 +14,17 @@ export interface LoginRoutesOptions {
   refreshTokenTtlSeconds: number;
 }
 
+// `login_token` and `otp` are the FastAPI app's names for `mfa_token` and `code` (the HTTP contract, "Compatibility routes").
 const SecondFactorBody = Type.Object({
-  mfa_token: Str({ minLength: 1, maxLength: 512 }),
-  code: Str({ minLength: 1, maxLength: 32 }),
+  mfa_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })),
+  login_token: Type.Optional(Str({ minLength: 1, maxLength: 512, description: 'Another name for mfa_token' })),
+  code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
+  otp: Type.Optional(Str({ minLength: 1, maxLength: 32, description: 'Another name for code' })),
   method: Type.Optional(Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('backup_code')])),
 });
 
 export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, { login, authenticate, refreshTokenTtlSeconds }) => {
-  function isTokens(result: Tokens | MfaChallenge): result is Tokens {
+  function isTokens(result: LoginTokens | MfaChallenge): result is LoginTokens {
     return 'access_token' in result;
   }
 
@@ -44,7 +46,9 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
   app.post('/api/auth/2fa/login', {
     schema: { tags: ['login'], body: SecondFactorBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 429) } },
   }, async (request, reply) => {
-    const tokens = await login.secondFactorLogin(request.body, lockoutClient(request));
+    const { body } = request;
+    const input = { mfa_token: aliasedField(body, 'mfa_token', 'login_token'), code: aliasedField(body, 'code', 'otp'), method: body.method };
+    const tokens = await login.secondFactorLogin(input, lockoutClient(request));
     if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
     setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
     return tokens;

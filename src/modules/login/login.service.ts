@@ -14,13 +14,21 @@ import { EMAIL_CODE_TTL_SECONDS, type SecondFactor, type TwoFactorService } from
 /** The mfa_token lives 5 minutes. */
 export const MFA_TOKEN_TTL_SECONDS = 300;
 
-/** the HTTP contract `mfa_challenge`. */
+/**
+ * the HTTP contract `mfa_challenge`. `2fa_required` and `login_token` are the FastAPI app's names for
+ * `mfa_required` and `mfa_token` (the contract, "Compatibility routes"), so its clients switch unchanged.
+ */
 export interface MfaChallenge {
   mfa_required: true;
+  '2fa_required': true;
   mfa_token: string;
+  login_token: string;
   mfa_methods: string[];
   expires_in: number;
 }
+
+/** Tokens from a sign-in carry the FastAPI app's flag too: no second step is needed. */
+export type LoginTokens = Tokens & { '2fa_required': false };
 
 export interface PasswordLoginInput {
   username: string;
@@ -33,8 +41,8 @@ export type LoginClient = ClientInfo & LockoutClient;
 
 export interface LoginService {
   /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
-  passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<Tokens | MfaChallenge>;
-  secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: LoginClient): Promise<Tokens>;
+  passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<LoginTokens | MfaChallenge>;
+  secondFactorLogin(input: { mfa_token: string; code: string; method?: SecondFactor | undefined }, client: LoginClient): Promise<LoginTokens>;
   /** The device cookie for a client that has just received tokens for the account. */
   deviceCookie(userId: number): DeviceCookie;
   sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
@@ -68,7 +76,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
   const invalidFlow = (): AppError => new AppError('mfa_token_invalid');
   const attempts = createKeyedMutex();
 
-  async function finish(target: AccountTarget, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<Tokens> {
+  async function finish(target: AccountTarget, amr: string[], client: ClientInfo, detail: Record<string, string> = {}): Promise<LoginTokens> {
     const { userId } = target;
     const tokens = await sessions.open(await accounts.getUser(userId), amr, client);
     // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
@@ -78,7 +86,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
     if (target.kind === 'device') await lockout.succeeded(target);
     await audit.record({ ...client, type: 'login.succeeded', userId, detail: { amr: amr.join(','), ...detail } });
     metrics.logins.inc({ outcome: 'success' });
-    return tokens;
+    return { ...tokens, '2fa_required': false };
   }
 
   async function failSecondFactor(target: AccountTarget, client: ClientInfo, method: string): Promise<never> {
@@ -97,7 +105,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
   }
 
   /** The password check and what follows it: tokens, a one-step TOTP login, or a second-factor challenge. */
-  async function passwordStep(input: PasswordLoginInput, client: ClientInfo, target: LockTarget): Promise<Tokens | MfaChallenge> {
+  async function passwordStep(input: PasswordLoginInput, client: ClientInfo, target: LockTarget): Promise<LoginTokens | MfaChallenge> {
     let row;
     try {
       row = await accounts.authenticate(input.username, input.password);
@@ -136,7 +144,9 @@ export function createLoginService(deps: LoginDeps): LoginService {
     const remaining = await twoFactor.status(row.id);
     return {
       mfa_required: true,
+      '2fa_required': true,
       mfa_token: mfaToken,
+      login_token: mfaToken,
       mfa_methods: remaining.backup_codes_remaining > 0 ? [...methods, 'backup_code'] : methods,
       expires_in: MFA_TOKEN_TTL_SECONDS,
     };

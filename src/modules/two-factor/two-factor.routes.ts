@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../../http/principal.js';
-import { Str, errorResponses } from '../../http/schema.js';
-import { AppError, validationError } from '../../lib/errors.js';
+import { Str, aliasedField, errorResponses } from '../../http/schema.js';
+import { AppError } from '../../lib/errors.js';
 import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -49,9 +49,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     schema: { ...schema, body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
   }, async (request) => {
     // `token` is the original API's name for the same field.
-    const code = request.body.code ?? request.body.token;
-    if (!code) throw validationError({ code: 'is required' });
-    return twoFactor.verifyTOTPSetup(userId(request), code, clientInfo(request));
+    return twoFactor.verifyTOTPSetup(userId(request), aliasedField(request.body, 'code', 'token'), clientInfo(request));
   });
 
   app.post('/api/auth/2fa/email/enable', { ...recent, schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 403, 409, 429, 503) } } }, async (request, reply) => {
