@@ -25,7 +25,7 @@ describe('VerifyCodeView', () => {
     expect(screen.queryByLabelText('6-digit code')).toBeNull();
 
     await fireEvent.update(screen.getByLabelText('Email'), '  kate@example.com ');
-    await fireEvent.click(screen.getByTestId('verify-send'));
+    await fireEvent.click(screen.getByTestId('proof-send'));
     await waitFor(() => expect(screen.getByTestId('notice').textContent).toBe('If this address can receive codes, one is on its way; it is valid for 10 minutes.'));
     expect(screen.getByTestId('notice').getAttribute('role')).toBe('status');
     expect(bodyOf(fetch, '/generate-2fa')).toEqual({ email: 'kate@example.com' });
@@ -36,22 +36,22 @@ describe('VerifyCodeView', () => {
 
     // A wrong code: a clear message, announced, and the form stays.
     await fireEvent.update(codeField, '000000');
-    await fireEvent.click(screen.getByTestId('verify-submit'));
+    await fireEvent.click(screen.getByTestId('proof-submit'));
     await waitFor(() => expect(screen.getByTestId('error-message').textContent).toMatch(/incorrect, has expired or was already used/));
     expect(screen.getByTestId('error-message').getAttribute('role')).toBe('alert');
 
     await fireEvent.update(screen.getByLabelText('6-digit code'), '123 456');
-    await fireEvent.click(screen.getByTestId('verify-submit'));
-    await waitFor(() => expect(screen.getByTestId('verify-done').textContent).toMatch(/This address is verified: kate@example.com/));
+    await fireEvent.click(screen.getByTestId('proof-submit'));
+    await waitFor(() => expect(screen.getByTestId('proof-done').textContent).toMatch(/This address is verified: kate@example.com/));
     expect(bodyOf(fetch, '/verify', 1)).toEqual({ email: 'kate@example.com', code: '123456' });
-    expect(document.activeElement).toBe(screen.getByTestId('verify-done'));
+    expect(document.activeElement).toBe(screen.getByTestId('proof-done'));
   });
 
   it('names the field of a malformed address', async () => {
     vi.stubGlobal('fetch', fetchAnswers(NO_SESSION, [400, { error: 'validation_failed', message: 'x', fields: { email: 'must match the address format' } }]));
     await renderAt(VerifyCodeView, '/verify');
     await fireEvent.update(screen.getByLabelText('Email'), 'nope');
-    await fireEvent.click(screen.getByTestId('verify-send'));
+    await fireEvent.click(screen.getByTestId('proof-send'));
     await waitFor(() => expect(screen.getByTestId('error-email')).toBeTruthy());
     expect(screen.queryByLabelText('6-digit code')).toBeNull();
   });
