@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { createBackgroundTasks } from '../../lib/background-tasks.js';
 import type { Clock } from '../../lib/clock.js';
-import { constantTimeEqual, hmacHex, randomDigits } from '../../lib/crypto.js';
+import { constantTimeEqual, hmacHex, randomDigits, randomToken } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { emailLookupKey } from '../accounts/email-address.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
@@ -60,26 +60,29 @@ export function createEmailProofService(deps: EmailProofDeps): EmailProofService
   async function issue(email: string, context: AuditContext): Promise<void> {
     const addressKey = addressKeyOf(email);
     const lookupKey = emailLookupKey(email);
-    // The same steps whether or not the address has an account; only the outcome differs, and it
-    // shows in the mailbox and the audit log, never in the answer.
     const account = lookupKey === null ? undefined : await deps.accounts.findAccountByEmail(email);
     const to = account?.email ?? (deps.forAnyone && lookupKey !== null ? email.trim() : null);
+    const userId = account?.id ?? null;
     const detail = { address_ref: addressRef(addressKey), account: account !== undefined };
-    if (to === null) {
-      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId: null, detail: { ...detail, reason: 'no_account' } });
+    // The same steps whether or not the address may receive a code (quota, a stored code), so that
+    // a later POST /verify takes the same path and time for it too: an address that gets no mail
+    // gets a code that matches nothing. Only the mail differs, and it shows in the mailbox and the
+    // audit log, never in an answer.
+    if (!(await deps.mailQuota.take(to ?? email, 'proof_code')).allowed) {
+      deps.log.info({ userId }, 'email code not sent: the address had its hourly share');
+      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId, detail: { ...detail, reason: 'mail_quota' } });
       return;
     }
-    if (!(await deps.mailQuota.take(to, 'proof_code')).allowed) {
-      deps.log.info({ userId: account?.id ?? null }, 'email code not sent: the address had its hourly share');
-      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId: account?.id ?? null, detail: { ...detail, reason: 'mail_quota' } });
-      return;
-    }
-    const code = randomDigits(CODE_DIGITS);
+    const code = to === null ? `unmailed:${randomToken(16)}` : randomDigits(CODE_DIGITS);
     const now = nowMs();
     // Only a keyed hash is stored; the address's earlier code dies here (the newest code is the one that works).
     await repository.replace({ addressKey, codeHash: codeHashOf(addressKey, code), nowMs: now, expiresAtMs: now + EMAIL_PROOF_TTL_SECONDS * 1000 });
+    if (to === null) {
+      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId, detail: { ...detail, reason: 'no_account' } });
+      return;
+    }
     await deps.mailer.send(emailProofMessage({ to, code, issuer: deps.issuer, expiresInMinutes: EMAIL_PROOF_TTL_SECONDS / 60 }));
-    await deps.audit.record({ ...context, type: 'email_proof.issued', userId: account?.id ?? null, detail });
+    await deps.audit.record({ ...context, type: 'email_proof.issued', userId, detail });
   }
 
   /** Why the code does not prove the address, or null once it has been spent by this caller. */
