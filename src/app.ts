@@ -35,6 +35,9 @@ import { createProductsRepository } from './modules/products/products.repository
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { createProductsService } from './modules/products/products.service.js';
+import { createEmailProofRepository } from './modules/email-proof/email-proof.repository.js';
+import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
+import { createEmailProofService } from './modules/email-proof/email-proof.service.js';
 import { createRecoveryRepository } from './modules/recovery/recovery.repository.js';
 import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
 import { createRecoveryService } from './modules/recovery/recovery.service.js';
@@ -118,8 +121,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const authenticate = createAuthenticate({ tokens, sessions });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
+  const recoveryRepository = createRecoveryRepository(db, dialect);
   const recovery = createRecoveryService({
-    repository: createRecoveryRepository(db, dialect),
+    repository: recoveryRepository,
     accounts,
     passwords: createAccountsRepository(db, dialect),
     hasher,
@@ -130,6 +134,18 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     clock,
     publicUrl: config.publicUrl,
     issuer: config.totpIssuer,
+    log: app.log,
+  });
+  const emailProof = createEmailProofService({
+    repository: createEmailProofRepository(db, dialect),
+    accounts: recoveryRepository,
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    hashKey: deriveKey(config.encryptionKey, 'email-proof'),
+    issuer: config.totpIssuer,
+    forAnyone: config.emailCodesForAnyone,
     log: app.log,
   });
   const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
@@ -150,6 +166,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
   await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, requireRecentAuth, audit, recovery });
   await app.register(recoveryRoutes, { recovery });
+  await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate });

@@ -15,6 +15,7 @@ describe('loadConfig', () => {
     expect(config.jwt).toMatchObject({ alg: 'HS256', accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 2592000 });
     expect(config.productWriteRoles).toEqual(['user', 'admin']);
     expect(config.argon2).toEqual({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
+    expect(config.emailCodesForAnyone).toBe(false);
   });
 
   it('generates development secrets once, keeps them in the data directory with mode 0600', () => {
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     [{ PRODUCT_WRITE_ROLES: 'owner' }, /PRODUCT_WRITE_ROLES/],
     [{ ARGON2_MEMORY_KIB: '1024' }, /ARGON2_MEMORY_KIB/],
     [{ REQUIRE_EMAIL: 'maybe' }, /REQUIRE_EMAIL/],
+    [{ EMAIL_CODES_FOR_ANYONE: 'everyone' }, /EMAIL_CODES_FOR_ANYONE/],
   ])('explains what is wrong with %o', (env, message) => {
     expect(() => loadConfig({ NODE_ENV: 'test', ...SECRETS, ...env })).toThrow(message);
   });
@@ -72,5 +74,6 @@ describe('loadConfig', () => {
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.productWriteRoles).toEqual(['admin']);
     expect(config.trustProxy).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'test', ...SECRETS, EMAIL_CODES_FOR_ANYONE: 'true' }).emailCodesForAnyone).toBe(true);
   });
 });

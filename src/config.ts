@@ -29,6 +29,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   readonly trustProxy: boolean | number | string;
   readonly requireEmail: boolean;
+  /** Stand-alone email codes (POST /generate-2fa) go to any well-formed address, not only to accounts' addresses. */
+  readonly emailCodesForAnyone: boolean;
   readonly productWriteRoles: readonly string[];
   readonly totpIssuer: string;
   readonly logLevel: string;
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: Object.freeze(list(env.CORS_ORIGINS)),
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     requireEmail,
+    emailCodesForAnyone: parseBool('EMAIL_CODES_FOR_ANYONE', env.EMAIL_CODES_FOR_ANYONE, false),
     productWriteRoles: Object.freeze(parseRoles(env.PRODUCT_WRITE_ROLES)),
     totpIssuer: str(env.TOTP_ISSUER) ?? 'Twofold',
     logLevel: str(env.LOG_LEVEL) ?? (nodeEnv === 'test' ? 'silent' : 'info'),

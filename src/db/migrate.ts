@@ -8,6 +8,7 @@ import { productCount } from './migrations/0005-product-count.js';
 import { loginLockouts } from './migrations/0006-login-lockouts.js';
 import { recentAuth } from './migrations/0007-recent-auth.js';
 import { emailNfkc } from './migrations/0008-email-nfkc.js';
+import { emailProofs } from './migrations/0009-email-proofs.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -20,6 +21,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0006-login-lockouts': loginLockouts(),
     '0007-recent-auth': recentAuth(),
     '0008-email-nfkc': emailNfkc(),
+    '0009-email-proofs': emailProofs(),
   };
 }
 

@@ -101,6 +101,17 @@ export interface EmailCodesTable {
   used_at: number | null;
 }
 
+/** Stand-alone email codes: one pending code per address (keyed hashes only). */
+export interface EmailProofsTable {
+  /** HMAC of the address's lookup key (accounts/email-address.ts). */
+  address_key: string;
+  /** HMAC of the code, bound to the address. */
+  code_hash: string;
+  attempts: Generated<number>;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface BackupCodesTable {
   id: Generated<number>;
   user_id: number;
@@ -166,6 +177,7 @@ export interface Database {
   totp_factors: TotpFactorsTable;
   email_factors: EmailFactorsTable;
   email_codes: EmailCodesTable;
+  email_proofs: EmailProofsTable;
   backup_codes: BackupCodesTable;
   mfa_flows: MfaFlowsTable;
   audit_events: AuditEventsTable;

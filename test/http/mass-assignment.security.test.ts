@@ -50,6 +50,8 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/password/reset': { auth: 'none' },
   'POST /api/auth/email/verify': { auth: 'none' },
   'POST /api/auth/email/verify/resend': { auth: 'none' },
+  'POST /generate-2fa': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com' }) },
+  'POST /verify': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com', code: '000000' }) },
   'POST /api/auth/2fa/login': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken, code: '000000' }) },
   'POST /api/auth/2fa/email/send': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken }) },
   'POST /api/auth/2fa/verify-setup': { auth: 'user', body: () => ({ code: '000000' }) },

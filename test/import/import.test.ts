@@ -13,7 +13,7 @@ import type { AuditEventsTable, EmailFactorsTable, ProductsTable, TotpFactorsTab
 import { PASSWORD, TEST_SECRETS, UNLIMITED, fastHasher, register, signUp } from '../support/app.js';
 import { createTestDatabase, testDialects } from '../support/databases.js';
 import { EMAIL_CODE_PASSWORDS, JSONL_PASSWORDS, PENDING_CODES, PRODUCTS_API_USERS as LEGACY, ROLE_BASED_PASSWORDS, TOTP_SECRETS } from '../support/legacy-apps.js';
-import { createLegacyDatabase, jsonlExport, seedEmailCodeApp, seedProductsApi, seedRoleBasedApp, type LegacyDatabase, type ProductsApiName } from '../support/legacy-apps.js';
+import { createLegacyDatabase, jsonlExport, seedEmailCodeApp, seedEmailCodeOnlyApp, seedProductsApi, seedRoleBasedApp, type LegacyDatabase, type ProductsApiName } from '../support/legacy-apps.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 
 /**
@@ -333,6 +333,7 @@ interface Scenarios {
   productsApi: Map<Dialect, Promise<ProductsApiScenario>>;
   roleBased: Promise<LayoutScenario>;
   emailCodes: Promise<LayoutScenario & { mailbox: Mailbox }>;
+  emailCodesOnly: Promise<LayoutScenario>;
   jsonl: Promise<JsonlScenario>;
   failures: Promise<Awaited<ReturnType<typeof failingSources>>>;
 }
@@ -349,6 +350,7 @@ function scenarios(): Scenarios {
     productsApi: new Map(dialects.map((dialect) => [dialect, quiet(importProductsApi(dialect))])),
     roleBased: quiet(importLayout(seedRoleBasedApp)),
     emailCodes: quiet(importEmailCodeApp()),
+    emailCodesOnly: quiet(importLayout(seedEmailCodeOnlyApp)),
     jsonl: quiet(importJsonl()),
     failures: quiet(failingSources()),
   };
@@ -357,7 +359,7 @@ function scenarios(): Scenarios {
 
 afterAll(async () => {
   // Settle whatever is still running before removing what it uses.
-  if (started) await Promise.allSettled([...started.productsApi.values(), started.roleBased, started.emailCodes, started.jsonl, started.failures]);
+  if (started) await Promise.allSettled([...started.productsApi.values(), started.roleBased, started.emailCodes, started.emailCodesOnly, started.jsonl, started.failures]);
   const errors: unknown[] = [];
   for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => errors.push(error));
   if (errors.length > 0) throw errors[0];
@@ -577,6 +579,23 @@ describe('twofold import of the other original apps, on sqlite', () => {
     const fred = await signIn(s.twofold, 'fred', EMAIL_CODE_PASSWORDS.fred);
     expect(fred.statusCode).toBe(200);
     expect(fred.json().user).toMatchObject({ username: 'fred', email: null, mfa_enabled: false, mfa_methods: [] });
+  }, SCENARIO_TIMEOUT_MS);
+});
+
+describe('twofold import of the email-code app\'s own database (only two_factor_auth), on sqlite', () => {
+  it('is recognised, not refused: exit 0, nothing imported, and notes that the codes are not carried and nothing else is there', async () => {
+    const s = await scenarios().emailCodesOnly;
+    expect(s.run.stderr).toBe('');
+    expect(s.run.status).toBe(0);
+    const lines = summary(s.run);
+    expect(lines[0]).toBe(`Source: ${s.legacy.from} (email-code app).`);
+    expect(lines[1]).toMatch(/^Users: 0 imported .*0 skipped\.$/);
+    expect(lines).toContainEqual(expect.stringMatching(/^Note: two_factor_auth: 3 emailed codes were not imported \(.*POST \/generate-2fa.*EMAIL_CODES_FOR_ANYONE=true\)\.$/));
+    expect(lines).toContain("Note: The source holds only the email-code app's table of codes (two_factor_auth): no users and no products, so there is nothing else to import.");
+    expect(lines).not.toContain(NO_PRODUCTS_NOTE);
+    expect(s.run.stdout).not.toMatch(/Unrecognised/);
+    const users = await s.twofold.database.db.selectFrom('users').select('id').execute();
+    expect(users).toEqual([]);
   }, SCENARIO_TIMEOUT_MS);
 });
 

@@ -179,6 +179,23 @@ export async function seedEmailCodeApp(db: LegacyDatabase): Promise<void> {
   await db.insert('two_factor_auth', PENDING_CODES.map((code, i) => ({ id: i + 1, user_id: 1, code, expires_at: `2026-01-15 12:0${5 + i}:00` })));
 }
 
+/**
+ * The email-code app as its README sets it up: one table, `two_factor_auth`, codes by address
+ * (a used one, a pending one, an expired one) and no accounts at all.
+ */
+export async function seedEmailCodeOnlyApp(db: LegacyDatabase): Promise<void> {
+  const q = (name: string): string => quote(db.dialect, name);
+  await db.run(
+    `create table ${q('two_factor_auth')} (id integer not null, email varchar(255) not null, code varchar(6) not null, expiration_time datetime not null, ` +
+      `used boolean default false, created_at timestamp default current_timestamp, primary key (id))`,
+  );
+  await db.insert('two_factor_auth', [
+    { id: 1, email: 'gina@example.com', code: '111111', expiration_time: '2026-01-15 12:05:00', used: 1 },
+    { id: 2, email: 'gina@example.com', code: '222222', expiration_time: '2026-01-15 12:15:00', used: 0 },
+    { id: 3, email: 'hugo@example.com', code: '333333', expiration_time: '2025-12-01 09:00:00', used: 0 },
+  ]);
+}
+
 export const JSONL_PASSWORDS = { bea: 'bea hashed with bcrypt', yann: 'yann came from php', ari: 'ari has argon2 already', nobody: 'nobody has a name' };
 
 /**

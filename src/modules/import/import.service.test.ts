@@ -253,7 +253,7 @@ describe('import sources', () => {
     expect(parseJsonlUser('{"username":"a","email_verified":"yes"}', 5)).toMatchObject({ ref: 'line 5', problem: expect.stringMatching(/^email_verified: /) });
   });
 
-  it('recognises the three original layouts and refuses others with the tables it found', () => {
+  it('recognises the three original layouts (the email-code app with or without a user table) and refuses others with the tables it found', () => {
     const tables = (spec: Record<string, string[]>): Parameters<typeof detectLayout>[0] =>
       new Map(Object.entries(spec).map(([name, columns]) => [name.toLowerCase(), { name, columns: new Map(columns.map((c) => [c.toLowerCase(), c])) }]));
     expect(detectLayout(tables({ user: ['id', 'username', 'password', 'twofa_secret'], product: ['id', 'name', 'description', 'price', 'quantity'] }))).toMatchObject({
@@ -267,6 +267,13 @@ describe('import sources', () => {
     expect(detectLayout(tables({ User: ['ID', 'Username', 'Email', 'Password'], two_factor_auth: ['id', 'user_id', 'code'] }))).toMatchObject({
       kind: 'email-code app',
       users: { table: 'User', columns: { username: 'Username' } },
+      pendingCodesTable: 'two_factor_auth',
+    });
+    // The email-code app as it shipped: its table of codes by address, and nothing else.
+    expect(detectLayout(tables({ two_factor_auth: ['id', 'email', 'code', 'expiration_time', 'used', 'created_at'] }))).toEqual({
+      kind: 'email-code app',
+      users: undefined,
+      products: undefined,
       pendingCodesTable: 'two_factor_auth',
     });
     expect(() => detectLayout(tables({ customers: ['id', 'name'] }))).toThrow(/Unrecognised source layout: no user table\. Tables found: customers\(id, name\)\..*JSON Lines/);

@@ -42,7 +42,8 @@ interface ProductColumns {
 /** One of the original apps' layouts, recognised by its tables and columns. */
 export interface Layout {
   kind: 'products API' | 'role-based app' | 'email-code app';
-  users: { table: string; columns: UserColumns };
+  /** Absent only for the email-code app's own database, which holds its codes and nothing else. */
+  users: { table: string; columns: UserColumns } | undefined;
   products?: { table: string; columns: ProductColumns } | undefined;
   /** The email-code app's table of pending codes (not imported). */
   pendingCodesTable?: string | undefined;
@@ -67,16 +68,20 @@ function describeTables(tables: Map<string, Table>): string {
 /**
  * Recognises the original apps by their tables and columns: the products API (`user`
  * with `twofa_secret`, `product`), the role-based app (`user` with `role` and `mfa_enabled`) and
- * the email-code app (`two_factor_auth`). Anything else is refused, naming what was found.
+ * the email-code app (`two_factor_auth`, beside a user table of the app it guarded, or alone, as
+ * that app shipped). Anything else is refused, naming what was found.
  */
 export function detectLayout(tables: Map<string, Table>): Layout {
   const userTable = tables.get('user') ?? tables.get('users');
   const productTable = tables.get('product') ?? tables.get('products');
+  const pendingCodes = tables.get('two_factor_auth');
   const refuse = (why: string): never => {
     throw new AppError('validation_failed', {
       message: `Unrecognised source layout: ${why}. Tables found: ${describeTables(tables)}. Twofold reads the original products API, role-based and email-code apps; for anything else, ${JSONL_HINT}.`,
     });
   };
+  // The email-code app's own database: its table of codes, keyed by address, and no accounts.
+  if (!userTable && pendingCodes) return { kind: 'email-code app', users: undefined, products: undefined, pendingCodesTable: pendingCodes.name };
   if (!userTable) return refuse('no user table');
   const id = pick(userTable, 'id');
   const username = pick(userTable, 'username');
@@ -95,7 +100,6 @@ export function detectLayout(tables: Map<string, Table>): Layout {
   };
   const products = productTable && pickProductColumns(productTable);
   const users = { table: userTable.name, columns };
-  const pendingCodes = tables.get('two_factor_auth');
   if (pendingCodes) return { kind: 'email-code app', users, products, pendingCodesTable: pendingCodes.name };
   if (columns.email && columns.role && pick(userTable, 'mfa_enabled')) return { kind: 'role-based app', users, products };
   if (pick(userTable, 'twofa_secret')) return { kind: 'products API', users, products };
@@ -201,13 +205,12 @@ function defined(values: Array<string | undefined>): string[] {
   return values.filter((v): v is string => v !== undefined);
 }
 
-function toUser(layout: Layout, row: Row): SourceUser {
-  const c = layout.users.columns;
+function toUser(kind: Layout['kind'], c: UserColumns, row: Row): SourceUser {
   const secret = c.secret ? text(row[c.secret])?.trim() || null : null;
   // The products API had no on/off flag: a secret meant TOTP at every login. The others say so in a column.
   const mfaOn = c.mfaEnabled ? truthy(row[c.mfaEnabled]) : secret !== null;
   const email = c.email ? text(row[c.email])?.trim() || null : null;
-  const emailCodes = layout.kind === 'email-code app';
+  const emailCodes = kind === 'email-code app';
   return {
     ref: `user id ${String(row[c.id])}`,
     username: text(row[c.username]) ?? '',
@@ -250,12 +253,16 @@ export async function openSqlSource(from: string): Promise<ImportSource> {
     layout = detectLayout(tables);
     if (layout.pendingCodesTable) {
       const counted = await db.selectFrom(layout.pendingCodesTable).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+      const count = Number((counted as Row | undefined)?.n ?? 0);
       notes.push(
-        `${layout.pendingCodesTable}: ${Number((counted as Row | undefined)?.n ?? 0)} pending emailed codes were not imported (they expire within minutes; users get a new code at their next sign-in, sent by Twofold).`,
+        layout.users
+          ? `${layout.pendingCodesTable}: ${count} pending emailed codes were not imported (they expire within minutes; users get a new code at their next sign-in, sent by Twofold).`
+          : `${layout.pendingCodesTable}: ${count} emailed codes were not imported (a code lives minutes: whoever needs one asks Twofold for a new one with POST /generate-2fa; for addresses without a Twofold account, set EMAIL_CODES_FOR_ANYONE=true).`,
       );
     }
-    if (!layout.products) notes.push('No product table with id, name and price: no products to import.');
-    if (layout.kind !== 'email-code app' && !layout.users.columns.secret) notes.push(`Table ${layout.users.table} has no TOTP secret column: no authenticators to carry.`);
+    if (!layout.users) notes.push(`The source holds only the email-code app's table of codes (${layout.pendingCodesTable ?? 'two_factor_auth'}): no users and no products, so there is nothing else to import.`);
+    else if (!layout.products) notes.push('No product table with id, name and price: no products to import.');
+    if (layout.users && layout.kind !== 'email-code app' && !layout.users.columns.secret) notes.push(`Table ${layout.users.table} has no TOTP secret column: no authenticators to carry.`);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -266,9 +273,10 @@ export async function openSqlSource(from: string): Promise<ImportSource> {
     display,
     notes,
     async *users(batchSize) {
+      if (!users) return;
       const c = users.columns;
       const columns = defined([c.id, c.username, c.password, c.email, c.secret, c.role, c.mfaEnabled, c.emailVerified, c.createdAt]);
-      for await (const rows of rowsInBatches(db, users.table, c.id, columns, batchSize)) yield rows.map((row) => toUser(layout, row));
+      for await (const rows of rowsInBatches(db, users.table, c.id, columns, batchSize)) yield rows.map((row) => toUser(layout.kind, c, row));
     },
     async *products(batchSize) {
       const products = layout.products;

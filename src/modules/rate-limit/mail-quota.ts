@@ -20,8 +20,10 @@ const WINDOW_MS = 3600_000;
  * Kept apart so that neither a stranger spending the links' budget nor a thief holding only an
  * access token can stop the owner receiving the code they need to sign in (OWASP Authentication
  * Cheat Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
+ * `proof_code`: stand-alone email codes (POST /generate-2fa), which anyone who knows the address
+ * can ask for; apart from `link` so that flooding them cannot hold back the owner's reset link.
  */
-export type MailKind = 'link' | 'code' | 'session_code';
+export type MailKind = 'link' | 'code' | 'session_code' | 'proof_code';
 
 export interface MailQuota {
   /**

@@ -19,6 +19,9 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /api/auth/password/reset': 'recovery',
   'POST /api/auth/email/verify': 'recovery',
   'POST /api/auth/email/verify/resend': 'recovery',
+  // Stand-alone email codes: mailing one, and guessing one.
+  'POST /generate-2fa': 'recovery',
+  'POST /verify': 'recovery',
 };
 
 const WINDOW_MS = 60_000;

@@ -37,7 +37,11 @@ export interface RecoveryRepository {
   findLiveToken(tokenHash: string, purpose: AccountTokenPurpose, nowMs: number): Promise<LiveToken | undefined>;
   /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
   consumeToken(tokenHash: string, purpose: AccountTokenPurpose, nowMs: number): Promise<boolean>;
-  markEmailVerified(userId: number, nowMs: number): Promise<void>;
+  /**
+   * Marks the account's address verified; with `whileEmailKey`, only while the account still has
+   * that address (its lookup key), so a proof of an address the account has just left counts for nothing.
+   */
+  markEmailVerified(userId: number, nowMs: number, whileEmailKey?: string): Promise<void>;
   /** Lifts every brute-force lock of the account (untrusted clients and each device cookie); an administrator's lock stays. */
   liftLocks(userId: number, nowMs: number): Promise<void>;
 }
@@ -92,8 +96,10 @@ export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async markEmailVerified(userId, nowMs) {
-      await db.updateTable('users').set({ email_verified: 1, updated_at: nowMs }).where('id', '=', userId).execute();
+    async markEmailVerified(userId, nowMs, whileEmailKey) {
+      let update = db.updateTable('users').set({ email_verified: 1, updated_at: nowMs }).where('id', '=', userId);
+      if (whileEmailKey !== undefined) update = update.where('email_normalized', '=', whileEmailKey);
+      await update.execute();
     },
     liftLocks: (userId, nowMs) => liftEveryLock(db, userId, { adminLockToo: false, nowMs }),
   };

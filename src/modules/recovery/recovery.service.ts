@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { createBackgroundTasks } from '../../lib/background-tasks.js';
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { validationError, type AppError } from '../../lib/errors.js';
@@ -19,8 +20,6 @@ export const EMAIL_VERIFY_TTL_SECONDS = 24 * 3600;
 // 256-bit tokens (copenhagen, server-side tokens: at least 112 bits).
 const TOKEN_BYTES = 32;
 const INVALID_TOKEN = 'is invalid or has expired';
-// A hung SMTP server must not hold a shutdown for nodemailer's minutes-long socket timeout.
-const SETTLE_MAX_WAIT_MS = 10_000;
 
 export interface RecoveryService {
   /** Mails a reset link if an account has this address; returns at once, so neither answer nor timing tells. */
@@ -63,17 +62,9 @@ function invalidToken(): AppError {
 
 export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
   const { repository, clock } = deps;
-  const pending = new Set<Promise<void>>();
+  const background = createBackgroundTasks(deps.log, 'account mails still being sent were abandoned');
+  const inBackground = background.run;
   const nowMs = (): number => clock.now().getTime();
-
-  /** Runs `work` after the current response has gone out; failures are logged, never shown to the caller. */
-  function inBackground(what: string, work: () => Promise<void>): void {
-    const task = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(work)
-      .catch((error: unknown) => deps.log.error({ err: error }, `${what} failed`))
-      .finally(() => pending.delete(task));
-    pending.add(task);
-  }
 
   async function issue(account: { id: number; email: string }, purpose: AccountTokenPurpose): Promise<void> {
     const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFY_TTL_SECONDS;
@@ -156,18 +147,6 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
       return deps.accounts.getUser(account.id);
     },
 
-    async settled(maxWaitMs = SETTLE_MAX_WAIT_MS) {
-      let timer: NodeJS.Timeout | undefined;
-      const gaveUp = new Promise<'gave_up'>((resolve) => {
-        timer = setTimeout(() => resolve('gave_up'), maxWaitMs).unref();
-      });
-      const drained = (async (): Promise<'drained'> => {
-        while (pending.size > 0) await Promise.all([...pending]);
-        return 'drained';
-      })();
-      const outcome = await Promise.race([drained, gaveUp]);
-      clearTimeout(timer);
-      if (outcome === 'gave_up') deps.log.warn({ pending: pending.size }, 'account mails still being sent were abandoned');
-    },
+    settled: background.settled,
   };
 }

@@ -7,3 +7,4 @@ export { RegisterPage, type Registration } from './register-page.js';
 export { SecurityPage } from './security-page.js';
 export { TokenPage } from './token-page.js';
 export { ReauthDialog } from './reauth-dialog.js';
+export { VerifyCodePage } from './verify-code-page.js';

@@ -10,6 +10,7 @@ import AdminView from '../views/AdminView.vue';
 import ForgotPasswordView from '../views/ForgotPasswordView.vue';
 import ResetPasswordView from '../views/ResetPasswordView.vue';
 import VerifyEmailView from '../views/VerifyEmailView.vue';
+import VerifyCodeView from '../views/VerifyCodeView.vue';
 import NotFoundView from '../views/NotFoundView.vue';
 
 declare module 'vue-router' {
@@ -32,6 +33,8 @@ export const routes = [
   { path: '/forgot-password', name: 'forgot', component: ForgotPasswordView, meta: { title: 'Forgot password' } },
   { path: '/reset-password', name: 'reset', component: ResetPasswordView, meta: { title: 'Choose a new password' } },
   { path: '/verify-email', name: 'verify', component: VerifyEmailView, meta: { title: 'Verify email' } },
+  // The email-code app's page: prove an address with a mailed code (GET /verify in a browser lands here).
+  { path: '/verify', name: 'verify-code', component: VerifyCodeView, meta: { title: 'Confirm an email address' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView, meta: { title: 'Not found' } },
 ];
 
