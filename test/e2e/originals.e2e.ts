@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginPage, RegisterPage, TokenPage } from './pages/index.js';
+import { codeFrom } from '../support/mailbox.js';
+import { LoginPage, RegisterPage, TokenPage, VerifyCodePage } from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -88,6 +89,42 @@ describe('the original apps, as their users drive them', () => {
     expect(new URL(page.url()).pathname).toBe('/app/token');
     await page.getByTestId('token-input').waitFor();
     await h.screenshot(page, 'original-html-token');
+    await context.close();
+    expect(h.consoleErrors).toEqual([]);
+  });
+
+  it('the simple email 2FA app: POST /generate-2fa mails a 6-digit code, /verify checks it, and the /verify page takes one', async () => {
+    // Its users are Twofold accounts with an address (imported, or registered as here).
+    const username = uniqueName('mail');
+    const email = `${username}@example.test`;
+    expect((await post('/api/auth/register', { username, password: PASSWORD, email })).status).toBe(201);
+    const codes = async (count: number): Promise<string> => {
+      const mails = () => h.mailbox.to(email).filter((mail) => / code to confirm this address$/.test(mail.subject));
+      await expect.poll(() => mails().length, { timeout: 15_000 }).toBe(count);
+      const code = codeFrom(mails()[count - 1]!);
+      expect(code).toMatch(/^\d{6}$/);
+      return code;
+    };
+
+    // "Send a POST request to /generate-2fa with the user's email. A 6-digit code will be sent."
+    expect((await post('/generate-2fa', { email })).status).toBe(202);
+    const first = await codes(1);
+    expect(await post('/verify', { email, code: first })).toEqual({ status: 200, body: { verified: true } });
+    // Single use: the same code again fails, in the contract's format.
+    expect(await post('/verify', { email, code: first })).toEqual({ status: 401, body: { error: 'invalid_mfa_code', message: expect.any(String) } });
+
+    // "The user can then go to the /verify page and enter the code."
+    expect((await post('/generate-2fa', { email })).status).toBe(202);
+    const second = await codes(2);
+    const { page, context } = await h.newPage();
+    await page.goto('/verify');
+    expect(new URL(page.url()).pathname).toBe('/app/verify');
+    const verify = new VerifyCodePage(page);
+    await page.getByTestId('proof-email').fill(email);
+    await verify.submitCode(second);
+    await verify.done.waitFor();
+    expect(await verify.done.innerText()).toBe(`This address is verified: ${email}.`);
+    await h.screenshot(page, 'original-email-verify');
     await context.close();
     expect(h.consoleErrors).toEqual([]);
   });

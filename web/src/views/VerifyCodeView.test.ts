@@ -22,7 +22,6 @@ describe('VerifyCodeView', () => {
     const fetch = vi.fn(fetchAnswers(NO_SESSION, [202, { accepted: true }], [401, { error: 'invalid_mfa_code', message: 'x' }], [200, { verified: true }]));
     vi.stubGlobal('fetch', fetch);
     await renderAt(VerifyCodeView, '/verify');
-    expect(screen.queryByLabelText('6-digit code')).toBeNull();
 
     await fireEvent.update(screen.getByLabelText('Email'), '  kate@example.com ');
     await fireEvent.click(screen.getByTestId('proof-send'));
@@ -53,6 +52,23 @@ describe('VerifyCodeView', () => {
     await fireEvent.update(screen.getByLabelText('Email'), 'nope');
     await fireEvent.click(screen.getByTestId('proof-send'));
     await waitFor(() => expect(screen.getByTestId('error-email')).toBeTruthy());
-    expect(screen.queryByLabelText('6-digit code')).toBeNull();
+  });
+
+  it('checks a code another application asked for: the typed address and the code, without sending a new one', async () => {
+    const fetch = vi.fn(fetchAnswers(NO_SESSION, [200, { verified: true }]));
+    vi.stubGlobal('fetch', fetch);
+    await renderAt(VerifyCodeView, '/verify');
+    // No address yet: the page asks for it instead of sending a request that cannot succeed.
+    await fireEvent.update(screen.getByLabelText('6-digit code'), '123456');
+    await fireEvent.click(screen.getByTestId('proof-submit'));
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toBe('Enter the email address the code was sent to.'));
+    expect(document.activeElement).toBe(screen.getByLabelText('Email'));
+    expect(bodyOf(fetch, '/verify')).toBeUndefined();
+
+    await fireEvent.update(screen.getByLabelText('Email'), ' lee@example.com ');
+    await fireEvent.click(screen.getByTestId('proof-submit'));
+    await waitFor(() => expect(screen.getByTestId('proof-done').textContent).toMatch(/This address is verified: lee@example.com/));
+    expect(bodyOf(fetch, '/verify')).toEqual({ email: 'lee@example.com', code: '123456' });
+    expect(bodyOf(fetch, '/generate-2fa')).toBeUndefined();
   });
 });
