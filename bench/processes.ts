@@ -81,7 +81,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   await Promise.race([gone, timer]);
 }
 
-/** The Node flags `npm start` runs the server with (package.json; README "Operations"). */
+/** The Node flags `npm start` runs the server with (package.json; docs/operations.md, "Memory"). */
 export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /**
