@@ -40,7 +40,7 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.host });
-  // The same rule the mailer follows (app.ts: log delivery only outside production).
+  // The same rule the mailer follows (services.ts: log delivery only outside production).
   const mail = mailDestination({ smtpUrl: config.smtpUrl, allowLogDelivery: config.nodeEnv !== 'production' });
   app.log.info(
     {
