@@ -6,20 +6,15 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createDatabase, type DatabaseHandle } from './db/create-database.js';
 import { systemClock } from './lib/clock.js';
 import type { UserRow } from './modules/accounts/accounts.repository.js';
-import { createAdminRepository } from './modules/admin/admin.repository.js';
-import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { CLI_ACTOR } from './modules/admin/admin.service.js';
 import { mailDestination } from './modules/mail/mailer.js';
-import { createAuditService, type AuditEvent, type AuditService, type AuditView } from './modules/audit/audit.service.js';
-import { publishRevocation, type Revocation } from './modules/sessions/revocation-bus.js';
-import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
-import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
-import { enabledMethods } from './modules/two-factor/two-factor.service.js';
+import type { AuditView } from './modules/audit/audit.service.js';
+import { createRecordingSessionCache, publishRevocations } from './modules/sessions/revocation-bus.js';
 import { isEveryMigration, migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { AppError } from './lib/errors.js';
-import { createArgon2Hasher } from './lib/password-hasher.js';
-import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
-import { createAccountsService, isRole, ROLES, type AccountsService } from './modules/accounts/accounts.service.js';
+import { isRole, ROLES } from './modules/accounts/accounts.service.js';
 import type { ConflictPolicy } from './modules/import/import.service.js';
+import { createServices, type Services } from './services.js';
 
 /** A `.env` file in the working directory is read first; real environment variables win. */
 function loadDotEnv(): void {
@@ -45,7 +40,7 @@ async function serve(config: Config): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   const address = await app.listen({ port: config.port, host: config.host });
-  // The same rule the mailer follows (app.ts: log delivery only outside production).
+  // The same rule the mailer follows (services.ts: log delivery only outside production).
   const mail = mailDestination({ smtpUrl: config.smtpUrl, allowLogDelivery: config.nodeEnv !== 'production' });
   app.log.info(
     {
@@ -61,44 +56,29 @@ async function serve(config: Config): Promise<void> {
   );
 }
 
-/** Running servers sharing REDIS_URL apply a CLI change at once; without it, within their 5 s cache. */
-async function tellInstances(revocation: Revocation): Promise<void> {
-  const { redisUrl } = loadConfig();
-  if (redisUrl && !(await publishRevocation(redisUrl, revocation))) {
-    console.error('note: Redis did not answer; running servers apply this within 5 seconds.');
-  }
-}
-
-async function withAccounts<T>(config: Config, work: (accounts: AccountsService, database: DatabaseHandle) => Promise<T>): Promise<T> {
-  const database = createDatabase(config.databaseUrl);
+/**
+ * Runs one command on the services the server uses (src/services.ts), without Redis: the command
+ * counts nothing. Then it tells running servers sharing REDIS_URL what it revoked, at once;
+ * without Redis they apply it within their 5 s session cache.
+ */
+async function withServices<T>(config: Config, work: (services: Services) => Promise<T>): Promise<T> {
+  const sessionCache = createRecordingSessionCache();
+  const services = await createServices(config, { redis: false, sessionCache });
   try {
-    await migrateToLatest(database);
-    const twoFactor = createTwoFactorRepository(database.db, database.dialect);
-    const accounts = createAccountsService({
-      repository: createAccountsRepository(database.db, database.dialect),
-      hasher: createArgon2Hasher(config.argon2),
-      clock: systemClock,
-      requireEmail: config.requireEmail,
-      mfaMethodsOf: (userId) => enabledMethods(twoFactor, userId),
-    });
-    return await work(accounts, database);
+    return await work(services);
   } finally {
-    await database.close();
+    await services.close();
+    const { revocations } = sessionCache;
+    if (config.redisUrl && revocations.length > 0 && !(await publishRevocations(config.redisUrl, revocations))) {
+      console.error('note: Redis did not answer; running servers apply this within 5 seconds.');
+    }
   }
 }
 
-async function findUser(accounts: AccountsService, username: string): Promise<UserRow> {
+async function findUser({ accounts }: Services, username: string): Promise<UserRow> {
   const row = await accounts.findByUsername(username);
   if (!row) throw new CommanderError(1, 'twofold.not_found', `No user named "${username}".`);
   return row;
-}
-
-function auditServiceOf(database: DatabaseHandle): AuditService {
-  return createAuditService({ repository: createAuditRepository(database.db), clock: systemClock, log: undefined });
-}
-
-async function auditFromCLI(database: DatabaseHandle, event: AuditEvent): Promise<void> {
-  await auditServiceOf(database).record({ ...event, userAgent: 'twofold-cli' });
 }
 
 function parseRole(value: string): (typeof ROLES)[number] {
@@ -120,11 +100,7 @@ function formatAuditLine(event: AuditView): string {
 }
 
 async function unlockUser(username: string): Promise<void> {
-  await withAccounts(loadConfig(), async (accounts, database) => {
-    const row = await findUser(accounts, username);
-    await createAdminRepository(database.db).unlock(row.id, Date.now());
-    await auditFromCLI(database, { type: 'account.unlocked', userId: row.id, detail: { by: 'cli' } });
-  });
+  await withServices(loadConfig(), async (services) => services.admin.updateUser((await findUser(services, username)).id, { locked: false }, CLI_ACTOR));
   console.log(`${username} is unlocked: the lock and the count of failed attempts are cleared.`);
 }
 
@@ -135,9 +111,9 @@ interface AuditOptions {
 }
 
 async function printAudit(options: AuditOptions): Promise<void> {
-  const events = await withAccounts(loadConfig(), async (accounts, database) => {
-    const userId = options.user === undefined ? undefined : (await findUser(accounts, options.user)).id;
-    return auditServiceOf(database).list({ userId, type: options.type, limit: options.limit });
+  const events = await withServices(loadConfig(), async (services) => {
+    const userId = options.user === undefined ? undefined : (await findUser(services, options.user)).id;
+    return services.audit.list({ userId, type: options.type, limit: options.limit });
   });
   if (events.length === 0) console.error('No audit events match.');
   for (const event of events) console.log(formatAuditLine(event));
@@ -271,12 +247,9 @@ function addUserCommands(program: Command): void {
     .action(async (options: { username: string; password: string; email?: string; role: string }) => {
       const role = parseRole(options.role);
       // Registration always creates a plain user; a role is an administrator's separate decision.
-      const created = await withAccounts(loadConfig(), async (accounts, database) => {
+      const created = await withServices(loadConfig(), async ({ accounts, admin }) => {
         const registered = await accounts.register({ username: options.username, password: options.password, email: options.email });
-        if (role === registered.role) return registered;
-        const promoted = await accounts.setRole(registered.id, role);
-        await auditFromCLI(database, { type: 'role.changed', userId: registered.id, detail: { from: registered.role, to: role, by: 'cli' } });
-        return promoted;
+        return role === registered.role ? registered : admin.updateUser(registered.id, { role }, CLI_ACTOR);
       });
       console.log(`Created user ${created.username} (id ${created.id}, role ${created.role}).`);
     });
@@ -287,12 +260,7 @@ function addUserCommands(program: Command): void {
     .argument('<role>', ROLES.join(' or '))
     .action(async (username: string, roleName: string) => {
       const role = parseRole(roleName);
-      await withAccounts(loadConfig(), async (accounts, database) => {
-        const row = await findUser(accounts, username);
-        await accounts.setRole(row.id, role);
-        await auditFromCLI(database, { type: 'role.changed', userId: row.id, detail: { from: row.role, to: role, by: 'cli' } });
-        await tellInstances({ forgetUserId: row.id });
-      });
+      await withServices(loadConfig(), async (services) => services.admin.updateUser((await findUser(services, username)).id, { role }, CLI_ACTOR));
       console.log(`${username} now has role ${role}.`);
     });
   user
@@ -300,13 +268,7 @@ function addUserCommands(program: Command): void {
     .description("remove a user's second factors (lost device); ends the user's sessions")
     .argument('<username>')
     .action(async (username: string) => {
-      await withAccounts(loadConfig(), async (accounts, database) => {
-        const row = await findUser(accounts, username);
-        await createTwoFactorRepository(database.db, database.dialect).removeAll(row.id);
-        await createSessionsRepository(database.db, database.dialect).revokeForUser(row.id, Date.now());
-        await auditFromCLI(database, { type: 'mfa.reset', userId: row.id, detail: { by: 'cli' } });
-        await tellInstances({ userId: row.id });
-      });
+      await withServices(loadConfig(), async (services) => services.admin.resetTwoFactor((await findUser(services, username)).id, CLI_ACTOR));
       console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
     });
   user

@@ -30,7 +30,7 @@ export function createRequireAdmin(deps: { twoFactor: TwoFactorService }): (requ
 }
 
 function actorOf(request: FastifyRequest): AdminActor {
-  return { ...clientInfo(request), userId: requirePrincipal(request.principal).userId };
+  return { kind: 'admin', ...clientInfo(request), userId: requirePrincipal(request.principal).userId };
 }
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admin, twoFactor, authenticate }) => {

@@ -22,9 +22,19 @@ export interface AuditPage {
   next_before: number | null;
 }
 
-/** Who acts, for the rules about oneself and for the audit trail. */
-export interface AdminActor extends AuditContext {
-  userId: number;
+/**
+ * Who acts, for the rules about oneself and for the audit trail: an administrator signed in over
+ * HTTP, or the operator of the command line, who holds the server's configuration and database
+ * and has no account here.
+ */
+export type AdminActor = (AuditContext & { kind: 'admin'; userId: number }) | { kind: 'cli' };
+
+/** The operator of the command line (`twofold user …`). */
+export const CLI_ACTOR: AdminActor = Object.freeze({ kind: 'cli' });
+
+/** The audit events' `by` (the administrator's id, or "cli") and the request they came with. */
+function auditedAs(actor: AdminActor): AuditContext & { by: number | 'cli' } {
+  return actor.kind === 'cli' ? { by: 'cli', ip: null, userAgent: 'twofold-cli' } : { by: actor.userId, ip: actor.ip, userAgent: actor.userAgent };
 }
 
 export interface AdminService {
@@ -48,8 +58,13 @@ function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-/** An administrator changing their own account must not be able to lock every admin out. */
-function refuseSelfLockout(changes: UpdateUserBody): void {
+/**
+ * An administrator changing their own account must not be able to lock every admin out. The
+ * command line is exempt: its operator has no account to lose and is the way back in when no
+ * administrator is left (`twofold user set-role NAME admin`, `twofold user unlock NAME`).
+ */
+function refuseSelfLockout(target: UserRow, changes: UpdateUserBody, actor: AdminActor): void {
+  if (actor.kind !== 'admin' || target.id !== actor.userId) return;
   if (changes.role !== undefined && changes.role !== 'admin') throw validationError({ role: 'you cannot remove your own admin role; ask another administrator' });
   if (changes.locked === true) throw validationError({ locked: 'you cannot lock your own account' });
 }
@@ -69,16 +84,16 @@ export function createAdminService(deps: AdminDeps): AdminService {
   }
 
   async function setLocked(target: UserRow, locked: boolean, actor: AdminActor): Promise<void> {
-    const context = { ip: actor.ip, userAgent: actor.userAgent };
+    const { by, ...context } = auditedAs(actor);
     const nowMs = clock.now().getTime();
     if (locked) {
       await repository.lock(target.id, ADMIN_LOCK_UNTIL_MS, nowMs);
       // A locked account keeps no live session: its access tokens stop working at once.
       await sessions.logoutAll(target.id);
-      await audit.record({ ...context, type: 'account.locked', userId: target.id, detail: { by: actor.userId } });
+      await audit.record({ ...context, type: 'account.locked', userId: target.id, detail: { by } });
     } else {
       await repository.unlock(target.id, nowMs);
-      await audit.record({ ...context, type: 'account.unlocked', userId: target.id, detail: { by: actor.userId } });
+      await audit.record({ ...context, type: 'account.unlocked', userId: target.id, detail: { by } });
     }
   }
 
@@ -91,12 +106,13 @@ export function createAdminService(deps: AdminDeps): AdminService {
     async updateUser(id, changes, actor) {
       if (changes.role === undefined && changes.locked === undefined) throw validationError({ body: 'send role, locked or both' });
       const target = await requireUser(id);
-      if (target.id === actor.userId) refuseSelfLockout(changes);
+      refuseSelfLockout(target, changes, actor);
       if (changes.role !== undefined && changes.role !== target.role) {
         await accounts.setRole(target.id, changes.role);
         // Every instance reads the new role on the user's next request (not at token expiry).
         sessions.userChanged(target.id);
-        await audit.record({ ip: actor.ip, userAgent: actor.userAgent, type: 'role.changed', userId: target.id, detail: { from: target.role, to: changes.role, by: actor.userId } });
+        const { by, ...context } = auditedAs(actor);
+        await audit.record({ ...context, type: 'role.changed', userId: target.id, detail: { from: target.role, to: changes.role, by } });
       }
       if (changes.locked !== undefined) await setLocked(target, changes.locked, actor);
       return present(await requireUser(id));
@@ -106,7 +122,8 @@ export function createAdminService(deps: AdminDeps): AdminService {
       const target = await requireUser(id);
       await deps.twoFactor.removeAll(target.id);
       await sessions.logoutAll(target.id);
-      await audit.record({ ip: actor.ip, userAgent: actor.userAgent, type: 'mfa.reset', userId: target.id, detail: { by: actor.userId } });
+      const { by, ...context } = auditedAs(actor);
+      await audit.record({ ...context, type: 'mfa.reset', userId: target.id, detail: { by } });
       return accounts.getUser(target.id);
     },
 

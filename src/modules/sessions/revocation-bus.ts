@@ -52,19 +52,36 @@ export function createBroadcastingSessionCache(local: SessionCache, redis: Redis
   };
 }
 
+/**
+ * For a process that changes users outside the server (the CLI): a session cache that keeps
+ * nothing (the process answers no requests) and collects every revocation the services make, so
+ * that the process can publish exactly those with publishRevocations before it exits.
+ */
+export function createRecordingSessionCache(): SessionCache & { readonly revocations: readonly Revocation[] } {
+  const revocations: Revocation[] = [];
+  return {
+    revocations,
+    get: () => undefined,
+    set: () => undefined,
+    revoke: (sessionId) => void revocations.push({ sessionId }),
+    revokeUser: (userId, exceptSessionId) => void revocations.push(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId }),
+    forgetUser: (forgetUserId) => void revocations.push({ forgetUserId }),
+  };
+}
+
 const ioredis = lazy<typeof IORedis>('ioredis');
 
 /**
- * For a process that changes users outside the server (the CLI): tells every running instance at
- * once, as the server itself would. Best effort: without Redis, or if it is down, instances
- * notice within their session-cache expiry (seconds). Resolves false when nothing was published.
+ * Tells every running instance at once, as the server itself would (see createRecordingSessionCache).
+ * Best effort: without Redis, or if it is down, instances notice within their session-cache
+ * expiry (seconds). Resolves false when they were not all published.
  */
-export async function publishRevocation(redisUrl: string, revocation: Revocation): Promise<boolean> {
+export async function publishRevocations(redisUrl: string, revocations: readonly Revocation[]): Promise<boolean> {
   const client = new (ioredis().Redis)(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.publish(CHANNEL, JSON.stringify(revocation));
+    for (const revocation of revocations) await client.publish(CHANNEL, JSON.stringify(revocation));
     return true;
   } catch {
     return false;

@@ -1,0 +1,188 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config.js';
+import { createDatabase, type DatabaseHandle } from './db/create-database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { systemClock, type Clock } from './lib/clock.js';
+import { deriveKey } from './lib/crypto.js';
+import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
+import { connectRedis, type RedisHandle } from './lib/redis.js';
+import { createStderrLogger } from './lib/stderr-logger.js';
+import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
+import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
+import { createAdminRepository } from './modules/admin/admin.repository.js';
+import { createAdminService, type AdminService } from './modules/admin/admin.service.js';
+import { createAuditRepository } from './modules/audit/audit.repository.js';
+import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
+import { createEmailProofRepository } from './modules/email-proof/email-proof.repository.js';
+import { createEmailProofService, type EmailProofService } from './modules/email-proof/email-proof.service.js';
+import { createDeviceCookies } from './modules/lockout/device-cookie.js';
+import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
+import { createLockoutService, type LockoutService } from './modules/lockout/lockout.service.js';
+import { createLoginService, type LoginService } from './modules/login/login.service.js';
+import { createMailer } from './modules/mail/mailer.js';
+import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createProductsRepository } from './modules/products/products.repository.js';
+import { createProductsService, type ProductsService } from './modules/products/products.service.js';
+import { createDatabaseCounterStore, createFallbackCounterStore, createRedisCounterStore, type CounterStore } from './modules/rate-limit/counter-store.js';
+import { createMailQuota } from './modules/rate-limit/mail-quota.js';
+import { createRecoveryRepository } from './modules/recovery/recovery.repository.js';
+import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
+import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
+import { createSessionCache, type SessionCache } from './modules/sessions/session-cache.js';
+import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
+import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
+import { createTokenService, type TokenService } from './modules/tokens/tokens.service.js';
+import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
+import { createTwoFactorService, type TwoFactorService } from './modules/two-factor/two-factor.service.js';
+
+export interface ServiceOverrides {
+  clock?: Clock;
+  hasher?: PasswordHasher;
+  /** An already-open database; `close()` then leaves closing it to the caller. */
+  database?: DatabaseHandle;
+  /** Apply migrations at start (default true). */
+  migrate?: boolean;
+  /** Where the services log (default: warnings and errors on stderr, for a command). */
+  log?: FastifyBaseLogger;
+  /** Default: a registry without process metrics. */
+  metrics?: Metrics;
+  /**
+   * Connect to REDIS_URL when it is set (default true): rate-limit counters shared between
+   * instances and session revocations broadcast to them. A command that runs once passes false.
+   */
+  redis?: boolean;
+  /** Default: the in-process cache, broadcast through Redis when connected. */
+  sessionCache?: SessionCache;
+}
+
+/** Everything the HTTP server and the command line act through, built once. */
+export interface Services {
+  clock: Clock;
+  hasher: PasswordHasher;
+  database: DatabaseHandle;
+  log: FastifyBaseLogger;
+  metrics: Metrics;
+  /** Connected only when REDIS_URL is set (and `redis` was not turned off). */
+  redis: RedisHandle | undefined;
+  counters: CounterStore;
+  audit: AuditService;
+  accounts: AccountsService;
+  twoFactor: TwoFactorService;
+  tokens: TokenService;
+  sessions: SessionsService;
+  lockout: LockoutService;
+  login: LoginService;
+  recovery: RecoveryService;
+  emailProof: EmailProofService;
+  products: ProductsService;
+  admin: AdminService;
+  /** Closes the mailer, Redis, and the database unless it was handed in. */
+  close(): Promise<void>;
+}
+
+/** The one place where the database, the repositories and the services are built and wired. */
+export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
+  const clock = overrides.clock ?? systemClock;
+  const hasher = overrides.hasher ?? createArgon2Hasher(config.argon2);
+  const database = overrides.database ?? createDatabase(config.databaseUrl);
+  const closeDatabase = async (): Promise<void> => {
+    if (!overrides.database) await database.close();
+  };
+  if (overrides.migrate ?? true) {
+    await migrateToLatest(database).catch(async (error: unknown) => {
+      await closeDatabase();
+      throw error;
+    });
+  }
+  const { db, dialect } = database;
+  const log = overrides.log ?? createStderrLogger();
+  const metrics = overrides.metrics ?? createMetrics({ processMetrics: false });
+
+  const audit = createAuditService({ repository: createAuditRepository(db), clock, log });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log, allowLogDelivery: config.nodeEnv !== 'production' });
+  // Redis (optional) shares rate-limit counters and session revocations between instances.
+  const redis = config.redisUrl && (overrides.redis ?? true) ? connectRedis(config.redisUrl, log) : undefined;
+  const databaseCounters = createDatabaseCounterStore(db);
+  const counters = redis ? createFallbackCounterStore(createRedisCounterStore(redis.client), databaseCounters, log) : databaseCounters;
+  // Counts in the same store as the per-IP limits.
+  const mailQuota = createMailQuota({ store: counters, clock, key: deriveKey(config.encryptionKey, 'mail-quota') });
+
+  const twoFactorRepository = createTwoFactorRepository(db, dialect);
+  const twoFactor = createTwoFactorService({
+    repository: twoFactorRepository,
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    encryptionKey: config.encryptionKey,
+    codeHashKey: deriveKey(config.encryptionKey, 'code-hash'),
+    totpIssuer: config.totpIssuer,
+  });
+  const tokens = createTokenService({ jwt: config.jwt, clock });
+  const accountsRepository = createAccountsRepository(db, dialect);
+  const accounts = createAccountsService({
+    repository: accountsRepository,
+    hasher,
+    clock,
+    requireEmail: config.requireEmail,
+    mfaMethodsOf: (userId) => twoFactor.methodsOf(userId),
+  });
+  const localSessionCache = createSessionCache({ ttlMs: 5000, maxEntries: 100_000 });
+  const sessions = createSessionsService({
+    repository: createSessionsRepository(db, dialect),
+    tokens,
+    cache: overrides.sessionCache ?? (redis ? createBroadcastingSessionCache(localSessionCache, redis, log) : localSessionCache),
+    clock,
+    refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
+    refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
+    clientKey: deriveKey(config.encryptionKey, 'refresh-client'),
+    onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
+  });
+  const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
+  const recoveryRepository = createRecoveryRepository(db, dialect);
+  const recovery = createRecoveryService({
+    repository: recoveryRepository,
+    accounts,
+    passwords: accountsRepository,
+    hasher,
+    sessions,
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    publicUrl: config.publicUrl,
+    issuer: config.totpIssuer,
+    log,
+  });
+  const emailProof = createEmailProofService({
+    repository: createEmailProofRepository(db, dialect),
+    accounts: recoveryRepository,
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    hashKey: deriveKey(config.encryptionKey, 'email-proof'),
+    issuer: config.totpIssuer,
+    forAnyone: config.emailCodesForAnyone,
+    log,
+  });
+  const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
+  const lockout = createLockoutService({
+    repository: createLockoutRepository(db, config.lockout),
+    clock,
+    audit,
+    devices: createDeviceCookies(deriveKey(config.encryptionKey, 'device-cookie')),
+    keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
+  });
+  const login = createLoginService({ accounts, lockout, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
+
+  return {
+    clock, hasher, database, log, metrics, redis, counters,
+    audit, accounts, twoFactor, tokens, sessions, lockout, login, recovery, emailProof, products, admin,
+    async close() {
+      mailer.close();
+      await redis?.close();
+      await closeDatabase();
+    },
+  };
+}
