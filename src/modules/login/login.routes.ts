@@ -33,7 +33,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     app.post(url, {
       schema: {
         tags: [compat ? 'compatibility' : 'login'], deprecated: compat, body: LoginBody,
-        response: { 200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge')]), ...errorResponses(400, 401, 429) },
+        response: { 200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge')]), ...errorResponses(400, 401, 403, 429) },
       },
     }, async (request, reply) => {
       const result = await login.passwordLogin(request.body, lockoutClient(request));

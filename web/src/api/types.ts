@@ -1,4 +1,4 @@
-/** Shapes of the API (the HTTP contract, README "API overview"). */
+/** Shapes of the API (docs/api.md, the project's API reference). */
 export type Role = 'user' | 'admin';
 
 export interface User {
