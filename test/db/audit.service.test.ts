@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/lib/clock.js';
 import { createAuditRepository, type AuditRepository } from '../../src/modules/audit/audit.repository.js';
-import { createAuditService } from '../../src/modules/audit/audit.service.js';
+import { createAuditService, recordInTransaction } from '../../src/modules/audit/audit.service.js';
 import { testDialects } from '../support/databases.js';
 import { createMigratedDatabase } from './migrated-database.js';
 import type { TestDatabase } from '../support/databases.js';
@@ -56,5 +56,26 @@ describe.each(dialects)('audit trail writes on %s', (dialect) => {
     await expect(audit.record({ type: 'mfa.disabled', userId: null })).resolves.toBeUndefined();
     expect(logged).toHaveLength(1);
     expect(JSON.stringify(logged)).toContain('mfa.disabled');
+  });
+
+  it('recordInTransaction writes with the caller\'s transaction: committed with it, gone when it rolls back, and a failure fails the caller', async () => {
+    const db = database.handle.db;
+    const at = Date.UTC(2026, 2, 1);
+    const event = (n: number) => ({ type: 'user.imported' as const, userId: null, ip: null, userAgent: 'twofold-cli', detail: { source: 'test', action: 'created', n } });
+    await db.transaction().execute((trx) => recordInTransaction(trx, [event(1), event(2)], at));
+    await expect(
+      db.transaction().execute(async (trx) => {
+        await recordInTransaction(trx, [event(3)], at);
+        throw new Error('the batch failed');
+      }),
+    ).rejects.toThrow('the batch failed');
+    const rows = await db.selectFrom('audit_events').selectAll().where('type', '=', 'user.imported').orderBy('id').execute();
+    expect(rows.map((row) => [row.at, row.user_agent, JSON.parse(row.detail).n])).toEqual([
+      [at, 'twofold-cli', 1],
+      [at, 'twofold-cli', 2],
+    ]);
+    const broken = await createMigratedDatabase(dialect);
+    await broken.drop();
+    await expect(recordInTransaction(broken.handle.db, [event(4)], at)).rejects.toThrow();
   });
 });

@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../lib/clock.js';
-import type { AuditQuery, AuditRepository, AuditRow } from './audit.repository.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import { createAuditRepository, type AuditQuery, type AuditRepository, type AuditRow } from './audit.repository.js';
 
 /** Every security event has one of these types. */
 export type AuditType =
@@ -99,6 +101,30 @@ export function boundedDetail(detail: Record<string, string | number | boolean |
   return text.length > DETAIL_COLUMN_CHARS ? JSON.stringify({ omitted_keys: omitted + keys.length }) : text;
 }
 
+/** The row an event is stored as, at `atMs`. */
+export function auditRow(event: AuditEvent, atMs: number): Omit<AuditRow, 'id'> {
+  return {
+    at: atMs,
+    type: event.type,
+    user_id: event.userId,
+    ip: event.ip ?? null,
+    user_agent: event.userAgent?.slice(0, 255) ?? null,
+    detail: boundedDetail(event.detail ?? {}),
+  };
+}
+
+/**
+ * Events that belong to the caller's own writes (an import batch): one multi-row INSERT on the
+ * caller's transaction, so they commit with those writes or roll back with them. A rolled-back
+ * or retried batch leaves no event for a change that did not happen, and a committed one never
+ * lacks its events. Unlike `record`, a failure here fails the caller: the service's queue writes
+ * on its own connection, outside any transaction (on SQLite's single connection it would wait
+ * for the caller's transaction to end), and never lets the audit trail fail a user's action.
+ */
+export async function recordInTransaction(trx: Kysely<Database>, events: AuditEvent[], atMs: number): Promise<void> {
+  if (events.length > 0) await createAuditRepository(trx).insertMany(events.map((event) => auditRow(event, atMs)));
+}
+
 /** At most this many events share one INSERT (6 parameters each, far below every driver's limit). */
 const MAX_BATCH = 200;
 
@@ -127,14 +153,7 @@ export function createAuditService(deps: { repository: AuditRepository; clock: C
 
   return {
     record(event) {
-      const row = {
-        at: deps.clock.now().getTime(),
-        type: event.type,
-        user_id: event.userId,
-        ip: event.ip ?? null,
-        user_agent: event.userAgent?.slice(0, 255) ?? null,
-        detail: boundedDetail(event.detail ?? {}),
-      };
+      const row = auditRow(event, deps.clock.now().getTime());
       return new Promise<void>((resolve) => {
         queue.push({ row, done: resolve });
         if (queue.length === 1) setImmediate(() => void flush());

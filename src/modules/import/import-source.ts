@@ -1,7 +1,7 @@
 /**
  * What an import reads: users (and products) of an original app, in batches, whatever the
  * source is (a legacy database or a JSON Lines file). Values are as the source holds them;
- * import.service.ts checks each one.
+ * import.records.ts checks each one.
  */
 export interface SourceUser {
   /** Where the row came from, for the summary: `user id 7`, `line 12`. */

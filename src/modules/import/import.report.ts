@@ -1,4 +1,4 @@
-import type { ImportSummary, SkipList } from './import.service.js';
+import type { ImportSummary, SkipList } from './import.summary.js';
 
 const number = new Intl.NumberFormat('en-US');
 

@@ -1,5 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { AuditEventsTable, Database, ProductsTable, UsersTable } from '../../db/schema.js';
+import type { Database, ProductsTable, UsersTable } from '../../db/schema.js';
 import { countProducts } from '../products/products.repository.js';
 
 /** The database or a transaction: each batch runs on whichever the import chose. */
@@ -59,10 +59,6 @@ export const importRepository = {
 
   async enableEmailFactor(db: Executor, userIds: number[], nowMs: number): Promise<void> {
     if (userIds.length > 0) await db.insertInto('email_factors').values(userIds.map((user_id) => ({ user_id, enabled_at: nowMs }))).execute();
-  },
-
-  async insertAuditEvents(db: Executor, events: Array<Insertable<AuditEventsTable>>): Promise<void> {
-    if (events.length > 0) await db.insertInto('audit_events').values(events).execute();
   },
 
   async productsByLegacyId(db: Executor, legacyIds: string[]): Promise<ExistingProduct[]> {
