@@ -8,7 +8,7 @@ import type { ImportSource, SourceRecord, SourceUser } from './import-source.js'
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
-/** One user per line (README, "Moving from the original apps"); other fields are ignored. */
+/** One user per line (docs/migrating.md); other fields are ignored. */
 export const JsonlUser = Type.Object({
   username: Type.String({ minLength: 1 }),
   email: Type.Optional(NullableString),

@@ -50,7 +50,7 @@ export interface Layout {
 }
 
 const SECRET_COLUMNS = ['twofa_secret', 'totp_secret', 'otp_secret', 'mfa_secret'];
-const JSONL_HINT = 'export the users to JSON Lines instead (README, "Moving from the original apps")';
+const JSONL_HINT = 'export the users to JSON Lines instead (docs/migrating.md)';
 
 function pick(table: Table, ...candidates: string[]): string | undefined {
   for (const candidate of candidates) {
