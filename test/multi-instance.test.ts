@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTOTP } from '../src/modules/two-factor/totp.js';
 import { PASSWORD, TEST_SECRETS, UNLIMITED, uniqueName } from './support/app.js';
-import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, describeNotSelected, testDialects, type TestDatabase } from './support/databases.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -73,6 +73,11 @@ async function eventually(check: () => Promise<boolean>, ms: number): Promise<bo
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return check();
+}
+
+if (dialects.length === 0) {
+  // Two processes cannot share an in-memory SQLite database: these tests need a database server.
+  describeNotSelected('two instances sharing a database and Redis', redisUp ? 'no PostgreSQL or MariaDB in this run (TEST_DATABASES, or not reachable)' : `Redis at ${REDIS_URL} is not reachable`);
 }
 
 describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000 }, (dialect) => {

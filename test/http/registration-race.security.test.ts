@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, buildTestApp, register, signUp, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, buildTestApp, register, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 
 /**
  * Concurrency properties that only the database can guarantee: the unique indexes decide
- * registration races, and the guarded UPDATE decides which refresh of one token wins.
+ * registration races. Refresh races are in refresh-rotation.security.test.ts.
  */
 
 const dialects = await testDialects();
@@ -15,7 +15,7 @@ function countBy<T>(items: T[]): Map<T, number> {
   return counts;
 }
 
-describe.each(dialects)('races on %s', (dialect) => {
+describe.each(dialects)('registration races on %s', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp({ dialect });
@@ -59,34 +59,6 @@ describe.each(dialects)('races on %s', (dialect) => {
     // The losers left nothing behind under their own usernames either.
     const rows = await t.database.handle.db.selectFrom('users').select('username').where('username', 'in', usernames).execute();
     expect(rows.map((row) => row.username)).toEqual([responses.find((r) => r.statusCode === 201)!.json().username]);
-  });
-
-  it('a burst of 10 parallel refreshes with one token yields exactly one 200', async () => {
-    const session = await signUp(t.app);
-    const responses = await Promise.all(
-      Array.from({ length: 10 }, () => t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: session.refreshToken } })),
-    );
-
-    expect(Object.fromEntries(countBy(responses.map((r) => r.statusCode)))).toEqual({ 200: 1, 401: 9 });
-    for (const loser of responses.filter((r) => r.statusCode === 401)) {
-      expect(loser.json()).toEqual({ error: 'refresh_token_invalid', message: expect.any(String) });
-    }
-
-    // Exactly one new refresh token was stored for the session, and the old one is spent.
-    const tokens = await t.database.handle.db
-      .selectFrom('refresh_tokens as r')
-      .innerJoin('sessions as s', 's.id', 'r.session_id')
-      .select(['r.used_at'])
-      .where('s.user_id', '=', session.userId)
-      .execute();
-    expect(tokens).toHaveLength(2);
-    expect(tokens.filter((row) => row.used_at === null)).toHaveLength(1);
-
-    // A concurrent duplicate is not theft: the session lives on and the winner's token works.
-    const winner = responses.find((r) => r.statusCode === 200)!.json();
-    expect((await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${winner.access_token}` } })).statusCode).toBe(200);
-    const next = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: winner.refresh_token } });
-    expect(next.statusCode).toBe(200);
   });
 
   it('parallel registrations of different users all succeed', async () => {

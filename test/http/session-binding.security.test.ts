@@ -69,6 +69,37 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
     expect((await t.app.inject({ url: '/api/user/me', headers: owner.auth })).statusCode).toBe(200);
   });
 
+  it("a token whose sid names another user's session is refused when that session is not cached either", async () => {
+    const owner = await signUp(t.app);
+    const other = await signUp(t.app);
+    // No bearer request has used the owner's session yet: the check reads the database.
+    const crossed = await forge(other.accessToken, { sid: decodeJwt(owner.accessToken).sid });
+    const verified = await t.app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: crossed } });
+    expect(verified.json()).toEqual({ valid: false, reason: 'revoked' });
+    const answer = await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${crossed}` } });
+    expect(answer.statusCode).toBe(401);
+    expect(answer.json().error).toBe('unauthorized');
+    expect((await t.app.inject({ url: '/api/user/me', headers: owner.auth })).statusCode).toBe(200);
+  });
+
+  it('refuses an access token still in date whose session has reached its end (REFRESH_TOKEN_TTL shorter than ACCESS_TOKEN_TTL)', async () => {
+    const short = await buildTestApp({ dialect, env: { ACCESS_TOKEN_TTL: '1h', REFRESH_TOKEN_TTL: '10m' } });
+    try {
+      const user = await signUp(short.app);
+      expect((await short.app.inject({ url: '/api/user/me', headers: user.auth })).statusCode).toBe(200);
+      short.clock.advance(11 * 60_000);
+      // The token's exp is 49 minutes away; the session ended a minute ago.
+      const me = await short.app.inject({ url: '/api/user/me', headers: user.auth });
+      expect(me.statusCode).toBe(401);
+      expect(me.json().error).toBe('unauthorized');
+      const verified = await short.app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: user.accessToken } });
+      expect(verified.json()).toEqual({ valid: false, reason: 'revoked' });
+      expect((await short.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } })).json().error).toBe('refresh_token_invalid');
+    } finally {
+      await short.close();
+    }
+  });
+
   it('refuses an access token issued more than 60 s in the future, and accepts one within the allowed skew', async () => {
     const user = await signUp(t.app);
     const now = Math.floor(t.clock.now().getTime() / 1000);

@@ -11,7 +11,9 @@ afterEach(() => {
 });
 
 const noSession: [number, unknown] = [401, { error: 'refresh_token_invalid', message: 'x' }];
-const challenge: [number, unknown] = [200, { mfa_required: true, mfa_token: 'mfa.tok', mfa_methods: ['totp', 'email'], expires_in: 300 }];
+const challengeWith = (mfaMethods: string[]): [number, unknown] => [200, { mfa_required: true, mfa_token: 'mfa.tok', mfa_methods: mfaMethods, expires_in: 300 }];
+/** An account with an authenticator app, email codes and no backup codes left. */
+const challenge = challengeWith(['totp', 'email']);
 
 async function signIn(): Promise<void> {
   await fireEvent.update(screen.getByLabelText('Username or email'), 'alice');
@@ -28,7 +30,8 @@ describe('LoginView', () => {
     await waitFor(() => expect(screen.getByTestId('mfa-step')).toBeTruthy());
     expect(screen.getByTestId('mfa-method-totp')).toBeTruthy();
     expect(screen.getByTestId('mfa-method-email')).toBeTruthy();
-    expect(screen.getByTestId('mfa-method-backup')).toBeTruthy();
+    // The server lists 'backup_code' only while the account has backup codes left; this one has none.
+    expect(screen.queryByTestId('mfa-method-backup')).toBeNull();
     expect(screen.queryByTestId('login-password')).toBeNull();
 
     await fireEvent.update(screen.getByTestId('mfa-code'), '123456');
@@ -37,6 +40,34 @@ describe('LoginView', () => {
     const [url, init] = fetch.mock.calls.at(-1) as [string, RequestInit];
     expect(url).toBe('/api/auth/2fa/login');
     expect(JSON.parse(String(init.body))).toEqual({ mfa_token: 'mfa.tok', code: '123456', method: 'totp' });
+  });
+
+  it('offers backup codes when the challenge lists them, and sends the chosen method', async () => {
+    const fetch = vi.fn(fetchAnswers(noSession, challengeWith(['totp', 'backup_code']), [401, { error: 'invalid_mfa_code', message: 'x' }]));
+    vi.stubGlobal('fetch', fetch);
+    await renderAt(LoginView, '/login');
+    await signIn();
+    await waitFor(() => expect(screen.getByTestId('mfa-step')).toBeTruthy());
+    expect(screen.getByTestId('mfa-method-totp')).toBeTruthy();
+    expect(screen.queryByTestId('mfa-method-email')).toBeNull();
+    await fireEvent.click(screen.getByTestId('mfa-method-backup'));
+    await fireEvent.update(screen.getByTestId('mfa-code'), 'aaaaa-bbbbb');
+    await fireEvent.click(screen.getByTestId('mfa-submit'));
+    await waitFor(() => expect(screen.getByTestId('error-message').textContent).toMatch(/backup code is incorrect/));
+    const [url, init] = fetch.mock.calls.at(-1) as [string, RequestInit];
+    expect(url).toBe('/api/auth/2fa/login');
+    expect(JSON.parse(String(init.body))).toEqual({ mfa_token: 'mfa.tok', code: 'aaaaa-bbbbb', method: 'backup_code' });
+  });
+
+  it('offers only what the challenge lists: an email-only account sees the emailed code first', async () => {
+    vi.stubGlobal('fetch', fetchAnswers(noSession, challengeWith(['email'])));
+    await renderAt(LoginView, '/login');
+    await signIn();
+    await waitFor(() => expect(screen.getByTestId('mfa-step')).toBeTruthy());
+    expect(screen.queryByTestId('mfa-method-totp')).toBeNull();
+    expect(screen.queryByTestId('mfa-method-backup')).toBeNull();
+    expect(screen.getByTestId('mfa-method-email').getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('mfa-send-email')).toBeTruthy();
   });
 
   it('sends an emailed code and counts down before a resend', async () => {
