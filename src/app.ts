@@ -6,6 +6,7 @@ import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
+import { lockoutClient } from './modules/lockout/device-cookie.js';
 import { loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
@@ -57,7 +58,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
   await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')),
     metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
-  await app.register(accountsRoutes, { lockout, accounts, sessions, authenticate, requireRecentAuth, audit, recovery });
+  await app.register(accountsRoutes, {
+    accounts, authenticate, requireRecentAuth, audit,
+    guardPasswordCheck: (request, userId, check) => lockout.guard(userId, lockoutClient(request), check),
+    endOtherSessions: (userId, keepSessionId) => sessions.endOthers(userId, keepSessionId),
+    sendEmailVerification: (user) => recovery.sendEmailVerification(user),
+  });
   await app.register(recoveryRoutes, { recovery });
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });

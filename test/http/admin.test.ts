@@ -1,6 +1,6 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_LOCK_UNTIL_MS } from '../../src/modules/lockout/lockout.repository.js';
+import { ADMIN_LOCK_UNTIL_MS } from '../../src/modules/accounts/lock-columns.js';
 import { PASSWORD, buildTestApp, login, register, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { auditRows, challenge, claimsOf, enableTOTP, passwordLogin, secondStep, totpNow } from '../support/two-factor.js';

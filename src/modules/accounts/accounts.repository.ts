@@ -2,8 +2,8 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, UsersTable } from '../../db/schema.js';
-import { clearedFailures } from '../lockout/lockout.repository.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
+import { clearedFailures } from './lock-columns.js';
 
 export type UserRow = Selectable<UsersTable>;
 

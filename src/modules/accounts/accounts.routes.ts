@@ -1,36 +1,33 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { requirePrincipal } from '../../http/principal.js';
+import { clientInfo } from '../../http/client-info.js';
+import { requirePrincipal, type Authenticate, type RequireRecentAuth } from '../../http/principal.js';
 import { NoContent, errorResponses } from '../../http/schema.js';
-import type { Authenticate } from '../sessions/authenticate.js';
-import type { RequireRecentAuth } from '../sessions/recent-auth.js';
-import type { ClientInfo, SessionsService } from '../sessions/sessions.service.js';
 import { ChangePasswordBody, ProtectedResponse, RegisterBody } from './accounts.schemas.js';
-import type { AccountsService } from './accounts.service.js';
+import type { AccountsService, User } from './accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { LockoutService } from '../lockout/lockout.service.js';
-import { lockoutClient } from '../lockout/device-cookie.js';
-import type { RecoveryService } from '../recovery/recovery.service.js';
 
+/**
+ * Accounts sits below lockout, sessions and recovery (docs/architecture.md, "Module dependencies"):
+ * what its routes need of them comes in as these narrow functions, wired in src/app.ts.
+ */
 export interface AccountsRoutesOptions {
-  lockout: LockoutService;
   accounts: AccountsService;
-  sessions: SessionsService;
   authenticate: Authenticate;
   /** Changing the password needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
   audit: AuditService;
-  /** Mails the verification link of a new account's address (in the background). */
-  recovery: Pick<RecoveryService, 'sendEmailVerification'>;
-}
-
-export function clientInfo(request: FastifyRequest): ClientInfo {
-  return { userAgent: request.headers['user-agent'] ?? null, ip: request.ip };
+  /** Runs the check of the current password under the account's lockout budget (the lockout module's guard). */
+  guardPasswordCheck<T>(request: FastifyRequest, userId: number, check: () => Promise<T>): Promise<T>;
+  /** Ends every session of the user but the one given (the sessions module). */
+  endOtherSessions(userId: number, keepSessionId: number): Promise<void>;
+  /** Mails the verification link of a new account's address, in the background (the recovery module). */
+  sendEmailVerification(user: User): void;
 }
 
 export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = async (app, options) => {
-  const { accounts, lockout, sessions, authenticate, requireRecentAuth, audit, recovery } = options;
+  const { accounts, authenticate, requireRecentAuth, audit } = options;
 
   // Each canonical route has a twin at the original Flask API's path (the HTTP contract, "Compatibility routes").
   for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
@@ -39,7 +36,7 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     }, async (request, reply) => {
       const user = await accounts.register(request.body);
       await audit.record({ ...clientInfo(request), type: 'user.registered', userId: user.id, detail: { email: user.email !== null } });
-      recovery.sendEmailVerification(user);
+      options.sendEmailVerification(user);
       return reply.status(201).send(user);
     });
   }
@@ -64,11 +61,11 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 403, 429) } },
   }, async (request, reply) => {
     const principal = requirePrincipal(request.principal);
-    await lockout.guard(principal.userId, lockoutClient(request), () =>
+    await options.guardPasswordCheck(request, principal.userId, () =>
       accounts.changePassword(principal.userId, request.body.current_password, request.body.new_password),
     );
     // A changed password ends every other session: a thief holding one is signed out.
-    await sessions.endOthers(principal.userId, principal.sessionId);
+    await options.endOtherSessions(principal.userId, principal.sessionId);
     await audit.record({ ...clientInfo(request), type: 'password.changed', userId: principal.userId });
     return reply.status(204).send();
   });

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { requirePrincipal } from '../../http/principal.js';
+import { clientInfo } from '../../http/client-info.js';
+import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import { IdParams, errorResponses } from '../../http/schema.js';
 import { AppError } from '../../lib/errors.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
-import type { Authenticate } from '../sessions/authenticate.js';
 import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import { AdminUserSchema, AuditPageSchema, ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
 import type { AdminActor, AdminService } from './admin.service.js';

@@ -1,4 +1,4 @@
-import { ADMIN_LOCK_UNTIL_MS } from '../lockout/lockout.repository.js';
+import { ADMIN_LOCK_UNTIL_MS } from '../accounts/lock-columns.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { UserRow } from '../accounts/accounts.repository.js';

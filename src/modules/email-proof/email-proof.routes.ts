@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { clientInfo } from '../../http/client-info.js';
 import { errorResponses } from '../../http/schema.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
 import { CodeAccepted, GenerateCodeBody, Verified, VerifyCodeBody } from './email-proof.schemas.js';
 import type { EmailProofService } from './email-proof.service.js';
 

@@ -1,15 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
-
-/** `locked_until` of an administrator's lock: until unlocked, never lifted by a login or a timer. */
-export const ADMIN_LOCK_UNTIL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-/** Clears a brute-force lock but leaves an administrator's lock in place. */
-export const liftBruteForceLock = sql<number | null>`case when locked_until >= ${ADMIN_LOCK_UNTIL_MS} then locked_until else null end`;
-
-/** An account's brute-force failures forgotten and its brute-force lock lifted (an administrator's lock stays). */
-export const clearedFailures = { failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null } as const;
+import { clearedFailures, liftBruteForceLock } from '../accounts/lock-columns.js';
 
 /**
  * How long a failure count is remembered after the last failure when no further failure comes

@@ -3,9 +3,10 @@ import { hmacHex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import { normalizeUsername } from '../accounts/accounts.repository.js';
 import { emailLookupKey } from '../accounts/email-address.js';
+import { ADMIN_LOCK_UNTIL_MS } from '../accounts/lock-columns.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { DeviceCookie, DeviceCookies, LockoutClient } from './device-cookie.js';
-import { ADMIN_LOCK_UNTIL_MS, type AccountTarget, type KeyedTarget, type LockTarget, type LockoutRepository } from './lockout.repository.js';
+import type { AccountTarget, KeyedTarget, LockTarget, LockoutRepository } from './lockout.repository.js';
 
 export type { AccountTarget, LockTarget } from './lockout.repository.js';
 export type { LockoutClient } from './device-cookie.js';

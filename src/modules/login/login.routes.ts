@@ -4,8 +4,7 @@ import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
-import type { Authenticate } from '../sessions/authenticate.js';
-import { requirePrincipal } from '../../http/principal.js';
+import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import type { LoginService, LoginTokens, MfaChallenge } from './login.service.js';
 
 export interface LoginRoutesOptions {

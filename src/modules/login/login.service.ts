@@ -1,3 +1,4 @@
+import type { ClientInfo } from '../../http/client-info.js';
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
@@ -7,7 +8,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { DeviceCookie } from '../lockout/device-cookie.js';
 import type { AccountTarget, LockTarget, LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { ClientInfo, SessionsService, Tokens } from '../sessions/sessions.service.js';
+import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
 import type { TwoFactorRepository } from '../two-factor/two-factor.repository.js';
 import { EMAIL_CODE_TTL_SECONDS, type SecondFactor, type TwoFactorService } from '../two-factor/two-factor.service.js';
 

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { requirePrincipal } from '../../http/principal.js';
+import { clientInfo } from '../../http/client-info.js';
+import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import { IdParams, NoContent, errorResponses } from '../../http/schema.js';
 import type { FastifyRequest } from 'fastify';
-import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { Authenticate } from '../sessions/authenticate.js';
 import { CreateProductBody, ListProductsQuery, UpdateProductBody } from './products.schemas.js';
 import type { ProductsService } from './products.service.js';
 

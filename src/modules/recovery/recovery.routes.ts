@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { clientInfo } from '../../http/client-info.js';
 import { NoContent, errorResponses } from '../../http/schema.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
 import { Accepted, EmailBody, ResetPasswordBody, VerifyEmailBody } from './recovery.schemas.js';
 import type { RecoveryService } from './recovery.service.js';
 

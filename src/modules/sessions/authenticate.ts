@@ -1,9 +1,7 @@
-import type { FastifyRequest } from 'fastify';
+import type { Authenticate } from '../../http/principal.js';
 import { AppError } from '../../lib/errors.js';
 import { TokenVerificationError, type TokenService } from '../tokens/tokens.service.js';
 import type { SessionsService } from './sessions.service.js';
-
-export type Authenticate = (request: FastifyRequest) => Promise<void>;
 
 const FAILURE_MESSAGES = {
   expired: 'The access token has expired; refresh it.',

@@ -1,9 +1,6 @@
-import type { FastifyRequest } from 'fastify';
-import { requirePrincipal } from '../../http/principal.js';
+import { requirePrincipal, type RequireRecentAuth } from '../../http/principal.js';
 import { nowSeconds, type Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
-
-export type RequireRecentAuth = (request: FastifyRequest) => Promise<void>;
 
 /**
  * The one rule for sensitive changes (the HTTP contract "Security rules"): the person must have proved who

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { requirePrincipal } from '../../http/principal.js';
+import { clientInfo } from '../../http/client-info.js';
+import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import { IdParams, NoContent, Str, errorResponses } from '../../http/schema.js';
 import { validationError } from '../../lib/errors.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
-import type { Authenticate } from './authenticate.js';
 import { clearRefreshCookie, isBrowserRequest, refreshTokenFrom, setRefreshCookie } from './refresh-cookie.js';
 import type { SessionsService } from './sessions.service.js';
 

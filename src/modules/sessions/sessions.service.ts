@@ -1,3 +1,4 @@
+import type { ClientInfo } from '../../http/client-info.js';
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex, randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
@@ -14,11 +15,6 @@ export interface Tokens {
   expires_in: number;
   refresh_token: string;
   user: User;
-}
-
-export interface ClientInfo {
-  userAgent: string | null;
-  ip: string | null;
 }
 
 export interface SessionView {

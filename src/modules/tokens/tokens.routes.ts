@@ -1,12 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Str, errorResponses } from '../../http/schema.js';
-import type { SessionsService } from '../sessions/sessions.service.js';
 import { TokenVerificationError, type TokenService } from './tokens.service.js';
 
 export interface TokensRoutesOptions {
   tokens: TokenService;
-  sessions: SessionsService;
+  /**
+   * Whether the session a token names is still live. Tokens sits below sessions (sessions signs
+   * with it; docs/architecture.md, "Module dependencies"), so this is the one method it takes of
+   * the sessions service, not its type.
+   */
+  sessions: { isActive(sessionId: number, userId: number): Promise<boolean> };
 }
 
 const VerifyResponse = Type.Object({

@@ -1,15 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { requirePrincipal } from '../../http/principal.js';
+import { clientInfo } from '../../http/client-info.js';
+import { requirePrincipal, type Authenticate, type RequireRecentAuth } from '../../http/principal.js';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { AppError } from '../../lib/errors.js';
-import { clientInfo } from '../accounts/accounts.routes.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
 import { lockoutClient } from '../lockout/device-cookie.js';
-import type { Authenticate } from '../sessions/authenticate.js';
-import type { RequireRecentAuth } from '../sessions/recent-auth.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
