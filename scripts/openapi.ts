@@ -47,7 +47,6 @@ const TYPES_BANNER = `/**
  * Generated from docs/openapi.json by openapi-typescript (npm run docs:openapi). Do not edit:
  * change the server's schemas and regenerate; test/docs/api-reference.test.ts checks it.
  */
-/* eslint-disable */
 
 `;
 

@@ -2,7 +2,6 @@
  * Generated from docs/openapi.json by openapi-typescript (npm run docs:openapi). Do not edit:
  * change the server's schemas and regenerate; test/docs/api-reference.test.ts checks it.
  */
-/* eslint-disable */
 
 export interface paths {
     "/.well-known/jwks.json": {
