@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTOTP } from '../src/modules/two-factor/totp.js';
 import { PASSWORD, TEST_SECRETS, UNLIMITED, uniqueName } from './support/app.js';
-import { createTestDatabase, describeNotSelected, testDialects, type TestDatabase } from './support/databases.js';
+import { createTestDatabase, testDialects, type TestDatabase } from './support/databases.js';
+import { describeNotSelected } from './support/not-selected.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENAPI_FILE, renderOpenApi } from '../../scripts/openapi.js';
+import { API_TYPES_FILE, OPENAPI_FILE, renderApiTypes, renderOpenApi } from '../../scripts/openapi.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { loadApiDocument, type ApiDocument } from '../support/openapi.js';
 
@@ -67,5 +67,13 @@ describe('docs/api.md and docs/openapi.json', () => {
     expect(committed === renderOpenApi(t.app.swagger()), 'docs/openapi.json is stale: run npm run docs:openapi').toBe(true);
     // The document the server publishes is the same one.
     expect(JSON.parse(committed)).toEqual(JSON.parse(renderOpenApi(api.doc)));
+  });
+
+  it('web/src/api/openapi.d.ts is what openapi-typescript makes of that document (npm run docs:openapi)', async () => {
+    // The web UI's types (web/src/api/types.ts) are derived from this file: a stale copy would let a
+    // renamed or removed response field pass the web typecheck and break only in the browser.
+    const committed = readFileSync(API_TYPES_FILE, 'utf8');
+    const generated = await renderApiTypes(renderOpenApi(t.app.swagger()));
+    expect(committed === generated, 'web/src/api/openapi.d.ts is stale: run npm run docs:openapi').toBe(true);
   });
 });

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createPool } from 'mysql2/promise';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
 import { createDatabase, type DatabaseHandle, type Dialect } from '../../src/db/create-database.js';
 
 /**
@@ -46,20 +45,6 @@ export async function testDialects(): Promise<Dialect[]> {
     console.warn(`SKIPPED: ${message}; its tests do not run.`);
   }
   return available;
-}
-
-/**
- * For a file whose suites all need something this run did not select (a database server, Redis):
- * one test says what did not run and why. Vitest fails a file that defines no test at all, and a
- * silent empty file would hide the gap; under CI=true the test fails, since CI runs everything.
- */
-export function describeNotSelected(title: string, reason: string): void {
-  describe(title, () => {
-    it(`does not run here: ${reason}`, () => {
-      expect(process.env.CI, `CI=true runs everything, but ${reason}`).not.toBe('true');
-      console.warn(`NOT RUN: ${title}: ${reason}`);
-    });
-  });
 }
 
 export interface TestDatabase {

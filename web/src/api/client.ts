@@ -2,6 +2,8 @@
  * A small fetch wrapper: JSON in and out, the CSRF header on every call, the access token from
  * memory, and one silent refresh (through the HttpOnly cookie) when the access token has expired.
  */
+import type { Method, Path, PathParams, PathsWith, QueryOf, RequestBody, Success } from './schema';
+
 export class ApiError extends Error {
   readonly code: string;
   readonly status: number;
@@ -120,3 +122,55 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
   const text = await response.text();
   return (text ? JSON.parse(text) : undefined) as T;
 }
+
+/*
+ * Typed calls: the path template, its parameters, the query, the body and the answer all come from
+ * the server's OpenAPI document (web/src/api/schema.ts), so a call the server would refuse, or an
+ * answer field it no longer sends, fails the typecheck. They go through api() above (same refresh,
+ * confirmation and errors).
+ */
+
+/** Present and required when T is a type; when it is never, absent or `Absent`. */
+type Field<K extends string, T, Absent = never> = [T] extends [never] ? { [Q in K]?: Absent } : { [Q in K]: T };
+
+/**
+ * Query parameters are all optional here: the document marks the ones with a server default
+ * (limit, offset) as required, but leaving them out is how a client asks for the default.
+ */
+type Query<T> = [T] extends [never] ? never : { [K in keyof T]?: T[K] | null };
+
+export type CallOptions<P extends Path, M extends Method> = Field<'params', PathParams<P, M>> &
+  // A POST that takes no body may still send `{}`, as the web UI always has (JSON in, JSON out).
+  Field<'body', RequestBody<P, M>, Record<string, never>> & {
+    query?: Query<QueryOf<P, M>>;
+    /** As RequestOptions.retry. */
+    retry?: boolean;
+  };
+
+type CallArgs<P extends Path, M extends Method> =
+  Record<string, never> extends CallOptions<P, M> ? [options?: CallOptions<P, M>] : [options: CallOptions<P, M>];
+
+/** `/api/products/{id}` with `{ id: 7 }`: `/api/products/7`. */
+function fillPath(template: string, params: Record<string, unknown> | undefined): string {
+  return template.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const value = params?.[name];
+    if (value === undefined || value === null) throw new Error(`missing path parameter ${name} for ${template}`);
+    return encodeURIComponent(String(value));
+  });
+}
+
+function call<M extends Method, P extends PathsWith<M>>(method: M, path: P, options: CallOptions<P, M> | undefined): Promise<Success<P, M>> {
+  const { params, body, query, retry } = (options ?? {}) as { params?: Record<string, unknown>; body?: unknown; query?: RequestOptions['query']; retry?: boolean };
+  return api<Success<P, M>>(fillPath(path, params), {
+    method: method.toUpperCase() as NonNullable<RequestOptions['method']>,
+    body,
+    query,
+    ...(retry === undefined ? {} : { retry }),
+  });
+}
+
+export const apiGet = <P extends PathsWith<'get'>>(path: P, ...[options]: CallArgs<P, 'get'>): Promise<Success<P, 'get'>> => call('get', path, options);
+export const apiPost = <P extends PathsWith<'post'>>(path: P, ...[options]: CallArgs<P, 'post'>): Promise<Success<P, 'post'>> => call('post', path, options);
+export const apiPut = <P extends PathsWith<'put'>>(path: P, ...[options]: CallArgs<P, 'put'>): Promise<Success<P, 'put'>> => call('put', path, options);
+export const apiPatch = <P extends PathsWith<'patch'>>(path: P, ...[options]: CallArgs<P, 'patch'>): Promise<Success<P, 'patch'>> => call('patch', path, options);
+export const apiDelete = <P extends PathsWith<'delete'>>(path: P, ...[options]: CallArgs<P, 'delete'>): Promise<Success<P, 'delete'>> => call('delete', path, options);

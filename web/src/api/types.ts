@@ -1,83 +1,29 @@
-/** Shapes of the API (docs/api.md, the project's API reference). */
-export type Role = 'user' | 'admin';
+/**
+ * Shapes of the API, derived from the server's own schemas (web/src/api/openapi.d.ts, generated
+ * from docs/openapi.json by `npm run docs:openapi`): a field the server renames or drops fails
+ * `vue-tsc` wherever the web UI still reads it. docs/api.md is the prose reference.
+ */
+import type { QueryOf, RequestBody, ResponseOf, Schemas } from './schema';
 
-export interface User {
-  id: number;
-  username: string;
-  email: string | null;
-  role: Role;
-  email_verified: boolean;
-  mfa_enabled: boolean;
-  mfa_methods: string[];
-  created_at: string;
-}
+/** The roles an administrator can give (PATCH /api/admin/users/{id}). */
+export type Role = NonNullable<RequestBody<'/api/admin/users/{id}', 'patch'>['role']>;
 
-export interface AdminUser extends User {
-  locked_until: string | null;
-  last_login_at: string | null;
-}
+export type User = Schemas['User'];
+export type AdminUser = Schemas['AdminUser'];
+export type Tokens = Schemas['Tokens'];
+export type MfaChallenge = Schemas['MfaChallenge'];
+export type Product = Schemas['Product'];
+/** Every error answer: `{"error": code, "message": ..., "fields"?: {...}}`. */
+export type ErrorBody = Schemas['Error'];
 
-export interface Tokens {
-  access_token: string;
-  token_type: 'Bearer';
-  expires_in: number;
-  refresh_token: string;
-  user: User;
-}
+/** The second-step methods a challenge can offer (POST /api/auth/2fa/login's `method`). */
+export type MfaMethod = NonNullable<RequestBody<'/api/auth/2fa/login', 'post'>['method']>;
 
-export interface MfaChallenge {
-  mfa_required: true;
-  mfa_token: string;
-  mfa_methods: string[];
-  expires_in: number;
-}
+export type TwoFactorStatus = ResponseOf<'/api/auth/2fa', 'get'>;
+export type SessionInfo = ResponseOf<'/api/auth/sessions', 'get'>['sessions'][number];
+export type AuditEvent = ResponseOf<'/api/admin/audit', 'get'>['items'][number];
+export type TokenCheck = ResponseOf<'/api/auth/token/verify', 'post'>;
+export type ProductQuery = QueryOf<'/api/products', 'get'>;
 
-export type MfaMethod = 'totp' | 'email' | 'backup_code';
-
-export interface TwoFactorStatus {
-  totp_enabled: boolean;
-  email_enabled: boolean;
-  backup_codes_remaining: number;
-}
-
-export interface SessionInfo {
-  id: number;
-  created_at: string;
-  last_used_at: string | null;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-}
-
-export interface Product {
-  id: number;
-  name: string;
-  description: string | null;
-  price: number;
-  quantity: number;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
-
-export interface AuditEvent {
-  id: number;
-  at: string;
-  type: string;
-  user_id: number | null;
-  ip: string | null;
-  user_agent: string | null;
-  detail: Record<string, unknown>;
-}
-
-export interface TokenCheck {
-  valid: boolean;
-  reason?: string;
-  claims?: Record<string, unknown>;
-}
+/** A page of a list: GET /api/products's paging fields around items of type T. */
+export type Page<T> = Omit<ResponseOf<'/api/products', 'get'>, 'items'> & { items: T[] };

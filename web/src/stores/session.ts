@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { api } from '../api/client';
-import type { MfaChallenge, MfaMethod, Tokens, User } from '../api/types';
+import { apiGet, apiPost } from '../api/client';
+import type { MfaMethod, Tokens, User } from '../api/types';
 
 export interface PendingMfa {
   token: string;
@@ -43,7 +43,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** A new access token through the refresh cookie (one at a time). */
   function refresh(): Promise<boolean> {
-    refreshing ??= api<Tokens>('/api/auth/refresh', { method: 'POST', body: {}, retry: false })
+    refreshing ??= apiPost('/api/auth/refresh', { body: {}, retry: false })
       .then((tokens) => {
         accept(tokens);
         return true;
@@ -68,7 +68,8 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Step one. Returns true when signed in, false when a second factor is needed. */
   async function login(username: string, password: string): Promise<boolean> {
-    const result = await api<Tokens | MfaChallenge>('/api/auth/login', { method: 'POST', body: { username, password }, retry: false });
+    const result = await apiPost('/api/auth/login', { body: { username, password }, retry: false });
+    // The answer is Tokens | MfaChallenge (the login operation's 200): only a challenge has mfa_required.
     if ('mfa_required' in result && result.mfa_required) {
       pendingMfa.value = { token: result.mfa_token, methods: result.mfa_methods };
       return false;
@@ -79,17 +80,13 @@ export const useSessionStore = defineStore('session', () => {
 
   async function completeMfa(code: string, method: MfaMethod): Promise<void> {
     if (!pendingMfa.value) throw new Error('No sign-in in progress');
-    const tokens = await api<Tokens>('/api/auth/2fa/login', {
-      method: 'POST',
-      body: { mfa_token: pendingMfa.value.token, code, method },
-      retry: false,
-    });
+    const tokens = await apiPost('/api/auth/2fa/login', { body: { mfa_token: pendingMfa.value.token, code, method }, retry: false });
     accept(tokens);
   }
 
   async function sendEmailCode(): Promise<void> {
     if (!pendingMfa.value) throw new Error('No sign-in in progress');
-    await api('/api/auth/2fa/email/send', { method: 'POST', body: { mfa_token: pendingMfa.value.token }, retry: false });
+    await apiPost('/api/auth/2fa/email/send', { body: { mfa_token: pendingMfa.value.token }, retry: false });
   }
 
   function cancelMfa(): void {
@@ -97,12 +94,12 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function reloadUser(): Promise<void> {
-    user.value = await api<User>('/api/user/me');
+    user.value = await apiGet('/api/user/me');
   }
 
   async function logout(): Promise<void> {
     try {
-      await api('/api/auth/logout', { method: 'POST', body: {}, retry: false });
+      await apiPost('/api/auth/logout', { body: {}, retry: false });
     } catch {
       // the session is gone either way
     }
@@ -110,7 +107,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   async function logoutAll(): Promise<void> {
-    await api('/api/auth/logout-all', { method: 'POST', body: {} });
+    await apiPost('/api/auth/logout-all', { body: {} });
     clear(); // the server also cleared the cookie
 
   }
@@ -135,7 +132,7 @@ export const useSessionStore = defineStore('session', () => {
   /** Password (and a code when 2FA is on): a fresh sign-in time for this session; the waiting calls are retried. */
   async function confirmReauth(password: string, code?: string): Promise<void> {
     // Default retry: an access token that expired while the dialog was open is refreshed first.
-    const tokens = await api<Tokens>('/api/auth/reauth', { method: 'POST', body: code ? { password, code } : { password } });
+    const tokens = await apiPost('/api/auth/reauth', { body: code ? { password, code } : { password } });
     accept(tokens);
     settleReauth(true);
   }
@@ -146,7 +143,7 @@ export const useSessionStore = defineStore('session', () => {
 
   /** A step-up code by email, for the dialog (only a Bearer token is needed). */
   async function sendReauthEmailCode(): Promise<void> {
-    await api('/api/auth/2fa/email/send', { method: 'POST', body: {} });
+    await apiPost('/api/auth/2fa/email/send', { body: {} });
   }
 
   /** The session could not be renewed: forget it and say so on the sign-in page. */
