@@ -3,6 +3,7 @@ import type { Database } from '../../db/schema.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
 import { canonicalEmail } from '../accounts/email-address.js';
+import { likeContains } from '../../db/like.js';
 
 export interface UserListQuery {
   /** Username or email contains this (case-insensitive). */
@@ -16,11 +17,6 @@ export interface AdminRepository {
   lock(id: number, untilMs: number, nowMs: number): Promise<void>;
   /** Clears every lock, an administrator's and every brute-force lockout (untrusted clients, each device cookie), and the failure counts. */
   unlock(id: number, nowMs: number): Promise<void>;
-}
-
-/** `%`, `_` and the escape character itself, escaped for LIKE … ESCAPE '!' (the same on all three databases). */
-function likeContains(text: string): string {
-  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 export function createAdminRepository(db: Kysely<Database>): AdminRepository {

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, ProductsTable } from '../../db/schema.js';
+import { likeContains } from '../../db/like.js';
 
 export type ProductRow = Selectable<ProductsTable>;
 export type ProductChanges = Pick<Updateable<ProductsTable>, 'name' | 'description' | 'price_cents' | 'quantity'>;
@@ -21,11 +22,6 @@ export interface ProductsRepository {
   insert(product: NewProduct): Promise<number>;
   update(id: number, changes: ProductChanges, nowMs: number): Promise<boolean>;
   delete(id: number): Promise<boolean>;
-}
-
-/** `%`, `_` and the escape character itself, escaped for LIKE … ESCAPE '!' (the same on all three databases). */
-function likeContains(text: string): string {
-  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { LockoutService } from '../lockout/lockout.service.js';
 import { lockoutClient } from '../lockout/device-cookie.js';
-import type { TwoFactorService } from './two-factor.service.js';
+import { EMAIL_CODE_TTL_SECONDS, type TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
   twoFactor: TwoFactorService;
@@ -52,7 +52,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
 
   app.post('/api/auth/2fa/email/enable', { ...recent, schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 403, 409, 429, 503) } } }, async (request, reply) => {
     await twoFactor.startEmailSetup(await accounts.getUser(userId(request)));
-    return reply.status(202).send({ sent: true, expires_in: 600 });
+    return reply.status(202).send({ sent: true, expires_in: EMAIL_CODE_TTL_SECONDS });
   });
 
   app.post('/api/auth/2fa/email/verify-setup', {
