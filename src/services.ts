@@ -174,7 +174,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     devices: createDeviceCookies(deriveKey(config.encryptionKey, 'device-cookie')),
     keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
   });
-  const login = createLoginService({ accounts, lockout, twoFactor, flows: twoFactorRepository, sessions, audit, metrics, clock });
+  const login = createLoginService({ accounts, lockout, twoFactor, sessions, audit, metrics });
 
   return {
     clock, hasher, database, log, metrics, redis, counters,

@@ -3,14 +3,16 @@
  * parallel. Used so that concurrent sign-ins to one account are checked in turn.
  */
 export interface KeyedMutex {
-  run<T>(key: number | string, task: () => Promise<T>): Promise<T>;
+  /** `task` learns whether it had to wait behind another task with the key (what it read before may be stale). */
+  run<T>(key: number | string, task: (waited: boolean) => Promise<T>): Promise<T>;
 }
 
 export function createKeyedMutex(): KeyedMutex {
   const tails = new Map<number | string, Promise<void>>();
   return {
     async run(key, task) {
-      const previous = tails.get(key) ?? Promise.resolve();
+      const waiting = tails.get(key);
+      const previous = waiting ?? Promise.resolve();
       let release!: () => void;
       const done = new Promise<void>((resolve) => {
         release = resolve;
@@ -19,7 +21,7 @@ export function createKeyedMutex(): KeyedMutex {
       tails.set(key, tail);
       await previous;
       try {
-        return await task();
+        return await task(waiting !== undefined);
       } finally {
         release();
         if (tails.get(key) === tail) tails.delete(key);

@@ -27,14 +27,27 @@ export interface Registration {
   email?: string | undefined;
 }
 
+/**
+ * The outcome of a password check at sign-in. Why it failed is for the audit trail only: clients
+ * always see `invalid_credentials` (or, for `email_unverified`, the 403 of REQUIRE_EMAIL).
+ */
+export type PasswordCheck =
+  | { ok: true; user: UserRow }
+  | { ok: false; reason: 'unknown_user'; userId: null }
+  | { ok: false; reason: 'wrong_password' | 'email_unverified'; userId: number };
+
 export interface AccountsService {
   register(input: Registration): Promise<User>;
-  /** Checks a password; unknown users and wrong passwords fail alike, in the same time. */
-  authenticate(identifier: string, password: string): Promise<UserRow>;
-  getUser(id: number): Promise<User>;
-  toUser(row: UserRow): Promise<User>;
-  /** Throws `invalid_credentials` unless `password` is the user's current password. */
-  verifyPassword(userId: number, password: string): Promise<void>;
+  /**
+   * Checks the password of the account a login names, as `findByUsername` found it (undefined: none),
+   * so a sign-in reads the row once. Unknown users and wrong passwords fail alike, in the same time.
+   */
+  authenticate(account: UserRow | undefined, password: string): Promise<PasswordCheck>;
+  /** With `mfaMethods` already read by the caller, the second factors are not read again. */
+  getUser(id: number, mfaMethods?: string[]): Promise<User>;
+  toUser(row: UserRow, mfaMethods?: string[]): Promise<User>;
+  /** Throws `invalid_credentials` unless `password` is the user's current password; else the account's row. */
+  verifyPassword(userId: number, password: string): Promise<UserRow>;
   findByUsername(username: string): Promise<UserRow | undefined>;
   findById(id: number): Promise<UserRow | undefined>;
   changePassword(userId: number, currentPassword: string, newPassword: string): Promise<void>;
@@ -52,10 +65,9 @@ export interface AccountsDeps {
   mfaMethodsOf?(userId: number): Promise<string[]>;
 }
 
-/** Why a password check failed, for the audit trail only: clients always see `invalid_credentials`. */
-export interface CredentialFailure {
-  reason: 'unknown_user' | 'wrong_password';
-  userId: number | null;
+/** REQUIRE_EMAIL's refusal of a right password for an address not yet proven. */
+export function emailUnverifiedError(): AppError {
+  return new AppError('forbidden', { message: 'Verify your email address before signing in; check your inbox or ask for a new link.' });
 }
 
 export function toUser(row: Pick<UserRow, 'id' | 'username' | 'email' | 'role' | 'email_verified' | 'created_at'>, mfaMethods: string[] = []): User {
@@ -78,8 +90,8 @@ export function isRole(value: string): value is Role {
 export function createAccountsService(deps: AccountsDeps): AccountsService {
   const { repository, hasher, clock } = deps;
 
-  async function present(row: UserRow): Promise<User> {
-    return toUser(row, (await deps.mfaMethodsOf?.(row.id)) ?? []);
+  async function present(row: UserRow, mfaMethods?: string[]): Promise<User> {
+    return toUser(row, mfaMethods ?? (await deps.mfaMethodsOf?.(row.id)) ?? []);
   }
 
   /**
@@ -131,28 +143,26 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       }
     },
 
-    async authenticate(identifier, password) {
-      const row = await repository.findByLogin(identifier);
+    async authenticate(row, password) {
       if (!row) {
+        // A hash is verified either way, so an unknown name answers in the time a known one does
+        // (OWASP Authentication Cheat Sheet, account enumeration).
         await hasher.verifyDummy(password);
-        throw new AppError('invalid_credentials', { cause: { reason: 'unknown_user', userId: null } satisfies CredentialFailure });
+        return { ok: false, reason: 'unknown_user', userId: null };
       }
-      if (!(await passwordMatches(row, password))) {
-        throw new AppError('invalid_credentials', { cause: { reason: 'wrong_password', userId: row.id } satisfies CredentialFailure });
-      }
+      if (!(await passwordMatches(row, password))) return { ok: false, reason: 'wrong_password', userId: row.id };
       // REQUIRE_EMAIL: checked only after the password, so it reveals nothing to someone without it.
-      if (deps.requireEmail && !row.email_verified) {
-        throw new AppError('forbidden', { message: 'Verify your email address before signing in; check your inbox or ask for a new link.' });
-      }
-      return row;
+      if (deps.requireEmail && !row.email_verified) return { ok: false, reason: 'email_unverified', userId: row.id };
+      return { ok: true, user: row };
     },
 
-    getUser: async (id) => present(await loadRow(id)),
+    getUser: async (id, mfaMethods) => present(await loadRow(id), mfaMethods),
     toUser: present,
 
     async verifyPassword(userId, password) {
       const row = await loadRow(userId);
       if (!(await passwordMatches(row, password))) throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
+      return row;
     },
 
     findByUsername: (username) => repository.findByLogin(username),

@@ -77,7 +77,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     const used = await lockout.guard(id, lockoutClient(request), async () => {
       await accounts.verifyPassword(id, request.body.password);
       if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
-      const factor = await twoFactor.verifyCode(id, request.body.code, undefined, 'step_up');
+      const factor = await twoFactor.verifyCode(id, request.body.code, { purpose: 'step_up' });
       if (factor === null) {
         await audit.record({ ...clientInfo(request), type: 'mfa.failed', userId: id, detail: { during: 'disable' } });
         throw new AppError('invalid_mfa_code');

@@ -4,11 +4,13 @@ import { AppError, validationError } from '../../lib/errors.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import { codeMessage, type Mailer } from '../mail/mailer.js';
 import type { MailQuota } from '../rate-limit/mail-quota.js';
+import { createLoginChallenges, type LoginChallenges } from './login-challenges.js';
 import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
 
 export type SecondFactor = 'totp' | 'email' | 'backup_code';
+export type { LoginChallenge } from './login-challenges.js';
 export type EmailCodePurpose = 'login' | 'setup' | 'step_up';
 
 // Email codes live 10 minutes and a resend waits 30 seconds (NIST SP 800-63B §5.1.3: out-of-band secrets are short-lived and single use; the wait bounds mail flooding).
@@ -34,19 +36,29 @@ export interface TwoFactorDeps {
   totpIssuer: string;
 }
 
+export interface VerifyOptions {
+  /** Which factor the code is for; without one, whichever the code's shape fits. */
+  method?: SecondFactor | undefined;
+  /** Which email code counts (default `login`). */
+  purpose?: EmailCodePurpose;
+  /** The user's enabled factors, when the caller has read them already. */
+  methods?: Array<'totp' | 'email'>;
+}
+
 export interface Account {
   id: number;
   username: string;
   email: string | null;
 }
 
-export interface TwoFactorService {
+/** The user's second factors, their setup and removal, and the login challenges that wait for one. */
+export interface TwoFactorService extends LoginChallenges {
   methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
   status(userId: number): Promise<TwoFactorStatus>;
   /** Checks a TOTP code and burns its time step. */
   verifyTOTP(userId: number, code: string): Promise<boolean>;
   /** Which factor accepted the code (consuming it), or null. */
-  verifyCode(userId: number, code: string, method: SecondFactor | undefined, emailPurpose?: EmailCodePurpose): Promise<SecondFactor | null>;
+  verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
   sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void>;
   startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
   verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }>;
@@ -117,6 +129,20 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     return repository.consumeBackupCode(userId, hashCode(normalizeBackupCode(code)), nowMs());
   }
 
+  /** Verifies a second-factor code of the given method (or, without one, whichever the code's shape fits). */
+  async function verifyCode(userId: number, code: string, { method, purpose: emailPurpose = 'login', methods }: VerifyOptions = {}): Promise<SecondFactor | null> {
+    const trimmed = code.trim();
+    if (method === 'totp' || (method === undefined && /^\d{6}$/.test(trimmed) && (methods ?? (await methodsOf(userId))).includes('totp'))) {
+      if (await verifyTOTP(userId, trimmed)) return 'totp';
+      if (method === 'totp') return null;
+    }
+    if (method === 'email' || (method === undefined && /^\d{6}$/.test(trimmed))) {
+      return (await verifyEmailCode(userId, emailPurpose, trimmed)) ? 'email' : null;
+    }
+    if (method === 'backup_code' || method === undefined) return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
+    return null;
+  }
+
   async function sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void> {
     if (!account.email) throw validationError({ email: 'add an email address to your account first' });
     const previous = await repository.latestEmailCode(account.id, purpose);
@@ -138,27 +164,15 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   }
 
   return {
+    ...createLoginChallenges(repository, clock),
     methodsOf,
     sendEmailCode,
     verifyTOTP,
+    verifyCode,
 
     async status(userId: number): Promise<TwoFactorStatus> {
       const [methods, remaining] = await Promise.all([methodsOf(userId), repository.countBackupCodes(userId)]);
       return { totp_enabled: methods.includes('totp'), email_enabled: methods.includes('email'), backup_codes_remaining: remaining };
-    },
-
-    /** Verifies a second-factor code of the given method (or, without one, whichever the code's shape fits). */
-    async verifyCode(userId: number, code: string, method: SecondFactor | undefined, emailPurpose: EmailCodePurpose = 'login'): Promise<SecondFactor | null> {
-      const trimmed = code.trim();
-      if (method === 'totp' || (method === undefined && /^\d{6}$/.test(trimmed) && (await methodsOf(userId)).includes('totp'))) {
-        if (await verifyTOTP(userId, trimmed)) return 'totp';
-        if (method === 'totp') return null;
-      }
-      if (method === 'email' || (method === undefined && /^\d{6}$/.test(trimmed))) {
-        return (await verifyEmailCode(userId, emailPurpose, trimmed)) ? 'email' : null;
-      }
-      if (method === 'backup_code' || method === undefined) return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
-      return null;
     },
 
     async startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
