@@ -6,7 +6,6 @@ import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
-import { lockoutClient } from './modules/lockout/device-cookie.js';
 import { loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
@@ -48,7 +47,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       await app.close();
       throw error;
     });
-  const { clock, database, redis, counters, audit, accounts, twoFactor, tokens, sessions, lockout, login, recovery, emailProof, products, admin } = services;
+  const { clock, database, redis, counters, audit, accounts, registration, twoFactor, tokens, sessions, login, recovery, emailProof, products, admin } = services;
   const authenticate = createAuthenticate({ tokens, sessions });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
 
@@ -58,16 +57,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
   await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')),
     metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
-  await app.register(accountsRoutes, {
-    accounts, authenticate, requireRecentAuth, audit,
-    guardPasswordCheck: (request, userId, check) => lockout.guard(userId, lockoutClient(request), check),
-    endOtherSessions: (userId, keepSessionId) => sessions.endOthers(userId, keepSessionId),
-    sendEmailVerification: (user) => recovery.sendEmailVerification(user),
-  });
+  await app.register(accountsRoutes, { accounts, registration, authenticate, requireRecentAuth });
   await app.register(recoveryRoutes, { recovery });
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
-  await app.register(twoFactorRoutes, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth });
+  await app.register(twoFactorRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });

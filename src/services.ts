@@ -9,6 +9,7 @@ import { connectRedis, type RedisHandle } from './lib/redis.js';
 import { createStderrLogger } from './lib/stderr-logger.js';
 import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
 import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
+import { createRegistrationService, type RegistrationService } from './modules/accounts/registration.service.js';
 import { createAdminRepository } from './modules/admin/admin.repository.js';
 import { createAdminService, type AdminService } from './modules/admin/admin.service.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
@@ -67,6 +68,8 @@ export interface Services {
   counters: CounterStore;
   audit: AuditService;
   accounts: AccountsService;
+  /** Self-registration over HTTP (the account, its audit line, the verification mail). */
+  registration: RegistrationService;
   twoFactor: TwoFactorService;
   tokens: TokenService;
   sessions: SessionsService;
@@ -107,26 +110,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   // Counts in the same store as the per-IP limits.
   const mailQuota = createMailQuota({ store: counters, clock, key: deriveKey(config.encryptionKey, 'mail-quota') });
 
-  const twoFactorRepository = createTwoFactorRepository(db, dialect);
-  const twoFactor = createTwoFactorService({
-    repository: twoFactorRepository,
-    mailer,
-    mailQuota,
-    audit,
-    clock,
-    encryptionKey: config.encryptionKey,
-    codeHashKey: deriveKey(config.encryptionKey, 'code-hash'),
-    totpIssuer: config.totpIssuer,
-  });
   const tokens = createTokenService({ jwt: config.jwt, clock });
-  const accountsRepository = createAccountsRepository(db, dialect);
-  const accounts = createAccountsService({
-    repository: accountsRepository,
-    hasher,
-    clock,
-    requireEmail: config.requireEmail,
-    mfaMethodsOf: (userId) => twoFactor.methodsOf(userId),
-  });
   const localSessionCache = createSessionCache({ ttlMs: 5000, maxEntries: 100_000 });
   const sessions = createSessionsService({
     repository: createSessionsRepository(db, dialect),
@@ -137,6 +121,38 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     clientKey: deriveKey(config.encryptionKey, 'refresh-client'),
     onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
+  });
+  const lockout = createLockoutService({
+    repository: createLockoutRepository(db, config.lockout),
+    clock,
+    audit,
+    devices: createDeviceCookies(deriveKey(config.encryptionKey, 'device-cookie')),
+    keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
+  });
+  const accountsRepository = createAccountsRepository(db, dialect);
+  const accounts = createAccountsService({
+    repository: accountsRepository,
+    hasher,
+    clock,
+    requireEmail: config.requireEmail,
+    // Accounts and two-factor use each other: the `user` shape shows the factors, a factor change
+    // confirms the password. This call happens per request, after both are built.
+    mfaMethodsOf: (userId) => twoFactor.methodsOf(userId),
+    audit,
+    guardPasswordCheck: (userId, client, check) => lockout.guard(userId, client, check),
+    endOtherSessions: (userId, keepSessionId) => sessions.endOthers(userId, keepSessionId),
+  });
+  const twoFactor = createTwoFactorService({
+    repository: createTwoFactorRepository(db, dialect),
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    encryptionKey: config.encryptionKey,
+    codeHashKey: deriveKey(config.encryptionKey, 'code-hash'),
+    totpIssuer: config.totpIssuer,
+    accounts,
+    lockout,
   });
   const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
   const recoveryRepository = createRecoveryRepository(db, dialect);
@@ -167,18 +183,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     log,
   });
   const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
-  const lockout = createLockoutService({
-    repository: createLockoutRepository(db, config.lockout),
-    clock,
-    audit,
-    devices: createDeviceCookies(deriveKey(config.encryptionKey, 'device-cookie')),
-    keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
-  });
   const login = createLoginService({ accounts, lockout, twoFactor, sessions, audit, metrics });
+  const registration = createRegistrationService({ accounts, audit, sendEmailVerification: (user) => recovery.sendEmailVerification(user) });
 
   return {
     clock, hasher, database, log, metrics, redis, counters,
-    audit, accounts, twoFactor, tokens, sessions, lockout, login, recovery, emailProof, products, admin,
+    audit, accounts, registration, twoFactor, tokens, sessions, lockout, login, recovery, emailProof, products, admin,
     async close() {
       mailer.close();
       await redis?.close();

@@ -2,6 +2,8 @@ import { uniqueViolation } from '../../db/errors.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
+import type { ClientInfo } from '../../http/client-info.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { AccountsRepository, UserRow } from './accounts.repository.js';
 import { emailProblem } from './email-address.js';
 import { passwordProblem } from './password-policy.js';
@@ -36,6 +38,9 @@ export type PasswordCheck =
   | { ok: false; reason: 'unknown_user'; userId: null }
   | { ok: false; reason: 'wrong_password' | 'email_unverified'; userId: number };
 
+/** Who asks for a change: for the audit trail, and the cookies that may hold a device cookie (the lockout module's). */
+export type ChangeClient = ClientInfo & { cookies?: Readonly<Record<string, string | undefined>> | undefined };
+
 export interface AccountsService {
   register(input: Registration): Promise<User>;
   /**
@@ -50,7 +55,11 @@ export interface AccountsService {
   verifyPassword(userId: number, password: string): Promise<UserRow>;
   findByUsername(username: string): Promise<UserRow | undefined>;
   findById(id: number): Promise<UserRow | undefined>;
-  changePassword(userId: number, currentPassword: string, newPassword: string): Promise<void>;
+  /**
+   * A signed-in person changes their password: the current one is a guess under the lockout budget,
+   * the new one must pass the policy, every other session ends, and the trail records it.
+   */
+  changePassword(principal: { userId: number; sessionId: number }, input: { current_password: string; new_password: string }, client: ChangeClient): Promise<void>;
   setRole(userId: number, role: Role): Promise<User>;
   /** See AccountsRepository.recordLogin. */
   recordLogin(userId: number, options?: { clearFailures: boolean }): Promise<void>;
@@ -63,6 +72,15 @@ export interface AccountsDeps {
   requireEmail: boolean;
   /** The user's enabled second factors (`totp`, `email`), for the `user` shape. */
   mfaMethodsOf?(userId: number): Promise<string[]>;
+  audit: AuditService;
+  /*
+   * Accounts sits below lockout and sessions (docs/architecture.md, "Module dependencies"): what a
+   * password change needs of them comes in as these narrow functions, wired in src/services.ts.
+   */
+  /** Runs the check of the current password under the account's lockout budget (the lockout module's guard). */
+  guardPasswordCheck<T>(userId: number, client: ChangeClient, check: () => Promise<T>): Promise<T>;
+  /** Ends every session of the user but the one given (the sessions module). */
+  endOtherSessions(userId: number, keepSessionId: number): Promise<void>;
 }
 
 /** REQUIRE_EMAIL's refusal of a right password for an address not yet proven. */
@@ -168,14 +186,19 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     findByUsername: (username) => repository.findByLogin(username),
     findById: (id) => repository.findById(id),
 
-    async changePassword(userId, currentPassword, newPassword) {
-      const row = await loadRow(userId);
-      if (!(await hasher.verify(row.password_hash, currentPassword))) {
-        throw new AppError('invalid_credentials', { message: 'The current password is incorrect.' });
-      }
-      const problem = await passwordProblem(newPassword, row);
-      if (problem) throw validationError({ new_password: problem });
-      await repository.updatePasswordHash(userId, await hasher.hash(newPassword), clock.now().getTime());
+    async changePassword({ userId, sessionId }, input, client) {
+      await deps.guardPasswordCheck(userId, client, async () => {
+        const row = await loadRow(userId);
+        if (!(await hasher.verify(row.password_hash, input.current_password))) {
+          throw new AppError('invalid_credentials', { message: 'The current password is incorrect.' });
+        }
+        const problem = await passwordProblem(input.new_password, row);
+        if (problem) throw validationError({ new_password: problem });
+        await repository.updatePasswordHash(userId, await hasher.hash(input.new_password), clock.now().getTime());
+      });
+      // A changed password ends every other session: a thief holding one is signed out.
+      await deps.endOtherSessions(userId, sessionId);
+      await deps.audit.record({ ip: client.ip, userAgent: client.userAgent, type: 'password.changed', userId });
     },
 
     async setRole(userId, role) {

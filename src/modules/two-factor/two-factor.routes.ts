@@ -3,18 +3,11 @@ import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
 import { requirePrincipal, type Authenticate, type RequireRecentAuth } from '../../http/principal.js';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
-import { AppError } from '../../lib/errors.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import type { AuditService } from '../audit/audit.service.js';
-import type { LockoutService } from '../lockout/lockout.service.js';
 import { lockoutClient } from '../lockout/device-cookie.js';
-import { EMAIL_CODE_TTL_SECONDS, type TwoFactorService } from './two-factor.service.js';
+import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
   twoFactor: TwoFactorService;
-  lockout: LockoutService;
-  accounts: AccountsService;
-  audit: AuditService;
   authenticate: Authenticate;
   /** Setting up, replacing or removing a factor needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
@@ -24,7 +17,7 @@ const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
 const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
 
-export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, lockout, accounts, audit, authenticate, requireRecentAuth }) => {
+export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, authenticate, requireRecentAuth }) => {
   app.addHook('onRequest', authenticate);
   const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
   const recent = { preHandler: requireRecentAuth };
@@ -37,10 +30,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   app.post('/api/auth/2fa/setup', {
     ...recent,
     schema: { ...schema, response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }), ...errorResponses(401, 403, 409) } },
-  }, async (request) => {
-    const user = await accounts.getUser(userId(request));
-    return twoFactor.startTOTPSetup(user);
-  });
+  }, async (request) => twoFactor.startTOTPSetup(userId(request)));
 
   app.post('/api/auth/2fa/verify-setup', {
     ...recent,
@@ -51,8 +41,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   });
 
   app.post('/api/auth/2fa/email/enable', { ...recent, schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 403, 409, 429, 503) } } }, async (request, reply) => {
-    await twoFactor.startEmailSetup(await accounts.getUser(userId(request)));
-    return reply.status(202).send({ sent: true, expires_in: EMAIL_CODE_TTL_SECONDS });
+    return reply.status(202).send(await twoFactor.startEmailSetup(userId(request)));
   });
 
   app.post('/api/auth/2fa/email/verify-setup', {
@@ -63,29 +52,10 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
   app.post('/api/auth/2fa/backup-codes', {
     ...recent,
     schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409, 429) } },
-  }, async (request) => {
-    await lockout.guard(userId(request), lockoutClient(request), () => accounts.verifyPassword(userId(request), request.body.password));
-    return { backup_codes: await twoFactor.regenerateBackupCodes(userId(request), clientInfo(request)) };
-  });
+  }, async (request) => ({ backup_codes: await twoFactor.regenerateBackupCodes(userId(request), request.body.password, lockoutClient(request)) }));
 
   app.post('/api/auth/2fa/disable', {
     ...recent,
     schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409, 429) } },
-  }, async (request) => {
-    const id = userId(request);
-    // Password and code are guesses like any other: they spend the account's lockout budget.
-    const used = await lockout.guard(id, lockoutClient(request), async () => {
-      await accounts.verifyPassword(id, request.body.password);
-      if ((await twoFactor.methodsOf(id)).length === 0) throw new AppError('mfa_not_enabled');
-      const factor = await twoFactor.verifyCode(id, request.body.code, { purpose: 'step_up' });
-      if (factor === null) {
-        await audit.record({ ...clientInfo(request), type: 'mfa.failed', userId: id, detail: { during: 'disable' } });
-        throw new AppError('invalid_mfa_code');
-      }
-      return factor;
-    });
-    await twoFactor.removeAll(id);
-    await audit.record({ ...clientInfo(request), type: 'mfa.disabled', userId: id, detail: { confirmed_with: used } });
-    return { enabled: false };
-  });
+  }, async (request) => twoFactor.disable(userId(request), request.body, lockoutClient(request)));
 };

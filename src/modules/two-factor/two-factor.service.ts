@@ -1,7 +1,9 @@
 import type { Clock } from '../../lib/clock.js';
 import { constantTimeEqual, hmacHex, randomDigits, seal, unseal } from '../../lib/crypto.js';
 import { AppError, validationError } from '../../lib/errors.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
+import type { LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import { codeMessage, type Mailer } from '../mail/mailer.js';
 import type { MailQuota } from '../rate-limit/mail-quota.js';
 import { createLoginChallenges, type LoginChallenges } from './login-challenges.js';
@@ -34,7 +36,14 @@ export interface TwoFactorDeps {
   /** Keys the hashes of email and backup codes (derived from ENCRYPTION_KEY). */
   codeHashKey: Uint8Array;
   totpIssuer: string;
+  /** The account behind a user id, and its password for confirming a change (declared narrowly: accounts reads our factors). */
+  accounts: Pick<AccountsService, 'findById' | 'verifyPassword'>;
+  /** Passwords and codes checked outside login spend the account's lockout budget. */
+  lockout: Pick<LockoutService, 'guard'>;
 }
+
+/** Who asks for a change: the audit trail's context and the cookies that may hold a device cookie. */
+export type FactorClient = AuditContext & LockoutClient;
 
 export interface VerifyOptions {
   /** Which factor the code is for; without one, whichever the code's shape fits. */
@@ -60,11 +69,14 @@ export interface TwoFactorService extends LoginChallenges {
   /** Which factor accepted the code (consuming it), or null. */
   verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
   sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void>;
-  startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
+  startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
   verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }>;
-  startEmailSetup(account: Account): Promise<void>;
+  startEmailSetup(userId: number): Promise<{ sent: true; expires_in: number }>;
   verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }>;
-  regenerateBackupCodes(userId: number, context: AuditContext): Promise<string[]>;
+  /** New backup codes (the old ones die), confirmed with the password. */
+  regenerateBackupCodes(userId: number, password: string, client: FactorClient): Promise<string[]>;
+  /** Turns 2FA off, confirmed with the password and a code (a step-up email code counts). */
+  disable(userId: number, input: { password: string; code: string }, client: FactorClient): Promise<{ enabled: false }>;
   removeAll(userId: number): Promise<void>;
 }
 
@@ -93,6 +105,14 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   const aad = totpSecretAad;
   const hashCode = (code: string): string => hmacHex(deps.codeHashKey, code);
   const nowMs = (): number => clock.now().getTime();
+  const who = (client: AuditContext): AuditContext => ({ ip: client.ip ?? null, userAgent: client.userAgent ?? null });
+
+  async function accountOf(userId: number): Promise<Account> {
+    const row = await deps.accounts.findById(userId);
+    // The account behind a still-valid token is gone: treat the token as no longer valid.
+    if (!row) throw new AppError('unauthorized');
+    return { id: row.id, username: row.username, email: row.email };
+  }
 
   async function confirmedSecret(userId: number): Promise<string | null> {
     const row = await repository.findTotp(userId);
@@ -175,7 +195,8 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { totp_enabled: methods.includes('totp'), email_enabled: methods.includes('email'), backup_codes_remaining: remaining };
     },
 
-    async startTOTPSetup(account: Account): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
+    async startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
+      const account = await accountOf(userId);
       if ((await methodsOf(account.id)).includes('totp')) throw new AppError('mfa_already_enabled');
       const secret = generateTOTPSecret();
       await repository.savePendingTotp(account.id, seal(deps.encryptionKey, secret, aad(account.id)), nowMs());
@@ -195,9 +216,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { enabled: true, backup_codes: backupCodes };
     },
 
-    async startEmailSetup(account: Account): Promise<void> {
+    async startEmailSetup(userId: number): Promise<{ sent: true; expires_in: number }> {
+      const account = await accountOf(userId);
       if (await repository.isEmailEnabled(account.id)) throw new AppError('mfa_already_enabled');
       await sendEmailCode(account, 'setup');
+      return { sent: true, expires_in: EMAIL_CODE_TTL_SECONDS };
     },
 
     async verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }> {
@@ -209,11 +232,30 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { enabled: true, backup_codes: await issueBackupCodes(userId) };
     },
 
-    async regenerateBackupCodes(userId: number, context: AuditContext): Promise<string[]> {
+    async regenerateBackupCodes(userId: number, password: string, client: FactorClient): Promise<string[]> {
+      await deps.lockout.guard(userId, client, () => deps.accounts.verifyPassword(userId, password));
       if ((await methodsOf(userId)).length === 0) throw new AppError('mfa_not_enabled');
       const codes = await issueBackupCodes(userId);
-      await deps.audit.record({ ...context, type: 'mfa.backup_codes_regenerated', userId });
+      await deps.audit.record({ ...who(client), type: 'mfa.backup_codes_regenerated', userId });
       return codes;
+    },
+
+    async disable(userId, { password, code }, client) {
+      // Password and code are guesses like any other: they spend the account's lockout budget.
+      const used = await deps.lockout.guard(userId, client, async () => {
+        await deps.accounts.verifyPassword(userId, password);
+        const methods = await methodsOf(userId);
+        if (methods.length === 0) throw new AppError('mfa_not_enabled');
+        const factor = await verifyCode(userId, code, { purpose: 'step_up', methods });
+        if (factor === null) {
+          await deps.audit.record({ ...who(client), type: 'mfa.failed', userId, detail: { during: 'disable' } });
+          throw new AppError('invalid_mfa_code');
+        }
+        return factor;
+      });
+      await repository.removeAll(userId);
+      await deps.audit.record({ ...who(client), type: 'mfa.disabled', userId, detail: { confirmed_with: used } });
+      return { enabled: false };
     },
 
     async removeAll(userId: number): Promise<void> {
