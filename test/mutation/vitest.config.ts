@@ -31,6 +31,7 @@ export default defineConfig({
       'test/http/concurrent-factor-changes.test.ts',
       'test/http/lockout.security.test.ts',
       'test/http/lockout-enumeration.security.test.ts',
+      'test/http/lockout-audit.test.ts',
     ],
   },
 });
