@@ -86,6 +86,14 @@ describe.each(dialects)('lockout audit trail on %s', (dialect) => {
     expect(locks).toEqual([]);
   });
 
+  it('gives every unknown name a budget of its own: locking one leaves another unknown name at 401', async () => {
+    const first = uniqueName('ghost');
+    for (let i = 0; i < 5; i++) expect((await attempt(first, WRONG)).statusCode).toBe(401);
+    expect((await attempt(first.toUpperCase(), WRONG)).statusCode).toBe(429);
+    expect((await attempt(uniqueName('ghost'), WRONG)).statusCode).toBe(401);
+    expect((await attempt(`${uniqueName('ghost')}@example.com`, WRONG)).statusCode).toBe(401);
+  });
+
   it('refuses a device cookie of an account an administrator locked, with the reason locked_by_admin', async () => {
     const { username, userId } = await signUp(t.app);
     const device = deviceCookie(await attempt(username, PASSWORD));
