@@ -29,7 +29,7 @@ const moduleZones = MODULE_LAYERS.flatMap((layer, rank) => layer.map((name) => {
 const compositionRoots = ['src/app.ts', 'src/services.ts', 'src/main.ts'];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'web/dist/', 'coverage/', 'test/e2e/artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'bench/results/', 'web/dist/', 'coverage/', 'test/e2e/artifacts/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

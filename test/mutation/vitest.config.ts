@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config.js';
+
+/**
+ * The tests Stryker runs against mutants of the security modules (stryker.config.mjs): the suites
+ * that exercise sessions, tokens, two-factor, lockout and login. Left out on purpose: the
+ * fast-check fuzzer (a random input per run would make a mutant's verdict change between runs)
+ * and suites about other modules, which only slow the initial run down.
+ */
+// Spread, not mergeConfig: that would append this include list to the main one.
+export default defineConfig({
+  ...base,
+  test: {
+    ...base.test,
+    root: new URL('../..', import.meta.url).pathname,
+    setupFiles: ['test/mutation/hook-coverage.ts'],
+    include: [
+      'src/modules/two-factor/**/*.test.ts',
+      'test/unit/**/*.test.ts',
+      'test/db/sessions.repository.test.ts',
+      'test/db/lockout.repository.test.ts',
+      'test/db/two-factor.repository.test.ts',
+      'test/http/auth-flow.test.ts',
+      'test/http/tokens.security.test.ts',
+      'test/http/refresh-rotation.security.test.ts',
+      'test/http/session-binding.security.test.ts',
+      'test/http/recent-auth.security.test.ts',
+      'test/http/two-factor.test.ts',
+      'test/http/two-factor.security.test.ts',
+      'test/http/two-factor-email.test.ts',
+      'test/http/concurrent-factor-changes.test.ts',
+      'test/http/lockout.security.test.ts',
+      'test/http/lockout-enumeration.security.test.ts',
+      'test/http/lockout-audit.test.ts',
+    ],
+  },
+});
