@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, uniqueName } from '../support/app.js';
 import { codeFrom } from '../support/mailbox.js';
 import { LoginPage, RegisterPage, TokenPage, VerifyCodePage } from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
@@ -8,12 +9,6 @@ import { startHarness, type Harness } from './support/harness.js';
  * One black-box test per original app, written from the requests its README documents and nothing
  * else, against the server as `npm start` runs it: its users must switch without changing anything.
  */
-
-const PASSWORD = 'correct horse battery staple';
-
-function uniqueName(prefix: string): string {
-  return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
 
 describe('the original apps, as their users drive them', () => {
   let h: Harness;

@@ -4,7 +4,7 @@ import { uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { codeFrom, type Mailbox } from '../support/mailbox.js';
 import { registerWithEmail, signUpWithEmail, startMailApp, waitForMail } from '../support/recovery.js';
-import { challenge, enableEmailCodes, secondStep, sendEmailCode } from '../support/two-factor.js';
+import { challenge, enableEmailCodes, otherCode, secondStep, sendEmailCode } from '../support/two-factor.js';
 
 /**
  * Stand-alone email codes (the email-code app's POST /generate-2fa and POST /verify): 6 digits,
@@ -55,11 +55,6 @@ async function codeFor(t: TestApp, mailbox: Mailbox, email: string, count = 1): 
   return codeFrom(await waitForMail(mailbox, email, PROOF_SUBJECT, count));
 }
 
-/** A six-digit code that is not `code`. */
-function wrongCode(code: string): string {
-  return String((Number(code) + 1) % 1_000_000).padStart(6, '0');
-}
-
 describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
   let t: TestApp;
   let mailbox: Mailbox;
@@ -105,7 +100,7 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     // answer or its timing tells the two apart.
     const [strangerAgent, knownAgent] = [agent(), agent()];
     const guessed = await verify(t, stranger, '123456', strangerAgent);
-    const wrong = await verify(t, known.email, wrongCode(knownCode), knownAgent);
+    const wrong = await verify(t, known.email, otherCode(knownCode), knownAgent);
     expect(guessed.statusCode).toBe(401);
     expect(guessed.body).toBe(wrong.body);
     expect(await outcomeOf(t, strangerAgent)).toMatchObject({ type: 'email_proof.failed', detail: { reason: 'wrong_code' } });
@@ -127,7 +122,7 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     const user = await registerWithEmail(t);
     const code = await codeFor(t, mailbox, user.email);
     for (let i = 0; i < 5; i++) {
-      const wrong = await verify(t, user.email, i === 0 ? 'abc' : wrongCode(code));
+      const wrong = await verify(t, user.email, i === 0 ? 'abc' : otherCode(code));
       expect(wrong.statusCode).toBe(401);
       expect(wrong.json()).toEqual(INVALID);
     }
@@ -139,7 +134,7 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
   it('four wrong codes leave the right one working', async () => {
     const user = await registerWithEmail(t);
     const code = await codeFor(t, mailbox, user.email);
-    for (let i = 0; i < 4; i++) expect((await verify(t, user.email, wrongCode(code))).statusCode).toBe(401);
+    for (let i = 0; i < 4; i++) expect((await verify(t, user.email, otherCode(code))).statusCode).toBe(401);
     expect((await verify(t, user.email, code)).statusCode).toBe(200);
   });
 
@@ -250,7 +245,7 @@ describe.each(dialects)('stand-alone email codes for anyone (EMAIL_CODES_FOR_ANY
     expect(asked.json()).toEqual({ accepted: true });
     const code = codeFrom(await waitForMail(mailbox, stranger, PROOF_SUBJECT));
     expect(await outcomeOf(t, userAgent)).toMatchObject({ type: 'email_proof.issued', user_id: null, detail: { account: false } });
-    expect((await verify(t, stranger, wrongCode(code))).statusCode).toBe(401);
+    expect((await verify(t, stranger, otherCode(code))).statusCode).toBe(401);
     const verified = await verify(t, stranger, code);
     expect(verified.statusCode, verified.body).toBe(200);
     expect(verified.json()).toEqual({ verified: true });
