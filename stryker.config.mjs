@@ -3,7 +3,10 @@
 import process from 'node:process';
 
 const ALL_MODULES = ['sessions', 'tokens', 'two-factor', 'lockout', 'login'];
-const modules = process.env.MUTATION_MODULES?.split(',').map((m) => m.trim()).filter(Boolean) ?? ALL_MODULES;
+const modules =
+  process.env.MUTATION_MODULES?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean) ?? ALL_MODULES;
 for (const m of modules) if (!ALL_MODULES.includes(m)) throw new Error(`MUTATION_MODULES: unknown module ${m}`);
 const name = modules.length === ALL_MODULES.length ? 'all' : modules.join('+');
 

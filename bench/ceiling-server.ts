@@ -38,7 +38,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const failed: ChildFailed = { type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+  const failed: ChildFailed = {
+    type: 'failed',
+    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  };
   if (process.send) process.send(failed, () => process.exit(1));
   else {
     console.error(failed.message);

@@ -55,7 +55,8 @@ export interface RefreshRow {
 export const CEILING_SQL = {
   page: 'select * from products order by id limit ? offset ?',
   count: 'select n as total from product_counts where id = 1',
-  insertProduct: 'insert into products (name, description, price_cents, quantity, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
+  insertProduct:
+    'insert into products (name, description, price_cents, quantity, created_by, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?) returning id',
   countUp: 'update product_counts set n = n + 1 where id = 1',
   insertAudit: 'insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?)',
   findRefresh:
@@ -64,7 +65,8 @@ export const CEILING_SQL = {
     'from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id where t.token_hash = ?',
   spendRefresh: 'update refresh_tokens set used_at = ? where token_hash = ? and used_at is null',
   insertRefresh: 'insert into refresh_tokens (token_hash, session_id, created_at, expires_at) values (?, ?, ?, ?)',
-  insertSession: "insert into sessions (user_id, amr, user_agent, ip, created_at, last_used_at, expires_at) values (?, 'pwd', 'ceiling', '127.0.0.1', ?, ?, ?) returning id",
+  insertSession:
+    "insert into sessions (user_id, amr, user_agent, ip, created_at, last_used_at, expires_at) values (?, 'pwd', 'ceiling', '127.0.0.1', ?, ?, ?) returning id",
 } as const;
 
 export const DAY_MS = 86_400_000;
@@ -86,13 +88,28 @@ export function tokensOut(row: RefreshRow, accessToken: string, refreshToken: st
     token_type: 'Bearer',
     expires_in: 600,
     refresh_token: refreshToken,
-    user: { id: row.user_id, username: row.username, email: row.email, role: row.role, email_verified: Boolean(row.email_verified), mfa_enabled: methods.length > 0, mfa_methods: methods, created_at: new Date(row.created_at).toISOString() },
+    user: {
+      id: row.user_id,
+      username: row.username,
+      email: row.email,
+      role: row.role,
+      email_verified: Boolean(row.email_verified),
+      mfa_enabled: methods.length > 0,
+      mfa_methods: methods,
+      created_at: new Date(row.created_at).toISOString(),
+    },
   };
 }
 
 /** A refresh token can be used: known, unspent, unexpired, its session live. */
 export function refreshUsable(row: RefreshRow | undefined, now: number): row is RefreshRow {
-  return row !== undefined && row.used_at === null && row.token_expires_at > now && row.revoked_at === null && row.session_expires_at > now;
+  return (
+    row !== undefined &&
+    row.used_at === null &&
+    row.token_expires_at > now &&
+    row.revoked_at === null &&
+    row.session_expires_at > now
+  );
 }
 
 // @node-rs/argon2's Algorithm is an ambient const enum; Argon2id is 2 (as in src/lib/password-hasher.ts).
@@ -114,10 +131,15 @@ export function productOut(row: ProductRow): object {
   };
 }
 
-export async function buildCeiling(options: CeilingOptions): Promise<{ app: FastifyInstance; refreshTokens: string[] }> {
+export async function buildCeiling(
+  options: CeilingOptions,
+): Promise<{ app: FastifyInstance; refreshTokens: string[] }> {
   const { jwt } = options;
   // The key imported once, and a token verified once (then only its expiry checked), as Twofold does.
-  const key = await webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+  const key = await webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+    'sign',
+    'verify',
+  ]);
   const verified = new Map<string, { sub: string; exp: number }>();
   const verifyBearer = async (authorization: string | undefined): Promise<string | null> => {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
@@ -126,7 +148,11 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
     const known = verified.get(cacheKey);
     if (known) return known.exp > Date.now() / 1000 ? known.sub : null;
     try {
-      const { payload } = await jwtVerify(token, key, { algorithms: [jwt.alg], issuer: jwt.issuer, audience: jwt.audience });
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: [jwt.alg],
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+      });
       if (payload.sub === undefined || payload.exp === undefined) return null;
       verified.set(cacheKey, { sub: payload.sub, exp: payload.exp });
       return payload.sub;
@@ -145,7 +171,12 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
       .setExpirationTime('10m')
       .sign(key);
   // The same @node-rs/argon2 call and parameters as Twofold, so the same libuv thread pool does the work.
-  const passwordHash = await hash(options.password, { algorithm: ARGON2ID, memoryCost: options.argon2.memoryKiB, timeCost: options.argon2.iterations, parallelism: options.argon2.parallelism });
+  const passwordHash = await hash(options.password, {
+    algorithm: ARGON2ID,
+    memoryCost: options.argon2.memoryKiB,
+    timeCost: options.argon2.iterations,
+    parallelism: options.argon2.parallelism,
+  });
 
   const app = Fastify({ logger: false });
   app.post('/login', async (request, reply) => {
@@ -157,7 +188,9 @@ export async function buildCeiling(options: CeilingOptions): Promise<{ app: Fast
   const database = options.databaseUrl;
   // The pg driver is loaded only for a PostgreSQL run (as Twofold loads only its configured driver).
   const refreshTokens =
-    dialectOf(database) === 'postgres' ? await (await import('./ceiling-postgres.js')).postgresRoutes(parts, database) : sqliteRoutes(parts, database.slice('sqlite:'.length));
+    dialectOf(database) === 'postgres'
+      ? await (await import('./ceiling-postgres.js')).postgresRoutes(parts, database)
+      : sqliteRoutes(parts, database.slice('sqlite:'.length));
   return { app, refreshTokens };
 }
 
@@ -184,7 +217,10 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
     return token;
   };
   // One session per chain, for the seeded users in turn, in Twofold's own tables.
-  const userIds = sqlite.prepare<[number], { id: number }>('select id from users order by id limit ?').all(refreshTokens).map((row) => row.id);
+  const userIds = sqlite
+    .prepare<[number], { id: number }>('select id from users order by id limit ?')
+    .all(refreshTokens)
+    .map((row) => row.id);
   const tokens = Array.from({ length: refreshTokens }, (_, i) => {
     const now = Date.now();
     const session = insertSession.get(userIds[i % userIds.length], now, now, now + 30 * DAY_MS) as { id: number };
@@ -206,7 +242,8 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
   });
 
   app.get('/products', async (request, reply) => {
-    if ((await verifyBearer(request.headers.authorization)) === null) return reply.status(401).send({ error: 'unauthorized' });
+    if ((await verifyBearer(request.headers.authorization)) === null)
+      return reply.status(401).send({ error: 'unauthorized' });
     const query = request.query as { limit?: string; offset?: string };
     const limit = Number(query.limit ?? 20);
     const offset = Number(query.offset ?? 0);
@@ -219,9 +256,22 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
     if (subject === null) return reply.status(401).send({ error: 'unauthorized' });
     const body = request.body as { name: string; description?: string; price: number; quantity: number };
     const now = Date.now();
-    const id = createProduct([body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now], Number(subject), now, request.ip);
+    const id = createProduct(
+      [body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now],
+      Number(subject),
+      now,
+      request.ip,
+    );
     const at = new Date(now).toISOString();
-    return reply.status(201).send({ id, name: body.name, description: body.description ?? '', price: body.price, quantity: body.quantity, created_at: at, updated_at: at });
+    return reply.status(201).send({
+      id,
+      name: body.name,
+      description: body.description ?? '',
+      price: body.price,
+      quantity: body.quantity,
+      created_at: at,
+      updated_at: at,
+    });
   });
 
   app.post('/refresh', async (request, reply) => {

@@ -18,7 +18,10 @@ const USERS = Number(process.env.BENCH_IMPORT_USERS ?? 100_000);
 const PRODUCTS = Number(process.env.BENCH_IMPORT_PRODUCTS ?? 10_000);
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** Werkzeug's pbkdf2 format; one iteration keeps generation quick (the importer never verifies, it only reads the format). */
+/**
+ * Werkzeug's pbkdf2 format; one iteration keeps generation quick (the importer never verifies, it only reads the
+ * format).
+ */
 function werkzeugHash(password: string): string {
   const salt = randomBytes(12).toString('base64url').slice(0, 16);
   return `pbkdf2:sha256:1$${salt}$${pbkdf2Sync(password, salt, 1, 32, 'sha256').toString('hex')}`;
@@ -33,10 +36,14 @@ function generate(file: string): void {
   db.exec(`create table user (id integer primary key, username varchar(80) unique not null, password varchar(200) not null, twofa_secret varchar(32));
            create table product (id integer primary key, name varchar(100) not null, description varchar(200), price decimal(10,2) not null, quantity integer not null);`);
   const insertUser = db.prepare('insert into user (id, username, password, twofa_secret) values (?, ?, ?, ?)');
-  const insertProduct = db.prepare('insert into product (id, name, description, price, quantity) values (?, ?, ?, ?, ?)');
+  const insertProduct = db.prepare(
+    'insert into product (id, name, description, price, quantity) values (?, ?, ?, ?, ?)',
+  );
   db.transaction(() => {
-    for (let i = 1; i <= USERS; i++) insertUser.run(i, `user${i}`, werkzeugHash(`password-${i}`), i % 3 === 0 ? secret() : null);
-    for (let i = 1; i <= PRODUCTS; i++) insertProduct.run(i, `Product ${i}`, 'Generated', `${i % 1000}.${String(i % 100).padStart(2, '0')}`, i % 50);
+    for (let i = 1; i <= USERS; i++)
+      insertUser.run(i, `user${i}`, werkzeugHash(`password-${i}`), i % 3 === 0 ? secret() : null);
+    for (let i = 1; i <= PRODUCTS; i++)
+      insertProduct.run(i, `Product ${i}`, 'Generated', `${i % 1000}.${String(i % 100).padStart(2, '0')}`, i % 50);
   })();
   db.close();
 }
@@ -46,7 +53,9 @@ interface Run {
   stdout: string;
 }
 
-/** Runs the real CLI; the wall time includes process start and migrations. The summary's last line has its peak memory. */
+/**
+ * Runs the real CLI; the wall time includes process start and migrations. The summary's last line has its peak memory.
+ */
 function importOnce(source: string, dataDir: string): Promise<Run> {
   const built = existsSync(path.join(ROOT, 'dist/main.js'));
   const args = built ? [path.join(ROOT, 'dist/main.js')] : ['--import', 'tsx', path.join(ROOT, 'src/main.ts')];
@@ -73,7 +82,9 @@ async function main(): Promise<void> {
     const source = path.join(dir, 'legacy.db');
     const started = performance.now();
     generate(source);
-    console.log(`Generated ${USERS.toLocaleString('en-US')} users and ${PRODUCTS.toLocaleString('en-US')} products in ${((performance.now() - started) / 1000).toFixed(1)} s (${source}).`);
+    console.log(
+      `Generated ${USERS.toLocaleString('en-US')} users and ${PRODUCTS.toLocaleString('en-US')} products in ${((performance.now() - started) / 1000).toFixed(1)} s (${source}).`,
+    );
     const first = await importOnce(source, path.join(dir, 'twofold'));
     console.log(first.stdout.trim());
     const second = await importOnce(source, path.join(dir, 'twofold'));
@@ -81,8 +92,12 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`| run | users | seconds | users/s |`);
     console.log(`|---|---|---|---|`);
-    console.log(`| first import | ${USERS.toLocaleString('en-US')} | ${first.seconds.toFixed(1)} | ${Math.round(USERS / first.seconds).toLocaleString('en-US')} |`);
-    console.log(`| repeated import (changes nothing) | ${USERS.toLocaleString('en-US')} | ${second.seconds.toFixed(1)} | ${Math.round(USERS / second.seconds).toLocaleString('en-US')} |`);
+    console.log(
+      `| first import | ${USERS.toLocaleString('en-US')} | ${first.seconds.toFixed(1)} | ${Math.round(USERS / first.seconds).toLocaleString('en-US')} |`,
+    );
+    console.log(
+      `| repeated import (changes nothing) | ${USERS.toLocaleString('en-US')} | ${second.seconds.toFixed(1)} | ${Math.round(USERS / second.seconds).toLocaleString('en-US')} |`,
+    );
     console.log('(wall time of the whole CLI process: start, migrations, import of users and products, summary)');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -58,8 +58,14 @@ function logRun(label: string, figures: Figures, round: number, rounds: number):
  * is the highest req/s, or the lowest p99 when the comparison is about latency (`keep = 'p99'`,
  * the scale scenario): the same rule for every side.
  */
-export async function measureSides(sides: Side[], seconds: number, rounds = ROUNDS, keep: 'throughput' | 'p99' = 'throughput'): Promise<Figures[]> {
-  const better = (a: Figures, b: Figures): boolean => (keep === 'p99' ? a.p99Ms < b.p99Ms : a.requestsPerSecond > b.requestsPerSecond);
+export async function measureSides(
+  sides: Side[],
+  seconds: number,
+  rounds = ROUNDS,
+  keep: 'throughput' | 'p99' = 'throughput',
+): Promise<Figures[]> {
+  const better = (a: Figures, b: Figures): boolean =>
+    keep === 'p99' ? a.p99Ms < b.p99Ms : a.requestsPerSecond > b.requestsPerSecond;
   const best: Array<Figures | undefined> = sides.map(() => undefined);
   for (const side of sides) if (!side.warm) await runSide(side.options, Math.max(1, Math.round(seconds / 5)));
   await waitIdle(serverPids);
@@ -76,7 +82,12 @@ export async function measureSides(sides: Side[], seconds: number, rounds = ROUN
 }
 
 /** One side alone, one round (the better-auth hashing runs, the two-factor login, the 10-connection read). */
-export async function measure(label: string, options: autocannon.Options, seconds: number, { warm = false } = {}): Promise<Figures> {
+export async function measure(
+  label: string,
+  options: autocannon.Options,
+  seconds: number,
+  { warm = false } = {},
+): Promise<Figures> {
   const [figures] = await measureSides([{ label, options, warm }], seconds, 1);
   return figures as Figures;
 }

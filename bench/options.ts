@@ -40,12 +40,14 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   }
   const db = values.db ?? 'sqlite';
   if (db !== 'sqlite' && db !== 'postgres') throw new UsageError(`--db must be sqlite or postgres (got "${db}")`);
-  if (values.soak && values.db !== undefined) throw new UsageError('--soak runs on a fresh SQLite database only; it takes no --db');
+  if (values.soak && values.db !== undefined)
+    throw new UsageError('--soak runs on a fresh SQLite database only; it takes no --db');
   return { db, soak: values.soak ?? false, help: values.help ?? false };
 }
 
 export function positiveInt(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer (got "${process.env[name]}")`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive integer (got "${process.env[name]}")`);
   return value;
 }

@@ -33,7 +33,10 @@ async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T
     await client.connect();
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`PostgreSQL at ${redactUrl(url)} is not reachable (${reason}): start it, or point BENCH_PG_URL (or PGHOST, PGPORT, PGUSER) at one`, { cause: error });
+    throw new Error(
+      `PostgreSQL at ${redactUrl(url)} is not reachable (${reason}): start it, or point BENCH_PG_URL (or PGHOST, PGPORT, PGUSER) at one`,
+      { cause: error },
+    );
   }
   try {
     return await work(client);
@@ -90,7 +93,8 @@ export function dropOnSignal(database: BenchDatabase): () => void {
       .drop()
       .then(
         () => console.error(`dropped ${database.name}`),
-        (error: unknown) => console.error(`could not drop ${database.name}: ${error instanceof Error ? error.message : String(error)}`),
+        (error: unknown) =>
+          console.error(`could not drop ${database.name}: ${error instanceof Error ? error.message : String(error)}`),
       )
       .finally(() => process.exit(code));
   };

@@ -24,7 +24,9 @@ function track(child: ChildProcess): ChildProcess {
 /** CPU time a process has used so far, in clock ticks (Linux /proc; utime + stime). */
 function cpuTicks(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return Number(fields[11]) + Number(fields[12]);
   } catch {
     return 0;
@@ -93,11 +95,13 @@ export async function startTwofold(env: Record<string, string>): Promise<Running
   if (!existsSync(main)) throw new Error('dist/main.js is missing: run `npm run build` first');
   const port = await freePort();
   const started = performance.now();
-  const child = track(spawn(process.execPath, [...SERVE_NODE_FLAGS, main, 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  }));
+  const child = track(
+    spawn(process.execPath, [...SERVE_NODE_FLAGS, main, 'serve'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const exited = once(child, 'exit').then(([code]) => {
     throw new Error(`Twofold exited during start (code ${String(code)})`);
@@ -125,10 +129,23 @@ export async function startTwofold(env: Record<string, string>): Promise<Running
 }
 
 /** Forks a TypeScript child (tsx) that reports `{ type: 'ready', … }` over IPC. */
-export async function forkChild<T extends { type: 'ready' }>(script: string, env: Record<string, string>, timeoutMs = 300_000): Promise<{ ready: T; pid: number; stop(): Promise<void> }> {
-  const child = track(fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+export async function forkChild<T extends { type: 'ready' }>(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 300_000,
+): Promise<{ ready: T; pid: number; stop(): Promise<void> }> {
+  const child = track(
+    fork(script, [], {
+      env: { ...process.env, ...env },
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${path.basename(script)} was not ready within ${timeoutMs / 1000} s`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${path.basename(script)} was not ready within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
     child.once('message', (message: T | { type: 'failed'; message: string }) => {
       clearTimeout(timer);
       if (message.type === 'ready') resolve(message as T);

@@ -24,12 +24,17 @@ export interface ScenarioResult {
    * database for the scale rows, one instance for the two-instance rows.
    */
   baseline?: Figures | undefined;
-  /** What the target compares, e.g. `≥ 70% of ceiling`, and whether this run met it (absent for rows that only report). */
+  /**
+   * What the target compares, e.g. `≥ 70% of ceiling`, and whether this run met it (absent for rows that only report).
+   */
   target: string;
   met?: boolean | undefined;
   /** Twofold's figure as a percentage of the reference the target names. */
   percent?: number | undefined;
-  /** Replaces the target column's `percent% target: meets|BELOW`, for rows that report a figure rather than meet a target. */
+  /**
+   * Replaces the target column's `percent% target: meets|BELOW`, for rows that report a figure rather than meet a
+   * target.
+   */
   note?: string | undefined;
 }
 
@@ -43,7 +48,13 @@ export interface Machine {
 
 export function describeMachine(date: Date): Machine {
   const cpus = os.cpus();
-  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version, platform: `${os.platform()} ${os.release()}`, date: date.toISOString() };
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    date: date.toISOString(),
+  };
 }
 
 export function figuresOf(result: autocannon.Result): Figures {
@@ -68,8 +79,12 @@ export function num(value: number): string {
 
 export function markdownTable(results: ScenarioResult[]): string {
   const rows = results.map((r) => {
-    const ceiling = r.ceiling ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%)` : '–';
-    const peer = r.peer ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})` : '–';
+    const ceiling = r.ceiling
+      ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%)`
+      : '–';
+    const peer = r.peer
+      ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})`
+      : '–';
     const verdict = r.note ?? `${Math.round(r.percent ?? 0)}% ${r.target}: ${r.met ? 'meets' : 'BELOW'}`;
     return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${verdict} |`;
   });
@@ -86,14 +101,19 @@ export function failureNotes(results: ScenarioResult[]): string[] {
     (['twofold', 'ceiling', 'peer', 'baseline'] as const).flatMap((side) => {
       const figures = r[side];
       if (!figures || (figures.non2xx === 0 && figures.errors === 0)) return [];
-      return [`warning: ${r.scenario} (${side}): ${figures.non2xx} non-2xx responses and ${figures.errors} connection errors out of ${figures.requests} requests`];
+      return [
+        `warning: ${r.scenario} (${side}): ${figures.non2xx} non-2xx responses and ${figures.errors} connection errors out of ${figures.requests} requests`,
+      ];
     }),
   );
 }
 
 /** The first lines of every mode's output: what ran, where. */
 export function headerLines(machine: Machine, title: string): string[] {
-  return [`Twofold benchmark${title ? ` (${title})` : ''}, ${machine.date}`, `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`];
+  return [
+    `Twofold benchmark${title ? ` (${title})` : ''}, ${machine.date}`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${machine.platform}`,
+  ];
 }
 
 /**

@@ -12,20 +12,35 @@ export function readOptions(url: string, headers: Record<string, string>): autoc
 }
 
 /** Each request signs in the next user of the list, so no row or cache stays hot by accident. */
-export function loginOptions(url: string, usernames: string[], password: string, field: 'username' | 'email' = 'username', headers: Record<string, string> = {}): autocannon.Options {
+export function loginOptions(
+  url: string,
+  usernames: string[],
+  password: string,
+  field: 'username' | 'email' = 'username',
+  headers: Record<string, string> = {},
+): autocannon.Options {
   let next = 0;
   const setupRequest = (request: autocannon.Request): autocannon.Request => ({
     ...request,
     body: JSON.stringify({ [field]: usernames[next++ % usernames.length], password }),
   });
   // Hashing-bound requests queue for seconds at 50 connections: autocannon's 10 s default would cut them off.
-  return { url, connections: CONNECTIONS, method: 'POST', headers: { ...JSON_HEADERS, ...headers }, requests: [{ setupRequest }], timeout: 60 };
+  return {
+    url,
+    connections: CONNECTIONS,
+    method: 'POST',
+    headers: { ...JSON_HEADERS, ...headers },
+    requests: [{ setupRequest }],
+    timeout: 60,
+  };
 }
 
 const STEP_SECONDS = 30;
 
 function totpCode(secret: string, nowMs: number): string {
-  return new TOTP({ algorithm: 'SHA1', digits: 6, period: STEP_SECONDS, secret: Secret.fromBase32(secret) }).generate({ timestamp: nowMs });
+  return new TOTP({ algorithm: 'SHA1', digits: 6, period: STEP_SECONDS, secret: Secret.fromBase32(secret) }).generate({
+    timestamp: nowMs,
+  });
 }
 
 export interface TotpUserPicker<T> {
@@ -62,7 +77,11 @@ export function totpUserPicker<T extends { secret: string }>(users: T[]): TotpUs
 }
 
 /** Twofold's two-step login: the password step, then the TOTP step with the `mfa_token` it returned. */
-export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: string; secret: string }, password: string): autocannon.Options {
+export function twoFactorLoginOptions(
+  baseUrl: string,
+  pick: () => { username: string; secret: string },
+  password: string,
+): autocannon.Options {
   return {
     url: baseUrl,
     connections: CONNECTIONS,
@@ -78,7 +97,8 @@ export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: s
           return { ...request, body: JSON.stringify({ username: user.username, password }) };
         },
         onResponse: (status: number, body: string, context: object) => {
-          (context as Context).mfaToken = status === 200 ? (JSON.parse(body) as { mfa_token?: string }).mfa_token : undefined;
+          (context as Context).mfaToken =
+            status === 200 ? (JSON.parse(body) as { mfa_token?: string }).mfa_token : undefined;
         },
       },
       {
@@ -87,7 +107,10 @@ export function twoFactorLoginOptions(baseUrl: string, pick: () => { username: s
         headers: JSON_HEADERS,
         setupRequest: (request: autocannon.Request, context: object) => {
           const { user, mfaToken } = context as { user: { secret: string }; mfaToken?: string };
-          return { ...request, body: JSON.stringify({ mfa_token: mfaToken ?? 'missing', code: totpCode(user.secret, Date.now()) }) };
+          return {
+            ...request,
+            body: JSON.stringify({ mfa_token: mfaToken ?? 'missing', code: totpCode(user.secret, Date.now()) }),
+          };
         },
       },
     ],
@@ -104,7 +127,11 @@ function cookiesOf(headers: Record<string, unknown>): string {
  * better-auth's two-step login (twoFactor plugin): `sign-in/email` answers `twoFactorRedirect` and
  * sets the `better-auth.two_factor` cookie, which `two-factor/verify-totp` takes with the code.
  */
-export function peerTwoFactorLoginOptions(baseUrl: string, pick: () => { email: string; secret: string }, password: string): autocannon.Options {
+export function peerTwoFactorLoginOptions(
+  baseUrl: string,
+  pick: () => { email: string; secret: string },
+  password: string,
+): autocannon.Options {
   const headers = { ...JSON_HEADERS, origin: baseUrl };
   return {
     url: baseUrl,
@@ -120,7 +147,12 @@ export function peerTwoFactorLoginOptions(baseUrl: string, pick: () => { email: 
           (context as Context).user = user;
           return { ...request, body: JSON.stringify({ email: user.email, password }) };
         },
-        onResponse: (_status: number, _body: string, context: object, responseHeaders: Record<string, unknown> | undefined) => {
+        onResponse: (
+          _status: number,
+          _body: string,
+          context: object,
+          responseHeaders: Record<string, unknown> | undefined,
+        ) => {
           (context as Context).cookie = cookiesOf(responseHeaders ?? {});
         },
       },
@@ -129,7 +161,11 @@ export function peerTwoFactorLoginOptions(baseUrl: string, pick: () => { email: 
         path: '/api/auth/two-factor/verify-totp',
         setupRequest: (request: autocannon.Request, context: object) => {
           const { user, cookie } = context as { user: { secret: string }; cookie?: string };
-          return { ...request, headers: { ...headers, cookie: cookie ?? '' }, body: JSON.stringify({ code: totpCode(user.secret, Date.now()) }) };
+          return {
+            ...request,
+            headers: { ...headers, cookie: cookie ?? '' },
+            body: JSON.stringify({ code: totpCode(user.secret, Date.now()) }),
+          };
         },
       },
     ],
@@ -166,7 +202,21 @@ export function writeOptions(url: string, headers: Record<string, string>): auto
   let next = 0;
   const setupRequest = (request: autocannon.Request): autocannon.Request => {
     next += 1;
-    return { ...request, body: JSON.stringify({ name: `Bench product ${next}`, description: 'Written by the benchmark', price: (next % 10_000) + 0.99, quantity: next % 100 }) };
+    return {
+      ...request,
+      body: JSON.stringify({
+        name: `Bench product ${next}`,
+        description: 'Written by the benchmark',
+        price: (next % 10_000) + 0.99,
+        quantity: next % 100,
+      }),
+    };
   };
-  return { url, connections: CONNECTIONS, method: 'POST', headers: { ...JSON_HEADERS, ...headers }, requests: [{ setupRequest }] };
+  return {
+    url,
+    connections: CONNECTIONS,
+    method: 'POST',
+    headers: { ...JSON_HEADERS, ...headers },
+    requests: [{ setupRequest }],
+  };
 }

@@ -34,15 +34,30 @@ function base32Secret(): string {
 }
 
 /** Enables an authenticator for each named (existing) user; returns their secrets. */
-async function enableTotp(db: Kysely<Database>, encryptionKey: Buffer, names: string[], now: number): Promise<Seeded['totpUsers']> {
+async function enableTotp(
+  db: Kysely<Database>,
+  encryptionKey: Buffer,
+  names: string[],
+  now: number,
+): Promise<Seeded['totpUsers']> {
   const totpUsers: Seeded['totpUsers'] = [];
   for (let i = 0; i < names.length; i += CHUNK) {
     const chunk = names.slice(i, i + CHUNK);
-    const rows = await db.selectFrom('users').select(['id', 'username']).where('username_normalized', 'in', chunk).execute();
+    const rows = await db
+      .selectFrom('users')
+      .select(['id', 'username'])
+      .where('username_normalized', 'in', chunk)
+      .execute();
     const factors = rows.map((row) => {
       const secret = base32Secret();
       totpUsers.push({ username: row.username, secret });
-      return { user_id: row.id, secret_sealed: seal(encryptionKey, secret, totpSecretAad(row.id)), confirmed_at: now, last_used_step: null, created_at: now };
+      return {
+        user_id: row.id,
+        secret_sealed: seal(encryptionKey, secret, totpSecretAad(row.id)),
+        confirmed_at: now,
+        last_used_step: null,
+        created_at: now,
+      };
     });
     if (factors.length > 0) await db.insertInto('totp_factors').values(factors).execute();
   }
@@ -53,7 +68,13 @@ async function enableTotp(db: Kysely<Database>, encryptionKey: Buffer, names: st
  * Adds `count` more TOTP users (`bench_totp_<from+1>` …) to a seeded database, while the server
  * runs on it: the two-factor scenario sizes its pool from the measured login rate.
  */
-export async function addTotpUsers(options: { databaseUrl: string; encryptionKey: Buffer; argon2: Argon2Params; from: number; count: number }): Promise<Seeded['totpUsers']> {
+export async function addTotpUsers(options: {
+  databaseUrl: string;
+  encryptionKey: Buffer;
+  argon2: Argon2Params;
+  from: number;
+  count: number;
+}): Promise<Seeded['totpUsers']> {
   const database = createDatabase(options.databaseUrl);
   try {
     const { db } = database;
@@ -62,7 +83,17 @@ export async function addTotpUsers(options: { databaseUrl: string; encryptionKey
     const names = Array.from({ length: options.count }, (_, i) => `bench_totp_${options.from + i + 1}`);
     await db.transaction().execute(async (trx) => {
       for (let j = 0; j < names.length; j += CHUNK) {
-        const rows = names.slice(j, j + CHUNK).map((username) => ({ username, username_normalized: username, email: null, email_normalized: null, email_verified: 0, password_hash: passwordHash, role: 'user', created_at: now, updated_at: now }));
+        const rows = names.slice(j, j + CHUNK).map((username) => ({
+          username,
+          username_normalized: username,
+          email: null,
+          email_normalized: null,
+          email_verified: 0,
+          password_hash: passwordHash,
+          role: 'user',
+          created_at: now,
+          updated_at: now,
+        }));
         await trx.insertInto('users').values(rows).execute();
       }
     });
@@ -101,7 +132,11 @@ export async function seedDatabase(options: SeedOptions): Promise<Seeded> {
     const all = [...usernames, ...totpNames];
     for (let i = 0; i < all.length; i += CHUNK * 50) {
       await db.transaction().execute(async (trx) => {
-        for (let j = i; j < Math.min(i + CHUNK * 50, all.length); j += CHUNK) await trx.insertInto('users').values(all.slice(j, j + CHUNK).map(user)).execute();
+        for (let j = i; j < Math.min(i + CHUNK * 50, all.length); j += CHUNK)
+          await trx
+            .insertInto('users')
+            .values(all.slice(j, j + CHUNK).map(user))
+            .execute();
       });
     }
     const totpUsers = await enableTotp(db, options.encryptionKey, totpNames, now);
@@ -118,7 +153,10 @@ export async function seedDatabase(options: SeedOptions): Promise<Seeded> {
       await db.transaction().execute(async (trx) => {
         for (let j = i; j < Math.min(i + CHUNK * 50, options.products); j += CHUNK) {
           const count = Math.min(CHUNK, options.products - j);
-          await trx.insertInto('products').values(Array.from({ length: count }, (_, k) => product(j + k + 1))).execute();
+          await trx
+            .insertInto('products')
+            .values(Array.from({ length: count }, (_, k) => product(j + k + 1)))
+            .execute();
           await countProducts(trx, count);
         }
       });

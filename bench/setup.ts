@@ -13,7 +13,10 @@ export function build(): void {
  * Twofold's environment for a run: production mode on `databaseUrl` (default: a SQLite file in
  * `dataDir`), fresh secrets. Instances that must accept each other's tokens share one environment.
  */
-export function benchEnv(dataDir: string, databaseUrl = `sqlite:${path.join(dataDir, 'twofold.db')}`): Record<string, string> {
+export function benchEnv(
+  dataDir: string,
+  databaseUrl = `sqlite:${path.join(dataDir, 'twofold.db')}`,
+): Record<string, string> {
   return {
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
@@ -32,14 +35,21 @@ export function benchEnv(dataDir: string, databaseUrl = `sqlite:${path.join(data
 }
 
 export async function postJSON<T>(url: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
 
 /** Signs `username` in with the bench password; the Bearer header for the read and write scenarios. */
 export async function bearerFor(baseUrl: string, username: string): Promise<{ authorization: string }> {
-  const signedIn = await postJSON<{ access_token: string }>(`${baseUrl}/api/auth/login`, { username, password: BENCH_PASSWORD });
+  const signedIn = await postJSON<{ access_token: string }>(`${baseUrl}/api/auth/login`, {
+    username,
+    password: BENCH_PASSWORD,
+  });
   return { authorization: `Bearer ${signedIn.access_token}` };
 }
 
@@ -47,7 +57,10 @@ export async function bearerFor(baseUrl: string, username: string): Promise<{ au
 export async function refreshChains(baseUrl: string, usernames: string[], count: number): Promise<string[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      postJSON<{ refresh_token: string }>(`${baseUrl}/api/auth/login`, { username: usernames[i % usernames.length], password: BENCH_PASSWORD }).then((t) => t.refresh_token),
+      postJSON<{ refresh_token: string }>(`${baseUrl}/api/auth/login`, {
+        username: usernames[i % usernames.length],
+        password: BENCH_PASSWORD,
+      }).then((t) => t.refresh_token),
     ),
   );
 }

@@ -35,5 +35,7 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
   // CommonJS packages inside the bundle call require() for Node's own modules and the externals.
-  banner: { js: "import { createRequire as __twofoldCreateRequire } from 'node:module';\nconst require = __twofoldCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __twofoldCreateRequire } from 'node:module';\nconst require = __twofoldCreateRequire(import.meta.url);",
+  },
 });

@@ -42,12 +42,34 @@ export interface Twofold {
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<Twofold> {
   const metrics = createMetrics({ processMetrics: overrides.processMetrics ?? false });
   const app = await buildServer(config, metrics, { logStream: overrides.logStream });
-  const services = await createServices(config, { clock: overrides.clock, hasher: overrides.hasher, database: overrides.database, migrate: overrides.migrate, log: app.log, metrics })
-    .catch(async (error: unknown) => {
-      await app.close();
-      throw error;
-    });
-  const { clock, database, redis, counters, audit, accounts, registration, twoFactor, tokens, sessions, login, recovery, emailProof, products, admin } = services;
+  const services = await createServices(config, {
+    clock: overrides.clock,
+    hasher: overrides.hasher,
+    database: overrides.database,
+    migrate: overrides.migrate,
+    log: app.log,
+    metrics,
+  }).catch(async (error: unknown) => {
+    await app.close();
+    throw error;
+  });
+  const {
+    clock,
+    database,
+    redis,
+    counters,
+    audit,
+    accounts,
+    registration,
+    twoFactor,
+    tokens,
+    sessions,
+    login,
+    recovery,
+    emailProof,
+    products,
+    admin,
+  } = services;
   const authenticate = createAuthenticate({ tokens, sessions });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
 
@@ -55,8 +77,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
-  await app.register(opsRoutes, { metrics, pingDatabase: database.ping, redisStatus: redis && (() => (redis.status() === 'ok' ? 'ok' : 'down: rate limits count in the database, revocations reach other instances within 5 s')),
-    metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' } });
+  await app.register(opsRoutes, {
+    metrics,
+    pingDatabase: database.ping,
+    redisStatus:
+      redis &&
+      (() =>
+        redis.status() === 'ok'
+          ? 'ok'
+          : 'down: rate limits count in the database, revocations reach other instances within 5 s'),
+    metricsAccess: { token: config.metricsToken, production: config.nodeEnv === 'production' },
+  });
   await app.register(accountsRoutes, { accounts, registration, authenticate, requireRecentAuth });
   await app.register(recoveryRoutes, { recovery });
   await app.register(emailProofRoutes, { emailProof });

@@ -11,7 +11,12 @@ describe('loadConfig', () => {
   it('uses the embedded defaults in development', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'twofold-config-'));
     const config = loadConfig({ TWOFOLD_DATA_DIR: dataDir });
-    expect(config).toMatchObject({ nodeEnv: 'development', port: 3000, host: '127.0.0.1', databaseUrl: `sqlite:${path.join(dataDir, 'twofold.db')}` });
+    expect(config).toMatchObject({
+      nodeEnv: 'development',
+      port: 3000,
+      host: '127.0.0.1',
+      databaseUrl: `sqlite:${path.join(dataDir, 'twofold.db')}`,
+    });
     expect(config.jwt).toMatchObject({ alg: 'HS256', accessTokenTtlSeconds: 600, refreshTokenTtlSeconds: 2592000 });
     expect(config.productWriteRoles).toEqual(['user', 'admin']);
     expect(config.argon2).toEqual({ memoryKiB: 19456, iterations: 2, parallelism: 1 });
@@ -35,16 +40,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(ConfigError);
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET.*ENCRYPTION_KEY/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRETS.JWT_SECRET })).toThrow(/ENCRYPTION_KEY/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY })).toThrow(/JWT_PRIVATE_KEY/);
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY }),
+    ).toThrow(/JWT_PRIVATE_KEY/);
   });
 
   it('production with JWT_ALG=EdDSA and a private key needs no JWT_SECRET', () => {
     const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    const config = loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: key, ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY });
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_ALG: 'EdDSA',
+      JWT_PRIVATE_KEY: key,
+      ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY,
+    });
     expect(config.jwt.alg).toBe('EdDSA');
     expect(config.jwt.privateKeyPem).toBe(key.trim());
     // A JWT_SECRET given anyway is still checked.
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_ALG: 'EdDSA', JWT_PRIVATE_KEY: key, ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY, JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
+    expect(() =>
+      loadConfig({
+        NODE_ENV: 'production',
+        JWT_ALG: 'EdDSA',
+        JWT_PRIVATE_KEY: key,
+        ENCRYPTION_KEY: SECRETS.ENCRYPTION_KEY,
+        JWT_SECRET: 'short',
+      }),
+    ).toThrow(/JWT_SECRET/);
   });
 
   it('starts in production with explicit secrets and listens on all interfaces', () => {
@@ -68,7 +88,15 @@ describe('loadConfig', () => {
   });
 
   it('reads durations with units and lists', () => {
-    const config = loadConfig({ NODE_ENV: 'test', ...SECRETS, ACCESS_TOKEN_TTL: '5m', REFRESH_TOKEN_TTL: '7d', CORS_ORIGINS: 'https://a.example, https://b.example', PRODUCT_WRITE_ROLES: 'admin', TRUST_PROXY: 'true' });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      ...SECRETS,
+      ACCESS_TOKEN_TTL: '5m',
+      REFRESH_TOKEN_TTL: '7d',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      PRODUCT_WRITE_ROLES: 'admin',
+      TRUST_PROXY: 'true',
+    });
     expect(config.jwt.accessTokenTtlSeconds).toBe(300);
     expect(config.jwt.refreshTokenTtlSeconds).toBe(7 * 86400);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);

@@ -41,9 +41,14 @@ export interface Config {
   readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
   /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
   readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
-  /** Seconds after the last password/second-factor proof during which sensitive changes are allowed (the HTTP contract "Security rules"). */
+  /**
+   * Seconds after the last password/second-factor proof during which sensitive changes are allowed (the HTTP contract
+   * "Security rules").
+   */
   readonly reauthMaxAgeSeconds: number;
-  /** Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off. */
+  /**
+   * Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off.
+   */
   readonly refreshReuseGraceSeconds: number;
   /** Where generated development secrets are kept, when they were used. */
   readonly secretsFile: string | undefined;
@@ -76,12 +81,14 @@ export function loadConfig(env: Env = process.env): Config {
   if (production && missing.length > 0) {
     throw new ConfigError(
       `NODE_ENV=production needs ${missing.join(' and ')}. ` +
-        'Generate them with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))" ' +
+        "Generate them with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\" " +
         '(JWT_PRIVATE_KEY for JWT_ALG=EdDSA is a PKCS#8 PEM Ed25519 key: openssl genpkey -algorithm ed25519).',
     );
   }
   if (production && requireEmail && !smtpUrl) {
-    throw new ConfigError('NODE_ENV=production with REQUIRE_EMAIL=true needs SMTP_URL (e.g. smtp://user:pass@mail.example.com:587).');
+    throw new ConfigError(
+      'NODE_ENV=production with REQUIRE_EMAIL=true needs SMTP_URL (e.g. smtp://user:pass@mail.example.com:587).',
+    );
   }
   const generated = missing.length > 0 ? loadOrCreateDevSecrets(dataDir, nodeEnv === 'test') : undefined;
 
@@ -94,7 +101,10 @@ export function loadConfig(env: Env = process.env): Config {
     jwt: Object.freeze({
       alg,
       // EdDSA signs with the private key; a shared secret is needed (and checked) only for HS256.
-      secret: alg === 'HS256' || str(env.JWT_SECRET) ? parseJwtSecret(env.JWT_SECRET, generated?.jwtSecret) : new Uint8Array(0),
+      secret:
+        alg === 'HS256' || str(env.JWT_SECRET)
+          ? parseJwtSecret(env.JWT_SECRET, generated?.jwtSecret)
+          : new Uint8Array(0),
       privateKeyPem: readPrivateKey(env) ?? (alg === 'EdDSA' ? generated?.ed25519PrivateKeyPem : undefined),
       issuer: str(env.JWT_ISSUER) ?? 'twofold',
       audience: str(env.JWT_AUDIENCE) ?? 'twofold-api',
@@ -103,8 +113,20 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     encryptionKey: parseEncryptionKey(env.ENCRYPTION_KEY, generated?.encryptionKey),
     argon2: Object.freeze({
-      memoryKiB: parseIntRange('ARGON2_MEMORY_KIB', env.ARGON2_MEMORY_KIB, ARGON2_FLOOR.memoryKiB, ARGON2_FLOOR.memoryKiB, 4194304),
-      iterations: parseIntRange('ARGON2_ITERATIONS', env.ARGON2_ITERATIONS, ARGON2_FLOOR.iterations, ARGON2_FLOOR.iterations, 100),
+      memoryKiB: parseIntRange(
+        'ARGON2_MEMORY_KIB',
+        env.ARGON2_MEMORY_KIB,
+        ARGON2_FLOOR.memoryKiB,
+        ARGON2_FLOOR.memoryKiB,
+        4194304,
+      ),
+      iterations: parseIntRange(
+        'ARGON2_ITERATIONS',
+        env.ARGON2_ITERATIONS,
+        ARGON2_FLOOR.iterations,
+        ARGON2_FLOOR.iterations,
+        100,
+      ),
       parallelism: parseIntRange('ARGON2_PARALLELISM', env.ARGON2_PARALLELISM, ARGON2_FLOOR.parallelism, 1, 16),
     }),
     smtpUrl,
@@ -118,7 +140,10 @@ export function loadConfig(env: Env = process.env): Config {
     totpIssuer: str(env.TOTP_ISSUER) ?? 'Twofold',
     logLevel: str(env.LOG_LEVEL) ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: 64 * 1024,
-    publicUrl: (str(env.PUBLIC_URL) ?? `http://localhost:${parseIntRange('PORT', env.PORT, 3000, 0, 65535)}`).replace(/\/+$/, ''),
+    publicUrl: (str(env.PUBLIC_URL) ?? `http://localhost:${parseIntRange('PORT', env.PORT, 3000, 0, 65535)}`).replace(
+      /\/+$/,
+      '',
+    ),
     lockout: Object.freeze({
       threshold: parseIntRange('LOCKOUT_THRESHOLD', env.LOCKOUT_THRESHOLD, 5, 1, 100),
       baseSeconds: parseDuration('LOCKOUT_BASE_DELAY', env.LOCKOUT_BASE_DELAY, 60),
@@ -159,7 +184,12 @@ function loadOrCreateDevSecrets(dataDir: string, ephemeral: boolean): DevSecrets
     try {
       const stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevSecrets>;
       if (stored.jwtSecret && stored.encryptionKey && stored.ed25519PrivateKeyPem) {
-        return { jwtSecret: stored.jwtSecret, encryptionKey: stored.encryptionKey, ed25519PrivateKeyPem: stored.ed25519PrivateKeyPem, file };
+        return {
+          jwtSecret: stored.jwtSecret,
+          encryptionKey: stored.encryptionKey,
+          ed25519PrivateKeyPem: stored.ed25519PrivateKeyPem,
+          file,
+        };
       }
     } catch {
       throw new ConfigError(`${file} is not readable JSON; fix or delete it (deleting signs every user out).`);
@@ -203,7 +233,8 @@ function parseJwtSecret(value: string | undefined, fallback: string | undefined)
 function parseMetricsToken(value: string | undefined): string | undefined {
   const token = str(value);
   // A short token could be guessed; a random one of this length cannot.
-  if (token !== undefined && token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters long (e.g. openssl rand -hex 32).');
+  if (token !== undefined && token.length < 16)
+    throw new ConfigError('METRICS_TOKEN must be at least 16 characters long (e.g. openssl rand -hex 32).');
   return token;
 }
 
@@ -229,7 +260,8 @@ function parseRoles(value: string | undefined): string[] {
   const roles = list(value);
   if (roles.length === 0) return ['user', 'admin'];
   const unknown = roles.filter((r) => r !== 'user' && r !== 'admin');
-  if (unknown.length > 0) throw new ConfigError(`PRODUCT_WRITE_ROLES: unknown role(s) ${unknown.join(', ')}; use user and/or admin.`);
+  if (unknown.length > 0)
+    throw new ConfigError(`PRODUCT_WRITE_ROLES: unknown role(s) ${unknown.join(', ')}; use user and/or admin.`);
   return roles;
 }
 
@@ -253,7 +285,8 @@ function parseIntRange(name: string, value: string | undefined, fallback: number
   const v = str(value);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${v}").`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${v}").`);
   return n;
 }
 
@@ -265,12 +298,16 @@ function parseDuration(name: string, value: string | undefined, fallback: number
   if (v === undefined) return fallback;
   const match = /^(\d+)([smhd]?)$/.exec(v);
   const seconds = match ? Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1) : NaN;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new ConfigError(`${name} must be a positive duration such as 600, 10m, 12h or 30d (got "${v}").`);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0)
+    throw new ConfigError(`${name} must be a positive duration such as 600, 10m, 12h or 30d (got "${v}").`);
   return seconds;
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function str(value: string | undefined): string | undefined {

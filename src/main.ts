@@ -82,7 +82,8 @@ async function findUser({ accounts }: Services, username: string): Promise<UserR
 }
 
 function parseRole(value: string): (typeof ROLES)[number] {
-  if (!isRole(value)) throw new CommanderError(2, 'twofold.role', `Unknown role "${value}"; use one of: ${ROLES.join(', ')}.`);
+  if (!isRole(value))
+    throw new CommanderError(2, 'twofold.role', `Unknown role "${value}"; use one of: ${ROLES.join(', ')}.`);
   return value;
 }
 
@@ -90,7 +91,8 @@ const AUDIT_LIMIT_MAX = 1000;
 
 function parseLimit(value: string): number {
   const limit = Number(value);
-  if (!/^\d+$/.test(value) || limit < 1 || limit > AUDIT_LIMIT_MAX) throw new InvalidArgumentError(`Use a whole number from 1 to ${AUDIT_LIMIT_MAX}.`);
+  if (!/^\d+$/.test(value) || limit < 1 || limit > AUDIT_LIMIT_MAX)
+    throw new InvalidArgumentError(`Use a whole number from 1 to ${AUDIT_LIMIT_MAX}.`);
   return limit;
 }
 
@@ -100,7 +102,9 @@ function formatAuditLine(event: AuditView): string {
 }
 
 async function unlockUser(username: string): Promise<void> {
-  await withServices(loadConfig(), async (services) => services.admin.updateUser((await findUser(services, username)).id, { locked: false }, CLI_ACTOR));
+  await withServices(loadConfig(), async (services) =>
+    services.admin.updateUser((await findUser(services, username)).id, { locked: false }, CLI_ACTOR),
+  );
   console.log(`${username} is unlocked: the lock and the count of failed attempts are cleared.`);
 }
 
@@ -134,7 +138,8 @@ function parseConflictPolicy(value: string): ConflictPolicy {
 
 function parseBatchSize(value: string): number {
   const size = Number(value);
-  if (!/^\d+$/.test(value) || size < 1 || size > 5000) throw new InvalidArgumentError('Use a whole number from 1 to 5000.');
+  if (!/^\d+$/.test(value) || size < 1 || size > 5000)
+    throw new InvalidArgumentError('Use a whole number from 1 to 5000.');
   return size;
 }
 
@@ -159,7 +164,11 @@ async function importTarget(url: string, dryRun: boolean): Promise<DatabaseHandl
   const empty = database === undefined || isEveryMigration(pending, database.dialect);
   await database?.close();
   if (!empty) {
-    throw new CommanderError(1, 'twofold.migrate', `The Twofold database lacks migrations ${pending.join(', ')}; run \`npm run twofold -- migrate\` first (a dry run writes nothing).`);
+    throw new CommanderError(
+      1,
+      'twofold.migrate',
+      `The Twofold database lacks migrations ${pending.join(', ')}; run \`npm run twofold -- migrate\` first (a dry run writes nothing).`,
+    );
   }
   const scratch = createDatabase('sqlite::memory:');
   await migrateToLatest(scratch);
@@ -181,18 +190,22 @@ async function importFrom(options: ImportCliOptions): Promise<void> {
     try {
       const started = performance.now();
       let printed = started;
-      const summary = await runImport({ db: database.db, encryptionKey: config.encryptionKey, clock: systemClock }, source, {
-        dryRun: options.dryRun ?? false,
-        strict: options.strict ?? false,
-        onConflict: options.onConflict,
-        batchSize: options.batchSize,
-        onProgress(progress) {
-          const now = performance.now();
-          if (now - printed < 1000) return;
-          printed = now;
-          console.error(formatProgress(progress, now - started));
+      const summary = await runImport(
+        { db: database.db, encryptionKey: config.encryptionKey, clock: systemClock },
+        source,
+        {
+          dryRun: options.dryRun ?? false,
+          strict: options.strict ?? false,
+          onConflict: options.onConflict,
+          batchSize: options.batchSize,
+          onProgress(progress) {
+            const now = performance.now();
+            if (now - printed < 1000) return;
+            printed = now;
+            console.error(formatProgress(progress, now - started));
+          },
         },
-      });
+      );
       console.log(formatImportSummary(summary));
     } finally {
       await database.close();
@@ -203,18 +216,31 @@ async function importFrom(options: ImportCliOptions): Promise<void> {
 }
 
 function buildProgram(): Command {
-  const program = new Command('twofold').description('Twofold authentication service').exitOverride().showHelpAfterError();
-  program.command('serve').description('start the HTTP server (migrations are applied first)').action(async () => serve(loadConfig()));
-  program.command('migrate').description('apply database migrations').action(async () => {
-    const config = loadConfig();
-    const database = createDatabase(config.databaseUrl);
-    try {
-      const { applied } = await migrateToLatest(database);
-      console.log(applied.length ? `Applied ${applied.join(', ')} to ${database.displayUrl}.` : `${database.displayUrl} is up to date.`);
-    } finally {
-      await database.close();
-    }
-  });
+  const program = new Command('twofold')
+    .description('Twofold authentication service')
+    .exitOverride()
+    .showHelpAfterError();
+  program
+    .command('serve')
+    .description('start the HTTP server (migrations are applied first)')
+    .action(async () => serve(loadConfig()));
+  program
+    .command('migrate')
+    .description('apply database migrations')
+    .action(async () => {
+      const config = loadConfig();
+      const database = createDatabase(config.databaseUrl);
+      try {
+        const { applied } = await migrateToLatest(database);
+        console.log(
+          applied.length
+            ? `Applied ${applied.join(', ')} to ${database.displayUrl}.`
+            : `${database.displayUrl} is up to date.`,
+        );
+      } finally {
+        await database.close();
+      }
+    });
   addUserCommands(program);
   program
     .command('audit')
@@ -225,7 +251,9 @@ function buildProgram(): Command {
     .action(async (options: AuditOptions) => printAudit(options));
   program
     .command('import')
-    .description("bring users (passwords, authenticators) and products over from an original app's database or a JSON Lines file")
+    .description(
+      "bring users (passwords, authenticators) and products over from an original app's database or a JSON Lines file",
+    )
     .requiredOption('--from <source>', 'sqlite:PATH, mysql://…, postgres://…, a .jsonl file, or - for standard input')
     .option('--dry-run', 'print what would be imported and write nothing')
     .option('--on-conflict <policy>', 'for usernames Twofold already has: skip or update', parseConflictPolicy, 'skip')
@@ -248,7 +276,11 @@ function addUserCommands(program: Command): void {
       const role = parseRole(options.role);
       // Registration always creates a plain user; a role is an administrator's separate decision.
       const created = await withServices(loadConfig(), async ({ accounts, admin }) => {
-        const registered = await accounts.register({ username: options.username, password: options.password, email: options.email });
+        const registered = await accounts.register({
+          username: options.username,
+          password: options.password,
+          email: options.email,
+        });
         return role === registered.role ? registered : admin.updateUser(registered.id, { role }, CLI_ACTOR);
       });
       console.log(`Created user ${created.username} (id ${created.id}, role ${created.role}).`);
@@ -260,7 +292,9 @@ function addUserCommands(program: Command): void {
     .argument('<role>', ROLES.join(' or '))
     .action(async (username: string, roleName: string) => {
       const role = parseRole(roleName);
-      await withServices(loadConfig(), async (services) => services.admin.updateUser((await findUser(services, username)).id, { role }, CLI_ACTOR));
+      await withServices(loadConfig(), async (services) =>
+        services.admin.updateUser((await findUser(services, username)).id, { role }, CLI_ACTOR),
+      );
       console.log(`${username} now has role ${role}.`);
     });
   user
@@ -268,8 +302,12 @@ function addUserCommands(program: Command): void {
     .description("remove a user's second factors (lost device); ends the user's sessions")
     .argument('<username>')
     .action(async (username: string) => {
-      await withServices(loadConfig(), async (services) => services.admin.resetTwoFactor((await findUser(services, username)).id, CLI_ACTOR));
-      console.log(`Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`);
+      await withServices(loadConfig(), async (services) =>
+        services.admin.resetTwoFactor((await findUser(services, username)).id, CLI_ACTOR),
+      );
+      console.log(
+        `Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`,
+      );
     });
   user
     .command('unlock')
@@ -279,10 +317,15 @@ function addUserCommands(program: Command): void {
 }
 
 function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof CommanderError) return { message: error.code.startsWith('twofold.') ? error.message : '', exitCode: error.exitCode };
+  if (error instanceof CommanderError)
+    return { message: error.code.startsWith('twofold.') ? error.message : '', exitCode: error.exitCode };
   if (error instanceof ConfigError) return { message: `Configuration error: ${error.message}`, exitCode: 1 };
   if (error instanceof AppError) {
-    const fields = error.fields ? Object.entries(error.fields).map(([k, v]) => `${k} ${v}`).join('; ') : '';
+    const fields = error.fields
+      ? Object.entries(error.fields)
+          .map(([k, v]) => `${k} ${v}`)
+          .join('; ')
+      : '';
     return { message: `${error.message}${fields ? ` (${fields})` : ''}`, exitCode: 1 };
   }
   return { message: `Error: ${error instanceof Error ? error.message : String(error)}`, exitCode: 1 };

@@ -24,7 +24,12 @@ import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
 import { createProductsRepository } from './modules/products/products.repository.js';
 import { createProductsService, type ProductsService } from './modules/products/products.service.js';
-import { createDatabaseCounterStore, createFallbackCounterStore, createRedisCounterStore, type CounterStore } from './modules/rate-limit/counter-store.js';
+import {
+  createDatabaseCounterStore,
+  createFallbackCounterStore,
+  createRedisCounterStore,
+  type CounterStore,
+} from './modules/rate-limit/counter-store.js';
 import { createMailQuota } from './modules/rate-limit/mail-quota.js';
 import { createRecoveryRepository } from './modules/recovery/recovery.repository.js';
 import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
@@ -102,11 +107,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const metrics = overrides.metrics ?? createMetrics({ processMetrics: false });
 
   const audit = createAuditService({ repository: createAuditRepository(db), clock, log });
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, log, allowLogDelivery: config.nodeEnv !== 'production' });
+  const mailer = createMailer({
+    smtpUrl: config.smtpUrl,
+    from: config.mailFrom,
+    log,
+    allowLogDelivery: config.nodeEnv !== 'production',
+  });
   // Redis (optional) shares rate-limit counters and session revocations between instances.
   const redis = config.redisUrl && (overrides.redis ?? true) ? connectRedis(config.redisUrl, log) : undefined;
   const databaseCounters = createDatabaseCounterStore(db);
-  const counters = redis ? createFallbackCounterStore(createRedisCounterStore(redis.client), databaseCounters, log) : databaseCounters;
+  const counters = redis
+    ? createFallbackCounterStore(createRedisCounterStore(redis.client), databaseCounters, log)
+    : databaseCounters;
   // Counts in the same store as the per-IP limits.
   const mailQuota = createMailQuota({ store: counters, clock, key: deriveKey(config.encryptionKey, 'mail-quota') });
 
@@ -115,12 +127,15 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const sessions = createSessionsService({
     repository: createSessionsRepository(db, dialect),
     tokens,
-    cache: overrides.sessionCache ?? (redis ? createBroadcastingSessionCache(localSessionCache, redis, log) : localSessionCache),
+    cache:
+      overrides.sessionCache ??
+      (redis ? createBroadcastingSessionCache(localSessionCache, redis, log) : localSessionCache),
     clock,
     refreshTokenTtlSeconds: config.jwt.refreshTokenTtlSeconds,
     refreshReuseGraceSeconds: config.refreshReuseGraceSeconds,
     clientKey: deriveKey(config.encryptionKey, 'refresh-client'),
-    onRefreshTokenReuse: ({ userId, sessionId }) => void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
+    onRefreshTokenReuse: ({ userId, sessionId }) =>
+      void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
   });
   const lockout = createLockoutService({
     repository: createLockoutRepository(db, config.lockout),
@@ -154,7 +169,11 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     accounts,
     lockout,
   });
-  const products = createProductsService({ repository: createProductsRepository(db, dialect), clock, writeRoles: config.productWriteRoles });
+  const products = createProductsService({
+    repository: createProductsRepository(db, dialect),
+    clock,
+    writeRoles: config.productWriteRoles,
+  });
   const recoveryRepository = createRecoveryRepository(db, dialect);
   const recovery = createRecoveryService({
     repository: recoveryRepository,
@@ -182,13 +201,41 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     forAnyone: config.emailCodesForAnyone,
     log,
   });
-  const admin = createAdminService({ repository: createAdminRepository(db), accounts, twoFactor, sessions, audit, clock });
+  const admin = createAdminService({
+    repository: createAdminRepository(db),
+    accounts,
+    twoFactor,
+    sessions,
+    audit,
+    clock,
+  });
   const login = createLoginService({ accounts, lockout, twoFactor, sessions, audit, metrics });
-  const registration = createRegistrationService({ accounts, audit, sendEmailVerification: (user) => recovery.sendEmailVerification(user) });
+  const registration = createRegistrationService({
+    accounts,
+    audit,
+    sendEmailVerification: (user) => recovery.sendEmailVerification(user),
+  });
 
   return {
-    clock, hasher, database, log, metrics, redis, counters,
-    audit, accounts, registration, twoFactor, tokens, sessions, lockout, login, recovery, emailProof, products, admin,
+    clock,
+    hasher,
+    database,
+    log,
+    metrics,
+    redis,
+    counters,
+    audit,
+    accounts,
+    registration,
+    twoFactor,
+    tokens,
+    sessions,
+    lockout,
+    login,
+    recovery,
+    emailProof,
+    products,
+    admin,
     async close() {
       mailer.close();
       await redis?.close();

@@ -39,16 +39,25 @@ function cli(dir: string, args: string[], env: Record<string, string> = {}): Pro
 function userRow(dir: string, username: string): { role: string; password_hash: string } | undefined {
   const db = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
   try {
-    return db.prepare('select role, password_hash from users where username_normalized = ?').get(username.toLowerCase()) as { role: string; password_hash: string } | undefined;
+    return db
+      .prepare('select role, password_hash from users where username_normalized = ?')
+      .get(username.toLowerCase()) as { role: string; password_hash: string } | undefined;
   } finally {
     db.close();
   }
 }
 
-function auditEvents(dir: string, type: string): Array<{ detail: string; user_agent: string | null; ip: string | null }> {
+function auditEvents(
+  dir: string,
+  type: string,
+): Array<{ detail: string; user_agent: string | null; ip: string | null }> {
   const db = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
   try {
-    return db.prepare('select detail, user_agent, ip from audit_events where type = ? order by id').all(type) as Array<{ detail: string; user_agent: string | null; ip: string | null }>;
+    return db.prepare('select detail, user_agent, ip from audit_events where type = ? order by id').all(type) as Array<{
+      detail: string;
+      user_agent: string | null;
+      ip: string | null;
+    }>;
   } finally {
     db.close();
   }
@@ -68,11 +77,25 @@ describe('command line', { timeout: 120_000 }, () => {
 
   it('creates users, changes roles, and refuses bad arguments with a message and a non-zero exit', async () => {
     const dir = dataDir();
-    const created = await cli(dir, ['user', 'create', '--username', 'Boss', '--password', 'a long admin passphrase', '--email', 'boss@example.com', '--role', 'admin']);
+    const created = await cli(dir, [
+      'user',
+      'create',
+      '--username',
+      'Boss',
+      '--password',
+      'a long admin passphrase',
+      '--email',
+      'boss@example.com',
+      '--role',
+      'admin',
+    ]);
     expect(created.stderr).toBe('');
     expect(created.status).toBe(0);
     expect(created.stdout).toMatch(/Created user Boss .*role admin/);
-    expect(userRow(dir, 'boss')).toMatchObject({ role: 'admin', password_hash: expect.stringMatching(/^\$argon2id\$/) });
+    expect(userRow(dir, 'boss')).toMatchObject({
+      role: 'admin',
+      password_hash: expect.stringMatching(/^\$argon2id\$/),
+    });
 
     // The only administrator can be demoted from the command line (its operator is the way back in).
     const demoted = await cli(dir, ['user', 'set-role', 'boss', 'user']);
@@ -101,7 +124,16 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(badRole.stderr).toMatch(/Unknown role "emperor"/);
 
     // A role the server does not know is refused before anything is written.
-    const badCreateRole = await cli(dir, ['user', 'create', '--username', 'emperor', '--password', 'a long imperial passphrase', '--role', 'emperor']);
+    const badCreateRole = await cli(dir, [
+      'user',
+      'create',
+      '--username',
+      'emperor',
+      '--password',
+      'a long imperial passphrase',
+      '--role',
+      'emperor',
+    ]);
     expect(badCreateRole.status).not.toBe(0);
     expect(badCreateRole.stderr).toMatch(/Unknown role "emperor"/);
     expect(userRow(dir, 'emperor')).toBeUndefined();
@@ -115,14 +147,21 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(unknown.stderr).toMatch(/unknown command/);
   });
 
-  it('removes a user\'s second factors and ends their sessions with user reset-2fa', async () => {
+  it("removes a user's second factors and ends their sessions with user reset-2fa", async () => {
     const dir = dataDir();
-    expect((await cli(dir, ['user', 'create', '--username', 'lost', '--password', 'a long lost passphrase'])).status).toBe(0);
+    expect(
+      (await cli(dir, ['user', 'create', '--username', 'lost', '--password', 'a long lost passphrase'])).status,
+    ).toBe(0);
     const db = new SQLite(path.join(dir, 'twofold.db'));
     const { id } = db.prepare("select id from users where username = 'lost'").get() as { id: number };
-    db.prepare('insert into totp_factors (user_id, secret_sealed, confirmed_at, created_at) values (?, ?, 1, 1)').run(id, 'v1.x.y.z');
+    db.prepare('insert into totp_factors (user_id, secret_sealed, confirmed_at, created_at) values (?, ?, 1, 1)').run(
+      id,
+      'v1.x.y.z',
+    );
     db.prepare('insert into backup_codes (user_id, code_hash, created_at) values (?, ?, 1)').run(id, 'a'.repeat(64));
-    db.prepare("insert into sessions (user_id, amr, created_at, last_used_at, expires_at) values (?, 'pwd,otp', 1, 1, ?)").run(id, Date.now() + 1e9);
+    db.prepare(
+      "insert into sessions (user_id, amr, created_at, last_used_at, expires_at) values (?, 'pwd,otp', 1, 1, ?)",
+    ).run(id, Date.now() + 1e9);
     db.close();
 
     const reset = await cli(dir, ['user', 'reset-2fa', 'LOST']);
@@ -144,12 +183,16 @@ describe('command line', { timeout: 120_000 }, () => {
 
   it('lifts a lock and clears the failure count with user unlock, recorded in the audit trail', async () => {
     const dir = dataDir();
-    expect((await cli(dir, ['user', 'create', '--username', 'Locked', '--password', 'a long locked passphrase'])).status).toBe(0);
+    expect(
+      (await cli(dir, ['user', 'create', '--username', 'Locked', '--password', 'a long locked passphrase'])).status,
+    ).toBe(0);
     const db = new SQLite(path.join(dir, 'twofold.db'));
     const { id } = db.prepare("select id from users where username = 'Locked'").get() as { id: number };
     db.prepare('update users set locked_until = ?, failed_attempts = 7 where id = ?').run(Date.now() + 900_000, id);
     // A locked device cookie of the account: the unlock lifts every lock.
-    db.prepare('insert into login_lockouts (lockout_key, user_id, failed_attempts, locked_until, failures_expire_at) values (?, ?, 5, ?, ?)').run('d'.repeat(64), id, Date.now() + 60_000, Date.now() + 86_400_000);
+    db.prepare(
+      'insert into login_lockouts (lockout_key, user_id, failed_attempts, locked_until, failures_expire_at) values (?, ?, 5, ?, ?)',
+    ).run('d'.repeat(64), id, Date.now() + 60_000, Date.now() + 86_400_000);
     db.close();
 
     const unlocked = await cli(dir, ['user', 'unlock', 'LOCKED']);
@@ -157,9 +200,14 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(unlocked.status).toBe(0);
     expect(unlocked.stdout).toMatch(/LOCKED is unlocked/);
     const after = new SQLite(path.join(dir, 'twofold.db'), { readonly: true });
-    expect(after.prepare('select locked_until, failed_attempts from users where id = ?').get(id)).toEqual({ locked_until: null, failed_attempts: 0 });
+    expect(after.prepare('select locked_until, failed_attempts from users where id = ?').get(id)).toEqual({
+      locked_until: null,
+      failed_attempts: 0,
+    });
     expect(after.prepare('select count(*) as n from login_lockouts where user_id = ?').get(id)).toEqual({ n: 0 });
-    const events = after.prepare("select detail, user_agent from audit_events where user_id = ? and type = 'account.unlocked'").all(id);
+    const events = after
+      .prepare("select detail, user_agent from audit_events where user_id = ? and type = 'account.unlocked'")
+      .all(id);
     expect(events).toEqual([{ detail: '{"by":"cli"}', user_agent: 'twofold-cli' }]);
     after.close();
 
@@ -172,10 +220,14 @@ describe('command line', { timeout: 120_000 }, () => {
     const dir = dataDir();
     expect((await cli(dir, ['migrate'])).status).toBe(0);
     const db = new SQLite(path.join(dir, 'twofold.db'));
-    const addUser = db.prepare("insert into users (username, username_normalized, email_verified, password_hash, role, created_at, updated_at) values (?, ?, 0, 'x', 'user', 1, 1)");
+    const addUser = db.prepare(
+      "insert into users (username, username_normalized, email_verified, password_hash, role, created_at, updated_at) values (?, ?, 0, 'x', 'user', 1, 1)",
+    );
     const carol = Number(addUser.run('Carol', 'carol').lastInsertRowid);
     const dave = Number(addUser.run('Dave', 'dave').lastInsertRowid);
-    const addEvent = db.prepare('insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, null, ?)');
+    const addEvent = db.prepare(
+      'insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, null, ?)',
+    );
     addEvent.run(Date.UTC(2026, 0, 1, 10), 'user.registered', carol, '192.0.2.1', '{"email":false}');
     addEvent.run(Date.UTC(2026, 0, 1, 11), 'login.failed', carol, '192.0.2.2', '{"reason":"wrong_password"}');
     addEvent.run(Date.UTC(2026, 0, 1, 12), 'login.failed', dave, null, '{"reason":"locked"}');
@@ -191,7 +243,12 @@ describe('command line', { timeout: 120_000 }, () => {
     ]);
     expect(listed.stderr).toBe('');
     expect(listed.status).toBe(0);
-    expect(listed.stdout.trim().split('\n').map((line) => line.split('\t'))).toEqual([
+    expect(
+      listed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('\t')),
+    ).toEqual([
       ['2026-01-01T13:00:00.000Z', 'login.succeeded', String(carol), '192.0.2.2', '{"amr":"pwd"}'],
       ['2026-01-01T11:00:00.000Z', 'login.failed', String(carol), '192.0.2.2', '{"reason":"wrong_password"}'],
       ['2026-01-01T10:00:00.000Z', 'user.registered', String(carol), '192.0.2.1', '{"email":false}'],
@@ -236,7 +293,11 @@ describe('command line', { timeout: 120_000 }, () => {
     return output;
   }
 
-  const PRODUCTION = { NODE_ENV: 'production', HOST: '127.0.0.1', ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64') };
+  const PRODUCTION = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    ENCRYPTION_KEY: Buffer.alloc(32, 3).toString('base64'),
+  };
 
   it('starts in production with JWT_ALG=EdDSA and a private key and no JWT_SECRET, and says mail cannot be sent without SMTP_URL', async () => {
     const key = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -247,7 +308,11 @@ describe('command line', { timeout: 120_000 }, () => {
   });
 
   it('names the SMTP host (never its password) on the start-up line when SMTP_URL is set', async () => {
-    const output = await startupOutput({ ...PRODUCTION, JWT_SECRET: 'y'.repeat(40), SMTP_URL: 'smtp://mailer:hunter2-password@mail.example.com:587' });
+    const output = await startupOutput({
+      ...PRODUCTION,
+      JWT_SECRET: 'y'.repeat(40),
+      SMTP_URL: 'smtp://mailer:hunter2-password@mail.example.com:587',
+    });
     expect(output).toMatch(/mail SMTP via mail\.example\.com:587/);
     expect(output).not.toMatch(/hunter2/);
   });

@@ -11,8 +11,14 @@ import { describeNotSelected } from './support/not-selected.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisUp = await new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 }).connect().then(() => true, () => false);
-if (!redisUp && process.env.CI === 'true') throw new Error(`Redis at ${REDIS_URL} is not reachable (CI=true: nothing may be skipped)`);
+const redisUp = await new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 })
+  .connect()
+  .then(
+    () => true,
+    () => false,
+  );
+if (!redisUp && process.env.CI === 'true')
+  throw new Error(`Redis at ${REDIS_URL} is not reachable (CI=true: nothing may be skipped)`);
 if (!redisUp) console.warn(`SKIPPED: Redis at ${REDIS_URL} is not reachable; the two-instance tests do not run.`);
 const dialects = redisUp ? (await testDialects()).filter((d) => d !== 'sqlite') : [];
 
@@ -56,10 +62,19 @@ async function startInstance(databaseUrl: string): Promise<Instance> {
   return { url, child };
 }
 
-async function call(instance: Instance, method: string, route: string, body?: unknown, token?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(
+  instance: Instance,
+  method: string,
+  route: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`${instance.url}${route}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -78,7 +93,12 @@ async function eventually(check: () => Promise<boolean>, ms: number): Promise<bo
 
 if (dialects.length === 0) {
   // Two processes cannot share an in-memory SQLite database: these tests need a database server.
-  describeNotSelected('two instances sharing a database and Redis', redisUp ? 'no PostgreSQL or MariaDB in this run (TEST_DATABASES, or not reachable)' : `Redis at ${REDIS_URL} is not reachable`);
+  describeNotSelected(
+    'two instances sharing a database and Redis',
+    redisUp
+      ? 'no PostgreSQL or MariaDB in this run (TEST_DATABASES, or not reachable)'
+      : `Redis at ${REDIS_URL} is not reachable`,
+  );
 }
 
 describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000 }, (dialect) => {
@@ -93,7 +113,12 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
   }, 120_000);
   afterAll(async () => {
     for (const instance of [a, b]) instance?.child.kill('SIGTERM');
-    await Promise.all([a, b].map((i) => i && new Promise((resolve) => (i.child.exitCode !== null ? resolve(null) : i.child.once('exit', resolve)))));
+    await Promise.all(
+      [a, b].map(
+        (i) =>
+          i && new Promise((resolve) => (i.child.exitCode !== null ? resolve(null) : i.child.once('exit', resolve))),
+      ),
+    );
     await database?.drop();
   });
 
@@ -105,7 +130,8 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
 
   it('enforces on one instance a lockout triggered through the other', async () => {
     const username = await newUser();
-    for (let i = 0; i < 5; i++) expect((await call(a, 'POST', '/api/auth/login', { username, password: 'wrong password!' })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await call(a, 'POST', '/api/auth/login', { username, password: 'wrong password!' })).status).toBe(401);
     const locked = await call(b, 'POST', '/api/auth/login', { username, password: PASSWORD });
     expect(locked.status).toBe(429);
     expect(locked.body.error).toBe('too_many_attempts');
@@ -113,30 +139,60 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
 
   it('ends a session everywhere: refresh fails at once, access tokens within 5 seconds', async () => {
     const username = await newUser();
-    const tokens = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as { access_token: string; refresh_token: string };
+    const tokens = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as {
+      access_token: string;
+      refresh_token: string;
+    };
     expect((await call(b, 'GET', '/api/user/me', undefined, tokens.access_token)).status).toBe(200);
     expect((await call(a, 'POST', '/api/auth/logout', { refresh_token: tokens.refresh_token })).status).toBe(204);
     expect((await call(b, 'POST', '/api/auth/refresh', { refresh_token: tokens.refresh_token })).status).toBe(401);
-    expect(await eventually(async () => (await call(b, 'GET', '/api/user/me', undefined, tokens.access_token)).status === 401, 5000)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await call(b, 'GET', '/api/user/me', undefined, tokens.access_token)).status === 401,
+        5000,
+      ),
+    ).toBe(true);
   });
 
   it('ends the session on the other instance when a spent refresh token is replayed', async () => {
     const username = await newUser();
-    const first = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as { refresh_token: string };
-    const rotated = (await call(a, 'POST', '/api/auth/refresh', { refresh_token: first.refresh_token })).body as { access_token: string; refresh_token: string };
+    const first = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as {
+      refresh_token: string;
+    };
+    const rotated = (await call(a, 'POST', '/api/auth/refresh', { refresh_token: first.refresh_token })).body as {
+      access_token: string;
+      refresh_token: string;
+    };
     expect((await call(b, 'GET', '/api/user/me', undefined, rotated.access_token)).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 2100)); // past the grace window for concurrent duplicates
     expect((await call(b, 'POST', '/api/auth/refresh', { refresh_token: first.refresh_token })).status).toBe(401);
     expect((await call(a, 'POST', '/api/auth/refresh', { refresh_token: rotated.refresh_token })).status).toBe(401);
-    expect(await eventually(async () => (await call(a, 'GET', '/api/user/me', undefined, rotated.access_token)).status === 401, 5000)).toBe(true);
+    expect(
+      await eventually(
+        async () => (await call(a, 'GET', '/api/user/me', undefined, rotated.access_token)).status === 401,
+        5000,
+      ),
+    ).toBe(true);
   });
 
   it('refuses on one instance a TOTP code already used on the other', async () => {
     const username = await newUser();
-    const { access_token } = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as { access_token: string };
+    const { access_token } = (await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as {
+      access_token: string;
+    };
     const setup = (await call(a, 'POST', '/api/auth/2fa/setup', {}, access_token)).body as { secret: string };
     // Setup burns the current step; sign in with the next one, as an authenticator would show it.
-    expect((await call(a, 'POST', '/api/auth/2fa/verify-setup', { code: generateTOTP(setup.secret, Date.now() - 30_000) }, access_token)).status).toBe(200);
+    expect(
+      (
+        await call(
+          a,
+          'POST',
+          '/api/auth/2fa/verify-setup',
+          { code: generateTOTP(setup.secret, Date.now() - 30_000) },
+          access_token,
+        )
+      ).status,
+    ).toBe(200);
     const code = generateTOTP(setup.secret, Date.now());
     const first = await call(a, 'POST', '/api/auth/login', { username, password: PASSWORD, totp_code: code });
     expect(first.status).toBe(200);
@@ -146,35 +202,67 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
   });
 
   it("applies a role change made on one instance to the other's cached sessions through Redis, well inside the 5 s cache expiry", async () => {
-    const promote = async (username: string) => database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();
+    const promote = async (username: string) =>
+      database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();
     const adminName = await newUser();
     const userName = await newUser();
     await promote(adminName);
     await promote(userName);
-    const adminToken = ((await call(a, 'POST', '/api/auth/login', { username: adminName, password: PASSWORD })).body as { access_token: string }).access_token;
-    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as { access_token: string; user: { id: number } };
+    const adminToken = (
+      (await call(a, 'POST', '/api/auth/login', { username: adminName, password: PASSWORD })).body as {
+        access_token: string;
+      }
+    ).access_token;
+    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as {
+      access_token: string;
+      user: { id: number };
+    };
     const product = { name: 'Widget', description: 'A fine widget', price: 1, quantity: 1 };
     expect((await call(b, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
     expect((await call(a, 'PATCH', `/api/admin/users/${user.user.id}`, { role: 'user' }, adminToken)).status).toBe(200);
-    expect(await eventually(async () => (await call(b, 'GET', '/api/user/me', undefined, user.access_token)).status === 200 && (await call(b, 'POST', '/api/products', product, user.access_token)).status === 403, 1500)).toBe(true);
+    expect(
+      await eventually(
+        async () =>
+          (await call(b, 'GET', '/api/user/me', undefined, user.access_token)).status === 200 &&
+          (await call(b, 'POST', '/api/products', product, user.access_token)).status === 403,
+        1500,
+      ),
+    ).toBe(true);
   });
 
   it('applies a role change made with the CLI (user set-role) on every instance through Redis, well inside the 5 s cache expiry', async () => {
     const userName = await newUser();
     await database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', userName).execute();
-    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as { access_token: string };
+    const user = (await call(b, 'POST', '/api/auth/login', { username: userName, password: PASSWORD })).body as {
+      access_token: string;
+    };
     const product = { name: 'Widget', description: 'A fine widget', price: 1, quantity: 1 };
     expect((await call(a, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
     expect((await call(b, 'POST', '/api/products', product, user.access_token)).status).toBe(201);
-    const cli = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'user', 'set-role', userName, 'user'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...TEST_SECRETS, DATABASE_URL: database.url, REDIS_URL, LOG_LEVEL: 'warn' },
-    });
+    const cli = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'src/main.ts'), 'user', 'set-role', userName, 'user'],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          ...TEST_SECRETS,
+          DATABASE_URL: database.url,
+          REDIS_URL,
+          LOG_LEVEL: 'warn',
+        },
+      },
+    );
     expect(await new Promise((resolve) => cli.once('close', resolve))).toBe(0);
     // The CLI publishes before it exits: both instances must already know (the cache entries made
     // by the writes above are only the CLI's run time old, well under their 5 s expiry).
     for (const instance of [a, b]) {
-      expect(await eventually(async () => (await call(instance, 'POST', '/api/products', product, user.access_token)).status === 403, 500)).toBe(true);
+      expect(
+        await eventually(
+          async () => (await call(instance, 'POST', '/api/products', product, user.access_token)).status === 403,
+          500,
+        ),
+      ).toBe(true);
     }
   });
 });

@@ -5,16 +5,33 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from './support/app.js';
 
 const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
-if (!hasRedisServer && process.env.CI === 'true') throw new Error('redis-server is not installed (CI=true: nothing may be skipped)');
+if (!hasRedisServer && process.env.CI === 'true')
+  throw new Error('redis-server is not installed (CI=true: nothing may be skipped)');
 if (!hasRedisServer) console.warn('SKIPPED: redis-server is not installed; the Redis outage test does not run.');
 
 /** A private Redis server for this test, so stopping it disturbs nobody else. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
   probe.on('error', () => undefined);
   for (let i = 0; i < 100; i++) {
-    if (await probe.connect().then(() => true, () => false)) break;
+    if (
+      await probe.connect().then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   probe.disconnect();
@@ -52,27 +69,36 @@ describe.skipIf(!hasRedisServer)('when Redis goes away', () => {
     if (redis) await stop(redis);
   });
 
-  it('keeps answering, says so in /readyz, and counts in Redis again once it returns', { timeout: 60_000 }, async () => {
-    redis = await startRedis(port);
-    t = await buildTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_LOGIN: '1000' } });
-    const app = t;
-    const login = () => app.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' } });
-    expect(await until(app, /^ok$/)).toBe('ok');
-    expect((await login()).statusCode).toBe(401);
+  it(
+    'keeps answering, says so in /readyz, and counts in Redis again once it returns',
+    { timeout: 60_000 },
+    async () => {
+      redis = await startRedis(port);
+      t = await buildTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${port}`, RATE_LIMIT_LOGIN: '1000' } });
+      const app = t;
+      const login = () =>
+        app.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' },
+        });
+      expect(await until(app, /^ok$/)).toBe('ok');
+      expect((await login()).statusCode).toBe(401);
 
-    await stop(redis);
-    expect(await until(app, /^down/)).toMatch(/^down/);
-    // The limiter falls back to the database: requests are still answered, not failed.
-    for (let i = 0; i < 3; i++) expect((await login()).statusCode).toBe(401);
+      await stop(redis);
+      expect(await until(app, /^down/)).toMatch(/^down/);
+      // The limiter falls back to the database: requests are still answered, not failed.
+      for (let i = 0; i < 3; i++) expect((await login()).statusCode).toBe(401);
 
-    redis = await startRedis(port);
-    expect(await until(app, /^ok$/)).toBe('ok');
-    expect((await login()).statusCode).toBe(401);
-    const client = new Redis({ port, host: '127.0.0.1' });
-    try {
-      expect((await client.keys('twofold:rl:*')).length).toBeGreaterThan(0);
-    } finally {
-      client.disconnect();
-    }
-  });
+      redis = await startRedis(port);
+      expect(await until(app, /^ok$/)).toBe('ok');
+      expect((await login()).statusCode).toBe(401);
+      const client = new Redis({ port, host: '127.0.0.1' });
+      try {
+        expect((await client.keys('twofold:rl:*')).length).toBeGreaterThan(0);
+      } finally {
+        client.disconnect();
+      }
+    },
+  );
 });

@@ -13,6 +13,8 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1300 },
   server: {
     port: 5173,
-    proxy: Object.fromEntries(['/api', '/.well-known', '/docs', '/openapi.json'].map((path) => [path, 'http://127.0.0.1:3000'])),
+    proxy: Object.fromEntries(
+      ['/api', '/.well-known', '/docs', '/openapi.json'].map((path) => [path, 'http://127.0.0.1:3000']),
+    ),
   },
 });

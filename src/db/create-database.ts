@@ -1,7 +1,15 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import {
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type SqliteDatabase,
+  type SqliteStatement,
+} from 'kysely';
 import type * as Mysql from 'mysql2';
 import type * as Pg from 'pg';
 import { lazy } from '../lib/lazy.js';
@@ -44,7 +52,8 @@ export function createDatabase(url: string): DatabaseHandle {
 }
 
 function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDialect | MysqlDialect {
-  if (dialect === 'sqlite') return new SqliteDialect({ database: withStatementCache(openSqlite(url.slice('sqlite:'.length))) });
+  if (dialect === 'sqlite')
+    return new SqliteDialect({ database: withStatementCache(openSqlite(url.slice('sqlite:'.length))) });
   if (dialect === 'postgres') {
     const pool = new (pg().Pool)({ connectionString: url, max: 10, types: pgTypes() });
     // An idle client whose server connection ends (PostgreSQL restarted, an administrator's
@@ -55,7 +64,13 @@ function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDi
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   return new MysqlDialect({
-    pool: mysql().createPool({ uri: mysqlUrl, connectionLimit: 10, supportBigNumbers: true, bigNumberStrings: false, charset: 'utf8mb4' }),
+    pool: mysql().createPool({
+      uri: mysqlUrl,
+      connectionLimit: 10,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+    }),
   });
 }
 

@@ -19,7 +19,12 @@ export function uniqueViolation(error: unknown): string | null {
 export function isForeignKeyViolation(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as { code?: unknown; errno?: unknown };
-  return e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || e.code === '23503' || e.code === 'ER_NO_REFERENCED_ROW_2' || e.errno === 1452;
+  return (
+    e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY' ||
+    e.code === '23503' ||
+    e.code === 'ER_NO_REFERENCED_ROW_2' ||
+    e.errno === 1452
+  );
 }
 
 /**
@@ -39,13 +44,17 @@ export function isDeadlock(error: unknown): boolean {
  * `attempts` times; with `alsoOnUniqueViolation`, also when a concurrent transaction inserted the
  * same key first (a delete-then-insert replacement whose DELETE could not yet see that row).
  */
-export async function retryOnDeadlock<T>(work: () => Promise<T>, options: { attempts?: number; alsoOnUniqueViolation?: boolean } = {}): Promise<T> {
+export async function retryOnDeadlock<T>(
+  work: () => Promise<T>,
+  options: { attempts?: number; alsoOnUniqueViolation?: boolean } = {},
+): Promise<T> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      const retriable = isDeadlock(error) || (options.alsoOnUniqueViolation === true && uniqueViolation(error) !== null);
+      const retriable =
+        isDeadlock(error) || (options.alsoOnUniqueViolation === true && uniqueViolation(error) !== null);
       if (!retriable || attempt >= attempts) throw error;
     }
   }

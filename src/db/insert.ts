@@ -13,9 +13,16 @@ export async function insertWithId<T extends TableWithId>(
 ): Promise<number> {
   const untyped = db as unknown as Kysely<Record<string, { id: number }>>;
   if (dialect === 'mysql') {
-    const result = await untyped.insertInto(table).values(values as never).executeTakeFirstOrThrow();
+    const result = await untyped
+      .insertInto(table)
+      .values(values as never)
+      .executeTakeFirstOrThrow();
     return Number(result.insertId);
   }
-  const row = await untyped.insertInto(table).values(values as never).returning('id').executeTakeFirstOrThrow();
+  const row = await untyped
+    .insertInto(table)
+    .values(values as never)
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return Number(row.id);
 }

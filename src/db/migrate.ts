@@ -55,7 +55,10 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<Migration
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Migration ${failed} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`, { cause: result.error });
+    throw new Error(
+      `Migration ${failed} failed: ${result.error instanceof Error ? result.error.message : String(result.error)}`,
+      { cause: result.error },
+    );
   }
   return { applied: (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }

@@ -11,10 +11,16 @@ import type { Database } from './schema.js';
  * COMMITTED would otherwise let each DELETE miss the other's new row; a transaction MariaDB still
  * picks as a deadlock victim is run again.
  */
-export function inUserLockedTransaction<T>(db: Kysely<Database>, dialect: Dialect, userId: number, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+export function inUserLockedTransaction<T>(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  userId: number,
+  work: (trx: Transaction<Database>) => Promise<T>,
+): Promise<T> {
   return retryOnDeadlock(() =>
     db.transaction().execute(async (trx) => {
-      if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+      if (dialect !== 'sqlite')
+        await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
       return work(trx);
     }),
   );

@@ -12,7 +12,11 @@ describe('closeObjectSchemas', () => {
     const schema = Type.Optional(
       Type.Object({
         profile: Type.Object({ name: Type.String() }),
-        contact: Type.Union([Type.Object({ email: Type.String() }), Type.Object({ phone: Type.String() }), Type.Null()]),
+        contact: Type.Union([
+          Type.Object({ email: Type.String() }),
+          Type.Object({ phone: Type.String() }),
+          Type.Null(),
+        ]),
         tags: Type.Array(Type.Object({ label: Type.String() })),
       }),
     );
@@ -41,6 +45,9 @@ describe('closeObjectSchemas', () => {
     expect(JSON.stringify(schema)).toBe(before);
     expect(closed).not.toBe(schema);
     expect(closed.nested).toBeUndefined();
-    expect((closed as unknown as { properties: { nested: { additionalProperties: boolean } } }).properties.nested.additionalProperties).toBe(false);
+    expect(
+      (closed as unknown as { properties: { nested: { additionalProperties: boolean } } }).properties.nested
+        .additionalProperties,
+    ).toBe(false);
   });
 });

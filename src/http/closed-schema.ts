@@ -10,7 +10,17 @@ type Json = Record<string, unknown>;
 
 const SCHEMA_MAPS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'] as const;
 const SCHEMA_LISTS = ['anyOf', 'oneOf', 'prefixItems'] as const;
-const SCHEMA_SINGLES = ['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames'] as const;
+const SCHEMA_SINGLES = [
+  'items',
+  'additionalItems',
+  'additionalProperties',
+  'not',
+  'if',
+  'then',
+  'else',
+  'contains',
+  'propertyNames',
+] as const;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -18,7 +28,11 @@ function isObject(value: unknown): value is Json {
 
 function declaresObject(schema: Json): boolean {
   const type = schema.type;
-  return type === 'object' || (Array.isArray(type) && type.includes('object')) || (type === undefined && isObject(schema.properties));
+  return (
+    type === 'object' ||
+    (Array.isArray(type) && type.includes('object')) ||
+    (type === undefined && isObject(schema.properties))
+  );
 }
 
 /**
@@ -54,7 +68,13 @@ function close(node: unknown, insideAllOf: boolean): unknown {
   // An intersection (allOf) declares its properties in its branches, which neither it nor they can
   // see from one another without `unevaluatedProperties` (JSON Schema 2019-09, not in the draft-07
   // Ajv used here): it is left open, and no request schema uses one.
-  if (!insideAllOf && !('allOf' in copy) && declaresObject(copy) && !('additionalProperties' in copy) && !('unevaluatedProperties' in copy)) {
+  if (
+    !insideAllOf &&
+    !('allOf' in copy) &&
+    declaresObject(copy) &&
+    !('additionalProperties' in copy) &&
+    !('unevaluatedProperties' in copy)
+  ) {
     copy.additionalProperties = false;
   }
   return copy;

@@ -19,7 +19,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     return reply.status(appError.status).send(errorBody(appError));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new AppError('not_found', { message: `No route for ${request.method} ${request.url.split('?')[0]}.` });
+    const error = new AppError('not_found', {
+      message: `No route for ${request.method} ${request.url.split('?')[0]}.`,
+    });
     return reply.status(404).send(errorBody(error));
   });
 }
@@ -36,7 +38,8 @@ function accountGone(): AppError {
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { validation?: ValidationIssue[]; validationContext?: string };
-  if (Array.isArray(e.validation)) return new AppError('validation_failed', { fields: validationFields(e.validation, e.validationContext) });
+  if (Array.isArray(e.validation))
+    return new AppError('validation_failed', { fields: validationFields(e.validation, e.validationContext) });
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large');
@@ -59,12 +62,27 @@ export function toAppError(error: unknown): AppError {
 }
 
 // The database (or another backend) cannot be reached: a 503 tells clients and balancers to retry.
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST', '57P01', '57P03', '08006', '08001']);
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  '57P01',
+  '57P03',
+  '08006',
+  '08001',
+]);
 
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-  return error instanceof Error && /driver has already been destroyed|connection (is )?closed|Pool is closed|database connection is not open/i.test(error.message);
+  return (
+    error instanceof Error &&
+    /driver has already been destroyed|connection (is )?closed|Pool is closed|database connection is not open/i.test(
+      error.message,
+    )
+  );
 }
 
 function validationFields(issues: ValidationIssue[], context: string | undefined): Record<string, string> {
@@ -74,7 +92,8 @@ function validationFields(issues: ValidationIssue[], context: string | undefined
     const missing = issue.keyword === 'required' ? String(issue.params?.missingProperty ?? '') : '';
     const unknown = issue.keyword === 'additionalProperties' ? String(issue.params?.additionalProperty ?? '') : '';
     const path = (issue.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const field = [path, missing || unknown].filter(Boolean).join('.') || (context === 'body' ? 'body' : (context ?? 'request'));
+    const field =
+      [path, missing || unknown].filter(Boolean).join('.') || (context === 'body' ? 'body' : (context ?? 'request'));
     if (fields[field] !== undefined) continue;
     fields[field] = describeIssue(issue);
   }
@@ -84,7 +103,8 @@ function validationFields(issues: ValidationIssue[], context: string | undefined
 function describeIssue(issue: ValidationIssue): string {
   if (issue.keyword === 'required') return 'is required';
   if (issue.keyword === 'additionalProperties') return 'is not allowed';
-  if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues)) return `must be one of: ${issue.params.allowedValues.join(', ')}`;
+  if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues))
+    return `must be one of: ${issue.params.allowedValues.join(', ')}`;
   if (issue.keyword === 'pattern') return 'contains characters or a format that is not allowed';
   if (issue.keyword === 'type' && issue.instancePath === '') return 'must be a JSON object';
   return issue.message ?? 'is not valid';

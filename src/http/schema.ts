@@ -30,7 +30,11 @@ export function errorResponses(...statuses: number[]): Record<number, TSchema> {
  * `mfa_token`): the value under either name, required under one of them. Two different values are
  * refused rather than one silently chosen.
  */
-export function aliasedField<K extends string, A extends string>(body: Partial<Record<K | A, string>>, name: K, alias: A): string {
+export function aliasedField<K extends string, A extends string>(
+  body: Partial<Record<K | A, string>>,
+  name: K,
+  alias: A,
+): string {
   const value = body[name];
   const aliasValue = body[alias];
   if (value !== undefined && aliasValue !== undefined && value !== aliasValue) {

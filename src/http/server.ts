@@ -5,7 +5,17 @@ import swaggerUI from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv } from 'ajv';
-import Fastify, { type FastifyInstance, type FastifySchema, type FastifySchemaCompiler, type FastifyServerOptions, type FastifyBaseLogger, type FastifyReply, type RawServerDefault, type RawRequestDefaultExpression, type RawReplyDefaultExpression } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifySchema,
+  type FastifySchemaCompiler,
+  type FastifyServerOptions,
+  type FastifyBaseLogger,
+  type FastifyReply,
+  type RawServerDefault,
+  type RawRequestDefaultExpression,
+  type RawReplyDefaultExpression,
+} from 'fastify';
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
@@ -14,7 +24,13 @@ import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema, errorResponses } from './schema.js';
 import { closeObjectSchemas } from './closed-schema.js';
 
-export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
 
 // Logs never carry a password, token, code or secret (the HTTP contract, "Security rules").
 const REDACT_PATHS = [
@@ -33,7 +49,16 @@ const REDACT_PATHS = [
 ];
 
 /** Query parameters whose values are secrets: a reset or verification link carries `token`. */
-const SECRET_QUERY_PARAMS = new Set(['token', 'code', 'access_token', 'refresh_token', 'mfa_token', 'totp_code', 'password', 'secret']);
+const SECRET_QUERY_PARAMS = new Set([
+  'token',
+  'code',
+  'access_token',
+  'refresh_token',
+  'mfa_token',
+  'totp_code',
+  'password',
+  'secret',
+]);
 const MAY_NAME_A_SECRET = /token|code|password|secret|%/i;
 
 /**
@@ -66,7 +91,14 @@ export function redactUrl(url: string): string {
 }
 
 /** Fastify's default `req` serializer (lib/logger-pino.js) with the URL's secrets redacted. */
-function serializeRequest(req: { method: string; url: string; headers?: Record<string, unknown>; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+function serializeRequest(req: {
+  method: string;
+  url: string;
+  headers?: Record<string, unknown>;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}): Record<string, unknown> {
   return {
     method: req.method,
     url: redactUrl(req.url),
@@ -84,7 +116,12 @@ export interface ServerOptions {
 
 export async function buildServer(config: Config, metrics: Metrics, options: ServerOptions = {}): Promise<App> {
   const app = Fastify({
-    logger: { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { req: serializeRequest }, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: {
+      level: config.logLevel,
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy as boolean | string,
     // Replaced by the onRequest hook below, which answers in the contract's error format.
@@ -109,7 +146,11 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   app.addSchema(ErrorSchema);
 
   app.addHook('onResponse', async (request, reply) => {
-    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
     metrics.httpRequests.inc(labels);
     metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
@@ -128,7 +169,13 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   // (helmet's policy, computed once; /docs sets its own CSP over it).
   const headers = securityHeaders({
     contentSecurityPolicy: {
-      directives: { upgradeInsecureRequests: null, defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"], scriptSrc: ["'self'"] },
+      directives: {
+        upgradeInsecureRequests: null,
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'"],
+      },
     },
   });
   // Answers other than built assets are not to be stored; both header sets are merged once, here.
@@ -149,10 +196,16 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   await app.register(cookie);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Twofold', version: '0.1.0', description: 'Twofold, a self-hosted authentication service: every operation of its HTTP API.' },
+      info: {
+        title: 'Twofold',
+        version: '0.1.0',
+        description: 'Twofold, a self-hosted authentication service: every operation of its HTTP API.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
     // The document shows request schemas as they are enforced: closed (closed-schema.ts), so a
     // client reading it knows an undeclared field is refused.
     transform: ({ schema, url }) => ({
@@ -208,7 +261,9 @@ function isStaticAsset(url: string): boolean {
  * error answer is `{ $ref: 'Error' }`), so each distinct schema is compiled once and shared: a
  * large part of the start-up time was fast-json-stringify compiling the same code a hundred times.
  */
-function sharedSerializers(...args: Parameters<ReturnType<typeof SerializerSelector>>): ReturnType<ReturnType<typeof SerializerSelector>> {
+function sharedSerializers(
+  ...args: Parameters<ReturnType<typeof SerializerSelector>>
+): ReturnType<ReturnType<typeof SerializerSelector>> {
   const compile = SerializerSelector()(...args);
   const compiled = new Map<string, ReturnType<typeof compile>>();
   return (route) => {
@@ -235,7 +290,13 @@ function sharedSerializers(...args: Parameters<ReturnType<typeof SerializerSelec
 function requestValidators(): ValidatorFactory {
   // The schemas are fixed in the code (and exercised by the tests): checking them against the JSON Schema
   // meta-schema on every start would compile that meta-schema twice for nothing (~0.1 s of the cold start).
-  const options = { allErrors: true, useDefaults: true, removeAdditional: false, strict: false, validateSchema: false } as const;
+  const options = {
+    allErrors: true,
+    useDefaults: true,
+    removeAdditional: false,
+    strict: false,
+    validateSchema: false,
+  } as const;
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });
   for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(ErrorSchema);
@@ -247,11 +308,14 @@ function requestValidators(): ValidatorFactory {
       added.add(schema.$id);
       for (const ajv of [bodyAjv, textAjv]) ajv.addSchema(schema);
     }
-    return ({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema as object));
+    return ({ schema, httpPart }) =>
+      (httpPart === 'body' ? bodyAjv : textAjv).compile(closeObjectSchemas(schema as object));
   };
   // Fastify calls the built compiler with the route definition (FastifySchemaCompiler); the
   // published ValidatorFactory type describes a bare Ajv compile instead.
   return build as unknown as ValidatorFactory;
 }
 
-type ValidatorFactory = NonNullable<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']>;
+type ValidatorFactory = NonNullable<
+  NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator']
+>;

@@ -1,4 +1,13 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  randomInt,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * Bytes from the CSPRNG, taken from a 4 KiB batch (as crypto.randomUUID does): one call into
@@ -36,7 +45,10 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
-/** A keyed hash for short codes (email codes, backup codes): without the key a stolen table cannot be brute-forced offline. */
+/**
+ * A keyed hash for short codes (email codes, backup codes): without the key a stolen table cannot be brute-forced
+ * offline.
+ */
 export function hmacHex(key: Uint8Array, value: string): string {
   return createHmac('sha256', key).update(value, 'utf8').digest('hex');
 }
@@ -59,13 +71,19 @@ export function seal(key: Buffer, plaintext: string, associatedData: string): st
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return [SEALED_VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), ciphertext.toString('base64url')].join('.');
+  return [
+    SEALED_VERSION,
+    iv.toString('base64url'),
+    cipher.getAuthTag().toString('base64url'),
+    ciphertext.toString('base64url'),
+  ].join('.');
 }
 
 /** Opens what `seal` produced; throws on a wrong key, wrong associated data or tampering. */
 export function unseal(key: Buffer, sealed: string, associatedData: string): string {
   const [version, iv, tag, ciphertext] = sealed.split('.');
-  if (version !== SEALED_VERSION || !iv || !tag || ciphertext === undefined) throw new Error('unrecognised sealed value');
+  if (version !== SEALED_VERSION || !iv || !tag || ciphertext === undefined)
+    throw new Error('unrecognised sealed value');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
   decipher.setAAD(Buffer.from(associatedData, 'utf8'));
   decipher.setAuthTag(Buffer.from(tag, 'base64url'));

@@ -13,7 +13,11 @@ export const ERROR_CATALOGUE = {
   mfa_token_invalid: { status: 401, message: 'The sign-in attempt has expired; sign in again.' },
   refresh_token_invalid: { status: 401, message: 'The refresh token is invalid, expired or already used.' },
   forbidden: { status: 403, message: 'You are not allowed to do this.' },
-  reauth_required: { status: 403, message: 'Confirm it is you: call POST /api/auth/reauth with your password (and a code when two-factor authentication is on), then try again.' },
+  reauth_required: {
+    status: 403,
+    message:
+      'Confirm it is you: call POST /api/auth/reauth with your password (and a code when two-factor authentication is on), then try again.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   username_taken: { status: 409, message: 'This username is already taken.' },

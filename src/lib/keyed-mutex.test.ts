@@ -22,13 +22,25 @@ describe('keyed mutex', () => {
     expect(maxRunning).toBe(1);
 
     let other = 0;
-    await Promise.all([mutex.run(2, async () => { other++; await new Promise((r) => setImmediate(r)); }), mutex.run(3, async () => { other++; })]);
+    await Promise.all([
+      mutex.run(2, async () => {
+        other++;
+        await new Promise((r) => setImmediate(r));
+      }),
+      mutex.run(3, async () => {
+        other++;
+      }),
+    ]);
     expect(other).toBe(2);
   });
 
   it('keeps going after a task fails', async () => {
     const mutex = createKeyedMutex();
-    await expect(mutex.run('k', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      mutex.run('k', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(mutex.run('k', async () => 'ok')).resolves.toBe('ok');
   });
 });

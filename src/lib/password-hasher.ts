@@ -27,7 +27,12 @@ export interface Argon2Params {
 
 /** argon2id via @node-rs/argon2, which hashes on the libuv thread pool, off the event loop. */
 export function createArgon2Hasher(params: Argon2Params): PasswordHasher {
-  const options = { algorithm: ARGON2ID, memoryCost: params.memoryKiB, timeCost: params.iterations, parallelism: params.parallelism };
+  const options = {
+    algorithm: ARGON2ID,
+    memoryCost: params.memoryKiB,
+    timeCost: params.iterations,
+    parallelism: params.parallelism,
+  };
   const currentPrefix = `$argon2id$v=19$m=${params.memoryKiB},t=${params.iterations},p=${params.parallelism}$`;
   let dummyHash: Promise<string> | undefined;
   return {

@@ -60,7 +60,10 @@ describe('imported password hashes', () => {
   it.each([
     ['an MD5 hex digest', '5f4dcc3b5aa765d61d8327deb882cf99'],
     ['plain text', 'hunter2'],
-    ['Werkzeug plain sha256 (pre-pbkdf2 format)', 'sha256$salt$5f4dcc3b5aa765d61d8327deb882cf995f4dcc3b5aa765d61d8327deb882cf99'],
+    [
+      'Werkzeug plain sha256 (pre-pbkdf2 format)',
+      'sha256$salt$5f4dcc3b5aa765d61d8327deb882cf995f4dcc3b5aa765d61d8327deb882cf99',
+    ],
     ['pbkdf2 with an unknown digest', 'pbkdf2:md5:1000$salt$5f4dcc3b5aa765d61d8327deb882cf99'],
     ['pbkdf2 without an iteration count', 'pbkdf2:sha256$salt$5f4dcc3b5aa765d61d8327deb882cf99'],
     ['pbkdf2 with zero iterations', 'pbkdf2:sha256:0$salt$5f4dcc3b5aa765d61d8327deb882cf99'],

@@ -59,7 +59,11 @@ function parseScrypt(stored: string): ScryptHash | null {
   const memory = 128 * N * blockSize * parallelization;
   if (!powerOfTwo || blockSize < 1 || parallelization < 1 || memory > 1024 * 1024 * 1024 || !HEX.test(hex)) return null;
   // Werkzeug passes maxmem = 132 * N * r * p to hashlib.scrypt; OpenSSL needs a little headroom.
-  return { options: { N, r: blockSize, p: parallelization, maxmem: 2 * memory + 1024 * 1024 }, salt, expected: Buffer.from(hex, 'hex') };
+  return {
+    options: { N, r: blockSize, p: parallelization, maxmem: 2 * memory + 1024 * 1024 },
+    salt,
+    expected: Buffer.from(hex, 'hex'),
+  };
 }
 
 /** The scheme of a stored hash, or null for a format Twofold cannot verify. */
@@ -94,7 +98,9 @@ export async function verifyLegacyPassword(stored: string, password: string): Pr
     const pbkdf2Hash = parsePbkdf2(stored);
     if (pbkdf2Hash) {
       const { digest, iterations, salt, expected } = pbkdf2Hash;
-      const key = await derive((done) => pbkdf2(secret, Buffer.from(salt, 'utf8'), iterations, expected.length, digest, done));
+      const key = await derive((done) =>
+        pbkdf2(secret, Buffer.from(salt, 'utf8'), iterations, expected.length, digest, done),
+      );
       return sameBytes(key, expected);
     }
     const scryptHash = parseScrypt(stored);

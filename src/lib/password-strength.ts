@@ -46,7 +46,11 @@ let estimator: Promise<ZxcvbnFactory> | undefined;
  */
 export function loadPasswordEstimator(): Promise<ZxcvbnFactory> {
   estimator ??= (async () => {
-    const [core, common, en] = await Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common'), import('@zxcvbn-ts/language-en')]);
+    const [core, common, en] = await Promise.all([
+      import('@zxcvbn-ts/core'),
+      import('@zxcvbn-ts/language-common'),
+      import('@zxcvbn-ts/language-en'),
+    ]);
     return new core.ZxcvbnFactory({
       dictionary: { ...common.dictionary, ...en.dictionary },
       graphs: common.adjacencyGraphs,
@@ -74,7 +78,10 @@ function contextWords(userInputs: readonly string[]): string[] {
 }
 
 /** Estimates `password`, counting `userInputs` (username, email address) as words an attacker knows. */
-export async function estimatePasswordStrength(password: string, userInputs: readonly string[] = []): Promise<PasswordStrength> {
+export async function estimatePasswordStrength(
+  password: string,
+  userInputs: readonly string[] = [],
+): Promise<PasswordStrength> {
   const zxcvbn = await loadPasswordEstimator();
   const result = zxcvbn.check([...password].slice(0, STRENGTH_INPUT_MAX).join(''), contextWords(userInputs));
   return {

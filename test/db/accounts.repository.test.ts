@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueViolation } from '../../src/db/errors.js';
-import { createAccountsRepository, type AccountsRepository, type NewUser } from '../../src/modules/accounts/accounts.repository.js';
+import {
+  createAccountsRepository,
+  type AccountsRepository,
+  type NewUser,
+} from '../../src/modules/accounts/accounts.repository.js';
 import { testDialects, type TestDatabase } from '../support/databases.js';
 import { MINUTE_MS, T0, caseVariants, createMigratedDatabase, digits } from './migrated-database.js';
 
@@ -17,7 +21,15 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
 
   function newUser(overrides: Partial<NewUser> = {}): NewUser {
     const username = `User_${digits()}`;
-    return { username, email: `${username}@Example.com`, passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$hash', role: 'user', emailVerified: false, nowMs: T0, ...overrides };
+    return {
+      username,
+      email: `${username}@Example.com`,
+      passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$hash',
+      role: 'user',
+      emailVerified: false,
+      nowMs: T0,
+      ...overrides,
+    };
   }
 
   it('returns a distinct positive integer id for each insert', async () => {
@@ -86,7 +98,11 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
     const id = await accounts.insert(newUser());
     const before = await accounts.findById(id);
     await accounts.updatePasswordHash(id, '$argon2id$new', T0 + MINUTE_MS);
-    expect(await accounts.findById(id)).toEqual({ ...before, password_hash: '$argon2id$new', updated_at: T0 + MINUTE_MS });
+    expect(await accounts.findById(id)).toEqual({
+      ...before,
+      password_hash: '$argon2id$new',
+      updated_at: T0 + MINUTE_MS,
+    });
   });
 
   it('changes only the role and updated_at with updateRole', async () => {
@@ -108,7 +124,9 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
   it('lets exactly one of 20 concurrent inserts of one username (any case) win; the rest are unique violations', async () => {
     const variants = caseVariants(`racer${digits(4)}`, 20);
     expect(new Set(variants).size).toBe(20);
-    const results = await Promise.allSettled(variants.map((username) => accounts.insert(newUser({ username, email: null }))));
+    const results = await Promise.allSettled(
+      variants.map((username) => accounts.insert(newUser({ username, email: null }))),
+    );
     const winners = results.filter((r) => r.status === 'fulfilled');
     const losers = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(winners).toHaveLength(1);

@@ -31,7 +31,11 @@ describe.each(dialects)('audit trail writes on %s', (dialect) => {
   it('writes the events recorded at once in one INSERT, each with its own fields, before record() resolves', async () => {
     const repository = countingRepository(createAuditRepository(database.handle.db));
     const audit = createAuditService({ repository, clock: systemClock, log: undefined });
-    await Promise.all(Array.from({ length: 50 }, (_, i) => audit.record({ type: 'login.succeeded', userId: null, ip: `10.0.0.${i}`, detail: { n: i } })));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        audit.record({ type: 'login.succeeded', userId: null, ip: `10.0.0.${i}`, detail: { n: i } }),
+      ),
+    );
     expect(repository.batches).toEqual([50]);
     const rows = await audit.list({ type: 'login.succeeded', limit: 100 });
     expect(rows).toHaveLength(50);
@@ -42,7 +46,11 @@ describe.each(dialects)('audit trail writes on %s', (dialect) => {
   it('splits a burst larger than one batch and writes every event', async () => {
     const repository = countingRepository(createAuditRepository(database.handle.db));
     const audit = createAuditService({ repository, clock: systemClock, log: undefined });
-    await Promise.all(Array.from({ length: 450 }, (_, i) => audit.record({ type: 'product.created', userId: null, detail: { product_id: i } })));
+    await Promise.all(
+      Array.from({ length: 450 }, (_, i) =>
+        audit.record({ type: 'product.created', userId: null, detail: { product_id: i } }),
+      ),
+    );
     expect(repository.batches).toEqual([200, 200, 50]);
     expect(await audit.list({ type: 'product.created', limit: 1000 })).toHaveLength(450);
   });
@@ -58,10 +66,16 @@ describe.each(dialects)('audit trail writes on %s', (dialect) => {
     expect(JSON.stringify(logged)).toContain('mfa.disabled');
   });
 
-  it('recordInTransaction writes with the caller\'s transaction: committed with it, gone when it rolls back, and a failure fails the caller', async () => {
+  it("recordInTransaction writes with the caller's transaction: committed with it, gone when it rolls back, and a failure fails the caller", async () => {
     const db = database.handle.db;
     const at = Date.UTC(2026, 2, 1);
-    const event = (n: number) => ({ type: 'user.imported' as const, userId: null, ip: null, userAgent: 'twofold-cli', detail: { source: 'test', action: 'created', n } });
+    const event = (n: number) => ({
+      type: 'user.imported' as const,
+      userId: null,
+      ip: null,
+      userAgent: 'twofold-cli',
+      detail: { source: 'test', action: 'created', n },
+    });
     await db.transaction().execute((trx) => recordInTransaction(trx, [event(1), event(2)], at));
     await expect(
       db.transaction().execute(async (trx) => {
@@ -69,7 +83,12 @@ describe.each(dialects)('audit trail writes on %s', (dialect) => {
         throw new Error('the batch failed');
       }),
     ).rejects.toThrow('the batch failed');
-    const rows = await db.selectFrom('audit_events').selectAll().where('type', '=', 'user.imported').orderBy('id').execute();
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('type', '=', 'user.imported')
+      .orderBy('id')
+      .execute();
     expect(rows.map((row) => [row.at, row.user_agent, JSON.parse(row.detail).n])).toEqual([
       [at, 'twofold-cli', 1],
       [at, 'twofold-cli', 2],

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountsRepository } from '../../src/modules/accounts/accounts.repository.js';
-import { createLockoutRepository, liftEveryLock, type LockTarget, type LockoutRepository } from '../../src/modules/lockout/lockout.repository.js';
+import {
+  createLockoutRepository,
+  liftEveryLock,
+  type LockTarget,
+  type LockoutRepository,
+} from '../../src/modules/lockout/lockout.repository.js';
 import { testDialects, type TestDatabase } from '../support/databases.js';
 import { T0, createMigratedDatabase, digits } from './migrated-database.js';
 
@@ -22,10 +27,18 @@ describe.each(dialects)('lockout repository on %s', (dialect) => {
 
   async function newUserId(): Promise<number> {
     const username = `lock_${digits()}`;
-    return createAccountsRepository(database.handle.db, dialect).insert({ username, email: null, passwordHash: 'x', role: 'user', emailVerified: false, nowMs: T0 });
+    return createAccountsRepository(database.handle.db, dialect).insert({
+      username,
+      email: null,
+      passwordHash: 'x',
+      role: 'user',
+      emailVerified: false,
+      nowMs: T0,
+    });
   }
 
-  const burst = (target: LockTarget) => Promise.all(Array.from({ length: 20 }, () => lockout.reserveAttempt(target, T0)));
+  const burst = (target: LockTarget) =>
+    Promise.all(Array.from({ length: 20 }, () => lockout.reserveAttempt(target, T0)));
 
   it('grants exactly the budget to a parallel burst on an unknown name whose row does not exist yet', async () => {
     const target: LockTarget = { kind: 'name', key: `${digits(16)}`.padEnd(64, 'a') };
@@ -47,10 +60,17 @@ describe.each(dialects)('lockout repository on %s', (dialect) => {
     const device: LockTarget = { kind: 'device', userId, key: `${digits(16)}`.padEnd(64, 'c') };
     await burst(device);
     expect(await lockout.state(device)).toMatchObject({ failedAttempts: 5 });
-    await database.handle.db.updateTable('users').set({ locked_until: Date.UTC(9999, 11, 31, 23, 59, 59, 999), failed_attempts: 3 }).where('id', '=', userId).execute();
+    await database.handle.db
+      .updateTable('users')
+      .set({ locked_until: Date.UTC(9999, 11, 31, 23, 59, 59, 999), failed_attempts: 3 })
+      .where('id', '=', userId)
+      .execute();
     await liftEveryLock(database.handle.db, userId, { adminLockToo: false, nowMs: T0 });
     expect(await lockout.state(device)).toBeUndefined();
-    expect(await lockout.state({ kind: 'account', userId })).toEqual({ failedAttempts: 0, lockedUntil: Date.UTC(9999, 11, 31, 23, 59, 59, 999) });
+    expect(await lockout.state({ kind: 'account', userId })).toEqual({
+      failedAttempts: 0,
+      lockedUntil: Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+    });
     await liftEveryLock(database.handle.db, userId, { adminLockToo: true, nowMs: T0 });
     expect(await lockout.state({ kind: 'account', userId })).toEqual({ failedAttempts: 0, lockedUntil: null });
   });

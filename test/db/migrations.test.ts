@@ -4,7 +4,23 @@ import { createTestDatabase, testDialects, type TestDatabase } from '../support/
 
 const dialects = await testDialects();
 
-const APP_TABLES = ['account_tokens', 'audit_events', 'backup_codes', 'email_codes', 'email_factors', 'email_proofs', 'login_lockouts', 'mfa_flows', 'product_counts', 'products', 'refresh_tokens', 'rate_counters', 'sessions', 'totp_factors', 'users'];
+const APP_TABLES = [
+  'account_tokens',
+  'audit_events',
+  'backup_codes',
+  'email_codes',
+  'email_factors',
+  'email_proofs',
+  'login_lockouts',
+  'mfa_flows',
+  'product_counts',
+  'products',
+  'refresh_tokens',
+  'rate_counters',
+  'sessions',
+  'totp_factors',
+  'users',
+];
 const MIGRATOR_TABLES = ['twofold_migrations', 'twofold_migrations_lock'];
 
 describe.each(dialects)('migrations on %s', (dialect) => {
@@ -20,7 +36,19 @@ describe.each(dialects)('migrations on %s', (dialect) => {
   });
 
   it('applies every migration in order to an empty database and creates every table', async () => {
-    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0001-initial', '0002-two-factor', '0003-protection', '0004-import', '0005-product-count', '0006-login-lockouts', '0007-recent-auth', '0008-email-nfkc', '0009-email-proofs'] });
+    expect(await migrateToLatest(database.handle)).toEqual({
+      applied: [
+        '0001-initial',
+        '0002-two-factor',
+        '0003-protection',
+        '0004-import',
+        '0005-product-count',
+        '0006-login-lockouts',
+        '0007-recent-auth',
+        '0008-email-nfkc',
+        '0009-email-proofs',
+      ],
+    });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();
     expect(names).toEqual([...APP_TABLES, ...MIGRATOR_TABLES].sort());
   });
@@ -42,7 +70,9 @@ describe.each(dialects)('migrations on %s', (dialect) => {
 
   it('keeps epoch-millisecond timestamps in 64-bit integer columns', async () => {
     const tables = await database.handle.db.introspection.getTables();
-    const timestamps = tables.flatMap((t) => t.columns.filter((c) => c.name.endsWith('_at')).map((c) => `${t.name}.${c.name}:${c.dataType}`));
+    const timestamps = tables.flatMap((t) =>
+      t.columns.filter((c) => c.name.endsWith('_at')).map((c) => `${t.name}.${c.name}:${c.dataType}`),
+    );
     expect(timestamps.length).toBeGreaterThanOrEqual(12);
     for (const column of timestamps) expect(column).toMatch(/:(bigint|int8)$/i);
   });

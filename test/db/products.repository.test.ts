@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAccountsRepository } from '../../src/modules/accounts/accounts.repository.js';
-import { createProductsRepository, type NewProduct, type ProductsRepository } from '../../src/modules/products/products.repository.js';
+import {
+  createProductsRepository,
+  type NewProduct,
+  type ProductsRepository,
+} from '../../src/modules/products/products.repository.js';
 import { testDialects, type TestDatabase } from '../support/databases.js';
 import { MINUTE_MS, T0, createMigratedDatabase } from './migrated-database.js';
 
@@ -14,7 +18,14 @@ describe.each(dialects)('products repository on %s', (dialect) => {
     database = await createMigratedDatabase(dialect);
     products = createProductsRepository(database.handle.db, database.handle.dialect);
     const accounts = createAccountsRepository(database.handle.db, database.handle.dialect);
-    creatorId = await accounts.insert({ username: 'creator', email: null, passwordHash: 'hash', role: 'admin', emailVerified: false, nowMs: T0 });
+    creatorId = await accounts.insert({
+      username: 'creator',
+      email: null,
+      passwordHash: 'hash',
+      role: 'admin',
+      emailVerified: false,
+      nowMs: T0,
+    });
   });
   afterAll(async () => database?.drop());
   // list() counts the whole table, so each test starts from an empty one.
@@ -25,7 +36,15 @@ describe.each(dialects)('products repository on %s', (dialect) => {
   });
 
   function newProduct(overrides: Partial<NewProduct> = {}): NewProduct {
-    return { name: 'Widget', description: 'A widget', priceCents: 1999, quantity: 3, createdBy: creatorId, nowMs: T0, ...overrides };
+    return {
+      name: 'Widget',
+      description: 'A widget',
+      priceCents: 1999,
+      quantity: 3,
+      createdBy: creatorId,
+      nowMs: T0,
+      ...overrides,
+    };
   }
 
   async function names(nameContains: string): Promise<string[]> {
@@ -55,7 +74,14 @@ describe.each(dialects)('products repository on %s', (dialect) => {
     const id = await products.insert(newProduct());
     const changes = { name: 'Gadget', description: '', price_cents: 2500, quantity: 0 };
     expect(await products.update(id, changes, T0 + MINUTE_MS)).toBe(true);
-    expect(await products.findById(id)).toEqual({ ...changes, id, created_by: creatorId, created_at: T0, updated_at: T0 + MINUTE_MS, legacy_id: null });
+    expect(await products.findById(id)).toEqual({
+      ...changes,
+      id,
+      created_by: creatorId,
+      created_at: T0,
+      updated_at: T0 + MINUTE_MS,
+      legacy_id: null,
+    });
 
     expect(await products.update(id, { quantity: 7 }, T0 + 2 * MINUTE_MS)).toBe(true);
     expect(await products.findById(id)).toMatchObject({ name: 'Gadget', quantity: 7, updated_at: T0 + 2 * MINUTE_MS });
@@ -84,13 +110,17 @@ describe.each(dialects)('products repository on %s', (dialect) => {
     expect(first.total).toBe(5);
     expect(typeof first.total).toBe('number');
     expect((await products.list({ limit: 2, offset: 2 })).rows.map((r) => r.id)).toEqual(ids.slice(2, 4));
-    expect(await products.list({ limit: 2, offset: 4 })).toMatchObject({ rows: [{ id: ids[4], name: 'Item 5' }], total: 5 });
+    expect(await products.list({ limit: 2, offset: 4 })).toMatchObject({
+      rows: [{ id: ids[4], name: 'Item 5' }],
+      total: 5,
+    });
     expect(await products.list({ limit: 2, offset: 10 })).toEqual({ rows: [], total: 5 });
     expect(await products.list({ limit: 10, offset: 0, nameContains: 'Item' })).toMatchObject({ total: 5 });
   });
 
   it('counts only the matching products when filtering a page', async () => {
-    for (const name of ['Red apple', 'Green apple', 'Pear', 'Apple pie', 'Plum']) await products.insert(newProduct({ name }));
+    for (const name of ['Red apple', 'Green apple', 'Pear', 'Apple pie', 'Plum'])
+      await products.insert(newProduct({ name }));
     const page = await products.list({ limit: 2, offset: 1, nameContains: 'apple' });
     expect(page.total).toBe(3);
     expect(page.rows.map((r) => r.name)).toEqual(['Green apple', 'Apple pie']);
@@ -98,14 +128,24 @@ describe.each(dialects)('products repository on %s', (dialect) => {
   });
 
   it('matches nameContains case-insensitively', async () => {
-    for (const name of ['Blue Widget', 'blue gadget', 'Red WIDGET', 'Green thing']) await products.insert(newProduct({ name }));
+    for (const name of ['Blue Widget', 'blue gadget', 'Red WIDGET', 'Green thing'])
+      await products.insert(newProduct({ name }));
     expect(await names('widget')).toEqual(['Blue Widget', 'Red WIDGET']);
     expect(await names('WIDGET')).toEqual(['Blue Widget', 'Red WIDGET']);
     expect(await names('bLuE')).toEqual(['Blue Widget', 'blue gadget']);
   });
 
   it('treats %, _ and ! in nameContains as literal characters', async () => {
-    for (const name of ['100% cotton', '1000 cotton', 'snake_case', 'snakeXcase', 'bang!', 'bang', 'back\\slash', 'backslash']) {
+    for (const name of [
+      '100% cotton',
+      '1000 cotton',
+      'snake_case',
+      'snakeXcase',
+      'bang!',
+      'bang',
+      'back\\slash',
+      'backslash',
+    ]) {
       await products.insert(newProduct({ name }));
     }
     expect(await names('%')).toEqual(['100% cotton']);
@@ -119,7 +159,9 @@ describe.each(dialects)('products repository on %s', (dialect) => {
 
   it('round-trips money exactly as integer cents, read back as numbers', async () => {
     const amounts = [10, 20, 115, 9_999_999_999];
-    const ids = await Promise.all(amounts.map((priceCents) => products.insert(newProduct({ name: `Priced ${priceCents}`, priceCents }))));
+    const ids = await Promise.all(
+      amounts.map((priceCents) => products.insert(newProduct({ name: `Priced ${priceCents}`, priceCents }))),
+    );
     for (const [i, id] of ids.entries()) {
       const row = await products.findById(id);
       expect(typeof row?.price_cents).toBe('number');

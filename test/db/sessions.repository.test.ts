@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueViolation } from '../../src/db/errors.js';
 import { createAccountsRepository, type AccountsRepository } from '../../src/modules/accounts/accounts.repository.js';
-import { createSessionsRepository, type NewSession, type SessionsRepository } from '../../src/modules/sessions/sessions.repository.js';
+import {
+  createSessionsRepository,
+  type NewSession,
+  type SessionsRepository,
+} from '../../src/modules/sessions/sessions.repository.js';
 import { testDialects, type TestDatabase } from '../support/databases.js';
 import { MINUTE_MS, T0, createMigratedDatabase, digits, tokenHash } from './migrated-database.js';
 
@@ -21,19 +25,36 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   afterAll(async () => database?.drop());
 
   async function newUserId(): Promise<number> {
-    return accounts.insert({ username: `sess_${digits()}`, email: null, passwordHash: 'hash', role: 'user', emailVerified: false, nowMs: T0 });
+    return accounts.insert({
+      username: `sess_${digits()}`,
+      email: null,
+      passwordHash: 'hash',
+      role: 'user',
+      emailVerified: false,
+      nowMs: T0,
+    });
   }
 
   /** A 64-character value like the keyed hashes stored in used_by (char(64) pads shorter ones on PostgreSQL). */
   const clientHash = (i: number): string => String(i).padStart(64, 'c');
 
   function newSession(userId: number, overrides: Partial<NewSession> = {}): NewSession {
-    return { userId, amr: ['pwd'], userAgent: 'vitest', ip: '192.0.2.1', nowMs: T0, expiresAtMs: T0 + 30 * DAY_MS, ...overrides };
+    return {
+      userId,
+      amr: ['pwd'],
+      userAgent: 'vitest',
+      ip: '192.0.2.1',
+      nowMs: T0,
+      expiresAtMs: T0 + 30 * DAY_MS,
+      ...overrides,
+    };
   }
 
   it('inserts a session and reads it back with numeric timestamps', async () => {
     const userId = await newUserId();
-    const id = await sessions.insertSession(newSession(userId, { amr: ['pwd', 'otp'], userAgent: null, ip: '2001:db8::1' }));
+    const id = await sessions.insertSession(
+      newSession(userId, { amr: ['pwd', 'otp'], userAgent: null, ip: '2001:db8::1' }),
+    );
     expect(Number.isInteger(id)).toBe(true);
     expect(await sessions.findSession(id)).toEqual({
       id,
@@ -67,7 +88,16 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
       sessionRevokedAt: null,
       sessionExpiresAt: T0 + 30 * DAY_MS,
       sessionLastUsedAt: T0,
-      user: { id: userId, username: expect.stringMatching(/^sess_/), email: null, role: 'user', email_verified: 0, created_at: T0, totp: false, emailFactor: false },
+      user: {
+        id: userId,
+        username: expect.stringMatching(/^sess_/),
+        email: null,
+        role: 'user',
+        email_verified: 0,
+        created_at: T0,
+        totp: false,
+        emailFactor: false,
+      },
     });
     expect(typeof record?.tokenExpiresAt).toBe('number');
     expect(typeof record?.sessionExpiresAt).toBe('number');
@@ -78,12 +108,18 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();
     await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
-    const error = await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS).then(() => null, (e: unknown) => e);
+    const error = await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(uniqueViolation(error)).not.toBeNull();
   });
 
   it('does not take a foreign-key failure for a unique violation', async () => {
-    const error = await sessions.insertSession(newSession(2_000_000_000)).then(() => null, (e: unknown) => e);
+    const error = await sessions.insertSession(newSession(2_000_000_000)).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).not.toBeNull();
     expect(uniqueViolation(error)).toBeNull();
   });
@@ -92,7 +128,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();
     await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1, clientHash(i))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1, clientHash(i))),
+    );
     expect(results.filter((spent) => spent)).toHaveLength(1);
     const usedAt = (await sessions.findRefreshToken(hash))?.usedAt;
     expect(usedAt).toBe(T0 + results.indexOf(true) + 1);
@@ -105,7 +143,11 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   it('extends a session', async () => {
     const id = await sessions.insertSession(newSession(await newUserId()));
     await sessions.extendSession(id, T0 + MINUTE_MS, T0 + 31 * DAY_MS);
-    expect(await sessions.findSession(id)).toMatchObject({ created_at: T0, last_used_at: T0 + MINUTE_MS, expires_at: T0 + 31 * DAY_MS });
+    expect(await sessions.findSession(id)).toMatchObject({
+      created_at: T0,
+      last_used_at: T0 + MINUTE_MS,
+      expires_at: T0 + 31 * DAY_MS,
+    });
   });
 
   it('revokes a session once: true the first time, false after', async () => {
@@ -119,7 +161,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   it('revokes every other live session of a user, keeping the excepted one and other users', async () => {
     const userId = await newUserId();
     const otherUserId = await newUserId();
-    const [keep, second, third, alreadyRevoked] = await Promise.all([1, 2, 3, 4].map(() => sessions.insertSession(newSession(userId))));
+    const [keep, second, third, alreadyRevoked] = await Promise.all(
+      [1, 2, 3, 4].map(() => sessions.insertSession(newSession(userId))),
+    );
     const otherUsers = await sessions.insertSession(newSession(otherUserId));
     await sessions.revoke(alreadyRevoked!, T0 + 1);
 
@@ -139,8 +183,12 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const userId = await newUserId();
     const now = T0 + DAY_MS;
     const older = await sessions.insertSession(newSession(userId, { nowMs: T0, expiresAtMs: now + DAY_MS }));
-    const newer = await sessions.insertSession(newSession(userId, { nowMs: T0 + MINUTE_MS, expiresAtMs: now + DAY_MS }));
-    const revoked = await sessions.insertSession(newSession(userId, { nowMs: T0 + 2 * MINUTE_MS, expiresAtMs: now + DAY_MS }));
+    const newer = await sessions.insertSession(
+      newSession(userId, { nowMs: T0 + MINUTE_MS, expiresAtMs: now + DAY_MS }),
+    );
+    const revoked = await sessions.insertSession(
+      newSession(userId, { nowMs: T0 + 2 * MINUTE_MS, expiresAtMs: now + DAY_MS }),
+    );
     await sessions.revoke(revoked, T0 + 3 * MINUTE_MS);
     await sessions.insertSession(newSession(userId, { expiresAtMs: now - 1 }));
     await sessions.insertSession(newSession(userId, { expiresAtMs: now }));

@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAccountsRepository } from '../../src/modules/accounts/accounts.repository.js';
-import { MAX_CODE_ATTEMPTS, createTwoFactorRepository, type TwoFactorRepository } from '../../src/modules/two-factor/two-factor.repository.js';
+import {
+  MAX_CODE_ATTEMPTS,
+  createTwoFactorRepository,
+  type TwoFactorRepository,
+} from '../../src/modules/two-factor/two-factor.repository.js';
 import { testDialects, type TestDatabase } from '../support/databases.js';
 import { MINUTE_MS, T0, createMigratedDatabase, digits } from './migrated-database.js';
 
@@ -23,10 +27,18 @@ describe.each(dialects)('two-factor repository on %s', (dialect) => {
   afterAll(async () => database?.drop());
 
   async function newUserId(): Promise<number> {
-    return createAccountsRepository(database.handle.db, dialect).insert({ username: `mfa_${digits()}`, email: null, passwordHash: 'x', role: 'user', emailVerified: false, nowMs: T0 });
+    return createAccountsRepository(database.handle.db, dialect).insert({
+      username: `mfa_${digits()}`,
+      email: null,
+      passwordHash: 'x',
+      role: 'user',
+      emailVerified: false,
+      nowMs: T0,
+    });
   }
 
-  const burst = <T>(n: number, action: () => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: n }, action));
+  const burst = <T>(n: number, action: () => Promise<T>): Promise<T[]> =>
+    Promise.all(Array.from({ length: n }, action));
   const wins = (results: boolean[]): number => results.filter(Boolean).length;
 
   it('a TOTP step is accepted once, the setup step included, and never one older than the last', async () => {
@@ -58,7 +70,9 @@ describe.each(dialects)('two-factor repository on %s', (dialect) => {
     // A used code takes no further attempt.
     expect(await repo.reserveEmailCodeAttempt(fresh.id, T0 + MINUTE_MS)).toBe(false);
 
-    expect(await repo.replaceEmailCode(userId, 'login', 'hash-c', T0 + 2 * MINUTE_MS, T0 + 12 * MINUTE_MS, T0 + MINUTE_MS)).toBe(true);
+    expect(
+      await repo.replaceEmailCode(userId, 'login', 'hash-c', T0 + 2 * MINUTE_MS, T0 + 12 * MINUTE_MS, T0 + MINUTE_MS),
+    ).toBe(true);
     const late = (await repo.latestEmailCode(userId, 'login'))!;
     expect(await repo.reserveEmailCodeAttempt(late.id, T0 + 12 * MINUTE_MS)).toBe(false);
     expect(await repo.reserveEmailCodeAttempt(late.id, T0 + 12 * MINUTE_MS - 1)).toBe(true);

@@ -45,7 +45,9 @@ describe('docs/api.md and docs/openapi.json', () => {
   it('names every operation of the OpenAPI document', () => {
     // Hidden routes (hide: true: /metrics, /docs, the web UI's pages) are not in the document at all.
     const named = routesNamedIn(markdown);
-    const missing = api.operations.map((op) => op.key).filter((key) => !named.has(normalise(key.split(' ')[0]!, key.split(' ')[1]!)));
+    const missing = api.operations
+      .map((op) => op.key)
+      .filter((key) => !named.has(normalise(key.split(' ')[0]!, key.split(' ')[1]!)));
     expect(api.operations.length).toBeGreaterThan(40);
     expect(missing, 'add each as `METHOD /path` to docs/api.md').toEqual([]);
   });
@@ -64,7 +66,9 @@ describe('docs/api.md and docs/openapi.json', () => {
 
   it('docs/openapi.json is what the server generates now (npm run docs:openapi)', () => {
     const committed = readFileSync(OPENAPI_FILE, 'utf8');
-    expect(committed === renderOpenApi(t.app.swagger()), 'docs/openapi.json is stale: run npm run docs:openapi').toBe(true);
+    expect(committed === renderOpenApi(t.app.swagger()), 'docs/openapi.json is stale: run npm run docs:openapi').toBe(
+      true,
+    );
     // The document the server publishes is the same one.
     expect(JSON.parse(committed)).toEqual(JSON.parse(renderOpenApi(api.doc)));
   });

@@ -35,7 +35,10 @@ function headingSlugs(markdown: string): Set<string> {
     const text = match[1]!
       .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1') // a link in a heading counts by its text
       .replace(/<[^>]+>/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\p{M} _-]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(base) ?? 0;
     seen.set(base, count + 1);
     slugs.add(count === 0 ? base : `${base}-${count}`);
@@ -50,7 +53,9 @@ interface Link {
 
 function relativeLinks(file: string): Link[] {
   const links: Link[] = [];
-  for (const match of prose(readFileSync(file, 'utf8')).matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) {
+  for (const match of prose(readFileSync(file, 'utf8')).matchAll(
+    /!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g,
+  )) {
     const target = match[1]!;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:, …
     links.push({ file, target });
@@ -67,9 +72,9 @@ describe('links in README.md and docs/', () => {
   });
 
   it('understands GitHub heading anchors', () => {
-    expect(headingSlugs("## What each app's users do\n## Limits and defaults\n# Foo\n# Foo\n## `npm start` (SQLite)")).toEqual(
-      new Set(['what-each-apps-users-do', 'limits-and-defaults', 'foo', 'foo-1', 'npm-start-sqlite']),
-    );
+    expect(
+      headingSlugs("## What each app's users do\n## Limits and defaults\n# Foo\n# Foo\n## `npm start` (SQLite)"),
+    ).toEqual(new Set(['what-each-apps-users-do', 'limits-and-defaults', 'foo', 'foo-1', 'npm-start-sqlite']));
   });
 
   it.each(files.map((file) => [relative(ROOT, file), file]))('%s: every relative link resolves', (_name, file) => {
@@ -96,7 +101,8 @@ describe('links in README.md and docs/', () => {
           problems.push(`${target}: an anchor into a file that is not Markdown`);
           continue;
         }
-        if (!headingSlugs(readFileSync(resolved, 'utf8')).has(anchor)) problems.push(`${target}: no heading "#${anchor}" in ${relative(ROOT, resolved)}`);
+        if (!headingSlugs(readFileSync(resolved, 'utf8')).has(anchor))
+          problems.push(`${target}: no heading "#${anchor}" in ${relative(ROOT, resolved)}`);
       }
     }
     expect(problems).toEqual([]);

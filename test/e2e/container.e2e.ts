@@ -78,7 +78,8 @@ function instructionsOf(stage: Stage, keyword: string): string[] {
 function envOf(stage: Stage): Record<string, string> {
   const env: Record<string, string> = {};
   for (const args of instructionsOf(stage, 'ENV')) {
-    for (const match of args.matchAll(/(\w+)=("[^"]*"|\S+)/g)) env[match[1] ?? ''] = (match[2] ?? '').replace(/^"|"$/g, '');
+    for (const match of args.matchAll(/(\w+)=("[^"]*"|\S+)/g))
+      env[match[1] ?? ''] = (match[2] ?? '').replace(/^"|"$/g, '');
   }
   return env;
 }
@@ -94,7 +95,8 @@ function copiesOf(stage: Stage): Copy[] {
     const words = args.split(/\s+/);
     const flags = words.filter((w) => w.startsWith('--'));
     const paths = words.filter((w) => !w.startsWith('--'));
-    if (paths.length < 2 || flags.some((f) => !f.startsWith('--from='))) throw new Error(`COPY ${args}: only --from=, sources and a destination are read here`);
+    if (paths.length < 2 || flags.some((f) => !f.startsWith('--from=')))
+      throw new Error(`COPY ${args}: only --from=, sources and a destination are read here`);
     const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
     return { from, sources: paths.slice(0, -1), destination: paths.at(-1) ?? '' };
   });
@@ -139,7 +141,9 @@ const healthcheckCmd = JSON.parse(/\bCMD\s+(\[.*\])$/.exec(healthcheck)?.[1] ?? 
 
 describe('the Dockerfile', () => {
   it('runs the same command as npm start, as a non-root user, on Node 20 slim, with the data folder as a volume', () => {
-    const start = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+    const start =
+      (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts
+        .start ?? '';
     expect(cmd.join(' ')).toBe(start.split('&&').at(-1)?.trim());
     expect(runtime.name).toBe('runtime');
     expect(runtime.base).toBe('${NODE_IMAGE}');
@@ -156,10 +160,14 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps secrets, dependencies and build output out of the build context', () => {
-    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     for (const entry of ['.env', 'node_modules', 'dist', 'web/dist', 'data', '.git']) expect(ignored).toContain(entry);
     // …but not what the build stage compiles.
-    for (const needed of ['src', 'web', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(needed);
+    for (const needed of ['src', 'web', 'scripts', 'package.json', 'package-lock.json', 'tsconfig.json'])
+      expect(ignored).not.toContain(needed);
   });
 });
 
@@ -179,10 +187,17 @@ describe('the image runtime, reproduced outside a container', () => {
     for (const { from, sources, destination } of copiesOf(stage)) {
       if (from) throw new Error(`stage ${stage.name}: COPY --from is not reproduced here`);
       // Several sources go into a destination folder (Docker requires it to end with /).
-      for (const file of sources) cpSync(path.join(ROOT, file), path.join(dir, destination, sources.length > 1 ? path.basename(file) : ''), { recursive: true });
+      for (const file of sources)
+        cpSync(path.join(ROOT, file), path.join(dir, destination, sources.length > 1 ? path.basename(file) : ''), {
+          recursive: true,
+        });
     }
     for (const command of instructionsOf(stage, 'RUN')) {
-      await run('sh', ['-c', command], { cwd: dir, env: { ...process.env, ...npmSpeedUps() }, maxBuffer: 16 * 1024 * 1024 });
+      await run('sh', ['-c', command], {
+        cwd: dir,
+        env: { ...process.env, ...npmSpeedUps() },
+        maxBuffer: 16 * 1024 * 1024,
+      });
     }
     return dir;
   }
@@ -194,9 +209,14 @@ describe('the image runtime, reproduced outside a container', () => {
    */
   function npmSpeedUps(): Record<string, string> {
     const addon = path.join(ROOT, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node');
-    const { version } = JSON.parse(readFileSync(path.join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(
+      readFileSync(path.join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8'),
+    ) as { version: string };
     const prebuilds = path.join(work, 'prebuilds');
-    const file = path.join(prebuilds, `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`);
+    const file = path.join(
+      prebuilds,
+      `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`,
+    );
     if (existsSync(addon) && !existsSync(file)) {
       const staging = path.join(work, 'prebuild-staging');
       mkdirSync(path.join(staging, 'build/Release'), { recursive: true });
@@ -204,7 +224,11 @@ describe('the image runtime, reproduced outside a container', () => {
       mkdirSync(prebuilds, { recursive: true });
       tarball(staging, file);
     }
-    return { npm_config_prefer_offline: 'true', npm_config_better_sqlite3_local_prebuilds: prebuilds, npm_config_update_notifier: 'false' };
+    return {
+      npm_config_prefer_offline: 'true',
+      npm_config_better_sqlite3_local_prebuilds: prebuilds,
+      npm_config_update_notifier: 'false',
+    };
   }
 
   beforeAll(async () => {
@@ -215,10 +239,13 @@ describe('the image runtime, reproduced outside a container', () => {
     for (const { from, sources, destination } of copiesOf(runtime)) {
       const [source = ''] = sources;
       // One source per COPY here keeps this reading exact (the Dockerfile's header asks for it).
-      if (!from || sources.length !== 1) throw new Error(`runtime stage: COPY ${sources.join(' ')} must be one file or folder from a build stage`);
+      if (!from || sources.length !== 1)
+        throw new Error(`runtime stage: COPY ${sources.join(' ')} must be one file or folder from a build stage`);
       const stage = stageNamed(dockerfile, from);
       // The stage that copies the whole context and builds is this checkout (see the header).
-      const stageRoot = instructionsOf(stage, 'COPY').includes('. .') ? ROOT : (materialised.get(from) ?? (await materialise(stage)));
+      const stageRoot = instructionsOf(stage, 'COPY').includes('. .')
+        ? ROOT
+        : (materialised.get(from) ?? (await materialise(stage)));
       materialised.set(from, stageRoot);
       const relative = path.posix.relative(workdirOf(dockerfile, stage), source);
       const target = path.join(app, path.posix.relative(workdir, path.posix.resolve(workdir, destination)));
@@ -232,7 +259,14 @@ describe('the image runtime, reproduced outside a container', () => {
     // `node` is this Node (the image's is Node 20 too); a volume would be at TWOFOLD_DATA_DIR, here a temp folder.
     server = spawn(program === 'node' ? process.execPath : program, args, {
       cwd: app,
-      env: { PATH: process.env.PATH ?? '', ...imageEnv, ...TEST_SECRETS, TWOFOLD_DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...imageEnv,
+        ...TEST_SECRETS,
+        TWOFOLD_DATA_DIR: dataDir,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
     });
     logs = output(server);
     await waitForReady();
@@ -259,7 +293,8 @@ describe('the image runtime, reproduced outside a container', () => {
     expect(existsSync(path.join(app, 'src/modules/accounts/common-passwords.txt'))).toBe(true);
     expect(existsSync(path.join(app, 'src/main.ts'))).toBe(false);
     expect(existsSync(path.join(app, 'node_modules/better-sqlite3'))).toBe(true);
-    for (const dev of ['vitest', 'eslint', 'playwright-core', 'autocannon', 'fast-check']) expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
+    for (const dev of ['vitest', 'eslint', 'playwright-core', 'autocannon', 'fast-check'])
+      expect(existsSync(path.join(app, 'node_modules', dev)), dev).toBe(false);
   });
 
   it('answers /readyz, and the HEALTHCHECK command passes', async () => {
@@ -267,22 +302,37 @@ describe('the image runtime, reproduced outside a container', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok' } });
     const [program = '', ...args] = healthcheckCmd;
-    const probe = await run(program === 'node' ? process.execPath : program, args, { cwd: app, env: { PATH: process.env.PATH ?? '', ...imageEnv, PORT: String(port) } });
+    const probe = await run(program === 'node' ? process.execPath : program, args, {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '', ...imageEnv, PORT: String(port) },
+    });
     expect(probe.stderr).toBe('');
   });
 
   it('registers and signs in over HTTP in production mode, with its database in the data folder', async () => {
     const json = { 'content-type': 'application/json' };
     const username = `docker_${Date.now().toString(36)}`;
-    const registered = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }) });
+    const registered = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
+    });
     expect(registered.status).toBe(201);
-    const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username, password: PASSWORD }) });
+    const login = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
     expect(login.status).toBe(200);
     const { access_token: accessToken } = (await login.json()) as { access_token: string };
     const me = await fetch(`${base}/api/user/me`, { headers: { authorization: `Bearer ${accessToken}` } });
     expect(await me.json()).toMatchObject({ username });
     // The common-password list is read from disk at the first registration: it is in the image.
-    const common = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: json, body: JSON.stringify({ username: `${username}_2`, password: 'password' }) });
+    const common = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ username: `${username}_2`, password: 'password' }),
+    });
     expect(common.status).toBe(400);
     expect(await common.json()).toMatchObject({ error: 'validation_failed', fields: { password: expect.any(String) } });
     expect(existsSync(path.join(dataDir, 'twofold.db'))).toBe(true);
@@ -299,9 +349,15 @@ describe('the image runtime, reproduced outside a container', () => {
 
   it('refuses to start without the secrets, saying which (what a bare `docker run twofold` prints)', async () => {
     const [program = '', ...args] = cmd;
-    const result = await run(program === 'node' ? process.execPath : program, args, { cwd: app, env: { PATH: process.env.PATH ?? '', ...imageEnv, TWOFOLD_DATA_DIR: dataDir, PORT: '0' } }).then(
+    const result = await run(program === 'node' ? process.execPath : program, args, {
+      cwd: app,
+      env: { PATH: process.env.PATH ?? '', ...imageEnv, TWOFOLD_DATA_DIR: dataDir, PORT: '0' },
+    }).then(
       () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string; stdout: string }) => ({ code: error.code, stderr: error.stderr + error.stdout }),
+      (error: { code: number; stderr: string; stdout: string }) => ({
+        code: error.code,
+        stderr: error.stderr + error.stdout,
+      }),
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('NODE_ENV=production needs JWT_SECRET');
@@ -317,26 +373,40 @@ describe('compose.yaml', () => {
 
   function fillFor(key: string): string {
     if (key === 'ENCRYPTION_KEY') return Buffer.alloc(32, 9).toString('base64');
-    if (key === 'JWT_SECRET' || key.endsWith('_PASSWORD')) return `${key.toLowerCase().replace(/_/g, '')}0123456789abcdef0123456789abcdef`;
+    if (key === 'JWT_SECRET' || key.endsWith('_PASSWORD'))
+      return `${key.toLowerCase().replace(/_/g, '')}0123456789abcdef0123456789abcdef`;
     return '';
   }
 
   /** docker-compose config in a copy of the project's compose.yaml with the given .env; resolved to JSON. */
-  async function composeConfig(env: string, extra: string[] = []): Promise<{ code: number; json: ComposeFile | undefined; stderr: string }> {
+  async function composeConfig(
+    env: string,
+    extra: string[] = [],
+  ): Promise<{ code: number; json: ComposeFile | undefined; stderr: string }> {
     const dir = mkdtempSync(path.join(work, 'project-'));
     cpSync(path.join(ROOT, 'compose.yaml'), path.join(dir, 'compose.yaml'));
     writeFileSync(path.join(dir, '.env'), env);
     try {
-      const { stdout } = await run('docker-compose', ['-f', 'compose.yaml', ...extra, 'config'], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
+      const { stdout } = await run('docker-compose', ['-f', 'compose.yaml', ...extra, 'config'], {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '' },
+      });
       // docker-compose is Python with PyYAML (a dependency of Debian's package): its YAML, as JSON.
       const converted = await new Promise<string>((resolve, reject) => {
-        const python = execFile('python3', ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], (error, out) => (error ? reject(error) : resolve(out)));
+        const python = execFile(
+          'python3',
+          ['-c', 'import sys, json, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+          (error, out) => (error ? reject(error) : resolve(out)),
+        );
         python.stdin?.end(stdout);
       });
       return { code: 0, json: JSON.parse(converted) as ComposeFile, stderr: '' };
     } catch (error) {
       const failure = error as { code?: number | string; stderr?: string };
-      if (failure.code === 'ENOENT') throw new Error('docker-compose is not installed (apt-get install docker-compose; .ci/run does it)', { cause: error });
+      if (failure.code === 'ENOENT')
+        throw new Error('docker-compose is not installed (apt-get install docker-compose; .ci/run does it)', {
+          cause: error,
+        });
       return { code: Number(failure.code), json: undefined, stderr: failure.stderr ?? '' };
     }
   }
@@ -350,7 +420,10 @@ describe('compose.yaml', () => {
   });
 
   it('with .env filled in: Twofold on PostgreSQL and Redis, each waiting for the others to be healthy', async () => {
-    const env = Object.entries(filled).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    const env =
+      Object.entries(filled)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n';
     const { code, json, stderr } = await composeConfig(env);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -360,35 +433,53 @@ describe('compose.yaml', () => {
     for (const name of ['postgres', 'redis', 'twofold']) expect(services[name]?.profiles, name).toBeUndefined();
     for (const name of ['mariadb', 'twofold-mariadb']) expect(services[name]?.profiles, name).toEqual(['mariadb']);
     const twofold = services.twofold;
-    expect(twofold?.environment?.DATABASE_URL).toBe(`postgres://twofold:${filled.POSTGRES_PASSWORD}@postgres:5432/twofold`);
+    expect(twofold?.environment?.DATABASE_URL).toBe(
+      `postgres://twofold:${filled.POSTGRES_PASSWORD}@postgres:5432/twofold`,
+    );
     expect(twofold?.environment?.REDIS_URL).toBe(`redis://:${filled.REDIS_PASSWORD}@redis:6379/0`);
     // env_file: everything in .env reaches the container (the secrets among it).
     expect(twofold?.environment?.JWT_SECRET).toBe(filled.JWT_SECRET);
     expect(twofold?.environment?.ENCRYPTION_KEY).toBe(filled.ENCRYPTION_KEY);
-    expect(twofold?.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(twofold?.depends_on).toEqual({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
     expect(twofold?.volumes?.map(String).join(' ')).toContain('/data');
     expect(twofold?.ports?.map((p) => JSON.stringify(p)).join(' ')).toContain('3000');
     for (const name of ['postgres', 'redis']) expect(services[name]?.healthcheck?.test).toBeDefined();
-    expect(Object.keys(json?.volumes ?? {}).sort()).toEqual(['mariadb-data', 'postgres-data', 'redis-data', 'twofold-data']);
+    expect(Object.keys(json?.volumes ?? {}).sort()).toEqual([
+      'mariadb-data',
+      'postgres-data',
+      'redis-data',
+      'twofold-data',
+    ]);
   });
 
   it('the mariadb profile adds Twofold on MariaDB', async () => {
-    const env = Object.entries(filled).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+    const env =
+      Object.entries(filled)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n';
     const { code, json } = await composeConfig(env, ['--profile', 'mariadb']);
     expect(code).toBe(0);
     const service = json?.services?.['twofold-mariadb'];
     expect(service?.environment?.DATABASE_URL).toBe(`mysql://twofold:${filled.MARIADB_PASSWORD}@mariadb:3306/twofold`);
-    expect(service?.depends_on).toEqual({ mariadb: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+    expect(service?.depends_on).toEqual({
+      mariadb: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+    });
     expect(json?.services?.mariadb?.healthcheck?.test).toBeDefined();
   });
 
   it('.env.example names only variables Twofold or compose.yaml reads, and, filled in, passes the production checks', () => {
     const config = readFileSync(path.join(ROOT, 'src/config.ts'), 'utf8');
     const compose = readFileSync(path.join(ROOT, 'compose.yaml'), 'utf8');
-    for (const key of Object.keys(exampleEnv)) expect(config.includes(`env.${key}`) || compose.includes(`\${${key}`), key).toBe(true);
+    for (const key of Object.keys(exampleEnv))
+      expect(config.includes(`env.${key}`) || compose.includes(`\${${key}`), key).toBe(true);
     const production = { ...imageEnv, ...filled, DATABASE_URL: 'sqlite::memory:' };
     expect(() => loadConfig(production)).not.toThrow();
-    for (const secret of ['JWT_SECRET', 'ENCRYPTION_KEY']) expect(() => loadConfig({ ...production, [secret]: '' }), secret).toThrow(/NODE_ENV=production needs/);
+    for (const secret of ['JWT_SECRET', 'ENCRYPTION_KEY'])
+      expect(() => loadConfig({ ...production, [secret]: '' }), secret).toThrow(/NODE_ENV=production needs/);
   });
 });
 

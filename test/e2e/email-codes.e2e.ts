@@ -8,7 +8,8 @@ import { startHarness, type Harness } from './support/harness.js';
 /** Stand-alone email codes in the browser: `/app/verify` proves an address; an account's becomes verified. */
 describe('a person confirms an email address with a mailed code', () => {
   const person = { username: 'carol', email: 'carol@example.test', password: 'Willow-granite-73-beacon' };
-  const proofMails = (address: string) => h.mailbox.to(address).filter((mail) => /code to confirm this address$/.test(mail.subject));
+  const proofMails = (address: string) =>
+    h.mailbox.to(address).filter((mail) => /code to confirm this address$/.test(mail.subject));
   let h: Harness;
   let context: BrowserContext;
   let page: Page;
@@ -37,7 +38,9 @@ describe('a person confirms an email address with a mailed code', () => {
     const verify = new VerifyCodePage(page);
     await verify.open();
     await verify.sendCode(person.email);
-    expect(await verify.notice.innerText()).toBe('If this address can receive codes, one is on its way; it is valid for 10 minutes.');
+    expect(await verify.notice.innerText()).toBe(
+      'If this address can receive codes, one is on its way; it is valid for 10 minutes.',
+    );
     // The focus moves to the code field, ready for typing.
     expect(await verify.focused()).toBe('proof-code');
     await expect.poll(() => proofMails(person.email).length, { timeout: 15_000 }).toBe(1);

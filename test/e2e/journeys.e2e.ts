@@ -1,6 +1,15 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminPage, HomePage, LoginPage, ProductsPage, ReauthDialog, RegisterPage, SecurityPage, TokenPage } from './pages/index.js';
+import {
+  AdminPage,
+  HomePage,
+  LoginPage,
+  ProductsPage,
+  ReauthDialog,
+  RegisterPage,
+  SecurityPage,
+  TokenPage,
+} from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -29,7 +38,10 @@ describe('a person uses Twofold in the browser', () => {
   const failedResponses: string[] = [];
   const watch = (watched: Page): void => {
     watched.on('response', (response) => {
-      if (response.status() >= 400) failedResponses.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname} (page ${new URL(watched.url()).pathname})`);
+      if (response.status() >= 400)
+        failedResponses.push(
+          `${response.status()} ${response.request().method()} ${new URL(response.url()).pathname} (page ${new URL(watched.url()).pathname})`,
+        );
     });
   };
 
@@ -43,7 +55,8 @@ describe('a person uses Twofold in the browser', () => {
           await body();
         } catch (error) {
           failed = name;
-          if (page && !page.isClosed()) await h.screenshot(page, `failed-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
+          if (page && !page.isClosed())
+            await h.screenshot(page, `failed-${name.replace(/\W+/g, '-')}`).catch(() => undefined);
           throw error;
         }
       },
@@ -138,7 +151,10 @@ describe('a person uses Twofold in the browser', () => {
     await new HomePage(page).waitForUser(user.username);
     // (No DOM lib in this tsconfig: the storages are typed by hand.)
     const stored = await page.evaluate(() => {
-      const web = globalThis as unknown as { localStorage: Record<string, string>; sessionStorage: Record<string, string> };
+      const web = globalThis as unknown as {
+        localStorage: Record<string, string>;
+        sessionStorage: Record<string, string>;
+      };
       return JSON.stringify({ ...web.localStorage, ...web.sessionStorage });
     });
     expect(stored).not.toMatch(/eyJ/); // no JWT (the access token lives in memory only)
@@ -196,12 +212,20 @@ describe('a person uses Twofold in the browser', () => {
   step('inspects a valid token and a garbage one', async () => {
     // The access token, as an API client gets it: password, then a backup code as second step.
     const post = async (url: string, body: unknown): Promise<Record<string, unknown>> => {
-      const response = await fetch(`${h.baseUrl}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${h.baseUrl}${url}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       expect(response.status, `${url}: ${response.status}`).toBe(200);
       return (await response.json()) as Record<string, unknown>;
     };
     const challenge = await post('/api/auth/login', { username: user.username, password: user.password });
-    const tokens = await post('/api/auth/2fa/login', { mfa_token: challenge.mfa_token, code: backupCodes[1], method: 'backup_code' });
+    const tokens = await post('/api/auth/2fa/login', {
+      mfa_token: challenge.mfa_token,
+      code: backupCodes[1],
+      method: 'backup_code',
+    });
     const accessToken = String(tokens.access_token);
 
     const inspector = new TokenPage(page);
@@ -218,7 +242,16 @@ describe('a person uses Twofold in the browser', () => {
   });
 
   step('an administrator locks and unlocks the user', async () => {
-    const created = await h.cli(['user', 'create', '--username', admin.username, '--password', admin.password, '--role', 'admin']);
+    const created = await h.cli([
+      'user',
+      'create',
+      '--username',
+      admin.username,
+      '--password',
+      admin.password,
+      '--role',
+      'admin',
+    ]);
     expect(created.code, created.stderr).toBe(0);
 
     const adminSide = await h.newPage();

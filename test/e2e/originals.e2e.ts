@@ -17,8 +17,16 @@ describe('the original apps, as their users drive them', () => {
   });
   afterAll(async () => h?.close());
 
-  async function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${h.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  async function post(
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${h.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
@@ -46,9 +54,14 @@ describe('the original apps, as their users drive them', () => {
     const step1 = await post('/api/auth/login', { username, password: PASSWORD });
     expect(step1.body['2fa_required']).toBe(true);
     expect(step1.body.login_token).toEqual(expect.any(String));
-    const step2 = await post('/api/auth/2fa/login', { login_token: step1.body.login_token, otp: await authenticator.nextCode() });
+    const step2 = await post('/api/auth/2fa/login', {
+      login_token: step1.body.login_token,
+      otp: await authenticator.nextCode(),
+    });
     expect(step2.status).toBe(200);
-    const me = await fetch(`${h.baseUrl}/api/user/me`, { headers: { authorization: `Bearer ${String(step2.body.access_token)}` } });
+    const me = await fetch(`${h.baseUrl}/api/user/me`, {
+      headers: { authorization: `Bearer ${String(step2.body.access_token)}` },
+    });
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ username, mfa_enabled: true });
   });
@@ -106,7 +119,10 @@ describe('the original apps, as their users drive them', () => {
     const first = await codes(1);
     expect(await post('/verify', { email, code: first })).toEqual({ status: 200, body: { verified: true } });
     // Single use: the same code again fails, in the contract's format.
-    expect(await post('/verify', { email, code: first })).toEqual({ status: 401, body: { error: 'invalid_mfa_code', message: expect.any(String) } });
+    expect(await post('/verify', { email, code: first })).toEqual({
+      status: 401,
+      body: { error: 'invalid_mfa_code', message: expect.any(String) },
+    });
 
     // "The user can then go to the /verify page and enter the code."
     expect((await post('/generate-2fa', { email })).status).toBe(202);

@@ -34,16 +34,31 @@ describe.each(dialects)('account mails issued at the same moment on %s', (dialec
       expect(answers.map((answer) => answer.statusCode)).toEqual([202, 202, 202]);
     }
     // Four mails each (within the hourly five): the registration's link, two reset links, the new verification link.
-    await vi.waitFor(() => {
-      for (const email of emails) {
-        const mails = mailbox.to(email);
-        expect(mails.filter((mail) => RESET_SUBJECT.test(mail.subject)), email).toHaveLength(2);
-        expect(mails.filter((mail) => VERIFY_SUBJECT.test(mail.subject)), email).toHaveLength(2);
-      }
-    }, { timeout: 15_000, interval: 20 });
+    await vi.waitFor(
+      () => {
+        for (const email of emails) {
+          const mails = mailbox.to(email);
+          expect(
+            mails.filter((mail) => RESET_SUBJECT.test(mail.subject)),
+            email,
+          ).toHaveLength(2);
+          expect(
+            mails.filter((mail) => VERIFY_SUBJECT.test(mail.subject)),
+            email,
+          ).toHaveLength(2);
+        }
+      },
+      { timeout: 15_000, interval: 20 },
+    );
     // Of the two reset links asked for together, exactly one stays live (a new link replaces the old one).
     for (const userId of userIds) {
-      const live = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', userId).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute();
+      const live = await t.database.handle.db
+        .selectFrom('account_tokens')
+        .select('token_hash')
+        .where('user_id', '=', userId)
+        .where('purpose', '=', 'password_reset')
+        .where('used_at', 'is', null)
+        .execute();
       expect(live, `user ${userId}`).toHaveLength(1);
     }
   });
@@ -56,12 +71,22 @@ describe.each(dialects)('account mails issued at the same moment on %s', (dialec
       addresses.push(email);
       expect((await register(t.app, username, PASSWORD, email)).statusCode).toBe(201);
       const session = await login(t.app, username);
-      const answers = await Promise.all(Array.from({ length: 4 }, () => t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: session.auth })));
-      expect(answers.map((answer) => answer.statusCode).sort(), answers.map((answer) => answer.body).join('\n')).toEqual([202, 429, 429, 429]);
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: session.auth }),
+        ),
+      );
+      expect(
+        answers.map((answer) => answer.statusCode).sort(),
+        answers.map((answer) => answer.body).join('\n'),
+      ).toEqual([202, 429, 429, 429]);
     }
-    await vi.waitFor(() => {
-      for (const email of addresses) expect(mailbox.codeMails(email), email).toHaveLength(1);
-    }, { timeout: 10_000, interval: 20 });
+    await vi.waitFor(
+      () => {
+        for (const email of addresses) expect(mailbox.codeMails(email), email).toHaveLength(1);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     // Nothing more arrives later.
     await new Promise((resolve) => setTimeout(resolve, 200));
     for (const email of addresses) expect(mailbox.codeMails(email), email).toHaveLength(1);

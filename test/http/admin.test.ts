@@ -1,9 +1,26 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_LOCK_UNTIL_MS } from '../../src/modules/accounts/lock-columns.js';
-import { PASSWORD, buildTestApp, login, register, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import {
+  PASSWORD,
+  buildTestApp,
+  login,
+  register,
+  signUp,
+  uniqueName,
+  type Session,
+  type TestApp,
+} from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { auditRows, challenge, claimsOf, enableTOTP, passwordLogin, secondStep, totpNow } from '../support/two-factor.js';
+import {
+  auditRows,
+  challenge,
+  claimsOf,
+  enableTOTP,
+  passwordLogin,
+  secondStep,
+  totpNow,
+} from '../support/two-factor.js';
 
 const dialects = await testDialects();
 
@@ -19,10 +36,16 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
   afterAll(async () => t?.close());
 
   const db = () => t.database.handle.db;
-  const get = (url: string, headers: Auth = admin.auth): Promise<LightMyRequestResponse> => t.app.inject({ url, headers });
+  const get = (url: string, headers: Auth = admin.auth): Promise<LightMyRequestResponse> =>
+    t.app.inject({ url, headers });
   const patch = (id: number, payload: object, headers: Auth = admin.auth): Promise<LightMyRequestResponse> =>
     t.app.inject({ method: 'PATCH', url: `/api/admin/users/${id}`, headers, payload });
-  const userRow = (id: number) => db().selectFrom('users').select(['role', 'locked_until', 'failed_attempts']).where('id', '=', id).executeTakeFirstOrThrow();
+  const userRow = (id: number) =>
+    db()
+      .selectFrom('users')
+      .select(['role', 'locked_until', 'failed_attempts'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
 
   /** A fresh account promoted in the database, then signed in (so the token says role admin). */
   async function signUpAdmin(): Promise<Session & { username: string }> {
@@ -64,7 +87,14 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
     expect(all.statusCode).toBe(200);
     expect(all.json().total).toBe(4);
     expect(all.json().items.map((u: { username: string }) => u.username)).toEqual([...names, byEmail]);
-    expect(all.json().items[3]).toMatchObject({ email: `${p}.Contact@Example.com`, role: 'user', mfa_enabled: false, mfa_methods: [], locked_until: null, last_login_at: null });
+    expect(all.json().items[3]).toMatchObject({
+      email: `${p}.Contact@Example.com`,
+      role: 'user',
+      mfa_enabled: false,
+      mfa_methods: [],
+      locked_until: null,
+      last_login_at: null,
+    });
 
     const first = (await get(`/api/admin/users?q=${p}&limit=2`)).json();
     const second = (await get(`/api/admin/users?q=${p}&limit=2&offset=2`)).json();
@@ -88,10 +118,18 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
   it('shows last_login_at, and locked_until only while the lock lasts', async () => {
     const user = await signUp(t.app);
     const find = async () => (await get(`/api/admin/users?q=${user.username}`)).json().items[0];
-    expect(await find()).toMatchObject({ id: user.userId, last_login_at: t.clock.now().toISOString(), locked_until: null });
+    expect(await find()).toMatchObject({
+      id: user.userId,
+      last_login_at: t.clock.now().toISOString(),
+      locked_until: null,
+    });
 
     const until = t.clock.now().getTime() + 60_000;
-    await db().updateTable('users').set({ locked_until: until, failed_attempts: 5 }).where('id', '=', user.userId).execute();
+    await db()
+      .updateTable('users')
+      .set({ locked_until: until, failed_attempts: 5 })
+      .where('id', '=', user.userId)
+      .execute();
     expect((await find()).locked_until).toBe(new Date(until).toISOString());
     t.clock.advance(61_000);
     expect((await find()).locked_until).toBeNull();
@@ -125,11 +163,17 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
 
     const me = await t.app.inject({ url: '/api/user/me', headers: user.auth });
     expect(me.statusCode).toBe(401);
-    expect((await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } })).statusCode).toBe(401);
+    expect(
+      (await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } }))
+        .statusCode,
+    ).toBe(401);
     const refused = await passwordLogin(t, user.username);
     // An administrator's lock is not a brute-force lock: no Retry-After, it lasts until unlocked.
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toEqual({ error: 'forbidden', message: expect.stringMatching(/locked by an administrator/) });
+    expect(refused.json()).toEqual({
+      error: 'forbidden',
+      message: expect.stringMatching(/locked by an administrator/),
+    });
     expect(refused.headers['retry-after']).toBeUndefined();
     expect(await userRow(user.userId)).toMatchObject({ locked_until: ADMIN_LOCK_UNTIL_MS });
 
@@ -141,13 +185,19 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
 
     const types = (await auditRows(t, user.userId)).map((e) => e.type);
     expect(types).toEqual(expect.arrayContaining(['account.locked', 'account.unlocked']));
-    const lockEvent = (await auditRows(t, user.userId)).find((e) => e.type === 'account.locked' && JSON.parse(e.detail).by !== undefined);
+    const lockEvent = (await auditRows(t, user.userId)).find(
+      (e) => e.type === 'account.locked' && JSON.parse(e.detail).by !== undefined,
+    );
     expect(JSON.parse(lockEvent!.detail)).toEqual({ by: admin.userId });
   });
 
   it('unlock also lifts a brute-force lockout and clears the failure count', async () => {
     const user = await signUp(t.app);
-    await db().updateTable('users').set({ locked_until: t.clock.now().getTime() + 900_000, failed_attempts: 9 }).where('id', '=', user.userId).execute();
+    await db()
+      .updateTable('users')
+      .set({ locked_until: t.clock.now().getTime() + 900_000, failed_attempts: 9 })
+      .where('id', '=', user.userId)
+      .execute();
     expect((await patch(user.userId, { locked: false })).statusCode).toBe(200);
     expect(await userRow(user.userId)).toMatchObject({ locked_until: null, failed_attempts: 0 });
     expect((await passwordLogin(t, user.username)).statusCode).toBe(200);
@@ -156,10 +206,16 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
   it('refuses self-demotion and self-lock, empty or unknown changes, and unknown users', async () => {
     const demote = await patch(admin.userId, { role: 'user' });
     expect(demote.statusCode).toBe(400);
-    expect(demote.json()).toMatchObject({ error: 'validation_failed', fields: { role: expect.stringMatching(/own admin role/) } });
+    expect(demote.json()).toMatchObject({
+      error: 'validation_failed',
+      fields: { role: expect.stringMatching(/own admin role/) },
+    });
     const lock = await patch(admin.userId, { locked: true });
     expect(lock.statusCode).toBe(400);
-    expect(lock.json()).toMatchObject({ error: 'validation_failed', fields: { locked: expect.stringMatching(/own account/) } });
+    expect(lock.json()).toMatchObject({
+      error: 'validation_failed',
+      fields: { locked: expect.stringMatching(/own account/) },
+    });
     expect(await userRow(admin.userId)).toMatchObject({ role: 'admin', locked_until: null });
     expect((await get('/api/admin/users', admin.auth)).statusCode).toBe(200);
     expect((await patch(admin.userId, { role: 'admin', locked: false })).statusCode).toBe(200);
@@ -178,7 +234,12 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
     const user = await signUp(t.app);
     for (let i = 0; i < 3; i++) {
       t.clock.advance(1000);
-      const wrong = await t.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'user-agent': 'AuditTest/1.0' }, payload: { username: user.username, password: `wrong guess ${i}` } });
+      const wrong = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { 'user-agent': 'AuditTest/1.0' },
+        payload: { username: user.username, password: `wrong guess ${i}` },
+      });
       expect(wrong.statusCode).toBe(401);
     }
     t.clock.advance(1000);
@@ -194,7 +255,12 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
 
     const failures = (await get(`/api/admin/audit?user_id=${user.userId}&type=login.failed`)).json().items;
     expect(failures).toHaveLength(3);
-    expect(failures[0]).toMatchObject({ type: 'login.failed', ip: '127.0.0.1', user_agent: 'AuditTest/1.0', detail: { reason: 'wrong_password' } });
+    expect(failures[0]).toMatchObject({
+      type: 'login.failed',
+      ip: '127.0.0.1',
+      user_agent: 'AuditTest/1.0',
+      detail: { reason: 'wrong_password' },
+    });
     expect(Date.parse(failures[0].at)).toBeGreaterThan(Date.parse(failures[2].at));
     const byType = (await get('/api/admin/audit?type=login.failed&limit=200')).json().items;
     expect(byType.every((e: { type: string }) => e.type === 'login.failed')).toBe(true);
@@ -202,21 +268,30 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
     const paged: number[] = [];
     let before: number | null = null;
     do {
-      const page: { items: Array<{ id: number }>; next_before: number | null } = (await get(`/api/admin/audit?user_id=${user.userId}&limit=2${before ? `&before=${before}` : ''}`)).json();
+      const page: { items: Array<{ id: number }>; next_before: number | null } = (
+        await get(`/api/admin/audit?user_id=${user.userId}&limit=2${before ? `&before=${before}` : ''}`)
+      ).json();
       expect(page.items.length).toBeLessThanOrEqual(2);
       paged.push(...page.items.map((e) => e.id));
       before = page.next_before;
     } while (before !== null);
     expect(paged).toEqual(ids);
 
-    for (const query of ['limit=0', 'limit=201', 'before=abc', 'user_id=x']) expect((await get(`/api/admin/audit?${query}`)).statusCode, query).toBe(400);
+    for (const query of ['limit=0', 'limit=201', 'before=abc', 'user_id=x'])
+      expect((await get(`/api/admin/audit?${query}`)).statusCode, query).toBe(400);
   });
 
   it('never stores a password, code or token in the audit trail', async () => {
     const wrongPassword = 'my wrong but secret guess';
     const user = await signUp(t.app);
-    await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, password: wrongPassword } });
-    const refreshed = (await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } })).json();
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: user.username, password: wrongPassword },
+    });
+    const refreshed = (
+      await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } })
+    ).json();
     const { secret, backupCodes } = await enableTOTP(t, user);
     await patch(user.userId, { locked: true });
     await patch(user.userId, { locked: false });
@@ -224,7 +299,17 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
 
     const rows = await db().selectFrom('audit_events').selectAll().execute();
     const listed = (await get('/api/admin/audit?limit=200')).body;
-    const secrets = [PASSWORD, wrongPassword, user.accessToken, user.refreshToken, refreshed.access_token, refreshed.refresh_token, admin.accessToken, secret, ...backupCodes];
+    const secrets = [
+      PASSWORD,
+      wrongPassword,
+      user.accessToken,
+      user.refreshToken,
+      refreshed.access_token,
+      refreshed.refresh_token,
+      admin.accessToken,
+      secret,
+      ...backupCodes,
+    ];
     for (const text of [JSON.stringify(rows), listed]) {
       for (const value of secrets) expect(text.includes(value), `audit contains ${value.slice(0, 12)}…`).toBe(false);
     }
@@ -244,6 +329,8 @@ describe.each(dialects)('administration over HTTP on %s', (dialect) => {
     const withOTP = { authorization: `Bearer ${signedIn.json().access_token}` };
     expect((await claimsOf(t, signedIn.json().access_token)).amr).toEqual(['pwd', 'otp']);
     expect((await get('/api/admin/users', withOTP)).statusCode).toBe(200);
-    expect((await get(`/api/admin/audit?user_id=${otpAdmin.userId}&type=mfa.totp_enabled`, withOTP)).json().items).toHaveLength(1);
+    expect(
+      (await get(`/api/admin/audit?user_id=${otpAdmin.userId}&type=mfa.totp_enabled`, withOTP)).json().items,
+    ).toHaveLength(1);
   });
 });

@@ -29,7 +29,12 @@ describe('no answer with personal data or secrets is cacheable (sqlite)', () => 
     expect(operations.length).toBeGreaterThan(30);
     for (const operation of operations.filter((o) => o.path !== '/.well-known/jwks.json')) {
       for (const headers of [user.auth, {}]) {
-        const response = await t.app.inject({ method: operation.method, url: urlOf(operation.path, { id: 999999 }), headers, ...(operation.bodySchema ? { payload: {} } : {}) });
+        const response = await t.app.inject({
+          method: operation.method,
+          url: urlOf(operation.path, { id: 999999 }),
+          headers,
+          ...(operation.bodySchema ? { payload: {} } : {}),
+        });
         expectNoStore(response, `${operation.key} → ${response.statusCode}`);
       }
     }
@@ -37,11 +42,17 @@ describe('no answer with personal data or secrets is cacheable (sqlite)', () => 
 
   it('sends no-store with the tokens of a login, a new account, and the user profile', async () => {
     const username = uniqueName('cache');
-    expectNoStore(await t.app.inject({ method: 'POST', url: '/register', payload: { username, password: PASSWORD } }), 'register');
+    expectNoStore(
+      await t.app.inject({ method: 'POST', url: '/register', payload: { username, password: PASSWORD } }),
+      'register',
+    );
     const signedIn = await t.app.inject({ method: 'POST', url: '/login', payload: { username, password: PASSWORD } });
     expect(signedIn.statusCode).toBe(200);
     expectNoStore(signedIn, 'login');
-    expectNoStore(await t.app.inject({ url: '/protected', headers: { authorization: `Bearer ${signedIn.json().access_token}` } }), 'protected');
+    expectNoStore(
+      await t.app.inject({ url: '/protected', headers: { authorization: `Bearer ${signedIn.json().access_token}` } }),
+      'protected',
+    );
     expectNoStore(await t.app.inject({ url: '/no/such/route' }), 'not found');
     expectNoStore(await t.app.inject({ url: '/openapi.json' }), 'openapi');
   });

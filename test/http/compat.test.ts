@@ -24,40 +24,79 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
   afterAll(async () => t?.close());
 
   it('POST /register creates an account like POST /api/auth/register', async () => {
-    const compat = await t.app.inject({ method: 'POST', url: '/register', payload: { username: uniqueName('flask'), password: PASSWORD } });
-    const canonical = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: uniqueName('api'), password: PASSWORD } });
+    const compat = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      payload: { username: uniqueName('flask'), password: PASSWORD },
+    });
+    const canonical = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { username: uniqueName('api'), password: PASSWORD },
+    });
     sameAnswer(compat, canonical);
     expect(compat.statusCode).toBe(201);
     expect(Object.keys(compat.json()).sort()).toEqual(Object.keys(canonical.json()).sort());
     expect(withoutVolatile(compat.json())).toEqual(withoutVolatile(canonical.json()));
-    const row = await t.database.handle.db.selectFrom('users').select('username').where('id', '=', compat.json().id).executeTakeFirst();
+    const row = await t.database.handle.db
+      .selectFrom('users')
+      .select('username')
+      .where('id', '=', compat.json().id)
+      .executeTakeFirst();
     expect(row?.username).toBe(compat.json().username);
   });
 
   it('POST /register refuses a taken name and bad input with the same errors', async () => {
-    for (const payload of [{ username: session.username, password: PASSWORD }, { username: 'x', password: PASSWORD }, { password: PASSWORD }]) {
+    for (const payload of [
+      { username: session.username, password: PASSWORD },
+      { username: 'x', password: PASSWORD },
+      { password: PASSWORD },
+    ]) {
       const compat = await t.app.inject({ method: 'POST', url: '/register', payload });
       const canonical = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload });
       sameAnswer(compat, canonical);
       expect(compat.statusCode).toBeGreaterThanOrEqual(400);
       expect(compat.json()).toEqual(canonical.json());
     }
-    const taken = await t.app.inject({ method: 'POST', url: '/register', payload: { username: session.username, password: PASSWORD } });
+    const taken = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      payload: { username: session.username, password: PASSWORD },
+    });
     expect(taken.json()).toEqual({ error: 'username_taken', message: expect.any(String) });
   });
 
   it('POST /login returns tokens (with access_token) like POST /api/auth/login', async () => {
-    const compat = await t.app.inject({ method: 'POST', url: '/login', payload: { username: session.username, password: PASSWORD } });
-    const canonical = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: session.username, password: PASSWORD } });
+    const compat = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      payload: { username: session.username, password: PASSWORD },
+    });
+    const canonical = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: session.username, password: PASSWORD },
+    });
     sameAnswer(compat, canonical);
     expect(compat.statusCode).toBe(200);
     const tokens = compat.json();
-    expect(tokens).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 600, refresh_token: expect.any(String), '2fa_required': false, user: canonical.json().user });
+    expect(tokens).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: 600,
+      refresh_token: expect.any(String),
+      '2fa_required': false,
+      user: canonical.json().user,
+    });
     expect(tokens.access_token).not.toBe(canonical.json().access_token);
 
     const me = await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(me.statusCode).toBe(200);
-    const refreshed = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: tokens.refresh_token } });
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh',
+      payload: { refresh_token: tokens.refresh_token },
+    });
     expect(refreshed.statusCode).toBe(200);
   });
 
@@ -84,7 +123,10 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     sameAnswer(compat, canonical);
     expect(compat.statusCode).toBe(200);
     expect(compat.json()).toEqual(canonical.json());
-    expect(compat.json()).toMatchObject({ message: expect.any(String), user: { id: session.userId, username: session.username } });
+    expect(compat.json()).toMatchObject({
+      message: expect.any(String),
+      user: { id: session.userId, username: session.username },
+    });
 
     for (const headers of [{}, { authorization: 'Bearer garbage' }]) {
       const refused = await t.app.inject({ url: '/protected', headers });
@@ -99,7 +141,12 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
   describe('products', () => {
     it('GET /products is the plain array of what GET /api/products lists', async () => {
       for (let i = 0; i < 25; i++) {
-        const created = await t.app.inject({ method: 'POST', url: '/api/products', headers: session.auth, payload: { name: `Listed ${i}`, price: i + 0.5, quantity: i } });
+        const created = await t.app.inject({
+          method: 'POST',
+          url: '/api/products',
+          headers: session.auth,
+          payload: { name: `Listed ${i}`, price: i + 0.5, quantity: i },
+        });
         expect(created.statusCode).toBe(201);
       }
       const compat = await t.app.inject({ url: '/products', headers: session.auth });
@@ -116,7 +163,12 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     it('POST, GET, PUT and DELETE /products/:id behave like their /api twins', async () => {
       const payload = { name: 'Compat lamp', description: 'From the Flask client', price: 1.15, quantity: 2 };
       const compatCreated = await t.app.inject({ method: 'POST', url: '/products', headers: session.auth, payload });
-      const canonicalCreated = await t.app.inject({ method: 'POST', url: '/api/products', headers: session.auth, payload });
+      const canonicalCreated = await t.app.inject({
+        method: 'POST',
+        url: '/api/products',
+        headers: session.auth,
+        payload,
+      });
       sameAnswer(compatCreated, canonicalCreated);
       expect(compatCreated.statusCode).toBe(201);
       expect(compatCreated.body).toContain('"price":1.15');
@@ -129,10 +181,17 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
       expect(compatRead.body).toBe(canonicalRead.body);
 
       t.clock.advance(1000);
-      const updated = await t.app.inject({ method: 'PUT', url: `/products/${id}`, headers: session.auth, payload: { quantity: 5 } });
+      const updated = await t.app.inject({
+        method: 'PUT',
+        url: `/products/${id}`,
+        headers: session.auth,
+        payload: { quantity: 5 },
+      });
       expect(updated.statusCode).toBe(200);
       expect(updated.json()).toEqual({ ...compatCreated.json(), quantity: 5, updated_at: t.clock.now().toISOString() });
-      expect((await t.app.inject({ url: `/api/products/${id}`, headers: session.auth })).json()).toEqual(updated.json());
+      expect((await t.app.inject({ url: `/api/products/${id}`, headers: session.auth })).json()).toEqual(
+        updated.json(),
+      );
 
       const deleted = await t.app.inject({ method: 'DELETE', url: `/products/${id}`, headers: session.auth });
       expect(deleted.statusCode).toBe(204);
@@ -146,8 +205,20 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     });
 
     it('answers errors in the contract format, exactly like the /api routes', async () => {
-      const existing = (await t.app.inject({ method: 'POST', url: '/api/products', headers: session.auth, payload: { name: 'Target', price: 3, quantity: 1 } })).json();
-      const cases: Array<{ method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; payload?: object; headers?: Record<string, string> }> = [
+      const existing = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/products',
+          headers: session.auth,
+          payload: { name: 'Target', price: 3, quantity: 1 },
+        })
+      ).json();
+      const cases: Array<{
+        method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+        path: string;
+        payload?: object;
+        headers?: Record<string, string>;
+      }> = [
         { method: 'POST', path: '', payload: { name: 'Bad', price: 1.155, quantity: 1 } },
         { method: 'POST', path: '', payload: { name: 'Bad', price: -1, quantity: 1 } },
         { method: 'POST', path: '', payload: { price: 1, quantity: 1 } },
@@ -160,18 +231,38 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
       ];
       for (const c of cases) {
         const headers = c.headers ?? session.auth;
-        const compat = await t.app.inject({ method: c.method, url: `/products${c.path}`, headers, ...(c.payload ? { payload: c.payload } : {}) });
-        const canonical = await t.app.inject({ method: c.method, url: `/api/products${c.path}`, headers, ...(c.payload ? { payload: c.payload } : {}) });
+        const compat = await t.app.inject({
+          method: c.method,
+          url: `/products${c.path}`,
+          headers,
+          ...(c.payload ? { payload: c.payload } : {}),
+        });
+        const canonical = await t.app.inject({
+          method: c.method,
+          url: `/api/products${c.path}`,
+          headers,
+          ...(c.payload ? { payload: c.payload } : {}),
+        });
         const label = `${c.method} /products${c.path}`;
         expect(compat.statusCode, label).toBeGreaterThanOrEqual(400);
         expect(compat.statusCode, label).toBe(canonical.statusCode);
         expect(compat.json(), label).toEqual(canonical.json());
-        expect(Object.keys(compat.json()).every((key) => ['error', 'message', 'fields'].includes(key)), label).toBe(true);
+        expect(
+          Object.keys(compat.json()).every((key) => ['error', 'message', 'fields'].includes(key)),
+          label,
+        ).toBe(true);
       }
-      const invalidJson = await t.app.inject({ method: 'POST', url: '/products', headers: { ...session.auth, 'content-type': 'application/json' }, payload: '{"name":' });
+      const invalidJson = await t.app.inject({
+        method: 'POST',
+        url: '/products',
+        headers: { ...session.auth, 'content-type': 'application/json' },
+        payload: '{"name":',
+      });
       expect(invalidJson.statusCode).toBe(400);
       expect(invalidJson.json()).toEqual({ error: 'invalid_json', message: expect.any(String) });
-      expect((await t.app.inject({ url: `/api/products/${existing.id}`, headers: session.auth })).json()).toEqual(existing);
+      expect((await t.app.inject({ url: `/api/products/${existing.id}`, headers: session.auth })).json()).toEqual(
+        existing,
+      );
     });
   });
 
@@ -180,7 +271,12 @@ describe('original Flask API routes answer like their canonical twins (sqlite)',
     try {
       const user = await signUp(restricted.app);
       expect((await restricted.app.inject({ url: '/products', headers: user.auth })).statusCode).toBe(200);
-      const created = await restricted.app.inject({ method: 'POST', url: '/products', headers: user.auth, payload: { name: 'Nope', price: 1, quantity: 1 } });
+      const created = await restricted.app.inject({
+        method: 'POST',
+        url: '/products',
+        headers: user.auth,
+        payload: { name: 'Nope', price: 1, quantity: 1 },
+      });
       expect(created.statusCode).toBe(403);
       expect(created.json()).toEqual({ error: 'forbidden', message: expect.any(String) });
     } finally {
@@ -208,7 +304,11 @@ describe("the FastAPI app's login shape (sqlite)", () => {
 
     const second = await fastApiSecondStep({ login_token: first.login_token, otp: totpNow(t, secret) });
     expect(second.statusCode).toBe(200);
-    expect(second.json()).toMatchObject({ access_token: expect.any(String), '2fa_required': false, user: { id: a.userId } });
+    expect(second.json()).toMatchObject({
+      access_token: expect.any(String),
+      '2fa_required': false,
+      user: { id: a.userId },
+    });
     expect((await claimsOf(t, second.json().access_token)).amr).toEqual(['pwd', 'otp']);
     // The login_token is the mfa_token: spent once, under either name.
     nextStep(t);
@@ -218,16 +318,31 @@ describe("the FastAPI app's login shape (sqlite)", () => {
 
   it('a login without 2FA says 2fa_required false; the names mix, and conflicting or missing ones are 400', async () => {
     const a = await signUp(t.app);
-    expect((await passwordLogin(t, a.username)).json()).toMatchObject({ '2fa_required': false, access_token: expect.any(String) });
+    expect((await passwordLogin(t, a.username)).json()).toMatchObject({
+      '2fa_required': false,
+      access_token: expect.any(String),
+    });
     const { secret } = await enableTOTP(t, a);
     const first = (await passwordLogin(t, a.username)).json();
 
     const missingToken = await fastApiSecondStep({ otp: '123456' });
     expect(missingToken.statusCode).toBe(400);
-    expect(missingToken.json()).toEqual({ error: 'validation_failed', message: 'mfa_token is required.', fields: { mfa_token: 'is required' } });
+    expect(missingToken.json()).toEqual({
+      error: 'validation_failed',
+      message: 'mfa_token is required.',
+      fields: { mfa_token: 'is required' },
+    });
     const missingCode = await fastApiSecondStep({ login_token: first.login_token });
-    expect(missingCode.json()).toEqual({ error: 'validation_failed', message: 'code is required.', fields: { code: 'is required' } });
-    const conflicting = await fastApiSecondStep({ mfa_token: first.mfa_token, login_token: 'x'.repeat(43), otp: totpNow(t, secret) });
+    expect(missingCode.json()).toEqual({
+      error: 'validation_failed',
+      message: 'code is required.',
+      fields: { code: 'is required' },
+    });
+    const conflicting = await fastApiSecondStep({
+      mfa_token: first.mfa_token,
+      login_token: 'x'.repeat(43),
+      otp: totpNow(t, secret),
+    });
     expect(conflicting.statusCode).toBe(400);
     expect(conflicting.json().fields).toEqual({ login_token: 'must equal mfa_token when both are sent' });
 
@@ -236,7 +351,7 @@ describe("the FastAPI app's login shape (sqlite)", () => {
   });
 });
 
-describe('the HTML apps\' page addresses (sqlite)', () => {
+describe("the HTML apps' page addresses (sqlite)", () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await buildTestApp();
@@ -264,9 +379,19 @@ describe('the HTML apps\' page addresses (sqlite)', () => {
 
   it('the same paths still answer POST as the JSON API', async () => {
     const name = uniqueName('html');
-    const registered = await t.app.inject({ method: 'POST', url: '/register', headers: { accept: browserAccept }, payload: { username: name, password: PASSWORD } });
+    const registered = await t.app.inject({
+      method: 'POST',
+      url: '/register',
+      headers: { accept: browserAccept },
+      payload: { username: name, password: PASSWORD },
+    });
     expect(registered.statusCode).toBe(201);
-    const signedIn = await t.app.inject({ method: 'POST', url: '/login', headers: { accept: browserAccept }, payload: { username: name, password: PASSWORD } });
+    const signedIn = await t.app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { accept: browserAccept },
+      payload: { username: name, password: PASSWORD },
+    });
     expect(signedIn.statusCode).toBe(200);
     expect(signedIn.json().access_token).toEqual(expect.any(String));
   });

@@ -21,16 +21,30 @@ describe.each(dialects)('email addresses on %s', (dialect) => {
   const freshK = () => `k${uniqueName('ate').toLowerCase()}@example.com`;
 
   it('refuses an address that mixes Latin with a Cyrillic look-alike, with a field error', async () => {
-    const response = await register(t.app, uniqueName('mixed'), PASSWORD, `k${CYRILLIC_A}te.${uniqueName()}@example.com`);
+    const response = await register(
+      t.app,
+      uniqueName('mixed'),
+      PASSWORD,
+      `k${CYRILLIC_A}te.${uniqueName()}@example.com`,
+    );
     expect(response.statusCode, response.body).toBe(400);
-    expect(response.json()).toEqual({ error: 'validation_failed', message: expect.any(String), fields: { email: expect.stringMatching(/scripts/) } });
+    expect(response.json()).toEqual({
+      error: 'validation_failed',
+      message: expect.any(String),
+      fields: { email: expect.stringMatching(/scripts/) },
+    });
   });
 
   it('refuses a domain label that mixes scripts, but accepts a Cyrillic local part at a Latin domain', async () => {
     const mixedDomain = await register(t.app, uniqueName('dom'), PASSWORD, `${uniqueName()}@ex${CYRILLIC_A}mple.com`);
     expect(mixedDomain.statusCode, mixedDomain.body).toBe(400);
     expect(mixedDomain.json().fields.email).toMatch(/scripts/);
-    const cyrillic = await register(t.app, uniqueName('cyr'), PASSWORD, `катя${Date.now()}${Math.floor(Math.random() * 1000)}@example.com`);
+    const cyrillic = await register(
+      t.app,
+      uniqueName('cyr'),
+      PASSWORD,
+      `катя${Date.now()}${Math.floor(Math.random() * 1000)}@example.com`,
+    );
     expect(cyrillic.statusCode, cyrillic.body).toBe(201);
   });
 
@@ -40,7 +54,7 @@ describe.each(dialects)('email addresses on %s', (dialect) => {
     expect(response.json().fields.email).toMatch(/invisible/);
   });
 
-  it('signing in with the address written with the Kelvin sign does not open the plain address\'s account', async () => {
+  it("signing in with the address written with the Kelvin sign does not open the plain address's account", async () => {
     const owner = uniqueName('owner');
     const address = freshK();
     expect((await register(t.app, owner, PASSWORD, address)).statusCode).toBe(201);

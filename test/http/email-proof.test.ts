@@ -29,18 +29,35 @@ function strangerAddress(): string {
 }
 
 function generate(t: TestApp, email: string, userAgent = agent()): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: '/generate-2fa', headers: { 'user-agent': userAgent }, payload: { email } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/generate-2fa',
+    headers: { 'user-agent': userAgent },
+    payload: { email },
+  });
 }
 
 function verify(t: TestApp, email: string, code: string, userAgent = agent()): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: '/verify', headers: { 'user-agent': userAgent }, payload: { email, code } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/verify',
+    headers: { 'user-agent': userAgent },
+    payload: { email, code },
+  });
 }
 
 /** The audit event the background work of the request sent with `userAgent` wrote (its outcome). */
-async function outcomeOf(t: TestApp, userAgent: string): Promise<{ type: string; user_id: number | null; detail: Record<string, unknown> }> {
+async function outcomeOf(
+  t: TestApp,
+  userAgent: string,
+): Promise<{ type: string; user_id: number | null; detail: Record<string, unknown> }> {
   return vi.waitFor(
     async () => {
-      const row = await t.database.handle.db.selectFrom('audit_events').select(['type', 'user_id', 'detail']).where('user_agent', '=', userAgent).executeTakeFirst();
+      const row = await t.database.handle.db
+        .selectFrom('audit_events')
+        .select(['type', 'user_id', 'detail'])
+        .where('user_agent', '=', userAgent)
+        .executeTakeFirst();
       if (!row) throw new Error(`no audit event yet for ${userAgent}`);
       return { type: row.type, user_id: row.user_id, detail: JSON.parse(row.detail) as Record<string, unknown> };
     },
@@ -64,7 +81,7 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
   });
   afterAll(async () => close?.());
 
-  it('an account\'s address gets a code; the code proves it (200) and marks the address verified', async () => {
+  it("an account's address gets a code; the code proves it (200) and marks the address verified", async () => {
     const user = await registerWithEmail(t);
     const userAgent = agent();
     const asked = await generate(t, user.email.toUpperCase(), userAgent);
@@ -78,10 +95,21 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     expect(verified.statusCode, verified.body).toBe(200);
     expect(verified.json()).toEqual({ verified: true });
     expect(verified.headers['cache-control']).toBe('no-store');
-    const row = await t.database.handle.db.selectFrom('users').select('email_verified').where('id', '=', user.userId).executeTakeFirstOrThrow();
+    const row = await t.database.handle.db
+      .selectFrom('users')
+      .select('email_verified')
+      .where('id', '=', user.userId)
+      .executeTakeFirstOrThrow();
     expect(row.email_verified).toBe(1);
-    const events = await t.database.handle.db.selectFrom('audit_events').select(['type', 'detail']).where('user_id', '=', user.userId).where('type', '=', 'email_proof.verified').execute();
-    expect(events.map((e) => JSON.parse(e.detail))).toEqual([expect.objectContaining({ account: true, email_verified_now: true })]);
+    const events = await t.database.handle.db
+      .selectFrom('audit_events')
+      .select(['type', 'detail'])
+      .where('user_id', '=', user.userId)
+      .where('type', '=', 'email_proof.verified')
+      .execute();
+    expect(events.map((e) => JSON.parse(e.detail))).toEqual([
+      expect.objectContaining({ account: true, email_verified_now: true }),
+    ]);
   });
 
   it('an address without an account: the same 202, no mail, and a check of it takes the same path as a wrong code', async () => {
@@ -91,7 +119,11 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     const [forStranger, forKnown] = [await generate(t, stranger, userAgent), await generate(t, known.email)];
     expect(forStranger.statusCode).toBe(202);
     expect(forStranger.body).toBe(forKnown.body);
-    expect(await outcomeOf(t, userAgent)).toMatchObject({ type: 'email_proof.not_sent', user_id: null, detail: { reason: 'no_account', account: false } });
+    expect(await outcomeOf(t, userAgent)).toMatchObject({
+      type: 'email_proof.not_sent',
+      user_id: null,
+      detail: { reason: 'no_account', account: false },
+    });
     const knownCode = codeFrom(await waitForMail(mailbox, known.email, PROOF_SUBJECT));
     expect(mailbox.to(stranger)).toEqual([]);
 
@@ -103,8 +135,14 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     const wrong = await verify(t, known.email, otherCode(knownCode), knownAgent);
     expect(guessed.statusCode).toBe(401);
     expect(guessed.body).toBe(wrong.body);
-    expect(await outcomeOf(t, strangerAgent)).toMatchObject({ type: 'email_proof.failed', detail: { reason: 'wrong_code' } });
-    expect(await outcomeOf(t, knownAgent)).toMatchObject({ type: 'email_proof.failed', detail: { reason: 'wrong_code' } });
+    expect(await outcomeOf(t, strangerAgent)).toMatchObject({
+      type: 'email_proof.failed',
+      detail: { reason: 'wrong_code' },
+    });
+    expect(await outcomeOf(t, knownAgent)).toMatchObject({
+      type: 'email_proof.failed',
+      detail: { reason: 'wrong_code' },
+    });
     const never = await verify(t, strangerAddress(), '123456', strangerAgent.replace(/\/.*/, '/never-asked'));
     expect(never.json()).toEqual(INVALID);
   });
@@ -170,9 +208,18 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     for (let round = 0; round < 3; round++) {
       const user = await registerWithEmail(t);
       const code = await codeFor(t, mailbox, user.email);
-      const answers = await Promise.all([verify(t, user.email, code), verify(t, user.email, code), verify(t, user.email, code)]);
+      const answers = await Promise.all([
+        verify(t, user.email, code),
+        verify(t, user.email, code),
+        verify(t, user.email, code),
+      ]);
       expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 401, 401]);
-      const rows = await t.database.handle.db.selectFrom('audit_events').select('type').where('user_id', '=', user.userId).where('type', '=', 'email_proof.verified').execute();
+      const rows = await t.database.handle.db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('user_id', '=', user.userId)
+        .where('type', '=', 'email_proof.verified')
+        .execute();
       expect(rows).toHaveLength(1);
     }
   });
@@ -184,7 +231,11 @@ describe.each(dialects)('stand-alone email codes on %s', (dialect) => {
     const sixth = await generate(t, user.email, userAgent);
     expect(sixth.statusCode).toBe(202);
     expect(sixth.json()).toEqual({ accepted: true });
-    expect(await outcomeOf(t, userAgent)).toMatchObject({ type: 'email_proof.not_sent', user_id: user.userId, detail: { reason: 'mail_quota' } });
+    expect(await outcomeOf(t, userAgent)).toMatchObject({
+      type: 'email_proof.not_sent',
+      user_id: user.userId,
+      detail: { reason: 'mail_quota' },
+    });
     expect(mailbox.to(user.email).filter((m) => PROOF_SUBJECT.test(m.subject))).toHaveLength(5);
     // The fifth code still works: the refused request replaced nothing.
     const fifth = codeFrom(mailbox.to(user.email).filter((m) => PROOF_SUBJECT.test(m.subject))[4]!);
@@ -244,7 +295,11 @@ describe.each(dialects)('stand-alone email codes for anyone (EMAIL_CODES_FOR_ANY
     expect(asked.statusCode).toBe(202);
     expect(asked.json()).toEqual({ accepted: true });
     const code = codeFrom(await waitForMail(mailbox, stranger, PROOF_SUBJECT));
-    expect(await outcomeOf(t, userAgent)).toMatchObject({ type: 'email_proof.issued', user_id: null, detail: { account: false } });
+    expect(await outcomeOf(t, userAgent)).toMatchObject({
+      type: 'email_proof.issued',
+      user_id: null,
+      detail: { account: false },
+    });
     expect((await verify(t, stranger, otherCode(code))).statusCode).toBe(401);
     const verified = await verify(t, stranger, code);
     expect(verified.statusCode, verified.body).toBe(200);

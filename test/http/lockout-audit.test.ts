@@ -25,7 +25,12 @@ describe.each(dialects)('lockout audit trail on %s', (dialect) => {
   afterAll(async () => t?.close());
 
   const attempt = (username: string, password: string, cookie?: string): Promise<LightMyRequestResponse> =>
-    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password }, headers: { 'user-agent': UA, ...(cookie ? { cookie } : {}) } });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password },
+      headers: { 'user-agent': UA, ...(cookie ? { cookie } : {}) },
+    });
 
   async function failTimes(username: string, times: number, cookie?: string): Promise<void> {
     for (let i = 0; i < times; i++) expect((await attempt(username, WRONG, cookie)).statusCode).toBe(401);
@@ -57,7 +62,7 @@ describe.each(dialects)('lockout audit trail on %s', (dialect) => {
     expect(rows.filter((r) => r.type === 'account.locked')).toHaveLength(1);
   });
 
-  it('records a device cookie\'s lock as device.locked and its locked attempts as device_locked', async () => {
+  it("records a device cookie's lock as device.locked and its locked attempts as device_locked", async () => {
     const { username, userId } = await signUp(t.app);
     const device = deviceCookie(await attempt(username, PASSWORD));
     await failTimes(username, 5, device);
@@ -82,7 +87,12 @@ describe.each(dialects)('lockout audit trail on %s', (dialect) => {
     const name = uniqueName('ghost');
     for (let i = 0; i < 5; i++) expect((await attempt(name, WRONG)).statusCode).toBe(401);
     expect((await attempt(name, WRONG)).statusCode).toBe(429);
-    const locks = await t.database.handle.db.selectFrom('audit_events').select(['type', 'user_id']).where('type', 'in', ['account.locked', 'device.locked']).where('user_id', 'is', null).execute();
+    const locks = await t.database.handle.db
+      .selectFrom('audit_events')
+      .select(['type', 'user_id'])
+      .where('type', 'in', ['account.locked', 'device.locked'])
+      .where('user_id', 'is', null)
+      .execute();
     expect(locks).toEqual([]);
   });
 
@@ -97,10 +107,17 @@ describe.each(dialects)('lockout audit trail on %s', (dialect) => {
   it('refuses a device cookie of an account an administrator locked, with the reason locked_by_admin', async () => {
     const { username, userId } = await signUp(t.app);
     const device = deviceCookie(await attempt(username, PASSWORD));
-    await t.database.handle.db.updateTable('users').set({ locked_until: ADMIN_LOCK_UNTIL_MS }).where('id', '=', userId).execute();
+    await t.database.handle.db
+      .updateTable('users')
+      .set({ locked_until: ADMIN_LOCK_UNTIL_MS })
+      .where('id', '=', userId)
+      .execute();
     const refused = await attempt(username, PASSWORD, device);
     expect(refused.statusCode).toBe(403);
-    expect(refused.json()).toEqual({ error: 'forbidden', message: 'This account has been locked by an administrator.' });
+    expect(refused.json()).toEqual({
+      error: 'forbidden',
+      message: 'This account has been locked by an administrator.',
+    });
     const rows = await auditRows(t, userId);
     expect(reasons(rows).at(-1)).toBe('locked_by_admin');
     expect(rows.at(-1)).toMatchObject({ ip: '127.0.0.1', user_agent: UA });

@@ -17,7 +17,8 @@ describe.each(dialects)('lockout answers reveal no account through another spell
   });
   afterAll(async () => t?.close());
 
-  const attempt = (username: string) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: WRONG } });
+  const attempt = (username: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: WRONG } });
 
   /** Five wrong passwords to `locked`, then one to `probe`: the statuses of the whole sequence. */
   async function lockThenProbe(locked: string, probe: string): Promise<number[]> {

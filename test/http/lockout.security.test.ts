@@ -2,7 +2,16 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../../src/lib/crypto.js';
 import { DEVICE_COOKIE_PREFIX, createDeviceCookies } from '../../src/modules/lockout/device-cookie.js';
-import { PASSWORD, TEST_SECRETS, buildTestApp, login, register, signUp, uniqueName, type TestApp } from '../support/app.js';
+import {
+  PASSWORD,
+  TEST_SECRETS,
+  buildTestApp,
+  login,
+  register,
+  signUp,
+  uniqueName,
+  type TestApp,
+} from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import type { Mailbox } from '../support/mailbox.js';
 import { NEW_PASSWORD, resetPassword, resetToken, startMailApp } from '../support/recovery.js';
@@ -18,7 +27,8 @@ describe.each(dialects)('per-account brute-force lockout on %s', (dialect) => {
   });
   afterAll(async () => t?.close());
 
-  const attempt = (username: string, password: string) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+  const attempt = (username: string, password: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
 
   async function failTimes(username: string, times: number): Promise<void> {
     for (let i = 0; i < times; i++) expect((await attempt(username, WRONG)).statusCode).toBe(401);
@@ -85,20 +95,35 @@ describe.each(dialects)('per-account brute-force lockout on %s', (dialect) => {
         lockedAt = i;
         break;
       }
-      const second = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/login', payload: { mfa_token: challenge.json().mfa_token, code: otherCode(totpNow(t, secret)) } });
+      const second = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/login',
+        payload: { mfa_token: challenge.json().mfa_token, code: otherCode(totpNow(t, secret)) },
+      });
       if (second.statusCode === 429) lockedAt = i;
       else if (second.statusCode === 401 && second.json().error === 'invalid_mfa_code') wrongCodes++;
     }
     expect(lockedAt).toBeGreaterThanOrEqual(0);
     expect(wrongCodes).toBeLessThanOrEqual(5);
-    const types = (await t.database.handle.db.selectFrom('audit_events').select('type').where('user_id', '=', session.userId).execute()).map((r) => r.type);
+    const types = (
+      await t.database.handle.db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('user_id', '=', session.userId)
+        .execute()
+    ).map((r) => r.type);
     expect(types).toContain('account.locked');
   });
 
   it('counts wrong current passwords on a password change, so a stolen access token cannot guess the password', async () => {
     const session = await signUp(t.app);
     const change = (current: string) =>
-      t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: session.auth, payload: { current_password: current, new_password: 'another fine passphrase' } });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/password/change',
+        headers: session.auth,
+        payload: { current_password: current, new_password: 'another fine passphrase' },
+      });
     for (let i = 0; i < 5; i++) expect((await change(WRONG)).statusCode).toBe(401);
     expect((await change(PASSWORD)).statusCode).toBe(429);
     expect((await attempt(session.username, PASSWORD)).statusCode).toBe(429);
@@ -107,16 +132,30 @@ describe.each(dialects)('per-account brute-force lockout on %s', (dialect) => {
   it('counts wrong codes when disabling two-factor authentication', async () => {
     const session = await signUp(t.app);
     const { secret } = await enableTOTP(t, session);
-    const disable = (code: string) => t.app.inject({ method: 'POST', url: '/api/auth/2fa/disable', headers: session.auth, payload: { password: PASSWORD, code } });
+    const disable = (code: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/disable',
+        headers: session.auth,
+        payload: { password: PASSWORD, code },
+      });
     for (let i = 0; i < 5; i++) expect((await disable(otherCode(totpNow(t, secret)))).statusCode).toBe(401);
     expect((await disable(totpNow(t, secret))).statusCode).toBe(429);
   });
 
   it('audits the lock, and a locked attempt, with the reason', async () => {
-    const { username, userId } = await signUp(t.app).then(async (s) => ({ ...s, userId: (await login(t.app, s.username)).userId }));
+    const { username, userId } = await signUp(t.app).then(async (s) => ({
+      ...s,
+      userId: (await login(t.app, s.username)).userId,
+    }));
     await failTimes(username, 5);
     await attempt(username, PASSWORD);
-    const rows = await t.database.handle.db.selectFrom('audit_events').select(['type', 'detail']).where('user_id', '=', userId).orderBy('id').execute();
+    const rows = await t.database.handle.db
+      .selectFrom('audit_events')
+      .select(['type', 'detail'])
+      .where('user_id', '=', userId)
+      .orderBy('id')
+      .execute();
     expect(rows.map((r) => r.type)).toEqual(expect.arrayContaining(['login.failed', 'account.locked']));
     expect(rows.map((r) => JSON.parse(r.detail).reason)).toEqual(expect.arrayContaining(['wrong_password', 'locked']));
     for (const row of rows) expect(row.detail).not.toContain(PASSWORD);
@@ -125,10 +164,13 @@ describe.each(dialects)('per-account brute-force lockout on %s', (dialect) => {
 
 describe('lockout settings', () => {
   it('follows LOCKOUT_THRESHOLD, LOCKOUT_BASE_DELAY and LOCKOUT_MAX_DELAY', async () => {
-    const t = await buildTestApp({ env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_DELAY: '10', LOCKOUT_MAX_DELAY: '30' } });
+    const t = await buildTestApp({
+      env: { LOCKOUT_THRESHOLD: '3', LOCKOUT_BASE_DELAY: '10', LOCKOUT_MAX_DELAY: '30' },
+    });
     try {
       const { username } = await signUp(t.app);
-      const attempt = (password: string) => t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
+      const attempt = (password: string) =>
+        t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
       for (let i = 0; i < 3; i++) expect((await attempt(WRONG)).statusCode).toBe(401);
       const seen: number[] = [];
       for (let i = 0; i < 3; i++) {
@@ -170,7 +212,11 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
   }
 
   /** A new account and the device cookie its owner's client got from signing in. */
-  async function ownerWithDevice(): Promise<{ username: string; userId: number; device: ReturnType<typeof deviceCookieOf> }> {
+  async function ownerWithDevice(): Promise<{
+    username: string;
+    userId: number;
+    device: ReturnType<typeof deviceCookieOf>;
+  }> {
     const { username, userId } = await signUp(t.app);
     return { username, userId, device: deviceCookieOf(await attempt(username, PASSWORD)) };
   }
@@ -185,7 +231,13 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
     const { username } = await signUp(t.app);
     const response = await attempt(username, PASSWORD);
     const cookie = response.cookies.find((c) => c.name.startsWith(DEVICE_COOKIE_PREFIX));
-    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/', maxAge: 365 * 24 * 3600 });
+    expect(cookie).toMatchObject({
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+      path: '/',
+      maxAge: 365 * 24 * 3600,
+    });
     // No failed sign-in and no 2FA challenge hands one out.
     expect((await attempt(username, WRONG)).cookies.filter((c) => c.name.startsWith(DEVICE_COOKIE_PREFIX))).toEqual([]);
   });
@@ -255,8 +307,10 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
       `${owner.device.name}=garbage`,
     ];
     // Each impostor's failure spends the untrusted clients' budget: five lock them all out.
-    for (const cookie of impostors.slice(0, 5)) expect((await attempt(owner.username, WRONG, cookie)).statusCode).toBe(401);
-    for (const cookie of impostors) expect((await attempt(owner.username, PASSWORD, cookie)).statusCode, cookie).toBe(429);
+    for (const cookie of impostors.slice(0, 5))
+      expect((await attempt(owner.username, WRONG, cookie)).statusCode).toBe(401);
+    for (const cookie of impostors)
+      expect((await attempt(owner.username, PASSWORD, cookie)).statusCode, cookie).toBe(429);
     expect((await attempt(owner.username, PASSWORD)).statusCode).toBe(429);
     expect((await attempt(owner.username, PASSWORD, owner.device.header)).statusCode).toBe(200);
   });
@@ -271,7 +325,8 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
       // Each name starts at the same moment, so each gets the same clock offsets.
       t.clock.set(start);
       const seen: string[] = [];
-      const record = (r: LightMyRequestResponse): void => void seen.push(`${r.statusCode} ${r.headers['retry-after'] ?? '-'} ${r.body}`);
+      const record = (r: LightMyRequestResponse): void =>
+        void seen.push(`${r.statusCode} ${r.headers['retry-after'] ?? '-'} ${r.body}`);
       for (let i = 0; i < 5; i++) record(await attempt(name, WRONG));
       for (let round = 0; round < 3; round++) {
         const locked = await attempt(name, PASSWORD);
@@ -281,7 +336,9 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
       }
       sequences.push(seen);
     }
-    expect(sequences[0]).toContain(`429 60 ${JSON.stringify({ error: 'too_many_attempts', message: 'Too many failed attempts: this account is locked; try again in 60 seconds.' })}`);
+    expect(sequences[0]).toContain(
+      `429 60 ${JSON.stringify({ error: 'too_many_attempts', message: 'Too many failed attempts: this account is locked; try again in 60 seconds.' })}`,
+    );
     expect(sequences[1]).toEqual(sequences[0]);
     expect(sequences[2]).toEqual(sequences[0]);
   });
@@ -302,8 +359,13 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
   it('a burst of parallel wrong guesses gets no more than the budget: for an unknown name and for a device cookie', async () => {
     const ghost = uniqueName('ghost');
     const owner = await ownerWithDevice();
-    for (const [name, cookie] of [[ghost, undefined], [owner.username, owner.device.header]] as const) {
-      const statuses = (await Promise.all(Array.from({ length: 20 }, () => attempt(name, WRONG, cookie)))).map((r) => r.statusCode);
+    for (const [name, cookie] of [
+      [ghost, undefined],
+      [owner.username, owner.device.header],
+    ] as const) {
+      const statuses = (await Promise.all(Array.from({ length: 20 }, () => attempt(name, WRONG, cookie)))).map(
+        (r) => r.statusCode,
+      );
       expect(statuses.filter((s) => s === 401)).toHaveLength(5);
       expect(statuses.filter((s) => s === 429)).toHaveLength(15);
     }
@@ -343,7 +405,12 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
       return response.json().mfa_token as string;
     };
     const second = (mfaToken: string, code: string, cookie?: string) =>
-      t.app.inject({ method: 'POST', url: '/api/auth/2fa/login', payload: { mfa_token: mfaToken, code }, headers: cookie ? { cookie } : {} });
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/login',
+        payload: { mfa_token: mfaToken, code },
+        headers: cookie ? { cookie } : {},
+      });
 
     // Only the finished second step makes the client trusted.
     const challenged = await attempt(session.username, PASSWORD);
@@ -354,7 +421,8 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
     nextStep(t);
 
     // A stranger who knows the password guesses codes until clients without the cookie are locked out.
-    for (let i = 0; i < 5; i++) expect((await second(await challengeWith(), otherCode(totpNow(t, secret)))).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await second(await challengeWith(), otherCode(totpNow(t, secret)))).statusCode).toBe(401);
     expect((await attempt(session.username, PASSWORD)).statusCode).toBe(429);
     // The owner's client still gets through both steps.
     const owner = await second(await challengeWith(device.header), totpNow(t, secret), device.header);
@@ -363,7 +431,8 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
 
     // Wrong codes from the owner's client spend its own budget, not the strangers' (already spent).
     const trusted = deviceCookieOf(owner).header;
-    for (let i = 0; i < 5; i++) expect((await second(await challengeWith(trusted), otherCode(totpNow(t, secret)), trusted)).statusCode).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await second(await challengeWith(trusted), otherCode(totpNow(t, secret)), trusted)).statusCode).toBe(401);
     expect((await attempt(session.username, PASSWORD, trusted)).statusCode).toBe(429);
   });
 
@@ -372,10 +441,17 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
     const session = await login(t.app, owner.username);
     const { secret } = await enableTOTP(t, session);
     await failTimes(owner.username, 5);
-    const call = (url: string, payload: object, cookie?: string) => t.app.inject({ method: 'POST', url, headers: { ...session.auth, ...(cookie ? { cookie } : {}) }, payload });
+    const call = (url: string, payload: object, cookie?: string) =>
+      t.app.inject({ method: 'POST', url, headers: { ...session.auth, ...(cookie ? { cookie } : {}) }, payload });
     const regenerate = (cookie?: string) => call('/api/auth/2fa/backup-codes', { password: PASSWORD }, cookie);
-    const disable = (cookie?: string) => call('/api/auth/2fa/disable', { password: PASSWORD, code: totpNow(t, secret) }, cookie);
-    const change = (cookie?: string) => call('/api/auth/password/change', { current_password: PASSWORD, new_password: 'another fine passphrase' }, cookie);
+    const disable = (cookie?: string) =>
+      call('/api/auth/2fa/disable', { password: PASSWORD, code: totpNow(t, secret) }, cookie);
+    const change = (cookie?: string) =>
+      call(
+        '/api/auth/password/change',
+        { current_password: PASSWORD, new_password: 'another fine passphrase' },
+        cookie,
+      );
     expect((await regenerate()).statusCode).toBe(429);
     expect((await regenerate(owner.device.header)).statusCode).toBe(200);
     expect((await disable()).statusCode).toBe(429);
@@ -384,10 +460,19 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
     expect((await change(owner.device.header)).statusCode).toBe(204);
   });
 
-  it('a device cookie does not get round an administrator\'s lock', async () => {
+  it("a device cookie does not get round an administrator's lock", async () => {
     const adminAuth = await signUpAdmin();
     const owner = await ownerWithDevice();
-    expect((await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${owner.userId}`, headers: adminAuth, payload: { locked: true } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/admin/users/${owner.userId}`,
+          headers: adminAuth,
+          payload: { locked: true },
+        })
+      ).statusCode,
+    ).toBe(200);
     const refused = await attempt(owner.username, PASSWORD, owner.device.header);
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error).toBe('forbidden');
@@ -417,7 +502,16 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
   it("a completed password reset leaves an administrator's lock in place", async () => {
     const adminAuth = await signUpAdmin();
     const locked = await lockEverything();
-    expect((await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${locked.userId}`, headers: adminAuth, payload: { locked: true } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/admin/users/${locked.userId}`,
+          headers: adminAuth,
+          payload: { locked: true },
+        })
+      ).statusCode,
+    ).toBe(200);
     const token = await resetToken(t, mailbox, locked.email);
     expect((await resetPassword(t, token)).statusCode).toBe(204);
     expect((await attempt(locked.username, NEW_PASSWORD)).statusCode).toBe(403);
@@ -427,7 +521,16 @@ describe.each(dialects)('device cookies, unknown names and lifting locks on %s',
   it('an admin unlock lifts every lock', async () => {
     const adminAuth = await signUpAdmin();
     const locked = await lockEverything();
-    expect((await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${locked.userId}`, headers: adminAuth, payload: { locked: false } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/admin/users/${locked.userId}`,
+          headers: adminAuth,
+          payload: { locked: false },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect((await attempt(locked.username, PASSWORD)).statusCode).toBe(200);
     expect((await attempt(locked.username, PASSWORD, locked.device)).statusCode).toBe(200);
   });

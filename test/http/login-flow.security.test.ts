@@ -1,4 +1,11 @@
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type {
+  KyselyPlugin,
+  PluginTransformQueryArgs,
+  PluginTransformResultArgs,
+  QueryResult,
+  RootOperationNode,
+  UnknownRow,
+} from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
@@ -35,7 +42,9 @@ describe.each(dialects)('a login that waited on its budget checks the current pa
   const counter: KyselyPlugin = {
     transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
       if (args.node.kind === 'SelectQueryNode') {
-        const json = JSON.stringify(args.node, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+        const json = JSON.stringify(args.node, (_key, value: unknown) =>
+          typeof value === 'bigint' ? String(value) : value,
+        );
         if (json.includes('"name":"users"') && json.includes('username_normalized')) userReads += 1;
       }
       return args.node;
@@ -49,8 +58,18 @@ describe.each(dialects)('a login that waited on its budget checks the current pa
     database = await createTestDatabase(dialect);
     const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: database.url });
     const handle = database.handle;
-    const watched = { db: handle.db.withPlugin(counter), dialect: handle.dialect, displayUrl: handle.displayUrl, ping: () => handle.ping(), close: () => handle.close() };
-    ({ app } = await createApp(config, { clock: createManualClock(new Date('2026-01-15T12:00:00Z')), hasher, database: watched }));
+    const watched = {
+      db: handle.db.withPlugin(counter),
+      dialect: handle.dialect,
+      displayUrl: handle.displayUrl,
+      ping: () => handle.ping(),
+      close: () => handle.close(),
+    };
+    ({ app } = await createApp(config, {
+      clock: createManualClock(new Date('2026-01-15T12:00:00Z')),
+      hasher,
+      database: watched,
+    }));
     await app.ready();
   });
   afterAll(async () => {
@@ -78,7 +97,9 @@ describe.each(dialects)('a login that waited on its budget checks the current pa
     const second = app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } });
     await until(() => userReads >= readsBefore + 2);
     const changed = await app.inject({
-      method: 'POST', url: '/api/auth/password/change', headers: session.auth,
+      method: 'POST',
+      url: '/api/auth/password/change',
+      headers: session.auth,
       payload: { current_password: PASSWORD, new_password: 'a different horse battery staple' },
     });
     expect(changed.statusCode).toBe(204);

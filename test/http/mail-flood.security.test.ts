@@ -3,11 +3,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
-import { RESET_SUBJECT, VERIFY_SUBJECT, forgot, resendVerification, signUpWithEmail, waitForMail } from '../support/recovery.js';
+import {
+  RESET_SUBJECT,
+  VERIFY_SUBJECT,
+  forgot,
+  resendVerification,
+  signUpWithEmail,
+  waitForMail,
+} from '../support/recovery.js';
 import { challenge, enableEmailCodes, secondStep, sendEmailCode } from '../support/two-factor.js';
 
 const dialects = await testDialects();
-const redisAvailable = await new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 })
+const redisAvailable = await new Redis('redis://127.0.0.1:6379', {
+  lazyConnect: true,
+  maxRetriesPerRequest: 0,
+  connectTimeout: 1000,
+})
   .connect()
   .then(() => true)
   .catch(() => false);
@@ -17,7 +28,9 @@ const MAILS_PER_ADDRESS_PER_HOUR = 5;
 
 const setups = [
   ...dialects.map((dialect) => [dialect, dialect, {}] as const),
-  ...(redisAvailable ? [['sqlite with Redis counters', 'sqlite', { REDIS_URL: 'redis://127.0.0.1:6379' }] as const] : []),
+  ...(redisAvailable
+    ? [['sqlite with Redis counters', 'sqlite', { REDIS_URL: 'redis://127.0.0.1:6379' }] as const]
+    : []),
 ];
 
 describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) => {
@@ -44,7 +57,6 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     return app;
   }
 
-
   it('a stranger asking from many addresses gets at most 5 mails sent to one inbox per hour, and every answer stays 202', async () => {
     t = await start();
     const app = t.app;
@@ -54,7 +66,12 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     const answers = [];
     for (let i = 0; i < 8; i++) {
       const ask = i % 2 === 0 ? forgot : resendVerification;
-      const response = await app.inject({ method: 'POST', url: ask === forgot ? '/api/auth/password/forgot' : '/api/auth/email/verify/resend', remoteAddress: fromIp(i), payload: { email: i % 3 === 0 ? user.email.toUpperCase() : user.email } });
+      const response = await app.inject({
+        method: 'POST',
+        url: ask === forgot ? '/api/auth/password/forgot' : '/api/auth/email/verify/resend',
+        remoteAddress: fromIp(i),
+        payload: { email: i % 3 === 0 ? user.email.toUpperCase() : user.email },
+      });
       answers.push(response);
     }
     expect(answers.map((r) => r.statusCode)).toEqual(Array(8).fill(202));
@@ -82,7 +99,9 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     await waitForMail(mailbox, user.email, RESET_SUBJECT, MAILS_PER_ADDRESS_PER_HOUR);
 
     if (!('REDIS_URL' in env)) {
-      const keys = (await t.database.handle.db.selectFrom('rate_counters').select('counter_key').execute()).map((row) => row.counter_key);
+      const keys = (await t.database.handle.db.selectFrom('rate_counters').select('counter_key').execute()).map(
+        (row) => row.counter_key,
+      );
       expect(keys.some((key) => key.startsWith('mail:'))).toBe(true);
       const [local] = user.email.split('@');
       for (const key of keys) {
@@ -101,7 +120,12 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     for (let i = 0; i <= MAILS_PER_ADDRESS_PER_HOUR; i++) {
       // Past the 30-second resend gap each time, so only the hourly budget can refuse.
       t.clock.advance(31_000);
-      const response = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: user.auth, remoteAddress: fromIp(i) });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/email/enable',
+        headers: user.auth,
+        remoteAddress: fromIp(i),
+      });
       statuses.push(response.statusCode);
       if (response.statusCode === 429) refused = response;
     }
@@ -111,17 +135,29 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     expect(mailbox.codeMails(user.email)).toHaveLength(MAILS_PER_ADDRESS_PER_HOUR);
   });
 
-  it('a stranger spending the address\'s hourly links with reset requests cannot stop the owner receiving an emailed sign-in code', async () => {
+  it("a stranger spending the address's hourly links with reset requests cannot stop the owner receiving an emailed sign-in code", async () => {
     t = await start();
     const user = await signUpWithEmail(t);
     await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
     await enableEmailCodes(t, user, user.email, mailbox);
     // The stranger knows only the address: five reset requests from five networks (the per-IP limits never bite).
     for (let i = 0; i < MAILS_PER_ADDRESS_PER_HOUR; i++) {
-      expect((await t.app.inject({ method: 'POST', url: '/api/auth/password/forgot', remoteAddress: fromIp(i), payload: { email: user.email } })).statusCode).toBe(202);
+      expect(
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/api/auth/password/forgot',
+            remoteAddress: fromIp(i),
+            payload: { email: user.email },
+          })
+        ).statusCode,
+      ).toBe(202);
     }
     // Five mails have reached the inbox (the verification link, the code that enabled the method, resets).
-    await vi.waitFor(() => expect(mailbox.to(user.email).length).toBeGreaterThanOrEqual(MAILS_PER_ADDRESS_PER_HOUR), { timeout: 10_000, interval: 10 });
+    await vi.waitFor(() => expect(mailbox.to(user.email).length).toBeGreaterThanOrEqual(MAILS_PER_ADDRESS_PER_HOUR), {
+      timeout: 10_000,
+      interval: 10,
+    });
     // The owner signs in: password, then a code by mail.
     t.clock.advance(31_000);
     const mfaToken = await challenge(t, user.username);
@@ -141,7 +177,10 @@ describe.each(setups)('mail flooding one address on %s', (_name, dialect, env) =
     const statuses: number[] = [];
     for (let i = 0; i < MAILS_PER_ADDRESS_PER_HOUR; i++) {
       t.clock.advance(31_000);
-      statuses.push((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: user.auth, payload: {} })).statusCode);
+      statuses.push(
+        (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: user.auth, payload: {} }))
+          .statusCode,
+      );
     }
     // The code that turned the method on spent one of the five: the fifth step-up code is refused.
     expect(statuses).toEqual([202, 202, 202, 202, 429]);

@@ -12,9 +12,29 @@ import { challenge, enableTOTP } from '../support/two-factor.js';
  * so a new route is tested without being listed; one that cannot be exercised fails the suite.
  */
 
-const PRIVILEGED = ['role', 'id', 'user_id', 'email_verified', 'mfa_enabled', 'locked', 'locked_until', 'created_at', 'is_admin', 'permissions'];
+const PRIVILEGED = [
+  'role',
+  'id',
+  'user_id',
+  'email_verified',
+  'mfa_enabled',
+  'locked',
+  'locked_until',
+  'created_at',
+  'is_admin',
+  'permissions',
+];
 const PRIVILEGED_VALUES: Record<string, unknown> = {
-  role: 'admin', id: 1, user_id: 1, email_verified: true, mfa_enabled: true, locked: false, locked_until: null, created_at: '2000-01-01T00:00:00Z', is_admin: true, permissions: ['*'],
+  role: 'admin',
+  id: 1,
+  user_id: 1,
+  email_verified: true,
+  mfa_enabled: true,
+  locked: false,
+  locked_until: null,
+  created_at: '2000-01-01T00:00:00Z',
+  is_admin: true,
+  permissions: ['*'],
 };
 
 type Auth = 'none' | 'user' | 'admin';
@@ -45,7 +65,10 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /register': { auth: 'none', body: () => ({ username: uniqueName('ma'), password: PASSWORD }) },
   'POST /api/auth/login': { auth: 'none', body: (f) => ({ username: f.user.username, password: PASSWORD }) },
   'POST /login': { auth: 'none', body: (f) => ({ username: f.user.username, password: PASSWORD }) },
-  'POST /api/auth/password/change': { auth: 'user', body: () => ({ current_password: PASSWORD, new_password: 'another long passphrase' }) },
+  'POST /api/auth/password/change': {
+    auth: 'user',
+    body: () => ({ current_password: PASSWORD, new_password: 'another long passphrase' }),
+  },
   'POST /api/auth/password/forgot': { auth: 'none' },
   'POST /api/auth/password/reset': { auth: 'none' },
   'POST /api/auth/email/verify': { auth: 'none' },
@@ -59,7 +82,12 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/backup-codes': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
   'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
-  'PATCH /api/admin/users/{id}': { auth: 'admin', params: self, body: () => ({ role: 'user' }), allowed: ['role', 'locked'] },
+  'PATCH /api/admin/users/{id}': {
+    auth: 'admin',
+    params: self,
+    body: () => ({ role: 'user' }),
+    allowed: ['role', 'locked'],
+  },
   'POST /api/auth/refresh': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },
   'POST /api/auth/logout': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },
   'POST /api/auth/token/verify': { auth: 'none', body: (f) => ({ token: f.user.accessToken }) },
@@ -94,13 +122,25 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
     const twoFactorUser = await signUp(t.app, uniqueName('ma2fa'));
     await enableTOTP(t, twoFactorUser);
     const mfaToken = await challenge(t, twoFactorUser.username);
-    const created = await t.app.inject({ method: 'POST', url: '/api/products', headers: user.auth, payload: { name: 'Widget', price: 1.5, quantity: 2 } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      headers: user.auth,
+      payload: { name: 'Widget', price: 1.5, quantity: 2 },
+    });
     expect(created.statusCode).toBe(201);
-    f = { user, admin: { ...admin, ...(await login(t.app, admin.username)) }, twoFactorUser, mfaToken, productId: created.json().id };
+    f = {
+      user,
+      admin: { ...admin, ...(await login(t.app, admin.username)) },
+      twoFactorUser,
+      mfaToken,
+      productId: created.json().id,
+    };
   }, 60_000);
   afterAll(async () => t?.close());
 
-  const headersFor = (auth: Auth): Record<string, string> => (auth === 'none' ? {} : auth === 'user' ? f.user.auth : f.admin.auth);
+  const headersFor = (auth: Auth): Record<string, string> =>
+    auth === 'none' ? {} : auth === 'user' ? f.user.auth : f.admin.auth;
 
   /** What an attacker could hope to change: accounts (roles, locks, verification, 2FA), sessions, products. */
   async function snapshot(): Promise<unknown> {
@@ -120,10 +160,19 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
 
   function expectRefused(response: LightMyRequestResponse, field: string, why = 'is not allowed'): void {
     expect(response.statusCode, response.body).toBe(400);
-    expect(response.json()).toEqual({ error: 'validation_failed', message: expect.any(String), fields: { [field]: why } });
+    expect(response.json()).toEqual({
+      error: 'validation_failed',
+      message: expect.any(String),
+      fields: { [field]: why },
+    });
   }
 
-  function send(operation: Operation, fixture: OperationFixture, body: unknown, query: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  function send(
+    operation: Operation,
+    fixture: OperationFixture,
+    body: unknown,
+    query: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> {
     return t.app.inject({
       method: operation.method,
       url: urlOf(operation.path, fixture.params?.(f), query),
@@ -135,9 +184,15 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
   it('has a fixture for every operation that takes a body or a query, so none is skipped', () => {
     const withBody = api.operations.filter((o) => o.bodySchema).map((o) => o.key);
     expect(withBody.length).toBeGreaterThan(10);
-    expect(withBody.filter((key) => !FIXTURES[key]), 'operations with a body and no fixture: add one to FIXTURES').toEqual([]);
+    expect(
+      withBody.filter((key) => !FIXTURES[key]),
+      'operations with a body and no fixture: add one to FIXTURES',
+    ).toEqual([]);
     const withQuery = api.operations.filter((o) => o.queryParams.length > 0).map((o) => o.key);
-    expect(withQuery.filter((key) => !QUERY_FIXTURES[key]), 'operations with a query and no fixture: add one to QUERY_FIXTURES').toEqual([]);
+    expect(
+      withQuery.filter((key) => !QUERY_FIXTURES[key]),
+      'operations with a query and no fixture: add one to QUERY_FIXTURES',
+    ).toEqual([]);
   });
 
   it('refuses every privileged-looking field on every operation with a body, naming it, and changes nothing', async () => {
@@ -165,7 +220,9 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
     const before = await snapshot();
     for (const operation of api.operations.filter((o) => o.queryParams.length > 0)) {
       const fixture = QUERY_FIXTURES[operation.key]!;
-      for (const field of ['role', 'is_admin', 'user_id'].filter((name) => !operation.queryParams.some((p) => p.name === name))) {
+      for (const field of ['role', 'is_admin', 'user_id'].filter(
+        (name) => !operation.queryParams.some((p) => p.name === name),
+      )) {
         expectRefused(await send(operation, fixture, undefined, { [field]: '1' }), field);
       }
       // The declared ones still work.
@@ -178,15 +235,29 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
     it(`nobody can register as an administrator (${url})`, async () => {
       const username = uniqueName('mallory');
       for (const role of ['admin', 'user', 'superuser']) {
-        expectRefused(await t.app.inject({ method: 'POST', url, payload: { username, password: PASSWORD, role } }), 'role');
+        expectRefused(
+          await t.app.inject({ method: 'POST', url, payload: { username, password: PASSWORD, role } }),
+          'role',
+        );
       }
       // Prototype tricks do not smuggle a role either: the body is refused outright.
-      for (const raw of [`{"username":"${username}","password":"${PASSWORD}","__proto__":{"role":"admin"}}`, `{"username":"${username}","password":"${PASSWORD}","constructor":{"prototype":{"role":"admin"}}}`]) {
-        const response = await t.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload: raw });
+      for (const raw of [
+        `{"username":"${username}","password":"${PASSWORD}","__proto__":{"role":"admin"}}`,
+        `{"username":"${username}","password":"${PASSWORD}","constructor":{"prototype":{"role":"admin"}}}`,
+      ]) {
+        const response = await t.app.inject({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/json' },
+          payload: raw,
+        });
         expect(response.statusCode, response.body).toBe(400);
         expect(['validation_failed', 'invalid_json']).toContain(response.json().error);
       }
-      expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } })).statusCode).toBe(401);
+      expect(
+        (await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } }))
+          .statusCode,
+      ).toBe(401);
       // The same registration without the field creates a plain user.
       const created = await t.app.inject({ method: 'POST', url, payload: { username, password: PASSWORD } });
       expect(created.statusCode, created.body).toBe(201);
@@ -196,21 +267,52 @@ describe.each(dialects)('mass assignment is refused everywhere on %s', (dialect)
 
   it('closes optional bodies like any other', async () => {
     expectRefused(await t.app.inject({ method: 'POST', url: '/api/auth/logout', payload: { role: 'admin' } }), 'role');
-    expectRefused(await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: f.user.auth, payload: { user_id: f.admin.userId } }), 'user_id');
+    expectRefused(
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/email/send',
+        headers: f.user.auth,
+        payload: { user_id: f.admin.userId },
+      }),
+      'user_id',
+    );
   });
 
   it('names an unknown field called like an Object.prototype member exactly like any other', async () => {
     for (const field of ['constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
-      const response = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username: uniqueName('proto'), password: PASSWORD, [field]: { role: 'admin' } } });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        payload: { username: uniqueName('proto'), password: PASSWORD, [field]: { role: 'admin' } },
+      });
       expectRefused(response, field);
     }
   });
 
   it('lets an administrator set only the roles the server knows, and nothing else about a user', async () => {
     const target = await signUp(t.app, uniqueName('target'));
-    const patch = (payload: unknown) => t.app.inject({ method: 'PATCH', url: `/api/admin/users/${target.userId}`, headers: f.admin.auth, payload: payload as Record<string, unknown> });
+    const patch = (payload: unknown) =>
+      t.app.inject({
+        method: 'PATCH',
+        url: `/api/admin/users/${target.userId}`,
+        headers: f.admin.auth,
+        payload: payload as Record<string, unknown>,
+      });
     const before = await snapshot();
-    for (const role of ['superuser', 'root', 'ADMIN', 'Admin', ' admin', '', 'admin\u0000', 1, true, null, ['admin'], { name: 'admin' }]) {
+    for (const role of [
+      'superuser',
+      'root',
+      'ADMIN',
+      'Admin',
+      ' admin',
+      '',
+      'admin\u0000',
+      1,
+      true,
+      null,
+      ['admin'],
+      { name: 'admin' },
+    ]) {
       const response = await patch({ role });
       expect(response.statusCode, `role ${JSON.stringify(role)}: ${response.body}`).toBe(400);
       expect(Object.keys(response.json().fields)).toEqual(['role']);

@@ -18,9 +18,15 @@ const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 function fakeWebBuild(): string {
   const root = mkdtempSync(path.join(tmpdir(), 'twofold-web-'));
   mkdirSync(path.join(root, 'assets'));
-  writeFileSync(path.join(root, 'index.html'), '<!doctype html><script type="module" src="/app/assets/index.js"></script>');
+  writeFileSync(
+    path.join(root, 'index.html'),
+    '<!doctype html><script type="module" src="/app/assets/index.js"></script>',
+  );
   writeFileSync(path.join(root, 'assets/index.js'), 'console.log(1);\n//# sourceMappingURL=index.js.map\n');
-  writeFileSync(path.join(root, 'assets/index.js.map'), '{"version":3,"sources":["../src/main.ts"],"sourcesContent":["secret source"]}');
+  writeFileSync(
+    path.join(root, 'assets/index.js.map'),
+    '{"version":3,"sources":["../src/main.ts"],"sourcesContent":["secret source"]}',
+  );
   writeFileSync(path.join(root, 'stray.map'), '{"version":3}');
   return root;
 }
@@ -54,7 +60,13 @@ describe('operations surface in production', () => {
   });
 
   it('production with METRICS_TOKEN answers /metrics only to that bearer token', async () => {
-    for (const authorization of [undefined, 'Bearer wrong-token-wrong-token-x', `Bearer ${METRICS_TOKEN}x`, `Basic ${METRICS_TOKEN}`, METRICS_TOKEN]) {
+    for (const authorization of [
+      undefined,
+      'Bearer wrong-token-wrong-token-x',
+      `Bearer ${METRICS_TOKEN}x`,
+      `Basic ${METRICS_TOKEN}`,
+      METRICS_TOKEN,
+    ]) {
       const refused = await withToken.inject({ url: '/metrics', headers: authorization ? { authorization } : {} });
       expect(refused.statusCode, String(authorization)).toBe(401);
       expect(refused.json()).toEqual({ error: 'unauthorized', message: expect.any(String) });
@@ -70,8 +82,18 @@ describe('operations surface in production', () => {
 
   it('production serves the UI but never a .map file', async () => {
     expect((await withoutToken.inject({ url: '/app/assets/index.js' })).statusCode).toBe(200);
-    const docsMaps = ['/docs/static/swagger-ui-bundle.js.map', '/docs/static/swagger-ui.css.map', '/docs/static/swagger-ui-standalone-preset.js.map'];
-    for (const url of ['/app/assets/index.js.map', '/app/stray.map', '/app/assets/INDEX.JS.MAP', '/app/assets/index.js.map?x=1', ...docsMaps]) {
+    const docsMaps = [
+      '/docs/static/swagger-ui-bundle.js.map',
+      '/docs/static/swagger-ui.css.map',
+      '/docs/static/swagger-ui-standalone-preset.js.map',
+    ];
+    for (const url of [
+      '/app/assets/index.js.map',
+      '/app/stray.map',
+      '/app/assets/INDEX.JS.MAP',
+      '/app/assets/index.js.map?x=1',
+      ...docsMaps,
+    ]) {
       const answer = await withoutToken.inject({ url });
       expect(answer.statusCode, url).toBe(404);
       expect(answer.body).not.toMatch(/secret source/);
@@ -81,6 +103,8 @@ describe('operations surface in production', () => {
   });
 
   it('a METRICS_TOKEN too short to be secret is refused at start-up', () => {
-    expect(() => loadConfig({ ...TEST_SECRETS, NODE_ENV: 'production', METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
+    expect(() => loadConfig({ ...TEST_SECRETS, NODE_ENV: 'production', METRICS_TOKEN: 'short' })).toThrow(
+      /METRICS_TOKEN/,
+    );
   });
 });

@@ -1,7 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { PASSWORD, TEST_SECRETS, buildTestApp, fastHasher, login, register, signUp, uniqueName, type TestApp } from '../support/app.js';
+import {
+  PASSWORD,
+  TEST_SECRETS,
+  buildTestApp,
+  fastHasher,
+  login,
+  register,
+  signUp,
+  uniqueName,
+  type TestApp,
+} from '../support/app.js';
 import { createTestDatabase } from '../support/databases.js';
 
 interface Sample {
@@ -69,7 +79,12 @@ describe('operations endpoints (sqlite)', () => {
   it('GET /metrics is Prometheus text with request counts by route pattern and status', async () => {
     const session = await signUp(t.app);
     const before = await metrics();
-    const product = await t.app.inject({ method: 'POST', url: '/api/products', headers: session.auth, payload: { name: 'Metered', price: 1, quantity: 1 } });
+    const product = await t.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      headers: session.auth,
+      payload: { name: 'Metered', price: 1, quantity: 1 },
+    });
     await t.app.inject({ url: `/api/products/${product.json().id}`, headers: session.auth });
     await t.app.inject({ url: '/api/products/2147483000', headers: session.auth });
     await t.app.inject({ url: '/no/such/route/abc123' });
@@ -80,7 +95,8 @@ describe('operations endpoints (sqlite)', () => {
     expect(response.body).toContain('# TYPE twofold_http_requests_total counter');
     const after = parseMetrics(response.body);
     const delta = (labels: Record<string, string>): number =>
-      sampleValue(after, 'twofold_http_requests_total', labels) - sampleValue(before, 'twofold_http_requests_total', labels);
+      sampleValue(after, 'twofold_http_requests_total', labels) -
+      sampleValue(before, 'twofold_http_requests_total', labels);
     expect(delta({ method: 'POST', route: '/api/products', status: '201' })).toBe(1);
     // The route label is the pattern, never the concrete URL (bounded cardinality).
     expect(delta({ method: 'GET', route: '/api/products/:id', status: '200' })).toBe(1);
@@ -93,16 +109,24 @@ describe('operations endpoints (sqlite)', () => {
     const { username } = await signUp(t.app);
     const before = await metrics();
     await login(t.app, username);
-    const bad = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'not the password' } });
+    const bad = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password: 'not the password' },
+    });
     expect(bad.statusCode).toBe(401);
     const after = await metrics();
 
-    const logins = (outcome: string): number => sampleValue(after, 'twofold_logins_total', { outcome }) - sampleValue(before, 'twofold_logins_total', { outcome });
+    const logins = (outcome: string): number =>
+      sampleValue(after, 'twofold_logins_total', { outcome }) -
+      sampleValue(before, 'twofold_logins_total', { outcome });
     // signUp logged in once already, so "before" has a success too: compare the deltas.
     expect(logins('success')).toBe(1);
     expect(logins('invalid_credentials')).toBe(1);
     expect(after.some((s) => s.name === 'twofold_logins_total' && s.labels.outcome === 'success')).toBe(true);
-    expect(after.some((s) => s.name === 'twofold_logins_total' && s.labels.outcome === 'invalid_credentials')).toBe(true);
+    expect(after.some((s) => s.name === 'twofold_logins_total' && s.labels.outcome === 'invalid_credentials')).toBe(
+      true,
+    );
     const requests = (status: string): number =>
       sampleValue(after, 'twofold_http_requests_total', { method: 'POST', route: '/api/auth/login', status }) -
       sampleValue(before, 'twofold_http_requests_total', { method: 'POST', route: '/api/auth/login', status });
@@ -119,9 +143,15 @@ describe('operations endpoints (sqlite)', () => {
     expect(document.info).toMatchObject({ title: expect.any(String), version: expect.any(String) });
 
     const loginBody = document.paths['/api/auth/login']?.post?.requestBody?.content?.['application/json']?.schema;
-    expect(loginBody).toMatchObject({ type: 'object', properties: { username: expect.any(Object), password: expect.any(Object) } });
+    expect(loginBody).toMatchObject({
+      type: 'object',
+      properties: { username: expect.any(Object), password: expect.any(Object) },
+    });
     const productBody = document.paths['/api/products']?.post?.requestBody?.content?.['application/json']?.schema;
-    expect(productBody).toMatchObject({ type: 'object', properties: { name: expect.any(Object), price: expect.any(Object), quantity: expect.any(Object) } });
+    expect(productBody).toMatchObject({
+      type: 'object',
+      properties: { name: expect.any(Object), price: expect.any(Object), quantity: expect.any(Object) },
+    });
     expect(productBody.required).toEqual(expect.arrayContaining(['name', 'price', 'quantity']));
     expect(document.paths['/api/products'].get).toBeDefined();
     expect(document.paths['/api/products/{id}']).toBeDefined();
@@ -150,7 +180,9 @@ describe('operations endpoints (sqlite)', () => {
       const csp = String(headers['content-security-policy'] ?? '');
       expect(csp).toMatch(/default-src 'self'/);
       const framing = String(headers['x-frame-options'] ?? '');
-      expect(['DENY', 'SAMEORIGIN'].includes(framing.toUpperCase()) || /frame-ancestors '(none|self)'/.test(csp)).toBe(true);
+      expect(['DENY', 'SAMEORIGIN'].includes(framing.toUpperCase()) || /frame-ancestors '(none|self)'/.test(csp)).toBe(
+        true,
+      );
       expect(headers['strict-transport-security']).toMatch(/max-age=\d+/);
       expect(headers['x-powered-by']).toBeUndefined();
     }
@@ -160,7 +192,11 @@ describe('operations endpoints (sqlite)', () => {
     const preflight = (origin: string) => ({
       method: 'OPTIONS' as const,
       url: '/api/products',
-      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
 
     it('answers a listed origin with its own name and credentials, and an unlisted one with nothing', async () => {
@@ -200,29 +236,55 @@ describe('operations endpoints (sqlite)', () => {
     const lines: string[] = [];
     const database = await createTestDatabase('sqlite');
     const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, DATABASE_URL: database.url, LOG_LEVEL: 'trace' });
-    const { app } = await createApp(config, { hasher: fastHasher, database: database.handle, logStream: { write: (line: string) => void lines.push(line) } });
+    const { app } = await createApp(config, {
+      hasher: fastHasher,
+      database: database.handle,
+      logStream: { write: (line: string) => void lines.push(line) },
+    });
     try {
       await app.ready();
       const username = uniqueName('logged');
       const newPassword = 'another secret passphrase 42';
       expect((await register(app, username)).statusCode).toBe(201);
 
-      const loggedIn = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } });
+      const loggedIn = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: PASSWORD },
+      });
       expect(loggedIn.statusCode).toBe(200);
       const { access_token: accessToken, refresh_token: refreshToken } = loggedIn.json();
       const auth = { authorization: `Bearer ${accessToken}` };
       expect((await app.inject({ url: '/api/user/me', headers: auth })).statusCode).toBe(200);
       expect((await app.inject({ url: '/api/products', headers: auth })).statusCode).toBe(200);
       await app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: accessToken } });
-      await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'a wrong password attempt' } });
+      await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: 'a wrong password attempt' },
+      });
 
-      const browser = await app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-requested-with': 'twofold' }, payload: { username, password: PASSWORD } });
+      const browser = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        headers: { 'x-requested-with': 'twofold' },
+        payload: { username, password: PASSWORD },
+      });
       const cookieRefreshToken = browser.json().refresh_token as string;
       const setCookie = String(browser.headers['set-cookie'] ?? '');
-      const byCookie = await app.inject({ method: 'POST', url: '/api/auth/refresh', headers: { 'x-requested-with': 'twofold', cookie: setCookie.split(';')[0] ?? '' }, payload: {} });
+      const byCookie = await app.inject({
+        method: 'POST',
+        url: '/api/auth/refresh',
+        headers: { 'x-requested-with': 'twofold', cookie: setCookie.split(';')[0] ?? '' },
+        payload: {},
+      });
       expect(byCookie.statusCode).toBe(200);
 
-      const refreshed = await app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } });
+      const refreshed = await app.inject({
+        method: 'POST',
+        url: '/api/auth/refresh',
+        payload: { refresh_token: refreshToken },
+      });
       expect(refreshed.statusCode).toBe(200);
       const rotated = refreshed.json();
       const changed = await app.inject({

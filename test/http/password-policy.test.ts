@@ -6,11 +6,14 @@ import { PASSWORD, TEST_SECRETS, buildTestApp, register, signUp, uniqueName, typ
 
 /** NIST SP 800-63B §5.1.1.2 as the service applies it at registration and password change. */
 
-const COMMON_PASSWORDS = new Set(readFileSync(new URL('../../src/modules/accounts/common-passwords.txt', import.meta.url), 'utf8').split('\n'));
+const COMMON_PASSWORDS = new Set(
+  readFileSync(new URL('../../src/modules/accounts/common-passwords.txt', import.meta.url), 'utf8').split('\n'),
+);
 
 // 128 characters from a random generator: not in the common list, no word, repetition or sequence
 // zxcvbn could find, so the length is the only variable.
-const RANDOM_128 = 'Zq8!xv3kR#t5mWp2@LcY9sHd$Nf4gJb7&uEa1*KoVz6^QiXw0%BnTr3(yMe8)PlCk5+SaDh2=GfUj9~OvIb4?ZtWx7;mRq1:cYe6-pNs0_LdKg3.HuAo8,JiFz5<Vb2>E';
+const RANDOM_128 =
+  'Zq8!xv3kR#t5mWp2@LcY9sHd$Nf4gJb7&uEa1*KoVz6^QiXw0%BnTr3(yMe8)PlCk5+SaDh2=GfUj9~OvIb4?ZtWx7;mRq1:cYe6-pNs0_LdKg3.HuAo8,JiFz5<Vb2>E';
 function passwordOfLength(length: number): string {
   return RANDOM_128.slice(0, length);
 }
@@ -25,8 +28,18 @@ describe('password policy over HTTP on sqlite', () => {
   async function expectPasswordRefused(username: string, password: string, why: RegExp): Promise<void> {
     const response = await register(t.app, username, password);
     expect(response.statusCode, response.body).toBe(400);
-    expect(response.json()).toEqual({ error: 'validation_failed', message: expect.any(String), fields: { password: expect.stringMatching(why) } });
-    expect(await t.database.handle.db.selectFrom('users').select('id').where('username_normalized', '=', username.toLowerCase()).execute()).toHaveLength(0);
+    expect(response.json()).toEqual({
+      error: 'validation_failed',
+      message: expect.any(String),
+      fields: { password: expect.stringMatching(why) },
+    });
+    expect(
+      await t.database.handle.db
+        .selectFrom('users')
+        .select('id')
+        .where('username_normalized', '=', username.toLowerCase())
+        .execute(),
+    ).toHaveLength(0);
   }
 
   async function expectPasswordAccepted(password: string): Promise<void> {
@@ -54,7 +67,8 @@ describe('password policy over HTTP on sqlite', () => {
 
   it('counts characters, not UTF-16 units: 7 emoji are too short, 10 and 128 fit', async () => {
     // Distinct emoji in no order zxcvbn would call a sequence or a repetition.
-    const emoji = (count: number) => Array.from({ length: count }, (_, i) => String.fromCodePoint(0x1f300 + ((i * 37) % 251))).join('');
+    const emoji = (count: number) =>
+      Array.from({ length: count }, (_, i) => String.fromCodePoint(0x1f300 + ((i * 37) % 251))).join('');
     await expectPasswordRefused(uniqueName('emoji'), emoji(7), /at least 8/);
     await expectPasswordAccepted(emoji(10));
     await expectPasswordAccepted(emoji(128));
@@ -78,7 +92,11 @@ describe('password policy over HTTP on sqlite', () => {
 
   it('refuses a password built on the username or the email address', async () => {
     const username = uniqueName('Gwendolyn');
-    const refused = await t.app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, email: `${username.toLowerCase()}@example.com`, password: `${username}2024` } });
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { username, email: `${username.toLowerCase()}@example.com`, password: `${username}2024` },
+    });
     expect(refused.statusCode, refused.body).toBe(400);
     expect(refused.json().fields.password).toMatch(/too easy to guess/);
   });
@@ -109,12 +127,31 @@ describe('password policy over HTTP on sqlite', () => {
 
   it('applies the same policy to a changed password', async () => {
     const session = await signUp(t.app);
-    for (const [newPassword, why] of [[passwordOfLength(7), /at least 8/], [passwordOfLength(129), /at most 128/], ['iloveyou1', /common/], [session.username, /username/]] as const) {
-      const response = await t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: session.auth, payload: { current_password: PASSWORD, new_password: newPassword } });
+    for (const [newPassword, why] of [
+      [passwordOfLength(7), /at least 8/],
+      [passwordOfLength(129), /at most 128/],
+      ['iloveyou1', /common/],
+      [session.username, /username/],
+    ] as const) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/password/change',
+        headers: session.auth,
+        payload: { current_password: PASSWORD, new_password: newPassword },
+      });
       expect(response.statusCode, response.body).toBe(400);
-      expect(response.json()).toEqual({ error: 'validation_failed', message: expect.any(String), fields: { new_password: expect.stringMatching(why) } });
+      expect(response.json()).toEqual({
+        error: 'validation_failed',
+        message: expect.any(String),
+        fields: { new_password: expect.stringMatching(why) },
+      });
     }
-    const changed = await t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: session.auth, payload: { current_password: PASSWORD, new_password: passwordOfLength(128) } });
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/password/change',
+      headers: session.auth,
+      payload: { current_password: PASSWORD, new_password: passwordOfLength(128) },
+    });
     expect(changed.statusCode).toBe(204);
   });
 });
@@ -128,10 +165,16 @@ describe('password storage', () => {
       const username = uniqueName('argon');
       const created = await register(app, username);
       expect(created.statusCode, created.body).toBe(201);
-      const row = await database.db.selectFrom('users').select('password_hash').where('id', '=', created.json().id).executeTakeFirstOrThrow();
+      const row = await database.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', created.json().id)
+        .executeTakeFirstOrThrow();
 
       // OWASP Password Storage Cheat Sheet: argon2id with m ≥ 19 MiB, t ≥ 2, p ≥ 1.
-      const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(row.password_hash);
+      const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/.exec(
+        row.password_hash,
+      );
       expect(match, row.password_hash).not.toBeNull();
       const [, memoryKiB, iterations, parallelism] = match!.map(Number);
       expect(memoryKiB).toBeGreaterThanOrEqual(19456);
@@ -141,9 +184,17 @@ describe('password storage', () => {
       expect(hasher.description).toMatch(/^argon2id /);
 
       // The stored hash is what login checks against.
-      const signIn = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: PASSWORD } });
+      const signIn = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: PASSWORD },
+      });
       expect(signIn.statusCode).toBe(200);
-      const wrong = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: `${PASSWORD}!` } });
+      const wrong = await app.inject({
+        method: 'POST',
+        url: '/api/auth/login',
+        payload: { username, password: `${PASSWORD}!` },
+      });
       expect(wrong.statusCode).toBe(401);
     } finally {
       await app.close();

@@ -23,7 +23,11 @@ function createProduct(t: TestApp, session: Session, payload: ProductInput): Pro
 }
 
 async function storedCents(t: TestApp, id: number): Promise<unknown> {
-  const row = await t.database.handle.db.selectFrom('products').select('price_cents').where('id', '=', id).executeTakeFirstOrThrow();
+  const row = await t.database.handle.db
+    .selectFrom('products')
+    .select('price_cents')
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
   return row.price_cents;
 }
 
@@ -43,10 +47,23 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
   afterAll(async () => t?.close());
 
   it('creates a product (201) with exactly the contract fields, and reads it back', async () => {
-    const created = await createProduct(t, session, { name: 'Desk lamp', description: 'Warm white', price: 19.99, quantity: 3 });
+    const created = await createProduct(t, session, {
+      name: 'Desk lamp',
+      description: 'Warm white',
+      price: 19.99,
+      quantity: 3,
+    });
     expect(created.statusCode).toBe(201);
     const product = created.json();
-    expect(Object.keys(product).sort()).toEqual(['created_at', 'description', 'id', 'name', 'price', 'quantity', 'updated_at']);
+    expect(Object.keys(product).sort()).toEqual([
+      'created_at',
+      'description',
+      'id',
+      'name',
+      'price',
+      'quantity',
+      'updated_at',
+    ]);
     expect(product).toEqual({
       id: expect.any(Number),
       name: 'Desk lamp',
@@ -83,9 +100,18 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
     for (const [payload, field] of cases) {
       const response = await createProduct(t, session, payload);
       expect(response.statusCode, JSON.stringify(payload)).toBe(400);
-      expect(response.json()).toMatchObject({ error: 'validation_failed', message: expect.any(String), fields: { [field]: expect.any(String) } });
+      expect(response.json()).toMatchObject({
+        error: 'validation_failed',
+        message: expect.any(String),
+        fields: { [field]: expect.any(String) },
+      });
     }
-    const asString = await t.app.inject({ method: 'POST', url: '/api/products', headers: session.auth, payload: { name: 'String price', price: '1.50', quantity: 1 } });
+    const asString = await t.app.inject({
+      method: 'POST',
+      url: '/api/products',
+      headers: session.auth,
+      payload: { name: 'String price', price: '1.50', quantity: 1 },
+    });
     expect(asString.statusCode).toBe(400);
     expect(asString.json().fields.price).toEqual(expect.any(String));
   });
@@ -124,7 +150,12 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
 
       const good = (await createProduct(t, session, { name: 'Good price', price: 2.5, quantity: 1 })).json();
       for (const method of ['PUT', 'PATCH'] as const) {
-        const updated = await t.app.inject({ method, url: `/api/products/${good.id}`, headers: session.auth, payload: { price } });
+        const updated = await t.app.inject({
+          method,
+          url: `/api/products/${good.id}`,
+          headers: session.auth,
+          payload: { price },
+        });
         expect(updated.statusCode).toBe(400);
         expect(updated.json()).toMatchObject({ error: 'validation_failed', fields: { price: expect.any(String) } });
       }
@@ -136,18 +167,23 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
     it('pages with limit and offset and reports the total', async () => {
       const prefix = tag();
       const ids: number[] = [];
-      for (let i = 1; i <= 5; i++) ids.push((await createProduct(t, session, { name: `${prefix} item ${i}`, price: i, quantity: i })).json().id);
+      for (let i = 1; i <= 5; i++)
+        ids.push((await createProduct(t, session, { name: `${prefix} item ${i}`, price: i, quantity: i })).json().id);
 
       const first = await t.app.inject({ url: `/api/products?q=${prefix}&limit=2`, headers: session.auth });
       expect(first.statusCode).toBe(200);
       expect(first.json()).toMatchObject({ total: 5, limit: 2, offset: 0 });
       expect(first.json().items.map((p: { id: number }) => p.id)).toEqual(ids.slice(0, 2));
 
-      const middle = (await t.app.inject({ url: `/api/products?q=${prefix}&limit=2&offset=2`, headers: session.auth })).json();
+      const middle = (
+        await t.app.inject({ url: `/api/products?q=${prefix}&limit=2&offset=2`, headers: session.auth })
+      ).json();
       expect(middle).toMatchObject({ total: 5, limit: 2, offset: 2 });
       expect(middle.items.map((p: { id: number }) => p.id)).toEqual(ids.slice(2, 4));
 
-      const last = (await t.app.inject({ url: `/api/products?q=${prefix}&limit=2&offset=4`, headers: session.auth })).json();
+      const last = (
+        await t.app.inject({ url: `/api/products?q=${prefix}&limit=2&offset=4`, headers: session.auth })
+      ).json();
       expect(last.items.map((p: { id: number }) => p.id)).toEqual(ids.slice(4));
       const past = (await t.app.inject({ url: `/api/products?q=${prefix}&offset=10`, headers: session.auth })).json();
       expect(past).toMatchObject({ items: [], total: 5, offset: 10 });
@@ -169,29 +205,57 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
 
     it('searches with q as a case-insensitive "name contains"', async () => {
       const prefix = tag();
-      const blue = (await createProduct(t, session, { name: `Big BLUE Widget ${prefix}`, price: 1, quantity: 1 })).json();
-      const small = (await createProduct(t, session, { name: `small blue widget ${prefix}`, price: 1, quantity: 1 })).json();
+      const blue = (
+        await createProduct(t, session, { name: `Big BLUE Widget ${prefix}`, price: 1, quantity: 1 })
+      ).json();
+      const small = (
+        await createProduct(t, session, { name: `small blue widget ${prefix}`, price: 1, quantity: 1 })
+      ).json();
       await createProduct(t, session, { name: `Red gadget ${prefix}`, price: 1, quantity: 1 });
 
-      const found = await t.app.inject({ url: '/api/products', query: { q: `blue WIDGET ${prefix.toLowerCase()}` }, headers: session.auth });
+      const found = await t.app.inject({
+        url: '/api/products',
+        query: { q: `blue WIDGET ${prefix.toLowerCase()}` },
+        headers: session.auth,
+      });
       expect(found.statusCode).toBe(200);
       expect(found.json().total).toBe(2);
       expect(found.json().items.map((p: { id: number }) => p.id)).toEqual([blue.id, small.id]);
 
-      const none = (await t.app.inject({ url: '/api/products', query: { q: `purple ${prefix}` }, headers: session.auth })).json();
+      const none = (
+        await t.app.inject({ url: '/api/products', query: { q: `purple ${prefix}` }, headers: session.auth })
+      ).json();
       expect(none).toMatchObject({ items: [], total: 0 });
     });
 
     it('matches %, _ and the escape character literally, not as wildcards', async () => {
       const prefix = tag();
-      const names = ['100% cotton', '100 cotton', '1000 cotton', 'a_b', 'axb', 'ab', 'wow!', 'wow', 'C:\\temp', 'C:temp'];
+      const names = [
+        '100% cotton',
+        '100 cotton',
+        '1000 cotton',
+        'a_b',
+        'axb',
+        'ab',
+        'wow!',
+        'wow',
+        'C:\\temp',
+        'C:temp',
+      ];
       const byName = new Map<string, number>();
-      for (const name of names) byName.set(name, (await createProduct(t, session, { name: `${prefix} ${name}`, price: 1, quantity: 1 })).json().id);
+      for (const name of names)
+        byName.set(
+          name,
+          (await createProduct(t, session, { name: `${prefix} ${name}`, price: 1, quantity: 1 })).json().id,
+        );
 
       const search = async (q: string): Promise<number[]> => {
         const response = await t.app.inject({ url: '/api/products', query: { q }, headers: session.auth });
         expect(response.statusCode).toBe(200);
-        return response.json().items.map((p: { id: number }) => p.id).filter((id: number) => [...byName.values()].includes(id));
+        return response
+          .json()
+          .items.map((p: { id: number }) => p.id)
+          .filter((id: number) => [...byName.values()].includes(id));
       };
       expect(await search('100%')).toEqual([byName.get('100% cotton')]);
       expect(await search('%')).toEqual([byName.get('100% cotton')]);
@@ -205,42 +269,88 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
 
   describe('updates', () => {
     it('PUT changes only the given fields and moves updated_at with the clock', async () => {
-      const original = (await createProduct(t, session, { name: 'Chair', description: 'Oak', price: 45.5, quantity: 7 })).json();
+      const original = (
+        await createProduct(t, session, { name: 'Chair', description: 'Oak', price: 45.5, quantity: 7 })
+      ).json();
       t.clock.advance(1000);
-      const updated = await t.app.inject({ method: 'PUT', url: `/api/products/${original.id}`, headers: session.auth, payload: { price: 39.95 } });
+      const updated = await t.app.inject({
+        method: 'PUT',
+        url: `/api/products/${original.id}`,
+        headers: session.auth,
+        payload: { price: 39.95 },
+      });
       expect(updated.statusCode).toBe(200);
       expect(updated.json()).toEqual({ ...original, price: 39.95, updated_at: t.clock.now().toISOString() });
       expect(updated.json().updated_at).not.toBe(original.updated_at);
       expect(await storedCents(t, original.id)).toBe(3995);
 
       t.clock.advance(1000);
-      const renamed = await t.app.inject({ method: 'PUT', url: `/api/products/${original.id}`, headers: session.auth, payload: { name: 'Armchair', quantity: 0 } });
+      const renamed = await t.app.inject({
+        method: 'PUT',
+        url: `/api/products/${original.id}`,
+        headers: session.auth,
+        payload: { name: 'Armchair', quantity: 0 },
+      });
       expect(renamed.statusCode).toBe(200);
-      expect(renamed.json()).toEqual({ ...original, name: 'Armchair', quantity: 0, price: 39.95, updated_at: t.clock.now().toISOString() });
-      expect((await t.app.inject({ url: `/api/products/${original.id}`, headers: session.auth })).json()).toEqual(renamed.json());
+      expect(renamed.json()).toEqual({
+        ...original,
+        name: 'Armchair',
+        quantity: 0,
+        price: 39.95,
+        updated_at: t.clock.now().toISOString(),
+      });
+      expect((await t.app.inject({ url: `/api/products/${original.id}`, headers: session.auth })).json()).toEqual(
+        renamed.json(),
+      );
     });
 
     it('PATCH changes only the given fields and moves updated_at with the clock', async () => {
-      const original = (await createProduct(t, session, { name: 'Table', description: 'Pine', price: 120, quantity: 2 })).json();
+      const original = (
+        await createProduct(t, session, { name: 'Table', description: 'Pine', price: 120, quantity: 2 })
+      ).json();
       t.clock.advance(1000);
-      const patched = await t.app.inject({ method: 'PATCH', url: `/api/products/${original.id}`, headers: session.auth, payload: { description: 'Walnut' } });
+      const patched = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/products/${original.id}`,
+        headers: session.auth,
+        payload: { description: 'Walnut' },
+      });
       expect(patched.statusCode).toBe(200);
       expect(patched.json()).toEqual({ ...original, description: 'Walnut', updated_at: t.clock.now().toISOString() });
       expect(patched.json().created_at).toBe(original.created_at);
 
       t.clock.advance(1000);
-      const all = await t.app.inject({ method: 'PATCH', url: `/api/products/${original.id}`, headers: session.auth, payload: { name: 'Desk', description: '', price: 0.99, quantity: 12 } });
-      expect(all.json()).toEqual({ ...original, name: 'Desk', description: '', price: 0.99, quantity: 12, updated_at: t.clock.now().toISOString() });
+      const all = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/products/${original.id}`,
+        headers: session.auth,
+        payload: { name: 'Desk', description: '', price: 0.99, quantity: 12 },
+      });
+      expect(all.json()).toEqual({
+        ...original,
+        name: 'Desk',
+        description: '',
+        price: 0.99,
+        quantity: 12,
+        updated_at: t.clock.now().toISOString(),
+      });
     });
 
     it('refuses an empty update with validation_failed and leaves the product alone', async () => {
       const original = (await createProduct(t, session, { name: 'Stool', price: 10, quantity: 1 })).json();
       for (const method of ['PUT', 'PATCH'] as const) {
-        const empty = await t.app.inject({ method, url: `/api/products/${original.id}`, headers: session.auth, payload: {} });
+        const empty = await t.app.inject({
+          method,
+          url: `/api/products/${original.id}`,
+          headers: session.auth,
+          payload: {},
+        });
         expect(empty.statusCode).toBe(400);
         expect(empty.json().error).toBe('validation_failed');
       }
-      expect((await t.app.inject({ url: `/api/products/${original.id}`, headers: session.auth })).json()).toEqual(original);
+      expect((await t.app.inject({ url: `/api/products/${original.id}`, headers: session.auth })).json()).toEqual(
+        original,
+      );
     });
   });
 
@@ -249,7 +359,11 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
     const deleted = await t.app.inject({ method: 'DELETE', url: `/api/products/${product.id}`, headers: session.auth });
     expect(deleted.statusCode).toBe(204);
     expect(deleted.body).toBe('');
-    const row = await t.database.handle.db.selectFrom('products').select('id').where('id', '=', product.id).executeTakeFirst();
+    const row = await t.database.handle.db
+      .selectFrom('products')
+      .select('id')
+      .where('id', '=', product.id)
+      .executeTakeFirst();
     expect(row).toBeUndefined();
 
     const gone = await t.app.inject({ url: `/api/products/${product.id}`, headers: session.auth });
@@ -279,7 +393,10 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
 
   it('answers 401 unauthorized without a valid token, and writes nothing', async () => {
     const product = (await createProduct(t, session, { name: 'Guarded', price: 1, quantity: 1 })).json();
-    const before = await t.database.handle.db.selectFrom('products').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await t.database.handle.db
+      .selectFrom('products')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const requests = [
       { method: 'GET', url: '/api/products' },
       { method: 'GET', url: `/api/products/${product.id}` },
@@ -295,7 +412,10 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
         expect(response.json()).toEqual({ error: 'unauthorized', message: expect.any(String) });
       }
     }
-    const after = await t.database.handle.db.selectFrom('products').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await t.database.handle.db
+      .selectFrom('products')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
     expect((await t.app.inject({ url: `/api/products/${product.id}`, headers: session.auth })).json()).toEqual(product);
   });
@@ -316,10 +436,17 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
       expect(created.statusCode).toBe(201);
       const id = created.json().id;
       for (const method of ['PUT', 'PATCH'] as const) {
-        const updated = await restricted.app.inject({ method, url: `/api/products/${id}`, headers: admin.auth, payload: { quantity: 9 } });
+        const updated = await restricted.app.inject({
+          method,
+          url: `/api/products/${id}`,
+          headers: admin.auth,
+          payload: { quantity: 9 },
+        });
         expect(updated.statusCode).toBe(200);
       }
-      expect((await restricted.app.inject({ method: 'DELETE', url: `/api/products/${id}`, headers: admin.auth })).statusCode).toBe(204);
+      expect(
+        (await restricted.app.inject({ method: 'DELETE', url: `/api/products/${id}`, headers: admin.auth })).statusCode,
+      ).toBe(204);
     });
 
     it('lets a user read but answers 403 forbidden to every write, changing nothing', async () => {
@@ -342,7 +469,9 @@ describe.each(dialects)('products over HTTP on %s', (dialect) => {
         expect(response.statusCode, `${write.method} ${write.url}`).toBe(403);
         expect(response.json()).toEqual({ error: 'forbidden', message: expect.any(String) });
       }
-      expect((await restricted.app.inject({ url: `/api/products/${product.id}`, headers: user.auth })).json()).toEqual(product);
+      expect((await restricted.app.inject({ url: `/api/products/${product.id}`, headers: user.auth })).json()).toEqual(
+        product,
+      );
       const rows = await restricted.database.handle.db.selectFrom('products').select('name').execute();
       expect(rows.map((r) => r.name)).not.toContain('Nope');
     });

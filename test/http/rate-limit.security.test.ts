@@ -4,20 +4,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/app.js';
 
 const LIMITS = { RATE_LIMIT_LOGIN: '5', RATE_LIMIT_REGISTER: '3', RATE_LIMIT_RECOVERY: '3' };
-const redisAvailable = await new Redis('redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 })
+const redisAvailable = await new Redis('redis://127.0.0.1:6379', {
+  lazyConnect: true,
+  maxRetriesPerRequest: 0,
+  connectTimeout: 1000,
+})
   .connect()
-  .then(() => true, () => false);
-if (!redisAvailable && process.env.CI === 'true') throw new Error('Redis at 127.0.0.1:6379 is not reachable (CI=true: nothing may be skipped)');
-if (!redisAvailable) console.warn('SKIPPED: Redis at 127.0.0.1:6379 is not reachable; the Redis rate-limit tests do not run.');
+  .then(
+    () => true,
+    () => false,
+  );
+if (!redisAvailable && process.env.CI === 'true')
+  throw new Error('Redis at 127.0.0.1:6379 is not reachable (CI=true: nothing may be skipped)');
+if (!redisAvailable)
+  console.warn('SKIPPED: Redis at 127.0.0.1:6379 is not reachable; the Redis rate-limit tests do not run.');
 
 /** A client address of its own, so tests (and parallel runs sharing Redis) never count against each other. */
 function freshIp(): string {
   return `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 }
 
-/** A wrong password for a fresh unknown name: unknown names lock like accounts, and only the per-IP limit is under test here. */
+/**
+ * A wrong password for a fresh unknown name: unknown names lock like accounts, and only the per-IP limit is under test
+ * here.
+ */
 function loginFrom(t: TestApp, ip: string, headers: Record<string, string> = {}) {
-  return t.app.inject({ method: 'POST', url: '/api/auth/login', remoteAddress: ip, headers, payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    remoteAddress: ip,
+    headers,
+    payload: { username: `nobody-${randomInt(1e9)}`, password: 'wrong password' },
+  });
 }
 
 describe.each([
@@ -79,7 +97,13 @@ describe.each([
 
   it('limits registration and password recovery separately', async () => {
     const ip = freshIp();
-    const register = (n: number) => t.app.inject({ method: 'POST', url: '/api/auth/register', remoteAddress: ip, payload: { username: `rl${n}_${randomInt(1e9)}`, password: 'a perfectly fine passphrase' } });
+    const register = (n: number) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/auth/register',
+        remoteAddress: ip,
+        payload: { username: `rl${n}_${randomInt(1e9)}`, password: 'a perfectly fine passphrase' },
+      });
     for (let i = 0; i < 3; i++) expect((await register(i)).statusCode).toBe(201);
     expect((await register(9)).statusCode).toBe(429);
     expect((await loginFrom(t, ip)).statusCode).toBe(401);
@@ -87,7 +111,8 @@ describe.each([
 
   it('leaves other routes alone', async () => {
     const ip = freshIp();
-    for (let i = 0; i < 10; i++) expect((await t.app.inject({ url: '/healthz', remoteAddress: ip })).statusCode).toBe(200);
+    for (let i = 0; i < 10; i++)
+      expect((await t.app.inject({ url: '/healthz', remoteAddress: ip })).statusCode).toBe(200);
   });
 });
 
@@ -97,7 +122,8 @@ describe('TRUST_PROXY', () => {
     const wary = await buildTestApp({ env: LIMITS });
     try {
       const proxy = freshIp();
-      for (const t of [trusting, wary]) for (let i = 0; i < 6; i++) await loginFrom(t, proxy, { 'x-forwarded-for': freshIp() });
+      for (const t of [trusting, wary])
+        for (let i = 0; i < 6; i++) await loginFrom(t, proxy, { 'x-forwarded-for': freshIp() });
       // Behind a trusted proxy each forwarded client has its own budget; otherwise the header is ignored.
       expect((await loginFrom(trusting, proxy, { 'x-forwarded-for': freshIp() })).statusCode).toBe(401);
       expect((await loginFrom(wary, proxy, { 'x-forwarded-for': freshIp() })).statusCode).toBe(429);

@@ -32,13 +32,28 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     return { ...(await login(t.app, username)), username, email };
   }
 
-  const post = (url: string, accessToken: string, payload?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> =>
-    t.app.inject({ method: 'POST', url, headers: { ...bearer(accessToken), ...headers }, ...(payload ? { payload } : {}) });
-  const reauth = (accessToken: string, payload: Record<string, unknown>, headers: Record<string, string> = {}) => post('/api/auth/reauth', accessToken, payload, headers);
-  const status = async (accessToken: string) => (await t.app.inject({ method: 'GET', url: '/api/auth/2fa', headers: bearer(accessToken) })).json();
+  const post = (
+    url: string,
+    accessToken: string,
+    payload?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<LightMyRequestResponse> =>
+    t.app.inject({
+      method: 'POST',
+      url,
+      headers: { ...bearer(accessToken), ...headers },
+      ...(payload ? { payload } : {}),
+    });
+  const reauth = (accessToken: string, payload: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    post('/api/auth/reauth', accessToken, payload, headers);
+  const status = async (accessToken: string) =>
+    (await t.app.inject({ method: 'GET', url: '/api/auth/2fa', headers: bearer(accessToken) })).json();
   const expectReauthRequired = (response: LightMyRequestResponse, what: string) => {
     expect(response.statusCode, what).toBe(403);
-    expect(response.json(), what).toEqual({ error: 'reauth_required', message: expect.stringContaining('POST /api/auth/reauth') });
+    expect(response.json(), what).toEqual({
+      error: 'reauth_required',
+      message: expect.stringContaining('POST /api/auth/reauth'),
+    });
   };
   const nowSeconds = () => Math.floor(t.clock.now().getTime() / 1000);
 
@@ -68,14 +83,38 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
 
     // Nothing changed: same factors, no mail, old backup codes, old TOTP secret and old password still work.
     expect(await status(owner.accessToken)).toEqual(statusBefore);
-    expect(await status(without2fa.accessToken)).toEqual({ totp_enabled: false, email_enabled: false, backup_codes_remaining: 0 });
+    expect(await status(without2fa.accessToken)).toEqual({
+      totp_enabled: false,
+      email_enabled: false,
+      backup_codes_remaining: 0,
+    });
     expect(codeMails()).toBe(codeMailsBefore);
-    const oneStep = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: owner.username, password: PASSWORD, totp_code: totpNow(t, secret) } });
+    const oneStep = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: owner.username, password: PASSWORD, totp_code: totpNow(t, secret) },
+    });
     expect(oneStep.statusCode).toBe(200);
-    const challenge = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: owner.username, password: PASSWORD } });
-    const backup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/login', payload: { mfa_token: challenge.json().mfa_token, code: backupCodes[0] } });
+    const challenge = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: owner.username, password: PASSWORD },
+    });
+    const backup = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/login',
+      payload: { mfa_token: challenge.json().mfa_token, code: backupCodes[0] },
+    });
     expect(backup.statusCode).toBe(200);
-    expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: without2fa.username, password: PASSWORD } })).json()).toHaveProperty('access_token');
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { username: without2fa.username, password: PASSWORD },
+        })
+      ).json(),
+    ).toHaveProperty('access_token');
   });
 
   it('reauth with the password restores the right for REAUTH_MAX_AGE, with a fresh auth_time and amr ["pwd"]', async () => {
@@ -89,15 +128,31 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     expect(tokens).toMatchObject({ token_type: 'Bearer', user: { id: user.userId } });
     expect(answer.headers['cache-control']).toBe('no-store');
     const claims = await claimsOf(t, tokens.access_token);
-    expect(claims).toMatchObject({ auth_time: nowSeconds(), amr: ['pwd'], sid: (await claimsOf(t, user.accessToken)).sid });
+    expect(claims).toMatchObject({
+      auth_time: nowSeconds(),
+      amr: ['pwd'],
+      sid: (await claimsOf(t, user.accessToken)).sid,
+    });
 
     expect((await post('/api/auth/2fa/setup', tokens.access_token)).statusCode).toBe(200);
     // The old access token keeps its old auth_time.
     expectReauthRequired(await post('/api/auth/2fa/setup', user.accessToken), 'old token');
     // The refresh token was rotated: the old one is spent, the new one works and keeps the new auth_time.
-    const replayed = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } });
+    const replayed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh',
+      payload: { refresh_token: user.refreshToken },
+    });
     expect(replayed.json().error).toBe('refresh_token_invalid');
-    expect((await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: tokens.refresh_token } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/auth/refresh',
+          payload: { refresh_token: tokens.refresh_token },
+        })
+      ).statusCode,
+    ).toBe(200);
 
     t.clock.advance(MAX_AGE_MS + 1000);
     expectReauthRequired(await post('/api/auth/2fa/setup', tokens.access_token), 'stale again');
@@ -112,7 +167,10 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     const missing = await reauth(user.accessToken, { password: PASSWORD });
     expect(missing.statusCode).toBe(400);
     expect(missing.json()).toMatchObject({ error: 'validation_failed', fields: { code: expect.any(String) } });
-    const wrong = await reauth(user.accessToken, { password: PASSWORD, code: String((Number(totpNow(t, secret)) + 1) % 1_000_000).padStart(6, '0') });
+    const wrong = await reauth(user.accessToken, {
+      password: PASSWORD,
+      code: String((Number(totpNow(t, secret)) + 1) % 1_000_000).padStart(6, '0'),
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error).toBe('invalid_mfa_code');
 
@@ -133,7 +191,11 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     expect(sent.statusCode).toBe(202);
     const answer = await reauth(user.accessToken, { password: PASSWORD, code: mailbox.latestCode(user.email) });
     expect(answer.statusCode).toBe(200);
-    expect((await post('/api/auth/2fa/disable', answer.json().access_token, { password: PASSWORD, code: 'xxxxx-xxxxx' })).json().error).toBe('invalid_mfa_code');
+    expect(
+      (
+        await post('/api/auth/2fa/disable', answer.json().access_token, { password: PASSWORD, code: 'xxxxx-xxxxx' })
+      ).json().error,
+    ).toBe('invalid_mfa_code');
   });
 
   it('reauth from the web UI sets the refresh cookie like login does', async () => {
@@ -141,7 +203,13 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     const answer = await reauth(user.accessToken, { password: PASSWORD }, { 'x-requested-with': 'twofold' });
     expect(answer.statusCode).toBe(200);
     const cookie = answer.cookies.find((c) => c.name === 'twofold_refresh');
-    expect(cookie).toMatchObject({ value: answer.json().refresh_token, httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/auth' });
+    expect(cookie).toMatchObject({
+      value: answer.json().refresh_token,
+      httpOnly: true,
+      secure: true,
+      sameSite: 'Strict',
+      path: '/api/auth',
+    });
   });
 
   it('refresh keeps auth_time: only a password or a code makes it newer', async () => {
@@ -149,7 +217,11 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     const signedInAt = nowSeconds();
     expect(await claimsOf(t, user.accessToken)).toMatchObject({ auth_time: signedInAt });
     t.clock.advance(200_000);
-    const refreshed = await t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } });
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh',
+      payload: { refresh_token: user.refreshToken },
+    });
     expect(refreshed.statusCode).toBe(200);
     const claims = await claimsOf(t, refreshed.json().access_token);
     expect(claims.auth_time).toBe(signedInAt);
@@ -169,7 +241,15 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
     expect(locked.statusCode).toBe(429);
     expect(locked.json().error).toBe('too_many_attempts');
     // The same budget as sign-in: the account is locked there too.
-    expect((await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, password: PASSWORD } })).statusCode).toBe(429);
+    expect(
+      (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { username: user.username, password: PASSWORD },
+        })
+      ).statusCode,
+    ).toBe(429);
     expect((await auditRows(t, user.userId)).filter((row) => row.type === 'reauth.failed')).toHaveLength(5);
     t.clock.advance(61_000);
     nextStep(t);

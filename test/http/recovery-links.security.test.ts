@@ -5,7 +5,20 @@ import { PASSWORD, TEST_SECRETS, UNLIMITED, fastHasher, type TestApp } from '../
 import { createTestDatabase } from '../support/databases.js';
 import { testDialects } from '../support/databases.js';
 import type { Mailbox } from '../support/mailbox.js';
-import { NEW_PASSWORD, RESET_SUBJECT, VERIFY_SUBJECT, registerWithEmail, resetPassword, resetToken, signUpWithEmail, tokenFrom, tryLogin, verifyEmail, waitForMail, startMailApp } from '../support/recovery.js';
+import {
+  NEW_PASSWORD,
+  RESET_SUBJECT,
+  VERIFY_SUBJECT,
+  registerWithEmail,
+  resetPassword,
+  resetToken,
+  signUpWithEmail,
+  tokenFrom,
+  tryLogin,
+  verifyEmail,
+  waitForMail,
+  startMailApp,
+} from '../support/recovery.js';
 
 const dialects = await testDialects();
 
@@ -21,12 +34,21 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
   it('a reset link mailed before a password change no longer opens the account after it', async () => {
     const user = await signUpWithEmail(t);
     const token = await resetToken(t, mailbox, user.email);
-    const changed = await t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: user.auth, payload: { current_password: PASSWORD, new_password: NEW_PASSWORD } });
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/password/change',
+      headers: user.auth,
+      payload: { current_password: PASSWORD, new_password: NEW_PASSWORD },
+    });
     expect(changed.statusCode, changed.body).toBe(204);
 
     const reset = await resetPassword(t, token, 'an attacker chose this passphrase');
     expect(reset.statusCode).toBe(400);
-    expect(reset.json()).toEqual({ error: 'validation_failed', message: expect.any(String), fields: { token: 'is invalid or has expired' } });
+    expect(reset.json()).toEqual({
+      error: 'validation_failed',
+      message: expect.any(String),
+      fields: { token: 'is invalid or has expired' },
+    });
     expect((await tryLogin(t, user.username, NEW_PASSWORD)).statusCode).toBe(200);
   });
 
@@ -34,9 +56,25 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
     const user = await registerWithEmail(t);
     const token = await resetToken(t, mailbox, user.email);
     // A second live link, as if asked for in another tab: the reset must kill it too, not only spend its own.
-    await t.database.handle.db.insertInto('account_tokens').values({ token_hash: 'f'.repeat(64), user_id: user.userId, purpose: 'password_reset', created_at: t.clock.now().getTime(), expires_at: t.clock.now().getTime() + 600_000, used_at: null }).execute();
+    await t.database.handle.db
+      .insertInto('account_tokens')
+      .values({
+        token_hash: 'f'.repeat(64),
+        user_id: user.userId,
+        purpose: 'password_reset',
+        created_at: t.clock.now().getTime(),
+        expires_at: t.clock.now().getTime() + 600_000,
+        used_at: null,
+      })
+      .execute();
     expect((await resetPassword(t, token)).statusCode).toBe(204);
-    const rows = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', user.userId).where('purpose', '=', 'password_reset').where('used_at', 'is', null).execute();
+    const rows = await t.database.handle.db
+      .selectFrom('account_tokens')
+      .select('token_hash')
+      .where('user_id', '=', user.userId)
+      .where('purpose', '=', 'password_reset')
+      .where('used_at', 'is', null)
+      .execute();
     expect(rows).toEqual([]);
     expect((await resetPassword(t, token, 'yet another fine passphrase')).statusCode).toBe(400);
   });
@@ -44,9 +82,20 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
   it('a password change leaves the email verification link working (only reset links carry the password)', async () => {
     const user = await signUpWithEmail(t);
     await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
-    const changed = await t.app.inject({ method: 'POST', url: '/api/auth/password/change', headers: user.auth, payload: { current_password: PASSWORD, new_password: NEW_PASSWORD } });
+    const changed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/password/change',
+      headers: user.auth,
+      payload: { current_password: PASSWORD, new_password: NEW_PASSWORD },
+    });
     expect(changed.statusCode).toBe(204);
-    const live = await t.database.handle.db.selectFrom('account_tokens').select('token_hash').where('user_id', '=', user.userId).where('purpose', '=', 'email_verify').where('used_at', 'is', null).execute();
+    const live = await t.database.handle.db
+      .selectFrom('account_tokens')
+      .select('token_hash')
+      .where('user_id', '=', user.userId)
+      .where('purpose', '=', 'email_verify')
+      .where('used_at', 'is', null)
+      .execute();
     expect(live).toHaveLength(1);
     const mail = await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
     expect((await verifyEmail(t, tokenFrom(mail))).statusCode).toBe(200);
@@ -66,8 +115,18 @@ describe('tokens in URLs never reach the request log', () => {
   it('logs the reset and verification pages with their token replaced by [redacted]', async () => {
     const lines: string[] = [];
     const database = await createTestDatabase('sqlite');
-    const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: database.url, LOG_LEVEL: 'info' });
-    const { app } = await createApp(config, { hasher: fastHasher, database: database.handle, logStream: { write: (line: string) => void lines.push(line) } });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      ...TEST_SECRETS,
+      ...UNLIMITED,
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'info',
+    });
+    const { app } = await createApp(config, {
+      hasher: fastHasher,
+      database: database.handle,
+      logStream: { write: (line: string) => void lines.push(line) },
+    });
     try {
       await app.ready();
       const secret = 'QmV0dGVyLXRoYW4tYS1yZWFsLXRva2VuLTEyMzQ1Njc4OQ';
@@ -78,7 +137,9 @@ describe('tokens in URLs never reach the request log', () => {
       await app.inject({ url: `/app/login?code=${secret}` });
       const log = lines.join('');
       expect(log).not.toContain(secret);
-      const urls = lines.map((line) => JSON.parse(line) as { req?: { url: string } }).flatMap((entry) => (entry.req ? [entry.req.url] : []));
+      const urls = lines
+        .map((line) => JSON.parse(line) as { req?: { url: string } })
+        .flatMap((entry) => (entry.req ? [entry.req.url] : []));
       expect(urls).toEqual([
         '/app/reset-password?token=[redacted]',
         '/app/verify-email?lang=en&token=[redacted]&x=1',

@@ -22,7 +22,11 @@ import {
 
 const dialects = await testDialects();
 const MINUTE_MS = 60_000;
-const INVALID_TOKEN = { error: 'validation_failed', message: expect.any(String), fields: { token: 'is invalid or has expired' } };
+const INVALID_TOKEN = {
+  error: 'validation_failed',
+  message: expect.any(String),
+  fields: { token: 'is invalid or has expired' },
+};
 
 describe.each(dialects)('password reset and email verification over HTTP on %s', (dialect) => {
   let t: TestApp;
@@ -34,7 +38,8 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
   afterAll(async () => close?.());
 
   const me = (auth: { authorization: string }) => t.app.inject({ url: '/api/user/me', headers: auth });
-  const refresh = (refreshToken: string) => t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } });
+  const refresh = (refreshToken: string) =>
+    t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: refreshToken } });
 
   describe('forgotten password', () => {
     it('answers 202 with the same body for a known and an unknown address, and mails only the known one', async () => {
@@ -65,7 +70,12 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
       expect(new Set(mail.text?.match(/[A-Za-z0-9_-]{43,}/g))).toEqual(new Set([token]));
       expect(mail.text).not.toContain(PASSWORD);
 
-      const rows = await t.database.handle.db.selectFrom('account_tokens').selectAll().where('user_id', '=', user.userId).where('purpose', '=', 'password_reset').execute();
+      const rows = await t.database.handle.db
+        .selectFrom('account_tokens')
+        .selectAll()
+        .where('user_id', '=', user.userId)
+        .where('purpose', '=', 'password_reset')
+        .execute();
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ token_hash: sha256Hex(token), used_at: null });
       expect(Number(rows[0]!.expires_at) - Number(rows[0]!.created_at)).toBe(30 * MINUTE_MS);
@@ -129,7 +139,10 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
       for (const weak of ['short', 'password123', user.username]) {
         const refused = await resetPassword(t, token, weak);
         expect(refused.statusCode).toBe(400);
-        expect(refused.json()).toMatchObject({ error: 'validation_failed', fields: { new_password: expect.any(String) } });
+        expect(refused.json()).toMatchObject({
+          error: 'validation_failed',
+          fields: { new_password: expect.any(String) },
+        });
       }
       expect((await tryLogin(t, user.username)).statusCode).toBe(200);
       expect((await resetPassword(t, token)).statusCode).toBe(204);
@@ -160,7 +173,12 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
 
       const verified = await verifyEmail(t, token);
       expect(verified.statusCode).toBe(200);
-      expect(verified.json()).toMatchObject({ id: user.userId, username: user.username, email: user.email, email_verified: true });
+      expect(verified.json()).toMatchObject({
+        id: user.userId,
+        username: user.username,
+        email: user.email,
+        email_verified: true,
+      });
       expect((await me(user.auth)).json().email_verified).toBe(true);
       const again = await verifyEmail(t, token);
       expect(again.statusCode).toBe(400);
@@ -206,11 +224,19 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
     const token = await resetToken(t, mailbox, user.email);
     expect((await resetPassword(t, token)).statusCode).toBe(204);
 
-    const rows = await t.database.handle.db.selectFrom('audit_events').selectAll().where('user_id', '=', user.userId).orderBy('id').execute();
-    expect(rows.map((r) => r.type)).toEqual(expect.arrayContaining(['user.registered', 'email.verified', 'password.reset']));
+    const rows = await t.database.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('user_id', '=', user.userId)
+      .orderBy('id')
+      .execute();
+    expect(rows.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['user.registered', 'email.verified', 'password.reset']),
+    );
     expect(rows.find((r) => r.type === 'password.reset')).toMatchObject({ ip: '127.0.0.1' });
     const everything = JSON.stringify(await t.database.handle.db.selectFrom('audit_events').selectAll().execute());
-    for (const secret of [token, verifyToken, sha256Hex(token), sha256Hex(verifyToken), NEW_PASSWORD]) expect(everything).not.toContain(secret);
+    for (const secret of [token, verifyToken, sha256Hex(token), sha256Hex(verifyToken), NEW_PASSWORD])
+      expect(everything).not.toContain(secret);
   });
 });
 

@@ -1,7 +1,16 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { PASSWORD, TEST_SECRETS, buildTestApp, login, register, uniqueName, type Session, type TestApp } from '../support/app.js';
+import {
+  PASSWORD,
+  TEST_SECRETS,
+  buildTestApp,
+  login,
+  register,
+  uniqueName,
+  type Session,
+  type TestApp,
+} from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { auditRows, bearer } from '../support/two-factor.js';
 
@@ -38,8 +47,19 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
     await noGrace?.close();
   });
 
-  const refresh = (app: TestApp, refreshToken: string, headers: Record<string, string> = LAPTOP, remoteAddress = LAPTOP_IP) =>
-    app.app.inject({ method: 'POST', url: '/api/auth/refresh', headers, remoteAddress, payload: { refresh_token: refreshToken } });
+  const refresh = (
+    app: TestApp,
+    refreshToken: string,
+    headers: Record<string, string> = LAPTOP,
+    remoteAddress = LAPTOP_IP,
+  ) =>
+    app.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh',
+      headers,
+      remoteAddress,
+      payload: { refresh_token: refreshToken },
+    });
 
   async function freshSession(app: TestApp): Promise<Session> {
     const username = uniqueName('rot');
@@ -47,7 +67,10 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
     return login(app.app, username);
   }
 
-  /** A session whose first refresh token has been spent once (by LAPTOP): `spent` is the old token, `current` the new one. */
+  /**
+   * A session whose first refresh token has been spent once (by LAPTOP): `spent` is the old token, `current` the new
+   * one.
+   */
   async function spentOnce(app: TestApp): Promise<{ session: Session; spent: string; current: string }> {
     const session = await freshSession(app);
     const first = await refresh(app, session.refreshToken);
@@ -70,7 +93,10 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
   async function expectSessionAlive(app: TestApp, current: string): Promise<void> {
     const next = await refresh(app, current);
     expect(next.statusCode).toBe(200);
-    expect((await app.app.inject({ method: 'GET', url: '/api/user/me', headers: bearer(next.json().access_token) })).statusCode).toBe(200);
+    expect(
+      (await app.app.inject({ method: 'GET', url: '/api/user/me', headers: bearer(next.json().access_token) }))
+        .statusCode,
+    ).toBe(200);
   }
 
   it('a spent refresh token presented again after the grace window is refused and ends the session', async () => {
@@ -79,16 +105,27 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
     expectInvalid(await refresh(t, spent));
     await expectSessionEnded(t, current, session);
     // The audit event is written in the background.
-    await vi.waitFor(async () => expect(await auditRows(t, session.userId)).toContainEqual(expect.objectContaining({ type: 'refresh_token.reused' })));
+    await vi.waitFor(async () =>
+      expect(await auditRows(t, session.userId)).toContainEqual(
+        expect.objectContaining({ type: 'refresh_token.reused' }),
+      ),
+    );
   });
 
   it('a spent refresh token replayed from another client within the grace window is refused and ends the session', async () => {
-    for (const [headers, ip] of [[OTHER_BROWSER, LAPTOP_IP], [LAPTOP, OTHER_IP]] as const) {
+    for (const [headers, ip] of [
+      [OTHER_BROWSER, LAPTOP_IP],
+      [LAPTOP, OTHER_IP],
+    ] as const) {
       const { session, spent, current } = await spentOnce(t);
       t.clock.advance(500);
       expectInvalid(await refresh(t, spent, headers, ip));
       await expectSessionEnded(t, current, session);
-      await vi.waitFor(async () => expect(await auditRows(t, session.userId)).toContainEqual(expect.objectContaining({ type: 'refresh_token.reused' })));
+      await vi.waitFor(async () =>
+        expect(await auditRows(t, session.userId)).toContainEqual(
+          expect.objectContaining({ type: 'refresh_token.reused' }),
+        ),
+      );
     }
   });
 
@@ -110,7 +147,12 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
 
   it('a refresh token spent by reauthentication is refused too', async () => {
     const session = await freshSession(t);
-    const reauth = await t.app.inject({ method: 'POST', url: '/api/auth/reauth', headers: session.auth, payload: { password: PASSWORD } });
+    const reauth = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/reauth',
+      headers: session.auth,
+      payload: { password: PASSWORD },
+    });
     expect(reauth.statusCode).toBe(200);
     expectInvalid(await refresh(t, session.refreshToken));
   });
@@ -146,7 +188,10 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
 
   it('two clients racing with one refresh token: exactly one 200, and the session ends', async () => {
     const session = await freshSession(t);
-    const results = await Promise.all([refresh(t, session.refreshToken, LAPTOP, LAPTOP_IP), refresh(t, session.refreshToken, OTHER_BROWSER, OTHER_IP)]);
+    const results = await Promise.all([
+      refresh(t, session.refreshToken, LAPTOP, LAPTOP_IP),
+      refresh(t, session.refreshToken, OTHER_BROWSER, OTHER_IP),
+    ]);
     // The first UPDATE to commit wins; the other finds the token spent by a different client: theft.
     expect(statusCounts(results)).toEqual({ 200: 1, 401: 1 });
     expectInvalid(results.find((r) => r.statusCode === 401)!);
@@ -155,9 +200,14 @@ describe.each(dialects)('refresh token rotation on %s', (dialect) => {
 
   it('refuses a REFRESH_REUSE_GRACE outside 0-60 whole seconds and a REAUTH_MAX_AGE of 0; defaults are 2 and 300', async () => {
     for (const value of ['-1', '61', '1.5', 'soon']) {
-      expect(() => loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, REFRESH_REUSE_GRACE: value })).toThrow(/REFRESH_REUSE_GRACE/);
+      expect(() => loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, REFRESH_REUSE_GRACE: value })).toThrow(
+        /REFRESH_REUSE_GRACE/,
+      );
     }
-    expect(loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS })).toMatchObject({ refreshReuseGraceSeconds: 2, reauthMaxAgeSeconds: 300 });
+    expect(loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS })).toMatchObject({
+      refreshReuseGraceSeconds: 2,
+      reauthMaxAgeSeconds: 300,
+    });
     expect(() => loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, REAUTH_MAX_AGE: '0' })).toThrow(/REAUTH_MAX_AGE/);
   });
 });

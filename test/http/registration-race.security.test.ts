@@ -40,7 +40,11 @@ describe.each(dialects)('registration races on %s', (dialect) => {
     expect(await usersWhere('username_normalized', base.toLowerCase())).toBe(1);
 
     const winner = responses.find((r) => r.statusCode === 201)!.json();
-    const signIn = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: base.toUpperCase(), password: PASSWORD } });
+    const signIn = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: base.toUpperCase(), password: PASSWORD },
+    });
     expect(signIn.statusCode).toBe(200);
     expect(signIn.json().user.id).toBe(winner.id);
   });
@@ -48,7 +52,9 @@ describe.each(dialects)('registration races on %s', (dialect) => {
   it('twenty parallel registrations with one email leave exactly one account', async () => {
     const email = `${uniqueName('race')}@Example.com`;
     const usernames = Array.from({ length: 20 }, () => uniqueName('mail'));
-    const responses = await Promise.all(usernames.map((name, i) => register(t.app, name, PASSWORD, i % 2 === 0 ? email : email.toLowerCase())));
+    const responses = await Promise.all(
+      usernames.map((name, i) => register(t.app, name, PASSWORD, i % 2 === 0 ? email : email.toLowerCase())),
+    );
 
     const statuses = countBy(responses.map((r) => r.statusCode));
     expect(Object.fromEntries(statuses)).toEqual({ 201: 1, 409: 19 });
@@ -57,7 +63,11 @@ describe.each(dialects)('registration races on %s', (dialect) => {
     }
     expect(await usersWhere('email_normalized', email.toLowerCase())).toBe(1);
     // The losers left nothing behind under their own usernames either.
-    const rows = await t.database.handle.db.selectFrom('users').select('username').where('username', 'in', usernames).execute();
+    const rows = await t.database.handle.db
+      .selectFrom('users')
+      .select('username')
+      .where('username', 'in', usernames)
+      .execute();
     expect(rows.map((row) => row.username)).toEqual([responses.find((r) => r.statusCode === 201)!.json().username]);
   });
 

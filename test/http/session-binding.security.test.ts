@@ -42,7 +42,8 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
   afterAll(async () => t?.close());
 
   const db = () => t.database.handle.db;
-  const createProduct = (auth: { authorization: string }) => t.app.inject({ method: 'POST', url: '/api/products', headers: auth, payload: PRODUCT });
+  const createProduct = (auth: { authorization: string }) =>
+    t.app.inject({ method: 'POST', url: '/api/products', headers: auth, payload: PRODUCT });
 
   async function signUpAdmin(): Promise<Session & { username: string }> {
     const created = await signUp(t.app, uniqueName('admin'));
@@ -51,7 +52,9 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
   }
 
   async function forge(from: string, claims: Record<string, unknown>): Promise<string> {
-    return new SignJWT({ ...decodeJwt(from), ...claims }).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(HS256_SECRET);
+    return new SignJWT({ ...decodeJwt(from), ...claims })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .sign(HS256_SECRET);
   }
 
   it("a token whose sid names another user's session never rides on that session's cached 'active'", async () => {
@@ -92,9 +95,21 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
       const me = await short.app.inject({ url: '/api/user/me', headers: user.auth });
       expect(me.statusCode).toBe(401);
       expect(me.json().error).toBe('unauthorized');
-      const verified = await short.app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: user.accessToken } });
+      const verified = await short.app.inject({
+        method: 'POST',
+        url: '/api/auth/token/verify',
+        payload: { token: user.accessToken },
+      });
       expect(verified.json()).toEqual({ valid: false, reason: 'revoked' });
-      expect((await short.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: user.refreshToken } })).json().error).toBe('refresh_token_invalid');
+      expect(
+        (
+          await short.app.inject({
+            method: 'POST',
+            url: '/api/auth/refresh',
+            payload: { refresh_token: user.refreshToken },
+          })
+        ).json().error,
+      ).toBe('refresh_token_invalid');
     } finally {
       await short.close();
     }
@@ -108,7 +123,9 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
     expect(answer.statusCode).toBe(401);
     expect(answer.json().error).toBe('unauthorized');
     const skewed = await forge(user.accessToken, { iat: now + 30, exp: now + 630 });
-    expect((await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${skewed}` } })).statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${skewed}` } })).statusCode,
+    ).toBe(200);
   });
 
   it('a token whose user was deleted in SQL answers 401 to a product write, never 500', async () => {
@@ -127,27 +144,40 @@ describe.each(dialects)('session binding, deleted users and role changes on %s',
   it('a user demoted by PATCH /api/admin/users/:id loses product writes on the very next request', async () => {
     const user = await signUpAdmin();
     expect((await createProduct(user.auth)).statusCode).toBe(201);
-    const demoted = await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${user.userId}`, headers: admin.auth, payload: { role: 'user' } });
+    const demoted = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${user.userId}`,
+      headers: admin.auth,
+      payload: { role: 'user' },
+    });
     expect(demoted.statusCode, demoted.body).toBe(200);
     const refused = await createProduct(user.auth);
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error).toBe('forbidden');
     // Still signed in (reading is allowed); promoted again, the right is back at once.
     expect((await t.app.inject({ url: '/api/products', headers: user.auth })).statusCode).toBe(200);
-    await t.app.inject({ method: 'PATCH', url: `/api/admin/users/${user.userId}`, headers: admin.auth, payload: { role: 'admin' } });
+    await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${user.userId}`,
+      headers: admin.auth,
+      payload: { role: 'admin' },
+    });
     expect((await createProduct(user.auth)).statusCode).toBe(201);
   });
 
   // The CLI is another process: the in-memory SQLite test database cannot be shared with it, so this one is
   // defined only for the server databases (not skipped: with CI=true nothing may be skipped).
-  (dialect === 'sqlite' ? (): void => undefined : it)('a user demoted by the CLI (user set-role) loses product writes within the session-cache bound (5 s)', async () => {
-    const user = await signUpAdmin();
-    expect((await createProduct(user.auth)).statusCode).toBe(201);
-    const result = await runCli(['user', 'set-role', user.username, 'user'], { DATABASE_URL: t.database.url });
-    expect(result.status, result.stderr).toBe(0);
-    t.clock.advance(5_001);
-    const refused = await createProduct(user.auth);
-    expect(refused.statusCode).toBe(403);
-    expect(refused.json().error).toBe('forbidden');
-  });
+  (dialect === 'sqlite' ? (): void => undefined : it)(
+    'a user demoted by the CLI (user set-role) loses product writes within the session-cache bound (5 s)',
+    async () => {
+      const user = await signUpAdmin();
+      expect((await createProduct(user.auth)).statusCode).toBe(201);
+      const result = await runCli(['user', 'set-role', user.username, 'user'], { DATABASE_URL: t.database.url });
+      expect(result.status, result.stderr).toBe(0);
+      t.clock.advance(5_001);
+      const refused = await createProduct(user.auth);
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json().error).toBe('forbidden');
+    },
+  );
 });

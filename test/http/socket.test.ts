@@ -3,7 +3,15 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { App } from '../../src/http/server.js';
 import type { PasswordHasher } from '../../src/lib/password-hasher.js';
-import { PASSWORD, TEST_SECRETS, buildTestApp, fastHasher, register, uniqueName, type TestApp } from '../support/app.js';
+import {
+  PASSWORD,
+  TEST_SECRETS,
+  buildTestApp,
+  fastHasher,
+  register,
+  uniqueName,
+  type TestApp,
+} from '../support/app.js';
 import { createTestDatabase, testDialects } from '../support/databases.js';
 
 const dialects = await testDialects();
@@ -16,14 +24,23 @@ async function listen(app: App): Promise<string> {
 }
 
 function postJSON(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
 
 /**
  * fastHasher whose verify() waits at a gate once armed: logins become in-flight requests that
  * stay open exactly as long as the test wants, with no sleeping and no timing assumptions.
  */
-function createGatedHasher(expected: number): { hasher: PasswordHasher; arm(): void; allWaiting: Promise<void>; release(): void } {
+function createGatedHasher(expected: number): {
+  hasher: PasswordHasher;
+  arm(): void;
+  allWaiting: Promise<void>;
+  release(): void;
+} {
   let armed = false;
   let waiting = 0;
   let release!: () => void;
@@ -75,7 +92,11 @@ describe.each(dialects)('the app on a real socket on %s', (dialect) => {
     expect(tokens.token_type).toBe('Bearer');
     const authorization = `Bearer ${tokens.access_token}`;
 
-    const created = await postJSON(`${base}/api/products`, { name: 'Socket lamp', price: 1.15, quantity: 2 }, { authorization });
+    const created = await postJSON(
+      `${base}/api/products`,
+      { name: 'Socket lamp', price: 1.15, quantity: 2 },
+      { authorization },
+    );
     expect(created.status).toBe(201);
     expect(await created.text()).toContain('"price":1.15');
 
@@ -92,11 +113,19 @@ describe.each(dialects)('the app on a real socket on %s', (dialect) => {
   });
 
   it('answers malformed and mistyped bodies on the wire with the contract errors', async () => {
-    const broken = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username": "a",' });
+    const broken = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username": "a",',
+    });
     expect(broken.status).toBe(400);
     expect(await broken.json()).toEqual({ error: 'invalid_json', message: expect.any(String) });
 
-    const text = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'username=a' });
+    const text = await fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'username=a',
+    });
     expect(text.status).toBe(415);
     expect(await text.json()).toEqual({ error: 'unsupported_media_type', message: expect.any(String) });
   });
@@ -108,7 +137,8 @@ describe.each(dialects)('graceful shutdown on %s', (dialect) => {
     const database = await createTestDatabase(dialect);
     const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, DATABASE_URL: database.url });
     const gated = createGatedHasher(inFlight);
-    // The app owns its database connection here, as in production: close() must not pull it away from in-flight requests.
+    // The app owns its database connection here, as in production: close() must not pull it away from in-flight
+    // requests.
     const { app } = await createApp(config, { hasher: gated.hasher });
     let closed = false;
     try {

@@ -1,5 +1,15 @@
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { CompactSign, SignJWT, base64url, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import {
+  CompactSign,
+  SignJWT,
+  base64url,
+  createLocalJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRETS, buildTestApp, signUp, type Session, type TestApp } from '../support/app.js';
 
@@ -41,7 +51,9 @@ describe('access tokens (HS256) on sqlite', () => {
   async function forge({ claims = {}, header = {}, key = HS256_SECRET, without = [] }: Forge = {}): Promise<string> {
     const payload: Record<string, unknown> = { ...realClaims, ...claims };
     for (const name of without) delete payload[name];
-    return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header } as { alg: string }).sign(key);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', ...header } as { alg: string })
+      .sign(key);
   }
 
   async function me(token: string): Promise<{ status: number; body: { error?: string; message?: string } }> {
@@ -93,7 +105,13 @@ describe('access tokens (HS256) on sqlite', () => {
   it('a token with a changed claim and the original signature is refused', async () => {
     const [header, payload, signature] = session.accessToken.split('.');
     const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload!)));
-    for (const change of [{ role: 'admin' }, { sub: String(Number(claims.sub) + 1) }, { sid: claims.sid + 1 }, { exp: claims.exp + 86400 }, { amr: ['pwd', 'otp'] }]) {
+    for (const change of [
+      { role: 'admin' },
+      { sub: String(Number(claims.sub) + 1) },
+      { sid: claims.sid + 1 },
+      { exp: claims.exp + 86400 },
+      { amr: ['pwd', 'otp'] },
+    ]) {
       const tampered = `${header}.${encodeJSON({ ...claims, ...change })}.${signature}`;
       expect(tampered).not.toBe(session.accessToken);
       await expectRefused(tampered, 'invalid_signature');
@@ -128,7 +146,9 @@ describe('access tokens (HS256) on sqlite', () => {
   });
 
   it('a correctly signed token whose payload is not JSON is refused as malformed', async () => {
-    const token = await new CompactSign(new TextEncoder().encode('not json')).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(HS256_SECRET);
+    const token = await new CompactSign(new TextEncoder().encode('not json'))
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .sign(HS256_SECRET);
     await expectRefused(token, 'malformed');
   });
 
@@ -149,19 +169,27 @@ describe('access tokens (HS256) on sqlite', () => {
       // Re-signing with a later exp needs the key: without it the token stays refused.
       const [header, payload, signature] = session.accessToken.split('.');
       const claims = JSON.parse(new TextDecoder().decode(base64url.decode(payload!)));
-      await expectRefused(`${header}.${encodeJSON({ ...claims, exp: claims.exp + 2 * 86400 })}.${signature}`, 'invalid_signature');
+      await expectRefused(
+        `${header}.${encodeJSON({ ...claims, exp: claims.exp + 2 * 86400 })}.${signature}`,
+        'invalid_signature',
+      );
     } finally {
       t.clock.set(new Date(start));
     }
     expect((await me(session.accessToken)).status).toBe(200);
   });
 
-  it.each(['garbage', 'a.b.c', 'a.b', 'a.b.c.d.e', '...', 'eyJhbGciOiJIUzI1NiJ9', `${'A'.repeat(100)}.${'B'.repeat(100)}.${'C'.repeat(43)}`])(
-    'a garbage string %j is refused as malformed',
-    async (token) => {
-      await expectRefused(token, 'malformed');
-    },
-  );
+  it.each([
+    'garbage',
+    'a.b.c',
+    'a.b',
+    'a.b.c.d.e',
+    '...',
+    'eyJhbGciOiJIUzI1NiJ9',
+    `${'A'.repeat(100)}.${'B'.repeat(100)}.${'C'.repeat(43)}`,
+  ])('a garbage string %j is refused as malformed', async (token) => {
+    await expectRefused(token, 'malformed');
+  });
 
   it('a JWE (encrypted token) in place of a JWS is refused', async () => {
     const jwe = `${encodeJSON({ alg: 'dir', enc: 'A256GCM' })}..${base64url.encode('iv-iv-iv-iv!')}.${base64url.encode('ciphertext')}.${base64url.encode('tag-tag-tag-tag!')}`;
@@ -227,8 +255,15 @@ describe('access tokens (EdDSA) on sqlite', () => {
     expect(header).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt', kid: expect.any(String) });
     expect(header.kid!.length).toBeGreaterThan(0);
     expect((await t.app.inject({ url: '/api/user/me', headers: session.auth })).statusCode).toBe(200);
-    const verified = await t.app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: session.accessToken } });
-    expect(verified.json()).toMatchObject({ valid: true, claims: { sub: String(session.userId), iss: 'twofold', aud: 'twofold-api' } });
+    const verified = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/token/verify',
+      payload: { token: session.accessToken },
+    });
+    expect(verified.json()).toMatchObject({
+      valid: true,
+      claims: { sub: String(session.userId), iss: 'twofold', aud: 'twofold-api' },
+    });
   });
 
   it('publishes exactly one public Ed25519 key with the tokens kid, and no private part', async () => {
@@ -237,7 +272,12 @@ describe('access tokens (EdDSA) on sqlite', () => {
     const set = response.json() as { keys: JWK[] };
     expect(set.keys).toHaveLength(1);
     const [key] = set.keys;
-    expect(key).toMatchObject({ kty: 'OKP', crv: 'Ed25519', kid: decodeProtectedHeader(session.accessToken).kid, x: expect.any(String) });
+    expect(key).toMatchObject({
+      kty: 'OKP',
+      crv: 'Ed25519',
+      kid: decodeProtectedHeader(session.accessToken).kid,
+      x: expect.any(String),
+    });
     expect(key).not.toHaveProperty('d');
     expect(base64url.decode(key!.x!)).toHaveLength(32);
   });
@@ -251,17 +291,35 @@ describe('access tokens (EdDSA) on sqlite', () => {
       currentDate: t.clock.now(),
     });
     expect(protectedHeader.alg).toBe('EdDSA');
-    expect(payload).toMatchObject({ sub: String(session.userId), username: session.username, role: 'user', amr: ['pwd'] });
+    expect(payload).toMatchObject({
+      sub: String(session.userId),
+      username: session.username,
+      role: 'user',
+      amr: ['pwd'],
+    });
   });
 
   it('an HS256 token signed with the public key bytes is refused (algorithm confusion)', async () => {
     const [jwk] = (await jwks()).keys;
     const claims = decodeJwt(session.accessToken);
-    const spkiPem = createPublicKey({ key: jwk as JWK & { kty: string }, format: 'jwk' }).export({ format: 'pem', type: 'spki' }).toString();
-    const spkiDer = createPublicKey({ key: jwk as JWK & { kty: string }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
-    const candidates = [base64url.decode(jwk!.x!), new TextEncoder().encode(spkiPem), new Uint8Array(spkiDer), new TextEncoder().encode(JSON.stringify(jwk)), new TextEncoder().encode(jwk!.x!)];
+    const spkiPem = createPublicKey({ key: jwk as JWK & { kty: string }, format: 'jwk' })
+      .export({ format: 'pem', type: 'spki' })
+      .toString();
+    const spkiDer = createPublicKey({ key: jwk as JWK & { kty: string }, format: 'jwk' }).export({
+      format: 'der',
+      type: 'spki',
+    });
+    const candidates = [
+      base64url.decode(jwk!.x!),
+      new TextEncoder().encode(spkiPem),
+      new Uint8Array(spkiDer),
+      new TextEncoder().encode(JSON.stringify(jwk)),
+      new TextEncoder().encode(jwk!.x!),
+    ];
     for (const key of candidates) {
-      const token = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwk!.kid }).sign(key);
+      const token = await new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: jwk!.kid })
+        .sign(key);
       await expectRefused(token, 'invalid_signature');
     }
   });
@@ -275,7 +333,9 @@ describe('access tokens (EdDSA) on sqlite', () => {
   it('a token signed by another Ed25519 key under the published kid is refused', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const claims = decodeJwt(session.accessToken);
-    const token = await new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: decodeProtectedHeader(session.accessToken).kid! }).sign(privateKey);
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: decodeProtectedHeader(session.accessToken).kid! })
+      .sign(privateKey);
     await expectRefused(token, 'invalid_signature');
   });
 

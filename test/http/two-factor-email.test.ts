@@ -2,9 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, buildTestApp, login, register, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { codeFrom, startMailbox, type Mailbox, type ReceivedMail } from '../support/mailbox.js';
-import { auditRows, challenge, claimsOf, enableTOTP, otherCode, secondStep, sendEmailCode, totpNow } from '../support/two-factor.js';
+import {
+  auditRows,
+  challenge,
+  claimsOf,
+  enableTOTP,
+  otherCode,
+  secondStep,
+  sendEmailCode,
+  totpNow,
+} from '../support/two-factor.js';
 
-/** Email codes end to end: the app talks SMTP (SMTP_URL) to a real server started here, and the test reads the code from the message. */
+/**
+ * Email codes end to end: the app talks SMTP (SMTP_URL) to a real server started here, and the test reads the code from
+ * the message.
+ */
 
 const dialects = await testDialects();
 const MAIL_FROM = 'Twofold Test <no-reply@twofold.test>';
@@ -56,18 +68,43 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
     const setupCode = expectCodeMessage(mailbox.latestCodeMail(a.email), [PASSWORD, a.accessToken, a.refreshToken]);
     expect((await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json().email_enabled).toBe(false);
 
-    const wrong = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: otherCode(setupCode) } });
+    const wrong = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: otherCode(setupCode) },
+    });
     expect(wrong.statusCode).toBe(401);
     expect(wrong.json().error).toBe('invalid_mfa_code');
-    const verified = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: setupCode } });
+    const verified = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: setupCode },
+    });
     expect(verified.statusCode).toBe(200);
     expect(verified.json().enabled).toBe(true);
     expect(verified.json().backup_codes).toHaveLength(10);
-    expect(await (await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json()).toEqual({ totp_enabled: false, email_enabled: true, backup_codes_remaining: 10 });
-    expect((await t.app.inject({ url: '/api/user/me', headers: a.auth })).json()).toMatchObject({ mfa_enabled: true, mfa_methods: ['email'] });
+    expect(await (await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json()).toEqual({
+      totp_enabled: false,
+      email_enabled: true,
+      backup_codes_remaining: 10,
+    });
+    expect((await t.app.inject({ url: '/api/user/me', headers: a.auth })).json()).toMatchObject({
+      mfa_enabled: true,
+      mfa_methods: ['email'],
+    });
 
-    const first = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: a.username, password: PASSWORD } });
-    expect(first.json()).toMatchObject({ mfa_required: true, mfa_methods: expect.arrayContaining(['email']), expires_in: 300 });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: a.username, password: PASSWORD },
+    });
+    expect(first.json()).toMatchObject({
+      mfa_required: true,
+      mfa_methods: expect.arrayContaining(['email']),
+      expires_in: 300,
+    });
     const mfaToken: string = first.json().mfa_token;
     const sent = await sendEmailCode(t, mfaToken);
     expect(sent.statusCode).toBe(202);
@@ -83,13 +120,19 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
     const events = await auditRows(t, a.userId);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['mfa.email_enabled', 'mfa.used']));
     expect(JSON.parse(events.find((e) => e.type === 'mfa.used')!.detail)).toEqual({ method: 'email' });
-    for (const event of events) for (const code of [setupCode, loginCode]) expect(JSON.stringify(event)).not.toContain(code);
+    for (const event of events)
+      for (const code of [setupCode, loginCode]) expect(JSON.stringify(event)).not.toContain(code);
   });
 
   it('takes a mailed code without `method` when email is the only factor', async () => {
     const a = await userWithEmail();
     await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
-    await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: mailbox.latestCode(a.email) } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: mailbox.latestCode(a.email) },
+    });
     const token = await challenge(t, a.username);
     await sendEmailCode(t, token);
     const response = await secondStep(t, token, ` ${mailbox.latestCode(a.email)} `);
@@ -100,12 +143,24 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
     const a = await userWithEmail();
     const { secret, backupCodes } = await enableTOTP(t, a);
     await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
-    const verified = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: mailbox.latestCode(a.email) } });
+    const verified = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: mailbox.latestCode(a.email) },
+    });
     expect(verified.statusCode).toBe(200);
     expect(verified.json()).toEqual({ enabled: true });
-    expect((await t.app.inject({ url: '/api/user/me', headers: a.auth })).json().mfa_methods).toEqual(['totp', 'email']);
+    expect((await t.app.inject({ url: '/api/user/me', headers: a.auth })).json().mfa_methods).toEqual([
+      'totp',
+      'email',
+    ]);
 
-    const first = await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: a.username, password: PASSWORD } });
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username: a.username, password: PASSWORD },
+    });
     expect(first.json().mfa_methods).toEqual(['totp', 'email', 'backup_code']);
     const token: string = first.json().mfa_token;
     expect((await sendEmailCode(t, token)).statusCode).toBe(202);
@@ -117,14 +172,28 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
   it('disables 2FA with an emailed step-up code', async () => {
     const a = await userWithEmail();
     await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
-    await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: mailbox.latestCode(a.email) } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: mailbox.latestCode(a.email) },
+    });
     const sent = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/send', headers: a.auth, payload: {} });
     expect(sent.statusCode).toBe(202);
     const code = mailbox.latestCode(a.email);
-    const disabled = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/disable', headers: a.auth, payload: { password: PASSWORD, code } });
+    const disabled = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/disable',
+      headers: a.auth,
+      payload: { password: PASSWORD, code },
+    });
     expect(disabled.statusCode).toBe(200);
     expect(disabled.json()).toEqual({ enabled: false });
-    expect((await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json()).toEqual({ totp_enabled: false, email_enabled: false, backup_codes_remaining: 0 });
+    expect((await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json()).toEqual({
+      totp_enabled: false,
+      email_enabled: false,
+      backup_codes_remaining: 0,
+    });
   });
 
   it('refuses email codes to accounts without an email, twice-enabled accounts and users who never chose email', async () => {
@@ -135,7 +204,12 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
 
     const a = await userWithEmail();
     await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
-    await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: a.auth, payload: { code: mailbox.latestCode(a.email) } });
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: mailbox.latestCode(a.email) },
+    });
     const twice = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().error).toBe('mfa_already_enabled');

@@ -41,8 +41,13 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
   beforeAll(async () => {
     // The per-account lockout (tested in its own suite) would stop these attacks after 5 failures
     // and hide whether the second factor's own budgets hold; it is lifted so that they are what is tested.
-    t = await buildTestApp({ dialect, env: { SMTP_URL: mailbox.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>', LOCKOUT_THRESHOLD: '100' } });
-    twin = (await createApp(t.config, { clock: t.clock, hasher: fastHasher, database: t.database.handle, migrate: false })).app;
+    t = await buildTestApp({
+      dialect,
+      env: { SMTP_URL: mailbox.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>', LOCKOUT_THRESHOLD: '100' },
+    });
+    twin = (
+      await createApp(t.config, { clock: t.clock, hasher: fastHasher, database: t.database.handle, migrate: false })
+    ).app;
     await twin.ready();
   });
   afterAll(async () => {
@@ -50,7 +55,10 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
     await t?.close();
   });
 
-  /** Parallel requests alternate between two instances on one database: no in-process lock can decide the race, only the database. */
+  /**
+   * Parallel requests alternate between two instances on one database: no in-process lock can decide the race, only the
+   * database.
+   */
   const instance = (i: number): Pick<TestApp, 'app'> => ({ app: i % 2 === 0 ? t.app : twin });
 
   async function totpUser() {
@@ -64,7 +72,16 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
       const setup = (await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: a.auth })).json();
       startOfNextStep(t);
       const setupCode = totpNow(t, setup.secret);
-      expect((await t.app.inject({ method: 'POST', url: '/api/auth/2fa/verify-setup', headers: a.auth, payload: { code: setupCode } })).statusCode).toBe(200);
+      expect(
+        (
+          await t.app.inject({
+            method: 'POST',
+            url: '/api/auth/2fa/verify-setup',
+            headers: a.auth,
+            payload: { code: setupCode },
+          })
+        ).statusCode,
+      ).toBe(200);
       // The step that verified the setup is spent too.
       const afterSetup = await secondStep(t, await challenge(t, a.username), setupCode);
       expect(afterSetup.statusCode).toBe(401);
@@ -110,7 +127,9 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
     it('ten parallel one-step logins with one TOTP code give exactly one success', async () => {
       const a = await totpUser();
       const code = totpNow(t, a.secret);
-      const responses = await Promise.all(Array.from({ length: 10 }, (_, i) => passwordLogin(instance(i), a.username, { totp_code: code })));
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => passwordLogin(instance(i), a.username, { totp_code: code })),
+      );
       expect(outcomes(responses)).toEqual({ 200: 1, '401 invalid_mfa_code': 9 });
     });
   });
@@ -120,10 +139,17 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
       const a = await totpUser();
       const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => challenge(instance(i), a.username)));
       const code = a.backupCodes[0]!;
-      const responses = await Promise.all(tokens.map((token, i) => secondStep(instance(i), token, i % 4 < 2 ? code : code.toUpperCase(), 'backup_code')));
+      const responses = await Promise.all(
+        tokens.map((token, i) => secondStep(instance(i), token, i % 4 < 2 ? code : code.toUpperCase(), 'backup_code')),
+      );
       expect(outcomes(responses)).toEqual({ 200: 1, '401 invalid_mfa_code': 9 });
       expect((await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json().backup_codes_remaining).toBe(9);
-      const used = await t.database.handle.db.selectFrom('audit_events').select('type').where('user_id', '=', a.userId).where('type', '=', 'mfa.backup_code_used').execute();
+      const used = await t.database.handle.db
+        .selectFrom('audit_events')
+        .select('type')
+        .where('user_id', '=', a.userId)
+        .where('type', '=', 'mfa.backup_code_used')
+        .execute();
       expect(used).toHaveLength(1);
     });
   });
@@ -168,12 +194,18 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
       const a = await totpUser();
       const token = await challenge(t, a.username);
       const right = totpNow(t, a.secret);
-      const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => secondStep(instance(i), token, otherCode(right, i + 1))));
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => secondStep(instance(i), token, otherCode(right, i + 1))),
+      );
       const counts = outcomes(responses);
       expect(Object.keys(counts).sort()).toEqual(['401 invalid_mfa_code', '401 mfa_token_invalid']);
       expect(counts['401 invalid_mfa_code']).toBeLessThanOrEqual(5);
       expect(counts['401 invalid_mfa_code']! + counts['401 mfa_token_invalid']!).toBe(20);
-      const flows = await t.database.handle.db.selectFrom('mfa_flows').select('attempts').where('user_id', '=', a.userId).execute();
+      const flows = await t.database.handle.db
+        .selectFrom('mfa_flows')
+        .select('attempts')
+        .where('user_id', '=', a.userId)
+        .execute();
       expect(flows.map((f) => f.attempts)).toEqual([counts['401 invalid_mfa_code']]);
       expect((await secondStep(t, token, right)).json().error).toBe('mfa_token_invalid');
     });
@@ -256,9 +288,11 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
       const a = await emailUser();
       const { token, code } = await mailedCode(a);
       // Spread over two mfa_tokens, so the code's own budget is what is tested, not the flow's.
-      for (let i = 1; i <= 3; i++) expect((await secondStep(t, token, otherCode(code, i), 'email')).json().error).toBe('invalid_mfa_code');
+      for (let i = 1; i <= 3; i++)
+        expect((await secondStep(t, token, otherCode(code, i), 'email')).json().error).toBe('invalid_mfa_code');
       const second = await challenge(t, a.username);
-      for (let i = 4; i <= 5; i++) expect((await secondStep(t, second, otherCode(code, i), 'email')).json().error).toBe('invalid_mfa_code');
+      for (let i = 4; i <= 5; i++)
+        expect((await secondStep(t, second, otherCode(code, i), 'email')).json().error).toBe('invalid_mfa_code');
       const right = await secondStep(t, second, code, 'email');
       expect(right.statusCode).toBe(401);
       expect(right.json().error).toBe('invalid_mfa_code');
@@ -281,7 +315,12 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
         expect(old.json().error).toBe('invalid_mfa_code');
       }
       expect((await secondStep(t, token, second, 'email')).statusCode).toBe(200);
-      const rows = await t.database.handle.db.selectFrom('email_codes').select('id').where('user_id', '=', a.userId).where('purpose', '=', 'login').execute();
+      const rows = await t.database.handle.db
+        .selectFrom('email_codes')
+        .select('id')
+        .where('user_id', '=', a.userId)
+        .where('purpose', '=', 'login')
+        .execute();
       expect(rows).toHaveLength(1);
     });
 

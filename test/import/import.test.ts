@@ -9,11 +9,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type Twofold } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase, type Dialect } from '../../src/db/create-database.js';
-import type { AuditEventsTable, EmailFactorsTable, ProductsTable, TotpFactorsTable, UsersTable } from '../../src/db/schema.js';
+import type {
+  AuditEventsTable,
+  EmailFactorsTable,
+  ProductsTable,
+  TotpFactorsTable,
+  UsersTable,
+} from '../../src/db/schema.js';
 import { PASSWORD, TEST_SECRETS, UNLIMITED, fastHasher, register, signUp } from '../support/app.js';
 import { createTestDatabase, testDialects } from '../support/databases.js';
-import { EMAIL_CODE_PASSWORDS, JSONL_PASSWORDS, PENDING_CODES, PRODUCTS_API_USERS as LEGACY, ROLE_BASED_PASSWORDS, TOTP_SECRETS } from '../support/legacy-apps.js';
-import { createLegacyDatabase, jsonlExport, seedEmailCodeApp, seedEmailCodeOnlyApp, seedProductsApi, seedRoleBasedApp, type LegacyDatabase, type ProductsApiName } from '../support/legacy-apps.js';
+import {
+  EMAIL_CODE_PASSWORDS,
+  JSONL_PASSWORDS,
+  PENDING_CODES,
+  PRODUCTS_API_USERS as LEGACY,
+  ROLE_BASED_PASSWORDS,
+  TOTP_SECRETS,
+} from '../support/legacy-apps.js';
+import {
+  createLegacyDatabase,
+  jsonlExport,
+  seedEmailCodeApp,
+  seedEmailCodeOnlyApp,
+  seedProductsApi,
+  seedRoleBasedApp,
+  type LegacyDatabase,
+  type ProductsApiName,
+} from '../support/legacy-apps.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 
 /**
@@ -30,7 +52,9 @@ const dialects = await testDialects();
 const oathtoolMissing = spawnSync('oathtool', ['--version'], { stdio: 'ignore' }).error !== undefined;
 if (oathtoolMissing) {
   if (CI) throw new Error('oathtool is required when CI=true (apt-get install oathtool)');
-  console.warn('SKIPPED: oathtool is not installed (apt-get install oathtool); the imported-authenticator tests do not run.');
+  console.warn(
+    'SKIPPED: oathtool is not installed (apt-get install oathtool); the imported-authenticator tests do not run.',
+  );
 }
 const itWithOathtool = it.skipIf(oathtoolMissing);
 
@@ -40,7 +64,8 @@ const SCENARIO_TIMEOUT_MS = 240_000;
 const REHASHED = /^\$argon2id\$v=19\$m=64,t=1,p=1\$/;
 
 const UNKNOWN_HASH = 'unrecognised password hash format (Twofold reads Werkzeug pbkdf2/scrypt, bcrypt and argon2)';
-const ALREADY_IN_TWOFOLD = 'already in Twofold (usernames match case-insensitively); --on-conflict update overwrites them';
+const ALREADY_IN_TWOFOLD =
+  'already in Twofold (usernames match case-insensitively); --on-conflict update overwrites them';
 const BAD_PRICE = 'price is not an amount from 0 to 99999999.99 with at most two decimals';
 const NO_PRODUCTS_NOTE = 'Note: No product table with id, name and price: no products to import.';
 
@@ -136,7 +161,10 @@ async function createTarget(dialect: Dialect): Promise<Target> {
 
 /** The app in-process on the target, with the system clock (oathtool uses real time). */
 async function startTwofold(url: string, env: Record<string, string> = {}): Promise<Twofold> {
-  const twofold = await createApp(loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: url, ...env }), { hasher: fastHasher });
+  const twofold = await createApp(
+    loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: url, ...env }),
+    { hasher: fastHasher },
+  );
   cleanups.push(() => twofold.app.close());
   await twofold.app.ready();
   return twofold;
@@ -161,7 +189,12 @@ async function snapshot({ database: { db } }: Twofold): Promise<Snapshot> {
 }
 
 function rowCounts(s: Snapshot): Record<string, number> {
-  return { users: s.users.length, products: s.products.length, totp_factors: s.totpFactors.length, audit_events: s.auditEvents.length };
+  return {
+    users: s.users.length,
+    products: s.products.length,
+    totp_factors: s.totpFactors.length,
+    audit_events: s.auditEvents.length,
+  };
 }
 
 function userNamed(s: Snapshot, username: string): Selectable<UsersTable> {
@@ -171,7 +204,11 @@ function userNamed(s: Snapshot, username: string): Selectable<UsersTable> {
 }
 
 async function passwordHashOf({ database: { db } }: Twofold, username: string): Promise<string | undefined> {
-  const row = await db.selectFrom('users').select('password_hash').where('username_normalized', '=', username.toLowerCase()).executeTakeFirst();
+  const row = await db
+    .selectFrom('users')
+    .select('password_hash')
+    .where('username_normalized', '=', username.toLowerCase())
+    .executeTakeFirst();
   return row?.password_hash;
 }
 
@@ -247,7 +284,10 @@ interface LayoutScenario {
   twofold: Twofold;
 }
 
-async function importLayout(seed: (db: LegacyDatabase) => Promise<void>, env: Record<string, string> = {}): Promise<LayoutScenario> {
+async function importLayout(
+  seed: (db: LegacyDatabase) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<LayoutScenario> {
   const legacy = await legacyDatabase('sqlite');
   await seed(legacy);
   const target = await createTarget('sqlite');
@@ -275,14 +315,20 @@ async function importJsonl(): Promise<JsonlScenario> {
   const lines = await jsonlExport();
   const file = path.join(tempDir('twofold-jsonl-'), 'users.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const [fileTarget, strictTarget, stdinTarget] = await Promise.all([createTarget('sqlite'), createTarget('sqlite'), createTarget('sqlite')]);
+  const [fileTarget, strictTarget, stdinTarget] = await Promise.all([
+    createTarget('sqlite'),
+    createTarget('sqlite'),
+    createTarget('sqlite'),
+  ]);
   const [fromFile, strict, fromStdin] = await Promise.all([
     importCli(['--from', file], fileTarget.env),
     importCli(['--from', file, '--strict'], strictTarget.env),
     importCli(['--from', '-'], stdinTarget.env, `${lines.join('\n')}\n`),
   ]);
   const strictDb = path.join(strictTarget.dataDir, 'twofold.db');
-  const strictUsers = existsSync(strictDb) ? readSqlite(strictDb, (db) => (db.prepare('select count(*) n from users').get() as { n: number }).n) : 0;
+  const strictUsers = existsSync(strictDb)
+    ? readSqlite(strictDb, (db) => (db.prepare('select count(*) n from users').get() as { n: number }).n)
+    : 0;
   const stdinDb = path.join(stdinTarget.dataDir, 'twofold.db');
   return {
     file,
@@ -291,8 +337,13 @@ async function importJsonl(): Promise<JsonlScenario> {
     strict: { ...strict, users: strictUsers },
     fromStdin: {
       ...fromStdin,
-      users: readSqlite(stdinDb, (db) => db.prepare('select username, password_hash, role, email from users order by id').all()),
-      totpFactors: readSqlite(stdinDb, (db) => (db.prepare('select count(*) n from totp_factors').get() as { n: number }).n),
+      users: readSqlite(stdinDb, (db) =>
+        db.prepare('select username, password_hash, role, email from users order by id').all(),
+      ),
+      totpFactors: readSqlite(
+        stdinDb,
+        (db) => (db.prepare('select count(*) n from totp_factors').get() as { n: number }).n,
+      ),
     },
     twofold: await startTwofold(fileTarget.url),
   };
@@ -309,7 +360,9 @@ function readSqlite<T>(file: string, read: (db: SQLite.Database) => T): T {
 
 type FailureCase = 'unknownLayout' | 'missingFile' | 'wrongPassword' | 'unreachable';
 
-/** Sources that cannot be imported, each against a fresh data directory: the result and what the directory holds after. */
+/**
+ * Sources that cannot be imported, each against a fresh data directory: the result and what the directory holds after.
+ */
 async function failingSources(): Promise<Record<FailureCase, CliResult & { dataDirFiles: string[] }>> {
   const legacy = await legacyDatabase('sqlite');
   await legacy.run('create table customers (id integer primary key, name varchar(80), email varchar(120))');
@@ -359,7 +412,15 @@ function scenarios(): Scenarios {
 
 afterAll(async () => {
   // Settle whatever is still running before removing what it uses.
-  if (started) await Promise.allSettled([...started.productsApi.values(), started.roleBased, started.emailCodes, started.emailCodesOnly, started.jsonl, started.failures]);
+  if (started)
+    await Promise.allSettled([
+      ...started.productsApi.values(),
+      started.roleBased,
+      started.emailCodes,
+      started.emailCodesOnly,
+      started.jsonl,
+      started.failures,
+    ]);
   const errors: unknown[] = [];
   for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => errors.push(error));
   if (errors.length > 0) throw errors[0];
@@ -378,8 +439,14 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
   const source = (): string => `Source: ${s.legacy.from} (products API).`;
   const carolSkipped = `  skipped 1: ${UNKNOWN_HASH}: carol (user id 6)`;
   // Only SQLite can hold the 1.005 of product 5 (see legacyProducts); product 6 is negative everywhere.
-  const badPrices = dialect === 'sqlite' ? `  skipped 2: ${BAD_PRICE}: product id 5, product id 6` : `  skipped 1: ${BAD_PRICE}: product id 6`;
-  const productLines = (counts: string): string[] => [`Products: ${counts}, ${dialect === 'sqlite' ? 2 : 1} skipped.`, badPrices];
+  const badPrices =
+    dialect === 'sqlite'
+      ? `  skipped 2: ${BAD_PRICE}: product id 5, product id 6`
+      : `  skipped 1: ${BAD_PRICE}: product id 6`;
+  const productLines = (counts: string): string[] => [
+    `Products: ${counts}, ${dialect === 'sqlite' ? 2 : 1} skipped.`,
+    badPrices,
+  ];
 
   it('a dry run on a fresh target prints what the import would do and writes nothing', () => {
     expect(s.runs.dry.status).toBe(0);
@@ -393,7 +460,9 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
     expect(s.tablesAfterDry).toEqual([]);
     expect(rowCounts(s.after.dry)).toEqual({ users: 0, products: 0, totp_factors: 0, audit_events: 0 });
     // The real import reports the same, but for alice: ALICE was registered in Twofold in between.
-    expect(summary(s.runs.first)).toEqual(expect.arrayContaining([carolSkipped, ...productLines('5 imported, 0 updated, 0 already imported')]));
+    expect(summary(s.runs.first)).toEqual(
+      expect.arrayContaining([carolSkipped, ...productLines('5 imported, 0 updated, 0 already imported')]),
+    );
   });
 
   it('imports users with their hashes and authenticators, exits 0 and counts them in the summary', () => {
@@ -406,12 +475,24 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
       ...productLines('5 imported, 0 updated, 0 already imported'),
     ]);
     const after = s.after.first;
-    expect(rowCounts(after)).toEqual({ users: 5, products: 5, totp_factors: 2, audit_events: after.auditEvents.length });
+    expect(rowCounts(after)).toEqual({
+      users: 5,
+      products: 5,
+      totp_factors: 2,
+      audit_events: after.auditEvents.length,
+    });
     for (const name of ['paul', 'sam', 'tina', 'omar'] as const) {
       // The legacy hash is kept as it is until the first sign-in.
-      expect(userNamed(after, name)).toMatchObject({ username: name, password_hash: s.hashes[name], role: 'user', email: null });
+      expect(userNamed(after, name)).toMatchObject({
+        username: name,
+        password_hash: s.hashes[name],
+        role: 'user',
+        email: null,
+      });
     }
-    expect(after.totpFactors.map((f) => f.user_id).sort()).toEqual([userNamed(after, 'tina').id, userNamed(after, 'omar').id].sort());
+    expect(after.totpFactors.map((f) => f.user_id).sort()).toEqual(
+      [userNamed(after, 'tina').id, userNamed(after, 'omar').id].sort(),
+    );
     for (const factor of after.totpFactors) {
       expect(factor.confirmed_at).not.toBeNull();
       expect(factor.secret_sealed).not.toContain(TOTP_SECRETS.tina);
@@ -431,8 +512,13 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
       user_agent: 'twofold-cli',
       detail: { source: 'products API', action: 'created', totp: LEGACY[name].secret !== null, email_codes: false },
     }));
-    const byUser = (a: { user_id: number | null }, b: { user_id: number | null }): number => Number(a.user_id) - Number(b.user_id);
-    expect(events.map((e) => ({ user_id: e.user_id, user_agent: e.user_agent, detail: JSON.parse(e.detail) as unknown })).sort(byUser)).toEqual(expected.sort(byUser));
+    const byUser = (a: { user_id: number | null }, b: { user_id: number | null }): number =>
+      Number(a.user_id) - Number(b.user_id);
+    expect(
+      events
+        .map((e) => ({ user_id: e.user_id, user_agent: e.user_agent, detail: JSON.parse(e.detail) as unknown }))
+        .sort(byUser),
+    ).toEqual(expected.sort(byUser));
   });
 
   it('a second identical import changes nothing and says so', () => {
@@ -461,9 +547,15 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
       ...productLines('0 imported, 0 updated, 5 already imported'),
     ]);
     const alice = userNamed(s.after.update, 'alice');
-    expect(alice).toMatchObject({ id: userNamed(s.after.first, 'alice').id, username: 'ALICE', password_hash: s.hashes.alice });
+    expect(alice).toMatchObject({
+      id: userNamed(s.after.first, 'alice').id,
+      username: 'ALICE',
+      password_hash: s.hashes.alice,
+    });
     const updateEvents = s.after.update.auditEvents.filter((e) => e.type === 'user.imported' && e.user_id === alice.id);
-    expect(updateEvents.map((e) => JSON.parse(e.detail) as unknown)).toEqual([{ source: 'products API', action: 'updated', totp: false, email_codes: false }]);
+    expect(updateEvents.map((e) => JSON.parse(e.detail) as unknown)).toEqual([
+      { source: 'products API', action: 'updated', totp: false, email_codes: false },
+    ]);
 
     const legacyPassword = await signIn(s.twofold, 'alice', LEGACY.alice.password);
     expect(legacyPassword.statusCode).toBe(200);
@@ -487,24 +579,47 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
     expect(wrong.json().error).toBe('invalid_credentials');
   });
 
-  itWithOathtool('TOTP users sign in with the codes of their existing authenticator: in two steps, and in one on POST /login', async () => {
-    const challenge = await signIn(s.twofold, 'tina', LEGACY.tina.password);
-    expect(challenge.statusCode).toBe(200);
-    expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_token: expect.any(String), mfa_methods: ['totp'] });
-    const verified = await post(s.twofold, '/api/auth/2fa/login', { mfa_token: challenge.json().mfa_token, code: oathtool(TOTP_SECRETS.tina) });
-    expect(verified.statusCode).toBe(200);
-    expect(verified.json().user).toMatchObject({ username: 'tina', mfa_enabled: true, mfa_methods: ['totp'] });
-    const claims = await post(s.twofold, '/api/auth/token/verify', { token: verified.json().access_token });
-    expect(claims.json()).toMatchObject({ valid: true, claims: { username: 'tina', amr: ['pwd', 'otp'] } });
+  itWithOathtool(
+    'TOTP users sign in with the codes of their existing authenticator: in two steps, and in one on POST /login',
+    async () => {
+      const challenge = await signIn(s.twofold, 'tina', LEGACY.tina.password);
+      expect(challenge.statusCode).toBe(200);
+      expect(challenge.json()).toMatchObject({
+        mfa_required: true,
+        mfa_token: expect.any(String),
+        mfa_methods: ['totp'],
+      });
+      const verified = await post(s.twofold, '/api/auth/2fa/login', {
+        mfa_token: challenge.json().mfa_token,
+        code: oathtool(TOTP_SECRETS.tina),
+      });
+      expect(verified.statusCode).toBe(200);
+      expect(verified.json().user).toMatchObject({ username: 'tina', mfa_enabled: true, mfa_methods: ['totp'] });
+      const claims = await post(s.twofold, '/api/auth/token/verify', { token: verified.json().access_token });
+      expect(claims.json()).toMatchObject({ valid: true, claims: { username: 'tina', amr: ['pwd', 'otp'] } });
 
-    const oneStep = await post(s.twofold, '/login', { username: 'omar', password: LEGACY.omar.password, totp_code: oathtool(TOTP_SECRETS.omar) });
-    expect(oneStep.statusCode).toBe(200);
-    expect(oneStep.json()).toMatchObject({ access_token: expect.any(String), user: { username: 'omar', mfa_methods: ['totp'] } });
-  });
+      const oneStep = await post(s.twofold, '/login', {
+        username: 'omar',
+        password: LEGACY.omar.password,
+        totp_code: oathtool(TOTP_SECRETS.omar),
+      });
+      expect(oneStep.statusCode).toBe(200);
+      expect(oneStep.json()).toMatchObject({
+        access_token: expect.any(String),
+        user: { username: 'omar', mfa_methods: ['totp'] },
+      });
+    },
+  );
 
   it('products keep their exact prices, matched to their original ids; a price Twofold cannot hold is skipped and listed', async () => {
     const cents = Object.fromEntries(s.after.first.products.map((p) => [p.legacy_id, Number(p.price_cents)]));
-    expect(cents).toEqual({ 'product:1': 1999, 'product:2': 10, 'product:3': 123456789, 'product:4': 7, 'product:7': 500 });
+    expect(cents).toEqual({
+      'product:1': 1999,
+      'product:2': 10,
+      'product:3': 123456789,
+      'product:4': 7,
+      'product:7': 500,
+    });
 
     const shopper = await signUp(s.twofold.app);
     const listed = await s.twofold.app.inject({ method: 'GET', url: '/api/products?limit=100', headers: shopper.auth });
@@ -524,79 +639,116 @@ describe.each(dialects)('twofold import of the products API from %s', (dialect) 
 });
 
 describe('twofold import of the other original apps, on sqlite', () => {
-  it('role-based app: roles are kept, an unknown role becomes user and is reported, 2FA without a secret is refused', async () => {
-    const s = await scenarios().roleBased;
-    expect(s.run.status).toBe(0);
-    expect(summary(s.run)).toEqual([
-      `Source: ${s.legacy.from} (role-based app).`,
-      'Users: 3 imported (1 with their authenticator app, 0 with emailed codes), 0 updated, 0 already up to date, 1 skipped.',
-      '  skipped 1: 2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor): nadia (user id 4)',
-      '  roles Twofold does not have were imported as "user": moderator (1)',
-      NO_PRODUCTS_NOTE,
-    ]);
-    const root = await signIn(s.twofold, 'root', ROLE_BASED_PASSWORDS.root);
-    expect(root.statusCode).toBe(200);
-    expect(root.json().user).toMatchObject({ username: 'root', role: 'admin', email: 'root@example.com', mfa_enabled: false });
-    // otto's 2FA was off: the secret left in his row does not become a factor.
-    const otto = await signIn(s.twofold, 'otto', ROLE_BASED_PASSWORDS.otto);
-    expect(otto.statusCode).toBe(200);
-    expect(otto.json().user).toMatchObject({ username: 'otto', role: 'user', mfa_enabled: false });
-    const nadia = await signIn(s.twofold, 'nadia', ROLE_BASED_PASSWORDS.nadia);
-    expect(nadia.statusCode).toBe(401);
-    expect(nadia.json().error).toBe('invalid_credentials');
-  }, SCENARIO_TIMEOUT_MS);
+  it(
+    'role-based app: roles are kept, an unknown role becomes user and is reported, 2FA without a secret is refused',
+    async () => {
+      const s = await scenarios().roleBased;
+      expect(s.run.status).toBe(0);
+      expect(summary(s.run)).toEqual([
+        `Source: ${s.legacy.from} (role-based app).`,
+        'Users: 3 imported (1 with their authenticator app, 0 with emailed codes), 0 updated, 0 already up to date, 1 skipped.',
+        '  skipped 1: 2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor): nadia (user id 4)',
+        '  roles Twofold does not have were imported as "user": moderator (1)',
+        NO_PRODUCTS_NOTE,
+      ]);
+      const root = await signIn(s.twofold, 'root', ROLE_BASED_PASSWORDS.root);
+      expect(root.statusCode).toBe(200);
+      expect(root.json().user).toMatchObject({
+        username: 'root',
+        role: 'admin',
+        email: 'root@example.com',
+        mfa_enabled: false,
+      });
+      // otto's 2FA was off: the secret left in his row does not become a factor.
+      const otto = await signIn(s.twofold, 'otto', ROLE_BASED_PASSWORDS.otto);
+      expect(otto.statusCode).toBe(200);
+      expect(otto.json().user).toMatchObject({ username: 'otto', role: 'user', mfa_enabled: false });
+      const nadia = await signIn(s.twofold, 'nadia', ROLE_BASED_PASSWORDS.nadia);
+      expect(nadia.statusCode).toBe(401);
+      expect(nadia.json().error).toBe('invalid_credentials');
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  itWithOathtool('role-based app: a user with mfa_enabled keeps their authenticator', async () => {
-    const s = await scenarios().roleBased;
-    const challenge = await signIn(s.twofold, 'ursula', ROLE_BASED_PASSWORDS.ursula);
-    expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_methods: ['totp'] });
-    const verified = await post(s.twofold, '/api/auth/2fa/login', { mfa_token: challenge.json().mfa_token, code: oathtool(TOTP_SECRETS.ursula) });
-    expect(verified.statusCode).toBe(200);
-    expect(verified.json().user).toMatchObject({ username: 'ursula', role: 'user', mfa_methods: ['totp'] });
-  }, SCENARIO_TIMEOUT_MS);
+  itWithOathtool(
+    'role-based app: a user with mfa_enabled keeps their authenticator',
+    async () => {
+      const s = await scenarios().roleBased;
+      const challenge = await signIn(s.twofold, 'ursula', ROLE_BASED_PASSWORDS.ursula);
+      expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_methods: ['totp'] });
+      const verified = await post(s.twofold, '/api/auth/2fa/login', {
+        mfa_token: challenge.json().mfa_token,
+        code: oathtool(TOTP_SECRETS.ursula),
+      });
+      expect(verified.statusCode).toBe(200);
+      expect(verified.json().user).toMatchObject({ username: 'ursula', role: 'user', mfa_methods: ['totp'] });
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 
-  it('email-code app: users with an address get emailed codes (which work), and the pending codes are noted, not imported', async () => {
-    const s = await scenarios().emailCodes;
-    expect(s.run.status).toBe(0);
-    const lines = summary(s.run);
-    expect(lines.slice(0, 2)).toEqual([
-      `Source: ${s.legacy.from} (email-code app).`,
-      'Users: 2 imported (0 with their authenticator app, 1 with emailed codes), 0 updated, 0 already up to date, 0 skipped.',
-    ]);
-    expect(lines).toContainEqual(expect.stringMatching(/^Note: two_factor_auth: 2 pending emailed codes were not imported/));
+  it(
+    'email-code app: users with an address get emailed codes (which work), and the pending codes are noted, not imported',
+    async () => {
+      const s = await scenarios().emailCodes;
+      expect(s.run.status).toBe(0);
+      const lines = summary(s.run);
+      expect(lines.slice(0, 2)).toEqual([
+        `Source: ${s.legacy.from} (email-code app).`,
+        'Users: 2 imported (0 with their authenticator app, 1 with emailed codes), 0 updated, 0 already up to date, 0 skipped.',
+      ]);
+      expect(lines).toContainEqual(
+        expect.stringMatching(/^Note: two_factor_auth: 2 pending emailed codes were not imported/),
+      );
 
-    const challenge = await signIn(s.twofold, 'erin', EMAIL_CODE_PASSWORDS.erin);
-    expect(challenge.statusCode).toBe(200);
-    expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_methods: ['email'] });
-    const mfaToken = challenge.json().mfa_token as string;
-    expect((await post(s.twofold, '/api/auth/2fa/email/send', { mfa_token: mfaToken })).statusCode).toBe(202);
-    const code = s.mailbox.latestCode('erin@example.com');
-    expect(PENDING_CODES).not.toContain(code);
-    const verified = await post(s.twofold, '/api/auth/2fa/login', { mfa_token: mfaToken, code, method: 'email' });
-    expect(verified.statusCode).toBe(200);
-    expect(verified.json().user).toMatchObject({ username: 'erin', email: 'erin@example.com', email_verified: true, mfa_methods: ['email'] });
+      const challenge = await signIn(s.twofold, 'erin', EMAIL_CODE_PASSWORDS.erin);
+      expect(challenge.statusCode).toBe(200);
+      expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_methods: ['email'] });
+      const mfaToken = challenge.json().mfa_token as string;
+      expect((await post(s.twofold, '/api/auth/2fa/email/send', { mfa_token: mfaToken })).statusCode).toBe(202);
+      const code = s.mailbox.latestCode('erin@example.com');
+      expect(PENDING_CODES).not.toContain(code);
+      const verified = await post(s.twofold, '/api/auth/2fa/login', { mfa_token: mfaToken, code, method: 'email' });
+      expect(verified.statusCode).toBe(200);
+      expect(verified.json().user).toMatchObject({
+        username: 'erin',
+        email: 'erin@example.com',
+        email_verified: true,
+        mfa_methods: ['email'],
+      });
 
-    const fred = await signIn(s.twofold, 'fred', EMAIL_CODE_PASSWORDS.fred);
-    expect(fred.statusCode).toBe(200);
-    expect(fred.json().user).toMatchObject({ username: 'fred', email: null, mfa_enabled: false, mfa_methods: [] });
-  }, SCENARIO_TIMEOUT_MS);
+      const fred = await signIn(s.twofold, 'fred', EMAIL_CODE_PASSWORDS.fred);
+      expect(fred.statusCode).toBe(200);
+      expect(fred.json().user).toMatchObject({ username: 'fred', email: null, mfa_enabled: false, mfa_methods: [] });
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });
 
-describe('twofold import of the email-code app\'s own database (only two_factor_auth), on sqlite', () => {
-  it('is recognised, not refused: exit 0, nothing imported, and notes that the codes are not carried and nothing else is there', async () => {
-    const s = await scenarios().emailCodesOnly;
-    expect(s.run.stderr).toBe('');
-    expect(s.run.status).toBe(0);
-    const lines = summary(s.run);
-    expect(lines[0]).toBe(`Source: ${s.legacy.from} (email-code app).`);
-    expect(lines[1]).toMatch(/^Users: 0 imported .*0 skipped\.$/);
-    expect(lines).toContainEqual(expect.stringMatching(/^Note: two_factor_auth: 3 emailed codes were not imported \(.*POST \/generate-2fa.*EMAIL_CODES_FOR_ANYONE=true\)\.$/));
-    expect(lines).toContain("Note: The source holds only the email-code app's table of codes (two_factor_auth): no users and no products, so there is nothing else to import.");
-    expect(lines).not.toContain(NO_PRODUCTS_NOTE);
-    expect(s.run.stdout).not.toMatch(/Unrecognised/);
-    const users = await s.twofold.database.db.selectFrom('users').select('id').execute();
-    expect(users).toEqual([]);
-  }, SCENARIO_TIMEOUT_MS);
+describe("twofold import of the email-code app's own database (only two_factor_auth), on sqlite", () => {
+  it(
+    'is recognised, not refused: exit 0, nothing imported, and notes that the codes are not carried and nothing else is there',
+    async () => {
+      const s = await scenarios().emailCodesOnly;
+      expect(s.run.stderr).toBe('');
+      expect(s.run.status).toBe(0);
+      const lines = summary(s.run);
+      expect(lines[0]).toBe(`Source: ${s.legacy.from} (email-code app).`);
+      expect(lines[1]).toMatch(/^Users: 0 imported .*0 skipped\.$/);
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          /^Note: two_factor_auth: 3 emailed codes were not imported \(.*POST \/generate-2fa.*EMAIL_CODES_FOR_ANYONE=true\)\.$/,
+        ),
+      );
+      expect(lines).toContain(
+        "Note: The source holds only the email-code app's table of codes (two_factor_auth): no users and no products, so there is nothing else to import.",
+      );
+      expect(lines).not.toContain(NO_PRODUCTS_NOTE);
+      expect(s.run.stdout).not.toMatch(/Unrecognised/);
+      const users = await s.twofold.database.db.selectFrom('users').select('id').execute();
+      expect(users).toEqual([]);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
 });
 
 describe('twofold import refuses sources it cannot read, before touching Twofold', () => {
@@ -624,11 +776,15 @@ describe('twofold import refuses sources it cannot read, before touching Twofold
   });
 
   it('a missing SQLite file, a wrong MariaDB password and an unreachable PostgreSQL: exit 1 and one line each', () => {
-    expect(expectOneLineFailure(failures.missingFile)).toMatch(/^Cannot read the source sqlite:.*no-such-legacy\.db: no such file\.$/);
+    expect(expectOneLineFailure(failures.missingFile)).toMatch(
+      /^Cannot read the source sqlite:.*no-such-legacy\.db: no such file\.$/,
+    );
     const wrongPassword = expectOneLineFailure(failures.wrongPassword);
     expect(wrongPassword).toMatch(/^Cannot read the source mysql:\/\/root:\*\*\*@127\.0\.0\.1:3306\/x: /);
     expect(wrongPassword).not.toContain('wrongpass');
-    expect(expectOneLineFailure(failures.unreachable)).toMatch(/^Cannot read the source postgres:\/\/postgres@127\.0\.0\.1:1\/x: connection refused/);
+    expect(expectOneLineFailure(failures.unreachable)).toMatch(
+      /^Cannot read the source postgres:\/\/postgres@127\.0\.0\.1:1\/x: connection refused/,
+    );
   });
 });
 
@@ -652,7 +808,13 @@ describe('twofold import of a JSON Lines file', () => {
   it('bcrypt ($2b$, $2y$) and argon2id users sign in and are rehashed; the TOTP user needs their authenticator', async () => {
     const bea = await signIn(s.twofold, 'bea', JSONL_PASSWORDS.bea);
     expect(bea.statusCode).toBe(200);
-    expect(bea.json().user).toMatchObject({ username: 'bea', email: 'bea@example.com', email_verified: true, role: 'user', created_at: '2023-05-01T10:00:00.000Z' });
+    expect(bea.json().user).toMatchObject({
+      username: 'bea',
+      email: 'bea@example.com',
+      email_verified: true,
+      role: 'user',
+      created_at: '2023-05-01T10:00:00.000Z',
+    });
     expect(await passwordHashOf(s.twofold, 'bea')).toMatch(REHASHED);
 
     const yann = await signIn(s.twofold, 'yann', JSONL_PASSWORDS.yann);
@@ -666,7 +828,10 @@ describe('twofold import of a JSON Lines file', () => {
   itWithOathtool('the argon2id user with a TOTP secret signs in with the authenticator code', async () => {
     const challenge = await signIn(s.twofold, 'ari', JSONL_PASSWORDS.ari);
     expect(challenge.json()).toMatchObject({ mfa_required: true, mfa_methods: ['totp'] });
-    const verified = await post(s.twofold, '/api/auth/2fa/login', { mfa_token: challenge.json().mfa_token, code: oathtool(TOTP_SECRETS.ari) });
+    const verified = await post(s.twofold, '/api/auth/2fa/login', {
+      mfa_token: challenge.json().mfa_token,
+      code: oathtool(TOTP_SECRETS.ari),
+    });
     expect(verified.statusCode).toBe(200);
     expect(verified.json().user).toMatchObject({ username: 'ari', mfa_methods: ['totp'] });
     expect(await passwordHashOf(s.twofold, 'ari')).toMatch(REHASHED);
@@ -674,14 +839,17 @@ describe('twofold import of a JSON Lines file', () => {
 
   it('with --strict, one invalid line means nothing is imported and exit 1', () => {
     expect(s.strict.status).toBe(1);
-    expect(s.strict.stderr.trimEnd().split('\n')).toEqual(['--strict: line 3 cannot be imported (not valid JSON); nothing was imported.']);
+    expect(s.strict.stderr.trimEnd().split('\n')).toEqual([
+      '--strict: line 3 cannot be imported (not valid JSON); nothing was imported.',
+    ]);
     expect(s.strict.users).toBe(0);
   });
 
   it('reads the same file from standard input with --from -', () => {
     expect(s.fromStdin.status).toBe(0);
     expect(summary(s.fromStdin)).toEqual(['Source: standard input (JSON Lines).', ...usersLines]);
-    const hashOf = (line: number): string => (JSON.parse(s.lines[line] ?? '{}') as { password_hash: string }).password_hash;
+    const hashOf = (line: number): string =>
+      (JSON.parse(s.lines[line] ?? '{}') as { password_hash: string }).password_hash;
     expect(s.fromStdin.users).toEqual([
       { username: 'bea', password_hash: hashOf(0), role: 'user', email: 'bea@example.com' },
       { username: 'yann', password_hash: hashOf(1), role: 'admin', email: null },

@@ -8,7 +8,11 @@ import type { App } from '../../src/http/server.js';
 import { createTestDatabase, type TestDatabase } from './databases.js';
 
 /** Every test request comes from 127.0.0.1: per-IP limits are lifted except where a suite tests them. */
-export const UNLIMITED = { RATE_LIMIT_LOGIN: '1000000', RATE_LIMIT_REGISTER: '1000000', RATE_LIMIT_RECOVERY: '1000000' };
+export const UNLIMITED = {
+  RATE_LIMIT_LOGIN: '1000000',
+  RATE_LIMIT_REGISTER: '1000000',
+  RATE_LIMIT_RECOVERY: '1000000',
+};
 
 export const TEST_SECRETS = {
   JWT_SECRET: 'test-secret-that-is-long-enough-for-hs256-0123456789',
@@ -26,9 +30,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function buildTestApp(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<TestApp> {
+export async function buildTestApp(
+  options: { dialect?: Dialect; env?: Record<string, string> } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase(options.dialect ?? 'sqlite');
-  const config = loadConfig({ NODE_ENV: 'test', ...TEST_SECRETS, ...UNLIMITED, DATABASE_URL: database.url, ...options.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ...TEST_SECRETS,
+    ...UNLIMITED,
+    DATABASE_URL: database.url,
+    ...options.env,
+  });
   const clock = createManualClock(new Date('2026-01-15T12:00:00Z'));
   const { app } = await createApp(config, { clock, hasher: fastHasher, database: database.handle });
   await app.ready();
@@ -52,8 +64,17 @@ export function uniqueName(prefix = 'user'): string {
   return `${prefix}${counter}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-export async function register(app: App, username: string, password = PASSWORD, email?: string): Promise<LightMyRequestResponse> {
-  return app.inject({ method: 'POST', url: '/api/auth/register', payload: { username, password, ...(email ? { email } : {}) } });
+export async function register(
+  app: App,
+  username: string,
+  password = PASSWORD,
+  email?: string,
+): Promise<LightMyRequestResponse> {
+  return app.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    payload: { username, password, ...(email ? { email } : {}) },
+  });
 }
 
 export interface Session {
@@ -74,5 +95,10 @@ export async function login(app: App, username: string, password = PASSWORD): Pr
   const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password } });
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.body}`);
   const body = response.json();
-  return { accessToken: body.access_token, refreshToken: body.refresh_token, userId: body.user.id, auth: { authorization: `Bearer ${body.access_token}` } };
+  return {
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    userId: body.user.id,
+    auth: { authorization: `Bearer ${body.access_token}` },
+  };
 }

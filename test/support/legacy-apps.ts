@@ -44,7 +44,9 @@ export async function createLegacyDatabase(dialect: Dialect): Promise<LegacyData
       insert: async (table, rows) => {
         for (const row of rows) {
           const columns = Object.keys(row);
-          db.prepare(`insert into ${quote(dialect, table)} (${columns.map((c) => quote(dialect, c)).join(', ')}) values (${columns.map(() => '?').join(', ')})`).run(...Object.values(row));
+          db.prepare(
+            `insert into ${quote(dialect, table)} (${columns.map((c) => quote(dialect, c)).join(', ')}) values (${columns.map(() => '?').join(', ')})`,
+          ).run(...Object.values(row));
         }
       },
       drop: async () => {
@@ -73,7 +75,10 @@ export const TOTP_SECRETS = {
   ari: 'MFZGSIDIMFZSAYLOEBQXK5DIMVXHI2LD',
 } as const;
 
-/** The products API's users: Werkzeug pbkdf2 with few rounds, except Werkzeug's real default for paul and scrypt for sam. */
+/**
+ * The products API's users: Werkzeug pbkdf2 with few rounds, except Werkzeug's real default for paul and scrypt for
+ * sam.
+ */
 export const PRODUCTS_API_USERS = {
   alice: { id: 1, method: 'pbkdf2:sha256:1000', password: 'alice from the legacy app', secret: null },
   paul: { id: 2, method: 'pbkdf2:sha256:600000', password: 'paul kept the default rounds', secret: null },
@@ -91,7 +96,9 @@ let productsApiHashes: Record<ProductsApiName, string> | undefined;
 function hashProductsApiUsers(): Record<ProductsApiName, string> {
   if (productsApiHashes) return productsApiHashes;
   const names = Object.keys(PRODUCTS_API_USERS) as ProductsApiName[];
-  const hashes = werkzeugHashes(names.map((name) => ({ method: PRODUCTS_API_USERS[name].method, password: PRODUCTS_API_USERS[name].password })));
+  const hashes = werkzeugHashes(
+    names.map((name) => ({ method: PRODUCTS_API_USERS[name].method, password: PRODUCTS_API_USERS[name].password })),
+  );
   productsApiHashes = Object.fromEntries(names.map((name, i) => [name, hashes[i]])) as Record<ProductsApiName, string>;
   return productsApiHashes;
 }
@@ -109,10 +116,15 @@ function legacyProducts(dialect: Dialect): Row[] {
     { id: 6, name: 'Refund', description: 'A negative price', price: '-3.50', quantity: 1 },
     { id: 7, name: 'Fiver', description: 'A whole amount', price: '5.00', quantity: 2 },
   ];
-  return dialect === 'sqlite' ? [...products, { id: 5, name: 'Half cent', description: '', price: '1.005', quantity: 1 }] : products;
+  return dialect === 'sqlite'
+    ? [...products, { id: 5, name: 'Half cent', description: '', price: '1.005', quantity: 1 }]
+    : products;
 }
 
-/** The products API (Flask, JWT, pyotp): `user` with a TOTP secret, `product` with a DECIMAL(10,2) price. Returns the users' hashes. */
+/**
+ * The products API (Flask, JWT, pyotp): `user` with a TOTP secret, `product` with a DECIMAL(10,2) price. Returns the
+ * users' hashes.
+ */
 export async function seedProductsApi(db: LegacyDatabase): Promise<Record<ProductsApiName, string>> {
   const q = (name: string): string => quote(db.dialect, name);
   await db.run(
@@ -137,7 +149,12 @@ function pbkdf2Hashes<K extends string>(passwords: Record<K, string>): Record<K,
   return Object.fromEntries(names.map((name, i) => [name, hashes[i]])) as Record<K, string>;
 }
 
-export const ROLE_BASED_PASSWORDS = { root: 'root of the role app', ursula: 'ursula uses an app', otto: 'otto moderates', nadia: 'nadia lost her secret' };
+export const ROLE_BASED_PASSWORDS = {
+  root: 'root of the role app',
+  ursula: 'ursula uses an app',
+  otto: 'otto moderates',
+  nadia: 'nadia lost her secret',
+};
 
 /**
  * The role-based app: `user` with email, role and an mfa_enabled flag beside the TOTP secret.
@@ -153,10 +170,42 @@ export async function seedRoleBasedApp(db: LegacyDatabase): Promise<void> {
   const hash = pbkdf2Hashes(ROLE_BASED_PASSWORDS);
   // mfa_enabled as 0/1, how SQLite and MariaDB keep a BOOLEAN.
   await db.insert('user', [
-    { id: 1, username: 'root', email: 'root@example.com', password: hash.root, role: 'admin', mfa_enabled: 0, totp_secret: null },
-    { id: 2, username: 'ursula', email: 'ursula@example.com', password: hash.ursula, role: 'user', mfa_enabled: 1, totp_secret: TOTP_SECRETS.ursula },
-    { id: 3, username: 'otto', email: 'otto@example.com', password: hash.otto, role: 'moderator', mfa_enabled: 0, totp_secret: TOTP_SECRETS.omar },
-    { id: 4, username: 'nadia', email: 'nadia@example.com', password: hash.nadia, role: 'user', mfa_enabled: 1, totp_secret: null },
+    {
+      id: 1,
+      username: 'root',
+      email: 'root@example.com',
+      password: hash.root,
+      role: 'admin',
+      mfa_enabled: 0,
+      totp_secret: null,
+    },
+    {
+      id: 2,
+      username: 'ursula',
+      email: 'ursula@example.com',
+      password: hash.ursula,
+      role: 'user',
+      mfa_enabled: 1,
+      totp_secret: TOTP_SECRETS.ursula,
+    },
+    {
+      id: 3,
+      username: 'otto',
+      email: 'otto@example.com',
+      password: hash.otto,
+      role: 'moderator',
+      mfa_enabled: 0,
+      totp_secret: TOTP_SECRETS.omar,
+    },
+    {
+      id: 4,
+      username: 'nadia',
+      email: 'nadia@example.com',
+      password: hash.nadia,
+      role: 'user',
+      mfa_enabled: 1,
+      totp_secret: null,
+    },
   ]);
 }
 
@@ -164,10 +213,15 @@ export const EMAIL_CODE_PASSWORDS = { erin: 'erin gets codes by mail', fred: 'fr
 /** The codes waiting in the email-code app's two_factor_auth table. */
 export const PENDING_CODES = ['123456', '654321'];
 
-/** The email-code app: `user` (erin with an address, fred without) and `two_factor_auth`, erin's emailed codes waiting to be typed in. */
+/**
+ * The email-code app: `user` (erin with an address, fred without) and `two_factor_auth`, erin's emailed codes waiting
+ * to be typed in.
+ */
 export async function seedEmailCodeApp(db: LegacyDatabase): Promise<void> {
   const q = (name: string): string => quote(db.dialect, name);
-  await db.run(`create table ${q('user')} (id integer not null, username varchar(80) not null, email varchar(120), password varchar(256) not null, primary key (id), unique (username))`);
+  await db.run(
+    `create table ${q('user')} (id integer not null, username varchar(80) not null, email varchar(120), password varchar(256) not null, primary key (id), unique (username))`,
+  );
   await db.run(
     `create table ${q('two_factor_auth')} (id integer not null, user_id integer not null, code varchar(6) not null, expires_at timestamp not null, primary key (id), foreign key (user_id) references ${q('user')} (id))`,
   );
@@ -176,7 +230,10 @@ export async function seedEmailCodeApp(db: LegacyDatabase): Promise<void> {
     { id: 1, username: 'erin', email: 'erin@example.com', password: hash.erin },
     { id: 2, username: 'fred', email: null, password: hash.fred },
   ]);
-  await db.insert('two_factor_auth', PENDING_CODES.map((code, i) => ({ id: i + 1, user_id: 1, code, expires_at: `2026-01-15 12:0${5 + i}:00` })));
+  await db.insert(
+    'two_factor_auth',
+    PENDING_CODES.map((code, i) => ({ id: i + 1, user_id: 1, code, expires_at: `2026-01-15 12:0${5 + i}:00` })),
+  );
 }
 
 /**
@@ -196,7 +253,12 @@ export async function seedEmailCodeOnlyApp(db: LegacyDatabase): Promise<void> {
   ]);
 }
 
-export const JSONL_PASSWORDS = { bea: 'bea hashed with bcrypt', yann: 'yann came from php', ari: 'ari has argon2 already', nobody: 'nobody has a name' };
+export const JSONL_PASSWORDS = {
+  bea: 'bea hashed with bcrypt',
+  yann: 'yann came from php',
+  ari: 'ari has argon2 already',
+  nobody: 'nobody has a name',
+};
 
 /**
  * A JSON Lines export of users from some other app: bcrypt $2b$ (bea, with email and creation
@@ -209,9 +271,20 @@ export async function jsonlExport(): Promise<string[]> {
   if (!bcrypt2b.startsWith('$2b$')) throw new Error(`bcryptjs wrote ${bcrypt2b.slice(0, 4)}, not $2b$`);
   const bcrypt2y = `$2y$${bcrypt2b.slice(4)}`;
   // @node-rs/argon2's Algorithm is an ambient const enum; Argon2id is 2.
-  const argon2id = await argon2Hash(JSONL_PASSWORDS.ari, { algorithm: 2, memoryCost: 256, timeCost: 2, parallelism: 1 });
+  const argon2id = await argon2Hash(JSONL_PASSWORDS.ari, {
+    algorithm: 2,
+    memoryCost: 256,
+    timeCost: 2,
+    parallelism: 1,
+  });
   return [
-    JSON.stringify({ username: 'bea', email: 'bea@example.com', password_hash: bcrypt.hashSync(JSONL_PASSWORDS.bea, 4), email_verified: true, created_at: '2023-05-01T10:00:00Z' }),
+    JSON.stringify({
+      username: 'bea',
+      email: 'bea@example.com',
+      password_hash: bcrypt.hashSync(JSONL_PASSWORDS.bea, 4),
+      email_verified: true,
+      created_at: '2023-05-01T10:00:00Z',
+    }),
     JSON.stringify({ username: 'yann', password_hash: bcrypt2y, role: 'admin' }),
     '{"username": "broken", "password_hash": ',
     JSON.stringify({ email: 'nobody@example.com', password_hash: bcrypt.hashSync(JSONL_PASSWORDS.nobody, 4) }),

@@ -107,7 +107,9 @@ function decodeBody(body: string, encoding: string | undefined): string {
       return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
     case 'quoted-printable':
       return Buffer.from(
-        body.replace(/=\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+        body
+          .replace(/=\n/g, '')
+          .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))),
         'latin1',
       ).toString('utf8');
     default:
@@ -119,14 +121,20 @@ function decodeWords(value: string): string {
   return value.replace(/=\?([^?]+)\?([BQ])\?([^?]*)\?=/gi, (_, _charset: string, kind: string, data: string) =>
     kind.toUpperCase() === 'B'
       ? Buffer.from(data, 'base64').toString('utf8')
-      : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1').toString('utf8'),
+      : Buffer.from(
+          data
+            .replace(/_/g, ' ')
+            .replace(/=([0-9A-F]{2})/gi, (__, hex: string) => String.fromCharCode(parseInt(hex, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }
 
 function leaves(part: Part): Array<{ type: string; content: string }> {
   const contentType = part.headers.get('content-type') ?? 'text/plain';
   const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (!type.startsWith('multipart/')) return [{ type, content: decodeBody(part.body, part.headers.get('content-transfer-encoding')).replace(/\n$/, '') }];
+  if (!type.startsWith('multipart/'))
+    return [{ type, content: decodeBody(part.body, part.headers.get('content-transfer-encoding')).replace(/\n$/, '') }];
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (!boundary) return [];
   const sections = part.body.split(`--${boundary}`).slice(1);

@@ -13,7 +13,8 @@ import type { App } from '../../src/http/server.js';
 type Json = Record<string, unknown>;
 
 // ajv-formats is CommonJS with a default export: under NodeNext the callable is `.default`.
-const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 export interface Parameter {
   name: string;
@@ -47,10 +48,12 @@ export async function loadApiDocument(app: App): Promise<ApiDocument> {
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
-      const parameters = ((op.parameters as Parameter[] | undefined) ?? []);
+      const parameters = (op.parameters as Parameter[] | undefined) ?? [];
       const requestBody = op.requestBody as { content?: Record<string, { schema?: Json }> } | undefined;
       const responses: Record<string, Json | undefined> = {};
-      for (const [status, answer] of Object.entries((op.responses as Record<string, { content?: Record<string, { schema?: Json }> }>) ?? {})) {
+      for (const [status, answer] of Object.entries(
+        (op.responses as Record<string, { content?: Record<string, { schema?: Json }> }>) ?? {},
+      )) {
         responses[status] = answer.content?.['application/json']?.schema;
       }
       operations.push({
@@ -79,7 +82,9 @@ export function urlOf(path: string, params: Record<string, unknown> = {}, query:
  * declared, and a JSON body must match that status's schema (`$ref`s resolved in the document).
  * Returns the problems found (empty when the answer is as documented).
  */
-export function createResponseChecker(api: ApiDocument): (operation: Operation, response: LightMyRequestResponse) => string[] {
+export function createResponseChecker(
+  api: ApiDocument,
+): (operation: Operation, response: LightMyRequestResponse) => string[] {
   const ajv = new Ajv({ allErrors: true, strict: false });
   addFormats(ajv);
   ajv.addSchema({ $id: 'openapi', components: api.doc.components ?? {} });
@@ -95,13 +100,18 @@ export function createResponseChecker(api: ApiDocument): (operation: Operation, 
   };
   return (operation, response) => {
     const status = String(response.statusCode);
-    if (!(status in operation.responses)) return [`${operation.key} answered ${status}, which the document does not declare (declared: ${Object.keys(operation.responses).join(', ')}): ${response.body.slice(0, 300)}`];
+    if (!(status in operation.responses))
+      return [
+        `${operation.key} answered ${status}, which the document does not declare (declared: ${Object.keys(operation.responses).join(', ')}): ${response.body.slice(0, 300)}`,
+      ];
     const schema = operation.responses[status];
     if (!schema) {
-      if (status === '204' && response.body !== '') return [`${operation.key} answered 204 with a body: ${response.body.slice(0, 200)}`];
+      if (status === '204' && response.body !== '')
+        return [`${operation.key} answered 204 with a body: ${response.body.slice(0, 200)}`];
       return [];
     }
-    if (!/^application\/json/.test(String(response.headers['content-type'] ?? ''))) return [`${operation.key} ${status}: content-type ${String(response.headers['content-type'])}, not JSON`];
+    if (!/^application\/json/.test(String(response.headers['content-type'] ?? '')))
+      return [`${operation.key} ${status}: content-type ${String(response.headers['content-type'])}, not JSON`];
     let body: unknown;
     try {
       body = JSON.parse(response.body);
@@ -110,14 +120,21 @@ export function createResponseChecker(api: ApiDocument): (operation: Operation, 
     }
     const validate = validatorFor(schema);
     if (validate(body)) return [];
-    return [`${operation.key} ${status}: the body does not match the declared schema: ${ajv.errorsText(validate.errors)}; body ${response.body.slice(0, 300)}`];
+    return [
+      `${operation.key} ${status}: the body does not match the declared schema: ${ajv.errorsText(validate.errors)}; body ${response.body.slice(0, 300)}`,
+    ];
   };
 }
 
 function rebase(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(rebase);
   if (typeof node !== 'object' || node === null) return node;
-  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `openapi${value}` : rebase(value)]));
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `openapi${value}` : rebase(value),
+    ]),
+  );
 }
 
 const STRING_CANDIDATES = ['abc_123', 'user@example.com', 'correct horse battery staple', '123456', 'x'];

@@ -12,7 +12,9 @@ export const NEW_PASSWORD = 'a completely different passphrase';
  * A real SMTP server and an app that mails to it. `close()` closes the app first, so the mails it
  * still sends in the background reach the mailbox, then the mailbox.
  */
-export async function startMailApp(options: { dialect?: Dialect; env?: Record<string, string> } = {}): Promise<{ t: TestApp; mailbox: Mailbox; close(): Promise<void> }> {
+export async function startMailApp(
+  options: { dialect?: Dialect; env?: Record<string, string> } = {},
+): Promise<{ t: TestApp; mailbox: Mailbox; close(): Promise<void> }> {
   const mailbox = await startMailbox();
   const t = await buildTestApp({ dialect: options.dialect, env: { SMTP_URL: mailbox.url, ...options.env } });
   return {
@@ -32,7 +34,12 @@ const TOKEN = /[A-Za-z0-9_-]{43}/;
  * The `count`-th message to `address` whose subject matches. Reset and verification mails are sent
  * after the response (so their timing reveals nothing): wait for the SMTP server to receive it.
  */
-export async function waitForMail(mailbox: Mailbox, address: string, subject: RegExp, count = 1): Promise<ReceivedMail> {
+export async function waitForMail(
+  mailbox: Mailbox,
+  address: string,
+  subject: RegExp,
+  count = 1,
+): Promise<ReceivedMail> {
   return vi.waitFor(
     () => {
       const mail = mailbox.to(address).filter((m) => subject.test(m.subject))[count - 1];
@@ -55,7 +62,11 @@ export function forgot(t: TestApp, email: string): Promise<LightMyRequestRespons
 }
 
 export function resetPassword(t: TestApp, token: string, newPassword = NEW_PASSWORD): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: '/api/auth/password/reset', payload: { token, new_password: newPassword } });
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/password/reset',
+    payload: { token, new_password: newPassword },
+  });
 }
 
 export function verifyEmail(t: TestApp, token: string): Promise<LightMyRequestResponse> {

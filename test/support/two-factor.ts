@@ -35,23 +35,43 @@ export async function enableTOTP(t: TestApp, session: Session): Promise<{ secret
   const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: session.auth });
   if (setup.statusCode !== 200) throw new Error(`setup failed: ${setup.body}`);
   const { secret } = setup.json() as { secret: string };
-  const verified = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/verify-setup', headers: session.auth, payload: { code: totpNow(t, secret) } });
+  const verified = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/2fa/verify-setup',
+    headers: session.auth,
+    payload: { code: totpNow(t, secret) },
+  });
   if (verified.statusCode !== 200) throw new Error(`verify-setup failed: ${verified.body}`);
   nextStep(t);
   return { secret, backupCodes: verified.json().backup_codes as string[] };
 }
 
 /** Turns on email codes with the code read from the mailbox. */
-export async function enableEmailCodes(t: TestApp, session: Session, email: string, mailbox: Mailbox): Promise<{ backupCodes: string[] | undefined }> {
+export async function enableEmailCodes(
+  t: TestApp,
+  session: Session,
+  email: string,
+  mailbox: Mailbox,
+): Promise<{ backupCodes: string[] | undefined }> {
   const started = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: session.auth });
   if (started.statusCode !== 202) throw new Error(`email/enable failed: ${started.body}`);
   const code = mailbox.latestCode(email);
-  const verified = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/verify-setup', headers: session.auth, payload: { code } });
+  const verified = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/2fa/email/verify-setup',
+    headers: session.auth,
+    payload: { code },
+  });
   if (verified.statusCode !== 200) throw new Error(`email/verify-setup failed: ${verified.body}`);
   return { backupCodes: verified.json().backup_codes as string[] | undefined };
 }
 
-export function passwordLogin(t: Pick<TestApp, 'app'>, username: string, extra: Record<string, string> = {}, url = '/api/auth/login'): Promise<LightMyRequestResponse> {
+export function passwordLogin(
+  t: Pick<TestApp, 'app'>,
+  username: string,
+  extra: Record<string, string> = {},
+  url = '/api/auth/login',
+): Promise<LightMyRequestResponse> {
   return t.app.inject({ method: 'POST', url, payload: { username, password: PASSWORD, ...extra } });
 }
 
@@ -59,12 +79,22 @@ export function passwordLogin(t: Pick<TestApp, 'app'>, username: string, extra: 
 export async function challenge(t: Pick<TestApp, 'app'>, username: string): Promise<string> {
   const response = await passwordLogin(t, username);
   const body = response.json();
-  if (response.statusCode !== 200 || body.mfa_required !== true) throw new Error(`expected an mfa_challenge: ${response.body}`);
+  if (response.statusCode !== 200 || body.mfa_required !== true)
+    throw new Error(`expected an mfa_challenge: ${response.body}`);
   return body.mfa_token as string;
 }
 
-export function secondStep(t: Pick<TestApp, 'app'>, mfaToken: string, code: string, method?: 'totp' | 'email' | 'backup_code'): Promise<LightMyRequestResponse> {
-  return t.app.inject({ method: 'POST', url: '/api/auth/2fa/login', payload: { mfa_token: mfaToken, code, ...(method ? { method } : {}) } });
+export function secondStep(
+  t: Pick<TestApp, 'app'>,
+  mfaToken: string,
+  code: string,
+  method?: 'totp' | 'email' | 'backup_code',
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/2fa/login',
+    payload: { mfa_token: mfaToken, code, ...(method ? { method } : {}) },
+  });
 }
 
 export function sendEmailCode(t: TestApp, mfaToken: string): Promise<LightMyRequestResponse> {
@@ -73,7 +103,11 @@ export function sendEmailCode(t: TestApp, mfaToken: string): Promise<LightMyRequ
 
 /** The claims of an access token, as POST /api/auth/token/verify reports them. */
 export async function claimsOf(t: TestApp, accessToken: string): Promise<Record<string, unknown>> {
-  const response = await t.app.inject({ method: 'POST', url: '/api/auth/token/verify', payload: { token: accessToken } });
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/token/verify',
+    payload: { token: accessToken },
+  });
   const body = response.json();
   if (body.valid !== true) throw new Error(`token not valid: ${response.body}`);
   return body.claims as Record<string, unknown>;
@@ -88,7 +122,12 @@ export interface AuditRowView {
 }
 
 export async function auditRows(t: TestApp, userId: number): Promise<AuditRowView[]> {
-  return t.database.handle.db.selectFrom('audit_events').select(['type', 'user_id', 'detail', 'ip', 'user_agent']).where('user_id', '=', userId).orderBy('id').execute();
+  return t.database.handle.db
+    .selectFrom('audit_events')
+    .select(['type', 'user_id', 'detail', 'ip', 'user_agent'])
+    .where('user_id', '=', userId)
+    .orderBy('id')
+    .execute();
 }
 
 /** How many responses carry each `status error` (or just the status on success). */

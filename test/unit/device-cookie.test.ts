@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_PREFIX, createDeviceCookies, lockoutClient } from '../../src/modules/lockout/device-cookie.js';
+import {
+  DEVICE_COOKIE_MAX_AGE_SECONDS,
+  DEVICE_COOKIE_PREFIX,
+  createDeviceCookies,
+  lockoutClient,
+} from '../../src/modules/lockout/device-cookie.js';
 
 /**
  * The device cookie's reading rules, one by one (OWASP "Slow Down Online Guessing Attacks with
@@ -11,7 +16,8 @@ const KEY = Buffer.alloc(32, 7);
 const devices = createDeviceCookies(KEY);
 const NOW = 1_800_000_000_000;
 const NONCE = 'A'.repeat(24);
-const sign = (payload: string): string => `${payload}.${createHmac('sha256', KEY).update(`v1.${payload}`, 'utf8').digest('base64url')}`;
+const sign = (payload: string): string =>
+  `${payload}.${createHmac('sha256', KEY).update(`v1.${payload}`, 'utf8').digest('base64url')}`;
 const read = (value: string | undefined, userId = 42, nowMs = NOW): ReturnType<typeof devices.read> =>
   devices.read({ [devices.nameFor(userId)]: value }, userId, nowMs);
 
@@ -28,7 +34,7 @@ describe('device cookies', () => {
     expect(devices.issue(42, NOW).value).not.toBe(cookie.value);
   });
 
-  it('names each account\'s cookie differently, and a cookie under another account\'s name is not read', () => {
+  it("names each account's cookie differently, and a cookie under another account's name is not read", () => {
     expect(devices.nameFor(1)).not.toBe(devices.nameFor(2));
     expect(createDeviceCookies(Buffer.alloc(32, 8)).nameFor(1)).not.toBe(devices.nameFor(1));
     const cookie = devices.issue(42, NOW);
@@ -37,7 +43,7 @@ describe('device cookies', () => {
     expect(devices.read({}, 42, NOW)).toBeUndefined();
   });
 
-  it('refuses a cookie signed for one account and presented for another, even under that account\'s name', () => {
+  it("refuses a cookie signed for one account and presented for another, even under that account's name", () => {
     expect(read(sign(`43.${NOW}.${NONCE}`), 42)).toBeUndefined();
     expect(read(sign(`042.${NOW}.${NONCE}`), 42)).toBeUndefined();
   });
@@ -91,7 +97,9 @@ describe('device cookies', () => {
 
   it('lockoutClient takes the user agent, the address and the cookies of a request', () => {
     const cookies = { a: 'b' };
-    const request = { headers: { 'user-agent': 'UA' }, ip: '192.0.2.1', cookies } as unknown as Parameters<typeof lockoutClient>[0];
+    const request = { headers: { 'user-agent': 'UA' }, ip: '192.0.2.1', cookies } as unknown as Parameters<
+      typeof lockoutClient
+    >[0];
     expect(lockoutClient(request)).toEqual({ userAgent: 'UA', ip: '192.0.2.1', cookies });
     const bare = { headers: {}, ip: '192.0.2.2', cookies: {} } as unknown as Parameters<typeof lockoutClient>[0];
     expect(lockoutClient(bare).userAgent).toBeNull();

@@ -22,6 +22,9 @@ export function fetchAnswers(...answers: Array<[number, unknown, Record<string, 
   const queue = [...answers];
   return (async () => {
     const [status, body, headers] = queue.shift() ?? [404, { error: 'not_found', message: 'Not found.' }];
-    return new Response(status === 204 ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+    return new Response(status === 204 ? null : JSON.stringify(body), {
+      status,
+      headers: { 'Content-Type': 'application/json', ...headers },
+    });
   }) as typeof fetch;
 }

@@ -15,13 +15,27 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STARTUP_TIMEOUT_MS = 120_000;
 
 function startPeer(dataDir: string): ChildProcess {
-  const env = { ...process.env, NODE_ENV: 'production', BENCH_DATA_DIR: dataDir, BENCH_USERS: '20', BENCH_TOTP_USERS: '5', BENCH_PRODUCTS: '1000' };
-  return fork(path.join(HERE, 'server.ts'), [], { env, execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    BENCH_DATA_DIR: dataDir,
+    BENCH_USERS: '20',
+    BENCH_TOTP_USERS: '5',
+    BENCH_PRODUCTS: '1000',
+  };
+  return fork(path.join(HERE, 'server.ts'), [], {
+    env,
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 
 function waitForReady(child: ChildProcess): Promise<PeerReadyMessage> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the peer was not ready within ${STARTUP_TIMEOUT_MS / 1000} s`)), STARTUP_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`the peer was not ready within ${STARTUP_TIMEOUT_MS / 1000} s`)),
+      STARTUP_TIMEOUT_MS,
+    );
     child.once('message', (message: PeerServerMessage) => {
       clearTimeout(timer);
       if (message.type === 'ready') resolve(message);
@@ -64,16 +78,29 @@ async function signIn(ready: PeerReadyMessage, email: string): Promise<Response>
 }
 
 async function run(ready: PeerReadyMessage): Promise<void> {
-  console.log(`better-auth ${ready.version} at ${ready.url}; ${ready.emails.length} users, ${ready.totpUsers.length} with TOTP; cookie cache ${ready.cookieCache ? 'on' : 'off'}`);
+  console.log(
+    `better-auth ${ready.version} at ${ready.url}; ${ready.emails.length} users, ${ready.totpUsers.length} with TOTP; cookie cache ${ready.cookieCache ? 'on' : 'off'}`,
+  );
   console.log(`password hash: ${ready.passwordHash}`);
 
   // (a) protected read
   const read = await readProducts(ready.url, ready.sessionCookie);
-  const body = (await read.json()) as { items: Record<string, unknown>[]; total: number; limit: number; offset: number };
+  const body = (await read.json()) as {
+    items: Record<string, unknown>[];
+    total: number;
+    limit: number;
+    offset: number;
+  };
   assert(read.status === 200, `read with the session cookie: expected 200, got ${read.status} ${JSON.stringify(body)}`);
-  assert(body.items.length === 20 && body.total === 1000 && body.limit === 20 && body.offset === 0, `read: unexpected body ${JSON.stringify(body).slice(0, 300)}`);
+  assert(
+    body.items.length === 20 && body.total === 1000 && body.limit === 20 && body.offset === 0,
+    `read: unexpected body ${JSON.stringify(body).slice(0, 300)}`,
+  );
   const first = body.items[0]!;
-  assert(first.id === 1 && first.name === 'Product 1' && first.price === 1.99 && typeof first.created_at === 'string', `read: unexpected first item ${JSON.stringify(first)}`);
+  assert(
+    first.id === 1 && first.name === 'Product 1' && first.price === 1.99 && typeof first.created_at === 'string',
+    `read: unexpected first item ${JSON.stringify(first)}`,
+  );
   console.log(`ok  (a) GET /api/products with the session cookie -> 200, ${body.items.length} items of ${body.total}`);
   const anonymous = await readProducts(ready.url);
   assert(anonymous.status === 401, `read without a cookie: expected 401, got ${anonymous.status}`);
@@ -84,8 +111,14 @@ async function run(ready: PeerReadyMessage): Promise<void> {
   const loginCookie = cookiesOf(login);
   const loginText = await login.text();
   assert(login.status === 200, `password sign-in: expected 200, got ${login.status} ${loginText}`);
-  assert(hasCookie(loginCookie, 'better-auth.session_token'), `password sign-in set no session cookie (got "${loginCookie}")`);
-  assert((await readProducts(ready.url, loginCookie)).status === 200, 'the sign-in session cookie cannot read products');
+  assert(
+    hasCookie(loginCookie, 'better-auth.session_token'),
+    `password sign-in set no session cookie (got "${loginCookie}")`,
+  );
+  assert(
+    (await readProducts(ready.url, loginCookie)).status === 200,
+    'the sign-in session cookie cannot read products',
+  );
   console.log('ok  (b) POST /api/auth/sign-in/email -> 200 + better-auth.session_token (reads products)');
   const started = performance.now();
   for (let i = 0; i < 5; i++) {
@@ -93,7 +126,9 @@ async function run(ready: PeerReadyMessage): Promise<void> {
     const text = await response.text();
     assert(response.status === 200, `timed sign-in ${i + 1}: expected 200, got ${response.status} ${text}`);
   }
-  console.log(`    password sign-in, 5 sequential: ${((performance.now() - started) / 5).toFixed(1)} ms each on average`);
+  console.log(
+    `    password sign-in, 5 sequential: ${((performance.now() - started) / 5).toFixed(1)} ms each on average`,
+  );
 
   // (c) two-factor sign-in: password step, then the TOTP code with the two_factor cookie; every TOTP user in turn
   // (more than the plugin's default 3 requests / 10 s on /two-factor/*, so the lifted limit is checked too), timed.
@@ -103,9 +138,20 @@ async function run(ready: PeerReadyMessage): Promise<void> {
     const step1 = await signIn(ready, user.email);
     const step1Body = (await step1.json()) as { twoFactorRedirect?: boolean; twoFactorMethods?: string[] };
     const challenge = cookiesOf(step1);
-    assert(step1.status === 200 && step1Body.twoFactorRedirect === true, `2FA step 1 (${user.email}): expected 200 + twoFactorRedirect, got ${step1.status} ${JSON.stringify(step1Body)}`);
-    assert(hasCookie(challenge, 'better-auth.two_factor') && !hasCookie(challenge, 'better-auth.session_token'), `2FA step 1: expected only the two_factor cookie, got "${challenge}"`);
-    const code = new TOTP({ secret: Secret.fromBase32(user.secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+    assert(
+      step1.status === 200 && step1Body.twoFactorRedirect === true,
+      `2FA step 1 (${user.email}): expected 200 + twoFactorRedirect, got ${step1.status} ${JSON.stringify(step1Body)}`,
+    );
+    assert(
+      hasCookie(challenge, 'better-auth.two_factor') && !hasCookie(challenge, 'better-auth.session_token'),
+      `2FA step 1: expected only the two_factor cookie, got "${challenge}"`,
+    );
+    const code = new TOTP({
+      secret: Secret.fromBase32(user.secret),
+      digits: 6,
+      period: 30,
+      algorithm: 'SHA1',
+    }).generate();
     const step2 = await fetch(`${ready.url}/api/auth/two-factor/verify-totp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', origin: ready.url, cookie: challenge },
@@ -115,22 +161,40 @@ async function run(ready: PeerReadyMessage): Promise<void> {
     const step2Text = await step2.text();
     twoFactorMs += performance.now() - started;
     assert(step2.status === 200, `2FA step 2 (${user.email}): expected 200, got ${step2.status} ${step2Text}`);
-    assert(hasCookie(sessionCookie, 'better-auth.session_token'), `2FA step 2 set no session cookie (got "${sessionCookie}")`);
+    assert(
+      hasCookie(sessionCookie, 'better-auth.session_token'),
+      `2FA step 2 set no session cookie (got "${sessionCookie}")`,
+    );
     const twoFactorRead = await readProducts(ready.url, sessionCookie);
     assert(twoFactorRead.status === 200, `the two-factor session cannot read products: ${twoFactorRead.status}`);
     await twoFactorRead.arrayBuffer();
     if (index === 0) {
-      console.log(`ok  (c) POST /api/auth/sign-in/email (TOTP user) -> 200 ${JSON.stringify(step1Body)} + better-auth.two_factor cookie`);
-      console.log('ok  (c) POST /api/auth/two-factor/verify-totp {code} + two_factor cookie -> 200 + better-auth.session_token (reads products)');
+      console.log(
+        `ok  (c) POST /api/auth/sign-in/email (TOTP user) -> 200 ${JSON.stringify(step1Body)} + better-auth.two_factor cookie`,
+      );
+      console.log(
+        'ok  (c) POST /api/auth/two-factor/verify-totp {code} + two_factor cookie -> 200 + better-auth.session_token (reads products)',
+      );
     }
   }
-  console.log(`ok  (c) all ${ready.totpUsers.length} TOTP users signed in; both steps, sequential: ${(twoFactorMs / ready.totpUsers.length).toFixed(1)} ms each on average`);
+  console.log(
+    `ok  (c) all ${ready.totpUsers.length} TOTP users signed in; both steps, sequential: ${(twoFactorMs / ready.totpUsers.length).toFixed(1)} ms each on average`,
+  );
 
   const victim = ready.totpUsers[1]!;
-  const right = new TOTP({ secret: Secret.fromBase32(victim.secret), digits: 6, period: 30, algorithm: 'SHA1' }).generate();
+  const right = new TOTP({
+    secret: Secret.fromBase32(victim.secret),
+    digits: 6,
+    period: 30,
+    algorithm: 'SHA1',
+  }).generate();
   const wrong = await fetch(`${ready.url}/api/auth/two-factor/verify-totp`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', origin: ready.url, cookie: cookiesOf(await signIn(ready, victim.email)) },
+    headers: {
+      'content-type': 'application/json',
+      origin: ready.url,
+      cookie: cookiesOf(await signIn(ready, victim.email)),
+    },
     body: JSON.stringify({ code: String((Number(right) + 500_000) % 1_000_000).padStart(6, '0') }),
   });
   assert(wrong.status === 401, `a wrong TOTP code: expected 401, got ${wrong.status}`);

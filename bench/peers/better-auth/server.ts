@@ -66,11 +66,15 @@ interface ProductRow {
 
 function countFromEnv(name: string, fallback: number, min = 1): number {
   const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min} (got "${process.env[name]}")`);
+  if (!Number.isInteger(value) || value < min)
+    throw new Error(`${name} must be an integer >= ${min} (got "${process.env[name]}")`);
   return value;
 }
 
-/** better-auth hashes with @better-auth/utils/password (node:crypto scrypt on Node): read its parameters from the installed source. */
+/**
+ * better-auth hashes with @better-auth/utils/password (node:crypto scrypt on Node): read its parameters from the
+ * installed source.
+ */
 function describePasswordHash(): string {
   const source = readFileSync(fileURLToPath(import.meta.resolve('@better-auth/utils/password')), 'utf8');
   const param = (name: string): string => {
@@ -87,7 +91,9 @@ function describePasswordHash(): string {
 function betterAuthVersion(): string {
   // better-auth's exports do not include package.json: find it next to the resolved entry point.
   const entry = fileURLToPath(import.meta.resolve('better-auth'));
-  const manifest = JSON.parse(readFileSync(path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), 'package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(
+    readFileSync(path.join(entry.slice(0, entry.lastIndexOf(`${path.sep}dist${path.sep}`)), 'package.json'), 'utf8'),
+  ) as { version: string };
   return manifest.version;
 }
 
@@ -127,15 +133,27 @@ function createAuth(options: AuthOptions) {
     trustedOrigins: [options.url],
     // better-auth's recommended SQLite driver: a better-sqlite3 instance, through its built-in Kysely adapter.
     database: options.sqlite,
-    // Defaults kept: scrypt hashing, min length 8, autoSignIn after sign-up. No email verification (no mail in a benchmark, as Twofold's).
+    // Defaults kept: scrypt hashing, min length 8, autoSignIn after sign-up. No email verification (no mail in a
+    // benchmark, as Twofold's).
     emailAndPassword: {
       enabled: true,
-      ...(seedHash ? { password: { hash: async () => seedHash, verify: async ({ hash, password }: { hash: string; password: string }) => hash === seedHash && password === BENCH_PASSWORD } } : {}),
+      ...(seedHash
+        ? {
+            password: {
+              hash: async () => seedHash,
+              verify: async ({ hash, password }: { hash: string; password: string }) =>
+                hash === seedHash && password === BENCH_PASSWORD,
+            },
+          }
+        : {}),
     },
-    // Defaults kept (7-day sessions, refreshed daily). The cookie cache is opt-in in better-auth; BENCH_COOKIE_CACHE=1 turns it on with the docs' 5 minutes.
+    // Defaults kept (7-day sessions, refreshed daily). The cookie cache is opt-in in better-auth; BENCH_COOKIE_CACHE=1
+    // turns it on with the docs' 5 minutes.
     ...(options.cookieCache ? { session: { cookieCache: { enabled: true, maxAge: 5 * 60 } } } : {}),
-    // All benchmark load comes from 127.0.0.1, and the defaults (3 requests / 10 s on /sign-in/* and on the two-factor plugin's
-    // /two-factor/*, 100 / 10 s elsewhere) would measure the limiter. So the limiter stays on, in its default in-memory store,
+    // All benchmark load comes from 127.0.0.1, and the defaults (3 requests / 10 s on /sign-in/* and on the two-factor
+    // plugin's
+    // /two-factor/*, 100 / 10 s elsewhere) would measure the limiter. So the limiter stays on, in its default in-memory
+    // store,
     // with limits lifted the way bench/run.ts lifts Twofold's per-IP limits (RATE_LIMIT_*=1000000).
     rateLimit: {
       enabled: true,
@@ -158,12 +176,17 @@ type Auth = ReturnType<typeof createAuth>;
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  });
   res.end(payload);
 }
 
 function createProductsHandler(auth: Auth, sqlite: SQLite.Database, url: string) {
-  const page = sqlite.prepare<[number, number], ProductRow>('select id, name, description, price_cents, quantity, created_at, updated_at from products order by id limit ? offset ?');
+  const page = sqlite.prepare<[number, number], ProductRow>(
+    'select id, name, description, price_cents, quantity, created_at, updated_at from products order by id limit ? offset ?',
+  );
   const count = sqlite.prepare<[], { total: number }>('select count(*) as total from products');
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
@@ -203,8 +226,13 @@ function seedProducts(sqlite: SQLite.Database, products: number): void {
   const insertChunk = (from: number, to: number): void => {
     const rows: (string | number | null)[] = [];
     const now = Date.now();
-    for (let i = from; i <= to; i++) rows.push(`Product ${i}`, `Seeded product number ${i}`, Math.round((i + 0.99) * 100), i % 100, null, now, now);
-    sqlite.prepare(`insert into products ${columns} values ${Array.from({ length: to - from + 1 }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`).run(rows);
+    for (let i = from; i <= to; i++)
+      rows.push(`Product ${i}`, `Seeded product number ${i}`, Math.round((i + 0.99) * 100), i % 100, null, now, now);
+    sqlite
+      .prepare(
+        `insert into products ${columns} values ${Array.from({ length: to - from + 1 }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      )
+      .run(rows);
   };
   sqlite.transaction(() => {
     for (let from = 1; from <= products; from += 500) insertChunk(from, Math.min(from + 499, products));
@@ -219,13 +247,18 @@ async function inBatches<T, R>(items: T[], size: number, work: (item: T) => Prom
 
 /** Signs a user up through better-auth's API and returns the session cookie it sets (autoSignIn). */
 async function signUp(auth: Auth, email: string, name: string): Promise<string> {
-  const { headers } = await auth.api.signUpEmail({ body: { email, password: BENCH_PASSWORD, name }, returnHeaders: true });
+  const { headers } = await auth.api.signUpEmail({
+    body: { email, password: BENCH_PASSWORD, name },
+    returnHeaders: true,
+  });
   const cookie = cookieHeader(headers.getSetCookie());
   if (!cookie) throw new Error(`seeding: sign-up of ${email} set no session cookie`);
   return cookie;
 }
 
-/** Enables TOTP through the plugin's API, then verifies a code so two-factor is really on. Returns the base32 secret. */
+/**
+ * Enables TOTP through the plugin's API, then verifies a code so two-factor is really on. Returns the base32 secret.
+ */
 async function enableTotp(auth: Auth, email: string, cookie: string): Promise<string> {
   const headers = new Headers({ cookie });
   const enabled = await auth.api.enableTwoFactor({ body: { password: BENCH_PASSWORD, method: 'totp' }, headers });
@@ -238,12 +271,16 @@ async function enableTotp(auth: Auth, email: string, cookie: string): Promise<st
 }
 
 async function start(servers: Server[], closers: (() => void)[]): Promise<PeerReadyMessage> {
-  if (process.env.NODE_ENV !== 'production') throw new Error(`run the peer with NODE_ENV=production (better-auth reads it at import time; got "${process.env.NODE_ENV ?? ''}")`);
+  if (process.env.NODE_ENV !== 'production')
+    throw new Error(
+      `run the peer with NODE_ENV=production (better-auth reads it at import time; got "${process.env.NODE_ENV ?? ''}")`,
+    );
   const dataDir = process.env.BENCH_DATA_DIR;
   if (!dataDir) throw new Error('BENCH_DATA_DIR must name a (temporary) directory for the SQLite file');
   const users = countFromEnv('BENCH_USERS', 1000, 2);
   const totpUsers = countFromEnv('BENCH_TOTP_USERS', 300, 0);
-  if (totpUsers >= users) throw new Error('BENCH_TOTP_USERS must be smaller than BENCH_USERS (at least one user reads without two-factor)');
+  if (totpUsers >= users)
+    throw new Error('BENCH_TOTP_USERS must be smaller than BENCH_USERS (at least one user reads without two-factor)');
   const products = countFromEnv('BENCH_PRODUCTS', 1000);
   const cookieCache = process.env.BENCH_COOKIE_CACHE === '1';
 
@@ -251,7 +288,8 @@ async function start(servers: Server[], closers: (() => void)[]): Promise<PeerRe
   closers.push(() => sqlite.close());
 
   // Bind first: better-auth wants its baseURL (and trusted origin) up front, and the port is ephemeral.
-  let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => sendJson(res, 503, { error: 'starting' });
+  let handle: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) =>
+    sendJson(res, 503, { error: 'starting' });
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       console.error(error);
@@ -281,10 +319,13 @@ async function start(servers: Server[], closers: (() => void)[]): Promise<PeerRe
     sendJson(res, 404, { error: 'not_found' });
   };
 
-  // Seeding goes through better-auth's API (sign-up, enable + verify TOTP) on a second instance over the same database and
+  // Seeding goes through better-auth's API (sign-up, enable + verify TOTP) on a second instance over the same database
+  // and
   // secret, which differs in one thing: every user gets the same stored password hash, made once by better-auth's own
-  // hashPassword (default scrypt, random salt). A sign-in verifies it with the full default scrypt as for any other hash,
-  // so what is measured is unchanged, but seeding takes seconds instead of minutes (~0.2 s of scrypt per user otherwise).
+  // hashPassword (default scrypt, random salt). A sign-in verifies it with the full default scrypt as for any other
+  // hash,
+  // so what is measured is unchanged, but seeding takes seconds instead of minutes (~0.2 s of scrypt per user
+  // otherwise).
   const seeder = createAuth({ sqlite, url, secret, cookieCache, seedHash: await hashPassword(BENCH_PASSWORD) });
   // Users 1..(users - totpUsers) have no second factor; the last totpUsers get TOTP.
   const plain = users - totpUsers;
@@ -297,7 +338,10 @@ async function start(servers: Server[], closers: (() => void)[]): Promise<PeerRe
 
   // The read session comes from the serving instance: a real sign-in, scrypt verify included.
   const reader = seeded[0]!.email;
-  const { headers } = await auth.api.signInEmail({ body: { email: reader, password: BENCH_PASSWORD }, returnHeaders: true });
+  const { headers } = await auth.api.signInEmail({
+    body: { email: reader, password: BENCH_PASSWORD },
+    returnHeaders: true,
+  });
   const sessionCookie = cookieHeader(headers.getSetCookie());
 
   return {
@@ -314,7 +358,8 @@ async function start(servers: Server[], closers: (() => void)[]): Promise<PeerRe
 }
 
 async function main(): Promise<void> {
-  if (!process.send) throw new Error('bench/peers/better-auth/server.ts is started by a parent process (it needs an IPC channel)');
+  if (!process.send)
+    throw new Error('bench/peers/better-auth/server.ts is started by a parent process (it needs an IPC channel)');
   const servers: Server[] = [];
   const closers: (() => void)[] = [];
   let stopping = false;
@@ -334,7 +379,10 @@ async function main(): Promise<void> {
   try {
     process.send(await start(servers, closers));
   } catch (error) {
-    const message: PeerServerMessage = { type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    const message: PeerServerMessage = {
+      type: 'failed',
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    };
     process.send(message, () => stop(1));
   }
 }

@@ -18,8 +18,18 @@ export function initial(dialect: Dialect): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addColumn('last_login_at', 'bigint')
         .execute();
-      await db.schema.createIndex('users_username_normalized_unique').on('users').column('username_normalized').unique().execute();
-      await db.schema.createIndex('users_email_normalized_unique').on('users').column('email_normalized').unique().execute();
+      await db.schema
+        .createIndex('users_username_normalized_unique')
+        .on('users')
+        .column('username_normalized')
+        .unique()
+        .execute();
+      await db.schema
+        .createIndex('users_email_normalized_unique')
+        .on('users')
+        .column('email_normalized')
+        .unique()
+        .execute();
 
       await idColumn(db.schema.createTable('sessions'), dialect)
         .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
@@ -41,7 +51,11 @@ export function initial(dialect: Dialect): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('used_at', 'bigint')
         .execute();
-      await db.schema.createIndex('refresh_tokens_session_id_index').on('refresh_tokens').column('session_id').execute();
+      await db.schema
+        .createIndex('refresh_tokens_session_id_index')
+        .on('refresh_tokens')
+        .column('session_id')
+        .execute();
 
       await idColumn(db.schema.createTable('products'), dialect)
         .addColumn('name', 'varchar(100)', (c) => c.notNull())
@@ -54,7 +68,8 @@ export function initial(dialect: Dialect): Migration {
         .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
-      for (const table of ['products', 'refresh_tokens', 'sessions', 'users']) await db.schema.dropTable(table).execute();
+      for (const table of ['products', 'refresh_tokens', 'sessions', 'users'])
+        await db.schema.dropTable(table).execute();
     },
   };
 }

@@ -30,7 +30,11 @@ export function twoFactor(dialect: Dialect): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('used_at', 'bigint')
         .execute();
-      await db.schema.createIndex('email_codes_user_purpose_index').on('email_codes').columns(['user_id', 'purpose']).execute();
+      await db.schema
+        .createIndex('email_codes_user_purpose_index')
+        .on('email_codes')
+        .columns(['user_id', 'purpose'])
+        .execute();
 
       await idColumn(db.schema.createTable('backup_codes'), dialect)
         .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id').onDelete('cascade'))
@@ -38,7 +42,12 @@ export function twoFactor(dialect: Dialect): Migration {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('used_at', 'bigint')
         .execute();
-      await db.schema.createIndex('backup_codes_user_code_unique').on('backup_codes').columns(['user_id', 'code_hash']).unique().execute();
+      await db.schema
+        .createIndex('backup_codes_user_code_unique')
+        .on('backup_codes')
+        .columns(['user_id', 'code_hash'])
+        .unique()
+        .execute();
 
       await db.schema
         .createTable('mfa_flows')
@@ -64,7 +73,8 @@ export function twoFactor(dialect: Dialect): Migration {
       await db.schema.createIndex('audit_events_type_index').on('audit_events').columns(['type', 'id']).execute();
     },
     async down(db: Kysely<any>): Promise<void> {
-      for (const table of ['audit_events', 'mfa_flows', 'backup_codes', 'email_codes', 'email_factors', 'totp_factors']) await db.schema.dropTable(table).execute();
+      for (const table of ['audit_events', 'mfa_flows', 'backup_codes', 'email_codes', 'email_factors', 'totp_factors'])
+        await db.schema.dropTable(table).execute();
     },
   };
 }

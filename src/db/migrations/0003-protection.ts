@@ -5,7 +5,10 @@ export function protection(): Migration {
   return {
     async up(db: Kysely<any>): Promise<void> {
       // Per-account brute-force state (Keycloak-style): consecutive failures and the lock they caused.
-      await db.schema.alterTable('users').addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('users').addColumn('locked_until', 'bigint').execute();
 
       // Single-use tokens mailed to the account: password reset and email verification.
@@ -18,7 +21,11 @@ export function protection(): Migration {
         .addColumn('expires_at', 'bigint', (c) => c.notNull())
         .addColumn('used_at', 'bigint')
         .execute();
-      await db.schema.createIndex('account_tokens_user_purpose_index').on('account_tokens').columns(['user_id', 'purpose']).execute();
+      await db.schema
+        .createIndex('account_tokens_user_purpose_index')
+        .on('account_tokens')
+        .columns(['user_id', 'purpose'])
+        .execute();
 
       // Fixed-window request counters for the per-IP limiter when Redis is not configured.
       await db.schema

@@ -20,7 +20,11 @@ export function loginLockouts(): Migration {
         .addColumn('failures_expire_at', 'bigint', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('login_lockouts_user_index').on('login_lockouts').column('user_id').execute();
-      await db.schema.createIndex('login_lockouts_expires_index').on('login_lockouts').column('failures_expire_at').execute();
+      await db.schema
+        .createIndex('login_lockouts_expires_index')
+        .on('login_lockouts')
+        .column('failures_expire_at')
+        .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
       await db.schema.dropTable('login_lockouts').execute();

@@ -8,7 +8,10 @@ export function recentAuth(): Migration {
       // access token's `auth_time` (OpenID Connect Core 1.0 §2). Sessions opened before this
       // migration get the time they were opened, which is when their sign-in happened. The default
       // 0 ("long ago") is only there so existing rows can take the column; every insert sets it.
-      await db.schema.alterTable('sessions').addColumn('authenticated_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('sessions')
+        .addColumn('authenticated_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       await sql`update sessions set authenticated_at = created_at`.execute(db);
       // A keyed hash of the IP address and user agent of the request that spent a refresh token:
       // a replay within the grace window is a harmless duplicate only from that same client.

@@ -25,7 +25,10 @@ export interface AccountsRepository {
   /** Compare-and-set: replaces the hash only if it is still `expected` (a concurrent change wins). */
   replacePasswordHash(id: number, expected: string, passwordHash: string, nowMs: number): Promise<boolean>;
   updateRole(id: number, role: string, nowMs: number): Promise<void>;
-  /** The login time; with `clearFailures` also the untrusted-client failure count and its brute-force lock (one statement). */
+  /**
+   * The login time; with `clearFailures` also the untrusted-client failure count and its brute-force lock (one
+   * statement).
+   */
   recordLogin(id: number, nowMs: number, clearFailures?: boolean): Promise<void>;
 }
 
@@ -71,8 +74,16 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       // mailed before the change (perhaps to an attacker who asked for it) must not undo the change
       // (OWASP Forgot Password Cheat Sheet: reset tokens are single use and short-lived).
       await db.transaction().execute(async (trx) => {
-        await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: nowMs }).where('id', '=', id).execute();
-        await trx.deleteFrom('account_tokens').where('user_id', '=', id).where('purpose', '=', 'password_reset').execute();
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, updated_at: nowMs })
+          .where('id', '=', id)
+          .execute();
+        await trx
+          .deleteFrom('account_tokens')
+          .where('user_id', '=', id)
+          .where('purpose', '=', 'password_reset')
+          .execute();
       });
     },
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
@@ -91,7 +102,11 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
       // it spent a device cookie's budget: then the strangers' count stays (see the login service).
       const failures = clearFailures ? clearedFailures : {};
-      await db.updateTable('users').set({ last_login_at: nowMs, ...failures }).where('id', '=', id).execute();
+      await db
+        .updateTable('users')
+        .set({ last_login_at: nowMs, ...failures })
+        .where('id', '=', id)
+        .execute();
     },
   };
 }

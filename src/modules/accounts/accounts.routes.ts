@@ -19,35 +19,80 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
   const { accounts, registration, authenticate, requireRecentAuth } = options;
 
   // Each canonical route has a twin at the original Flask API's path (the HTTP contract, "Compatibility routes").
-  for (const [url, compat] of [['/api/auth/register', false], ['/register', true]] as const) {
-    app.post(url, {
-      schema: { tags: [compat ? 'compatibility' : 'accounts'], deprecated: compat, body: RegisterBody, response: { 201: Type.Ref('User'), ...errorResponses(400, 409) } },
-    }, async (request, reply) => {
-      return reply.status(201).send(await registration.register(request.body, clientInfo(request)));
-    });
+  for (const [url, compat] of [
+    ['/api/auth/register', false],
+    ['/register', true],
+  ] as const) {
+    app.post(
+      url,
+      {
+        schema: {
+          tags: [compat ? 'compatibility' : 'accounts'],
+          deprecated: compat,
+          body: RegisterBody,
+          response: { 201: Type.Ref('User'), ...errorResponses(400, 409) },
+        },
+      },
+      async (request, reply) => {
+        return reply.status(201).send(await registration.register(request.body, clientInfo(request)));
+      },
+    );
   }
 
-  app.get('/api/user/me', { onRequest: authenticate, schema: { tags: ['accounts'], security: [{ bearer: [] }], response: { 200: Type.Ref('User'), ...errorResponses(401) } } }, async (request) =>
-    accounts.getUser(requirePrincipal(request.principal).userId),
+  app.get(
+    '/api/user/me',
+    {
+      onRequest: authenticate,
+      schema: {
+        tags: ['accounts'],
+        security: [{ bearer: [] }],
+        response: { 200: Type.Ref('User'), ...errorResponses(401) },
+      },
+    },
+    async (request) => accounts.getUser(requirePrincipal(request.principal).userId),
   );
 
-  for (const [url, compat] of [['/api/protected', false], ['/protected', true]] as const) {
-    app.get(url, {
-      onRequest: authenticate,
-      schema: { tags: [compat ? 'compatibility' : 'accounts'], deprecated: compat, security: [{ bearer: [] }], response: { 200: ProtectedResponse, ...errorResponses(401) } },
-    }, async (request) => {
-      const user = await accounts.getUser(requirePrincipal(request.principal).userId);
-      return { message: `Hello, ${user.username}! This is a protected resource.`, user };
-    });
+  for (const [url, compat] of [
+    ['/api/protected', false],
+    ['/protected', true],
+  ] as const) {
+    app.get(
+      url,
+      {
+        onRequest: authenticate,
+        schema: {
+          tags: [compat ? 'compatibility' : 'accounts'],
+          deprecated: compat,
+          security: [{ bearer: [] }],
+          response: { 200: ProtectedResponse, ...errorResponses(401) },
+        },
+      },
+      async (request) => {
+        const user = await accounts.getUser(requirePrincipal(request.principal).userId);
+        return { message: `Hello, ${user.username}! This is a protected resource.`, user };
+      },
+    );
   }
 
-  app.post('/api/auth/password/change', {
-    onRequest: authenticate,
-    preHandler: requireRecentAuth,
-    schema: { tags: ['accounts'], security: [{ bearer: [] }], body: ChangePasswordBody, response: { 204: NoContent, ...errorResponses(400, 401, 403, 429) } },
-  }, async (request, reply) => {
-    // The request's cookies may hold a device cookie: its own lockout budget (the lockout module).
-    await accounts.changePassword(requirePrincipal(request.principal), request.body, { ...clientInfo(request), cookies: request.cookies });
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/auth/password/change',
+    {
+      onRequest: authenticate,
+      preHandler: requireRecentAuth,
+      schema: {
+        tags: ['accounts'],
+        security: [{ bearer: [] }],
+        body: ChangePasswordBody,
+        response: { 204: NoContent, ...errorResponses(400, 401, 403, 429) },
+      },
+    },
+    async (request, reply) => {
+      // The request's cookies may hold a device cookie: its own lockout budget (the lockout module).
+      await accounts.changePassword(requirePrincipal(request.principal), request.body, {
+        ...clientInfo(request),
+        cookies: request.cookies,
+      });
+      return reply.status(204).send();
+    },
+  );
 };

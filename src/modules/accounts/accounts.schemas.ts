@@ -22,7 +22,9 @@ export const TokensSchema = Type.Object(
     expires_in: Type.Integer(),
     refresh_token: Type.String(),
     user: Type.Ref('User'),
-    '2fa_required': Type.Optional(Type.Literal(false, { description: "On sign-in answers: the FastAPI app's flag, no second step needed" })),
+    '2fa_required': Type.Optional(
+      Type.Literal(false, { description: "On sign-in answers: the FastAPI app's flag, no second step needed" }),
+    ),
   },
   { $id: 'Tokens' },
 );
@@ -43,7 +45,12 @@ export const MfaChallengeSchema = Type.Object(
 export const EMAIL_PATTERN = '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$';
 
 export const RegisterBody = Type.Object({
-  username: Str({ minLength: 3, maxLength: 50, pattern: '^[A-Za-z0-9_.-]+$', description: '3-50 letters, digits, _ . -' }),
+  username: Str({
+    minLength: 3,
+    maxLength: 50,
+    pattern: '^[A-Za-z0-9_.-]+$',
+    description: '3-50 letters, digits, _ . -',
+  }),
   password: Str({ minLength: 1, maxLength: 1024, description: '8-128 characters, not a common password' }),
   email: Type.Optional(Str({ maxLength: 254, pattern: EMAIL_PATTERN })),
 });

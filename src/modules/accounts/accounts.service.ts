@@ -59,7 +59,11 @@ export interface AccountsService {
    * A signed-in person changes their password: the current one is a guess under the lockout budget,
    * the new one must pass the policy, every other session ends, and the trail records it.
    */
-  changePassword(principal: { userId: number; sessionId: number }, input: { current_password: string; new_password: string }, client: ChangeClient): Promise<void>;
+  changePassword(
+    principal: { userId: number; sessionId: number },
+    input: { current_password: string; new_password: string },
+    client: ChangeClient,
+  ): Promise<void>;
   setRole(userId: number, role: Role): Promise<User>;
   /** See AccountsRepository.recordLogin. */
   recordLogin(userId: number, options?: { clearFailures: boolean }): Promise<void>;
@@ -85,10 +89,15 @@ export interface AccountsDeps {
 
 /** REQUIRE_EMAIL's refusal of a right password for an address not yet proven. */
 export function emailUnverifiedError(): AppError {
-  return new AppError('forbidden', { message: 'Verify your email address before signing in; check your inbox or ask for a new link.' });
+  return new AppError('forbidden', {
+    message: 'Verify your email address before signing in; check your inbox or ask for a new link.',
+  });
 }
 
-export function toUser(row: Pick<UserRow, 'id' | 'username' | 'email' | 'role' | 'email_verified' | 'created_at'>, mfaMethods: string[] = []): User {
+export function toUser(
+  row: Pick<UserRow, 'id' | 'username' | 'email' | 'role' | 'email_verified' | 'created_at'>,
+  mfaMethods: string[] = [],
+): User {
   return {
     id: row.id,
     username: row.username,
@@ -120,7 +129,12 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
   async function passwordMatches(row: UserRow, password: string): Promise<boolean> {
     if (!(await hasher.verify(row.password_hash, password))) return false;
     if (hasher.needsRehash(row.password_hash)) {
-      await repository.replacePasswordHash(row.id, row.password_hash, await hasher.hash(password), clock.now().getTime());
+      await repository.replacePasswordHash(
+        row.id,
+        row.password_hash,
+        await hasher.hash(password),
+        clock.now().getTime(),
+      );
     }
     return true;
   }
@@ -179,7 +193,8 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
 
     async verifyPassword(userId, password) {
       const row = await loadRow(userId);
-      if (!(await passwordMatches(row, password))) throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
+      if (!(await passwordMatches(row, password)))
+        throw new AppError('invalid_credentials', { message: 'The password is incorrect.' });
       return row;
     },
 
@@ -207,6 +222,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       return present(await loadRow(userId));
     },
 
-    recordLogin: (userId, options) => repository.recordLogin(userId, clock.now().getTime(), options?.clearFailures ?? true),
+    recordLogin: (userId, options) =>
+      repository.recordLogin(userId, clock.now().getTime(), options?.clearFailures ?? true),
   };
 }

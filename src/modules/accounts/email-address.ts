@@ -34,11 +34,61 @@ export function emailLookupKey(email: string): string | null {
 
 // Scripts with their own Unicode property; a letter in none of them counts as script "Other".
 const SCRIPTS = [
-  'Latin', 'Greek', 'Cyrillic', 'Armenian', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati',
-  'Oriya', 'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Thai', 'Lao', 'Tibetan', 'Myanmar', 'Georgian', 'Hangul', 'Ethiopic',
-  'Cherokee', 'Canadian_Aboriginal', 'Ogham', 'Runic', 'Khmer', 'Mongolian', 'Hiragana', 'Katakana', 'Bopomofo', 'Han', 'Yi', 'Coptic',
-  'Tifinagh', 'Nko', 'Vai', 'Javanese', 'Balinese', 'Sundanese', 'Tagalog', 'Glagolitic', 'Gothic', 'Deseret', 'Shavian', 'Osmanya',
-  'Adlam', 'Lisu', 'Bamum', 'Cham', 'Tai_Le', 'Buginese',
+  'Latin',
+  'Greek',
+  'Cyrillic',
+  'Armenian',
+  'Hebrew',
+  'Arabic',
+  'Syriac',
+  'Thaana',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Thai',
+  'Lao',
+  'Tibetan',
+  'Myanmar',
+  'Georgian',
+  'Hangul',
+  'Ethiopic',
+  'Cherokee',
+  'Canadian_Aboriginal',
+  'Ogham',
+  'Runic',
+  'Khmer',
+  'Mongolian',
+  'Hiragana',
+  'Katakana',
+  'Bopomofo',
+  'Han',
+  'Yi',
+  'Coptic',
+  'Tifinagh',
+  'Nko',
+  'Vai',
+  'Javanese',
+  'Balinese',
+  'Sundanese',
+  'Tagalog',
+  'Glagolitic',
+  'Gothic',
+  'Deseret',
+  'Shavian',
+  'Osmanya',
+  'Adlam',
+  'Lisu',
+  'Bamum',
+  'Cham',
+  'Tai_Le',
+  'Buginese',
 ] as const;
 const SCRIPT_PATTERNS = SCRIPTS.map((name) => [name, new RegExp(`^\\p{Script=${name}}$`, 'u')] as const);
 const NEUTRAL = /^[\p{Script=Common}\p{Script=Inherited}]$/u;
@@ -68,12 +118,14 @@ export function isSingleScript(part: string): boolean {
 
 /** Why an address is refused for a new account, or null. Judged on its NFKC form (what is compared). */
 export function emailProblem(email: string): string | null {
-  if (email.normalize('NFKC') !== email) return 'contains look-alike compatibility characters (such as full-width letters or the Kelvin sign); type it with ordinary characters';
+  if (email.normalize('NFKC') !== email)
+    return 'contains look-alike compatibility characters (such as full-width letters or the Kelvin sign); type it with ordinary characters';
   const canonical = canonicalEmail(email);
   // Invisible format characters (zero-width joiners, bidi controls) make two different addresses look alike.
   if (/[\p{Cc}\p{Cf}]/u.test(canonical)) return 'must not contain invisible or control characters';
   const at = canonical.lastIndexOf('@');
   const parts = [canonical.slice(0, at), ...canonical.slice(at + 1).split('.')];
-  if (!parts.every(isSingleScript)) return 'mixes letters of different scripts (for example Latin and Cyrillic look-alikes); write it in one script';
+  if (!parts.every(isSingleScript))
+    return 'mixes letters of different scripts (for example Latin and Cyrillic look-alikes); write it in one script';
   return null;
 }

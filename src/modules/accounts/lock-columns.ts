@@ -11,7 +11,13 @@ import { sql } from 'kysely';
 export const ADMIN_LOCK_UNTIL_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** Clears a brute-force lock but leaves an administrator's lock in place. */
-export const liftBruteForceLock = sql<number | null>`case when locked_until >= ${ADMIN_LOCK_UNTIL_MS} then locked_until else null end`;
+export const liftBruteForceLock = sql<
+  number | null
+>`case when locked_until >= ${ADMIN_LOCK_UNTIL_MS} then locked_until else null end`;
 
 /** An account's brute-force failures forgotten and its brute-force lock lifted (an administrator's lock stays). */
-export const clearedFailures = { failed_attempts: 0, locked_until: liftBruteForceLock, failures_expire_at: null } as const;
+export const clearedFailures = {
+  failed_attempts: 0,
+  locked_until: liftBruteForceLock,
+  failures_expire_at: null,
+} as const;

@@ -43,6 +43,7 @@ export async function passwordProblem(password: string, owner: PasswordOwner): P
   // The same estimator and threshold as the web UI's meter (src/lib/password-strength.ts), with its
   // reason: SP 800-63B §5.1.1.2 asks the verifier to say why a password was refused.
   const strength = await estimatePasswordStrength(password, [owner.username, ...(owner.email ? [owner.email] : [])]);
-  if (!strength.acceptable) return ['is too easy to guess.', strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
+  if (!strength.acceptable)
+    return ['is too easy to guess.', strength.warning, ...strength.suggestions].filter(Boolean).join(' ');
   return null;
 }

@@ -14,15 +14,27 @@ export interface RegistrationService {
 export interface RegistrationDeps {
   accounts: Pick<AccountsService, 'register'>;
   audit: AuditService;
-  /** Mails the verification link of a new account's address, in the background (the recovery module, above accounts: wired in src/services.ts). */
+  /**
+   * Mails the verification link of a new account's address, in the background (the recovery module, above accounts:
+   * wired in src/services.ts).
+   */
   sendEmailVerification(user: User): void;
 }
 
-export function createRegistrationService({ accounts, audit, sendEmailVerification }: RegistrationDeps): RegistrationService {
+export function createRegistrationService({
+  accounts,
+  audit,
+  sendEmailVerification,
+}: RegistrationDeps): RegistrationService {
   return {
     async register(input, client) {
       const user = await accounts.register(input);
-      await audit.record({ ...client, type: 'user.registered', userId: user.id, detail: { email: user.email !== null } });
+      await audit.record({
+        ...client,
+        type: 'user.registered',
+        userId: user.id,
+        detail: { email: user.email !== null },
+      });
       sendEmailVerification(user);
       return user;
     },

@@ -15,7 +15,10 @@ export interface UserListQuery {
 export interface AdminRepository {
   listUsers(query: UserListQuery): Promise<{ rows: UserRow[]; total: number }>;
   lock(id: number, untilMs: number, nowMs: number): Promise<void>;
-  /** Clears every lock, an administrator's and every brute-force lockout (untrusted clients, each device cookie), and the failure counts. */
+  /**
+   * Clears every lock, an administrator's and every brute-force lockout (untrusted clients, each device cookie), and
+   * the failure counts.
+   */
   unlock(id: number, nowMs: number): Promise<void>;
 }
 
@@ -28,7 +31,9 @@ export function createAdminRepository(db: Kysely<Database>): AdminRepository {
         const pattern = likeContains(q);
         // Addresses are compared in their canonical form (accounts/email-address.ts), so is the query.
         const emailPattern = likeContains(canonicalEmail(q));
-        base = base.where(sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${emailPattern} escape '!')`);
+        base = base.where(
+          sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${emailPattern} escape '!')`,
+        );
       }
       const [rows, count] = await Promise.all([
         base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),

@@ -32,27 +32,62 @@ function actorOf(request: FastifyRequest): AdminActor {
   return { kind: 'admin', ...clientInfo(request), userId: requirePrincipal(request.principal).userId };
 }
 
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { admin, twoFactor, authenticate }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
+  app,
+  { admin, twoFactor, authenticate },
+) => {
   app.addHook('onRequest', authenticate);
   app.addHook('preHandler', createRequireAdmin({ twoFactor }));
   app.addSchema(AdminUserSchema);
   const adminUser = Type.Ref('AdminUser');
   const common = { tags: ['admin'], security: [{ bearer: [] }] };
 
-  app.get('/api/admin/users', {
-    schema: { ...common, querystring: ListUsersQuery, response: { 200: Type.Object({ items: Type.Array(adminUser), total: Type.Integer() }), ...errorResponses(400, 401, 403) } },
-  }, async (request) => admin.listUsers(request.query));
+  app.get(
+    '/api/admin/users',
+    {
+      schema: {
+        ...common,
+        querystring: ListUsersQuery,
+        response: {
+          200: Type.Object({ items: Type.Array(adminUser), total: Type.Integer() }),
+          ...errorResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => admin.listUsers(request.query),
+  );
 
-  app.patch('/api/admin/users/:id', {
-    schema: { ...common, params: IdParams, body: UpdateUserBody, response: { 200: adminUser, ...errorResponses(400, 401, 403, 404) } },
-  // The role's schema is an enum Ajv has checked against ROLES (admin.schemas.ts); its static type is Role.
-  }, async (request) => admin.updateUser(request.params.id, request.body as UpdateUserBody, actorOf(request)));
+  app.patch(
+    '/api/admin/users/:id',
+    {
+      schema: {
+        ...common,
+        params: IdParams,
+        body: UpdateUserBody,
+        response: { 200: adminUser, ...errorResponses(400, 401, 403, 404) },
+      },
+      // The role's schema is an enum Ajv has checked against ROLES (admin.schemas.ts); its static type is Role.
+    },
+    async (request) => admin.updateUser(request.params.id, request.body as UpdateUserBody, actorOf(request)),
+  );
 
-  app.post('/api/admin/users/:id/2fa/reset', {
-    schema: { ...common, params: IdParams, response: { 200: Type.Ref('User'), ...errorResponses(401, 403, 404) } },
-  }, async (request) => admin.resetTwoFactor(request.params.id, actorOf(request)));
+  app.post(
+    '/api/admin/users/:id/2fa/reset',
+    {
+      schema: { ...common, params: IdParams, response: { 200: Type.Ref('User'), ...errorResponses(401, 403, 404) } },
+    },
+    async (request) => admin.resetTwoFactor(request.params.id, actorOf(request)),
+  );
 
-  app.get('/api/admin/audit', {
-    schema: { ...common, querystring: ListAuditQuery, response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403) } },
-  }, async (request) => admin.listAudit(request.query));
+  app.get(
+    '/api/admin/audit',
+    {
+      schema: {
+        ...common,
+        querystring: ListAuditQuery,
+        response: { 200: AuditPageSchema, ...errorResponses(400, 401, 403) },
+      },
+    },
+    async (request) => admin.listAudit(request.query),
+  );
 };

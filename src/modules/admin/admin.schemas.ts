@@ -25,7 +25,9 @@ export type ListUsersQuery = Static<typeof ListUsersQuery>;
 export const UpdateUserBody = Type.Object({
   // One `enum` rather than a union of literals: a refused value gets one message listing the roles.
   role: Type.Optional(Type.Unsafe<Role>({ type: 'string', enum: [...ROLES], description: ROLES.join(' or ') })),
-  locked: Type.Optional(Type.Boolean({ description: 'true: refused sign-in until unlocked, sessions end; false: clears any lock' })),
+  locked: Type.Optional(
+    Type.Boolean({ description: 'true: refused sign-in until unlocked, sessions end; false: clears any lock' }),
+  ),
 });
 export type UpdateUserBody = Static<typeof UpdateUserBody>;
 
@@ -33,7 +35,13 @@ export const ListAuditQuery = Type.Object({
   user_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
   type: Type.Optional(Str({ minLength: 1, maxLength: 64, description: 'e.g. login.failed' })),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-  before: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: 'Only events older than this id (the previous page\'s next_before)' })),
+  before: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 2147483647,
+      description: "Only events older than this id (the previous page's next_before)",
+    }),
+  ),
 });
 export type ListAuditQuery = Static<typeof ListAuditQuery>;
 
@@ -49,5 +57,7 @@ export const AuditEventSchema = Type.Object({
 
 export const AuditPageSchema = Type.Object({
   items: Type.Array(AuditEventSchema),
-  next_before: Type.Union([Type.Integer(), Type.Null()], { description: 'Pass as `before` for the next (older) page; null on the last page' }),
+  next_before: Type.Union([Type.Integer(), Type.Null()], {
+    description: 'Pass as `before` for the next (older) page; null on the last page',
+  }),
 });

@@ -9,7 +9,6 @@ import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import type { AdminRepository } from './admin.repository.js';
 import type { ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
 
-
 /** The HTTP contract "Administration": `user` plus lock and last sign-in. */
 export interface AdminUser extends User {
   locked_until: string | null;
@@ -34,7 +33,9 @@ export const CLI_ACTOR: AdminActor = Object.freeze({ kind: 'cli' });
 
 /** The audit events' `by` (the administrator's id, or "cli") and the request they came with. */
 function auditedAs(actor: AdminActor): AuditContext & { by: number | 'cli' } {
-  return actor.kind === 'cli' ? { by: 'cli', ip: null, userAgent: 'twofold-cli' } : { by: actor.userId, ip: actor.ip, userAgent: actor.userAgent };
+  return actor.kind === 'cli'
+    ? { by: 'cli', ip: null, userAgent: 'twofold-cli' }
+    : { by: actor.userId, ip: actor.ip, userAgent: actor.userAgent };
 }
 
 export interface AdminService {
@@ -65,7 +66,8 @@ function isoOrNull(ms: number | null): string | null {
  */
 function refuseSelfLockout(target: UserRow, changes: UpdateUserBody, actor: AdminActor): void {
   if (actor.kind !== 'admin' || target.id !== actor.userId) return;
-  if (changes.role !== undefined && changes.role !== 'admin') throw validationError({ role: 'you cannot remove your own admin role; ask another administrator' });
+  if (changes.role !== undefined && changes.role !== 'admin')
+    throw validationError({ role: 'you cannot remove your own admin role; ask another administrator' });
   if (changes.locked === true) throw validationError({ locked: 'you cannot lock your own account' });
 }
 
@@ -74,7 +76,11 @@ export function createAdminService(deps: AdminDeps): AdminService {
 
   async function present(row: UserRow): Promise<AdminUser> {
     const lockedUntil = row.locked_until !== null && row.locked_until > clock.now().getTime() ? row.locked_until : null;
-    return { ...(await accounts.toUser(row)), locked_until: isoOrNull(lockedUntil), last_login_at: isoOrNull(row.last_login_at) };
+    return {
+      ...(await accounts.toUser(row)),
+      locked_until: isoOrNull(lockedUntil),
+      last_login_at: isoOrNull(row.last_login_at),
+    };
   }
 
   async function requireUser(id: number): Promise<UserRow> {
@@ -104,7 +110,8 @@ export function createAdminService(deps: AdminDeps): AdminService {
     },
 
     async updateUser(id, changes, actor) {
-      if (changes.role === undefined && changes.locked === undefined) throw validationError({ body: 'send role, locked or both' });
+      if (changes.role === undefined && changes.locked === undefined)
+        throw validationError({ body: 'send role, locked or both' });
       const target = await requireUser(id);
       refuseSelfLockout(target, changes, actor);
       if (changes.role !== undefined && changes.role !== target.role) {
@@ -112,7 +119,12 @@ export function createAdminService(deps: AdminDeps): AdminService {
         // Every instance reads the new role on the user's next request (not at token expiry).
         sessions.userChanged(target.id);
         const { by, ...context } = auditedAs(actor);
-        await audit.record({ ...context, type: 'role.changed', userId: target.id, detail: { from: target.role, to: changes.role, by } });
+        await audit.record({
+          ...context,
+          type: 'role.changed',
+          userId: target.id,
+          detail: { from: target.role, to: changes.role, by },
+        });
       }
       if (changes.locked !== undefined) await setLocked(target, changes.locked, actor);
       return present(await requireUser(id));

@@ -134,7 +134,11 @@ const MAX_BATCH = 200;
  * only once its event is written (or the failure logged), so a response never runs ahead of its
  * audit row.
  */
-export function createAuditService(deps: { repository: AuditRepository; clock: Clock; log: FastifyBaseLogger | undefined }): AuditService {
+export function createAuditService(deps: {
+  repository: AuditRepository;
+  clock: Clock;
+  log: FastifyBaseLogger | undefined;
+}): AuditService {
   let queue: Array<{ row: Omit<AuditRow, 'id'>; done: () => void }> = [];
 
   async function flush(): Promise<void> {
@@ -145,7 +149,10 @@ export function createAuditService(deps: { repository: AuditRepository; clock: C
       await deps.repository.insertMany(batch.map((entry) => entry.row));
     } catch (error) {
       // The audit trail must never turn a user's successful action into an error.
-      deps.log?.error({ err: error, types: [...new Set(batch.map((entry) => entry.row.type))] }, 'could not write audit events');
+      deps.log?.error(
+        { err: error, types: [...new Set(batch.map((entry) => entry.row.type))] },
+        'could not write audit events',
+      );
     } finally {
       for (const entry of batch) entry.done();
     }

@@ -37,7 +37,13 @@ export function createEmailProofRepository(db: Kysely<Database>, dialect: Dialec
   return {
     async replace({ addressKey, codeHash, nowMs, expiresAtMs }) {
       await sweep(nowMs);
-      const row = { address_key: addressKey, code_hash: codeHash, attempts: 0, created_at: nowMs, expires_at: expiresAtMs };
+      const row = {
+        address_key: addressKey,
+        code_hash: codeHash,
+        attempts: 0,
+        created_at: nowMs,
+        expires_at: expiresAtMs,
+      };
       const fresh = { code_hash: codeHash, attempts: 0, created_at: nowMs, expires_at: expiresAtMs };
       // An upsert on the primary key: two codes asked for at once leave exactly one, never both and never an error.
       const insert = db.insertInto('email_proofs').values(row);
@@ -45,7 +51,9 @@ export function createEmailProofRepository(db: Kysely<Database>, dialect: Dialec
       else await insert.onConflict((oc) => oc.column('address_key').doUpdateSet(fresh)).execute();
     },
     async findCodeHash(addressKey) {
-      return (await db.selectFrom('email_proofs').select('code_hash').where('address_key', '=', addressKey).executeTakeFirst())?.code_hash;
+      return (
+        await db.selectFrom('email_proofs').select('code_hash').where('address_key', '=', addressKey).executeTakeFirst()
+      )?.code_hash;
     },
     async reserveAttempt(addressKey, codeHash, nowMs) {
       const result = await db

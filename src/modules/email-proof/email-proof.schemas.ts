@@ -9,7 +9,10 @@ export const GenerateCodeBody = Type.Object({ email: Email });
 export type GenerateCodeBody = Static<typeof GenerateCodeBody>;
 
 // Any short string: a code of the wrong shape is a wrong code (401), as in the original app.
-export const VerifyCodeBody = Type.Object({ email: Email, code: Str({ minLength: 1, maxLength: 32, description: 'The 6-digit code from the mail' }) });
+export const VerifyCodeBody = Type.Object({
+  email: Email,
+  code: Str({ minLength: 1, maxLength: 32, description: 'The 6-digit code from the mail' }),
+});
 export type VerifyCodeBody = Static<typeof VerifyCodeBody>;
 
 export const CodeAccepted = Type.Object({ accepted: Type.Literal(true) });

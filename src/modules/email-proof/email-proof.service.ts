@@ -70,18 +70,35 @@ export function createEmailProofService(deps: EmailProofDeps): EmailProofService
     // audit log, never in an answer.
     if (!(await deps.mailQuota.take(to ?? email, 'proof_code')).allowed) {
       deps.log.info({ userId }, 'email code not sent: the address had its hourly share');
-      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId, detail: { ...detail, reason: 'mail_quota' } });
+      await deps.audit.record({
+        ...context,
+        type: 'email_proof.not_sent',
+        userId,
+        detail: { ...detail, reason: 'mail_quota' },
+      });
       return;
     }
     const code = to === null ? `unmailed:${randomToken(16)}` : randomDigits(CODE_DIGITS);
     const now = nowMs();
     // Only a keyed hash is stored; the address's earlier code dies here (the newest code is the one that works).
-    await repository.replace({ addressKey, codeHash: codeHashOf(addressKey, code), nowMs: now, expiresAtMs: now + EMAIL_PROOF_TTL_SECONDS * 1000 });
+    await repository.replace({
+      addressKey,
+      codeHash: codeHashOf(addressKey, code),
+      nowMs: now,
+      expiresAtMs: now + EMAIL_PROOF_TTL_SECONDS * 1000,
+    });
     if (to === null) {
-      await deps.audit.record({ ...context, type: 'email_proof.not_sent', userId, detail: { ...detail, reason: 'no_account' } });
+      await deps.audit.record({
+        ...context,
+        type: 'email_proof.not_sent',
+        userId,
+        detail: { ...detail, reason: 'no_account' },
+      });
       return;
     }
-    await deps.mailer.send(emailProofMessage({ to, code, issuer: deps.issuer, expiresInMinutes: EMAIL_PROOF_TTL_SECONDS / 60 }));
+    await deps.mailer.send(
+      emailProofMessage({ to, code, issuer: deps.issuer, expiresInMinutes: EMAIL_PROOF_TTL_SECONDS / 60 }),
+    );
     await deps.audit.record({ ...context, type: 'email_proof.issued', userId, detail });
   }
 
@@ -106,19 +123,29 @@ export function createEmailProofService(deps: EmailProofDeps): EmailProofService
       const addressKey = addressKeyOf(email);
       const failure = await spend(addressKey, code.trim());
       if (failure !== null) {
-        await deps.audit.record({ ...context, type: 'email_proof.failed', userId: null, detail: { address_ref: addressRef(addressKey), reason: failure } });
+        await deps.audit.record({
+          ...context,
+          type: 'email_proof.failed',
+          userId: null,
+          detail: { address_ref: addressRef(addressKey), reason: failure },
+        });
         throw new AppError('invalid_mfa_code');
       }
       // An emailed code proves the address as well as a verification link does.
       const lookupKey = emailLookupKey(email);
       const account = lookupKey === null ? undefined : await deps.accounts.findAccountByEmail(email);
       const verifiedNow = account !== undefined && !account.emailVerified;
-      if (account && verifiedNow && lookupKey !== null) await deps.accounts.markEmailVerified(account.id, nowMs(), lookupKey);
+      if (account && verifiedNow && lookupKey !== null)
+        await deps.accounts.markEmailVerified(account.id, nowMs(), lookupKey);
       await deps.audit.record({
         ...context,
         type: 'email_proof.verified',
         userId: account?.id ?? null,
-        detail: { address_ref: addressRef(addressKey), account: account !== undefined, email_verified_now: verifiedNow },
+        detail: {
+          address_ref: addressRef(addressKey),
+          account: account !== undefined,
+          email_verified_now: verifiedNow,
+        },
       });
     },
 

@@ -40,14 +40,39 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
       imported_at: now,
     })),
   );
-  const idOf = new Map((await repo.usersByUsername(db, inserts.map((u) => u.normalized))).map((row) => [row.username_normalized, row.id]));
+  const idOf = new Map(
+    (
+      await repo.usersByUsername(
+        db,
+        inserts.map((u) => u.normalized),
+      )
+    ).map((row) => [row.username_normalized, row.id]),
+  );
   const created = inserts.map((user) => ({ user, id: idOf.get(user.normalized) as number }));
-  for (const { userId, changes } of updates) if (changes) await repo.updateUser(db, userId, { ...changes, updated_at: now, imported_at: now });
+  for (const { userId, changes } of updates)
+    if (changes) await repo.updateUser(db, userId, { ...changes, updated_at: now, imported_at: now });
 
-  const factors = [...created.filter(({ user }) => user.totpSecret !== null), ...updates.filter((u) => u.totp).map((u) => ({ user: u.user, id: u.userId }))];
+  const factors = [
+    ...created.filter(({ user }) => user.totpSecret !== null),
+    ...updates.filter((u) => u.totp).map((u) => ({ user: u.user, id: u.userId })),
+  ];
   // Sealed to its user id (the AAD), as two-factor enrolment seals it: a secret copied to another row does not open.
-  await repo.replaceTotp(db, factors.map(({ user, id }) => ({ userId: id, secretSealed: seal(context.encryptionKey, user.totpSecret as string, totpSecretAad(id)) })), now);
-  await repo.enableEmailFactor(db, [...created.filter(({ user }) => user.emailFactor).map(({ id }) => id), ...updates.filter((u) => u.emailFactor).map((u) => u.userId)], now);
+  await repo.replaceTotp(
+    db,
+    factors.map(({ user, id }) => ({
+      userId: id,
+      secretSealed: seal(context.encryptionKey, user.totpSecret as string, totpSecretAad(id)),
+    })),
+    now,
+  );
+  await repo.enableEmailFactor(
+    db,
+    [
+      ...created.filter(({ user }) => user.emailFactor).map(({ id }) => id),
+      ...updates.filter((u) => u.emailFactor).map((u) => u.userId),
+    ],
+    now,
+  );
 
   const event = (userId: number, user: PreparedUser, action: 'created' | 'updated'): AuditEvent => ({
     type: 'user.imported',
@@ -56,20 +81,48 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
     userAgent: 'twofold-cli',
     detail: { source: context.sourceKind, action, totp: user.totpSecret !== null, email_codes: user.emailFactor },
   });
-  await recordInTransaction(db, [...created.map(({ user, id }) => event(id, user, 'created')), ...updates.map(({ user, userId }) => event(userId, user, 'updated'))], now);
+  await recordInTransaction(
+    db,
+    [
+      ...created.map(({ user, id }) => event(id, user, 'created')),
+      ...updates.map(({ user, userId }) => event(userId, user, 'updated')),
+    ],
+    now,
+  );
 }
 
 export async function applyProducts(db: Executor, actions: readonly ProductAction[], nowMs: number): Promise<void> {
   for (const action of actions) {
     if (action.kind !== 'update') continue;
     const { product } = action;
-    await repo.updateProduct(db, action.productId, { name: product.name, description: product.description, price_cents: product.priceCents, quantity: product.quantity }, nowMs);
+    await repo.updateProduct(
+      db,
+      action.productId,
+      {
+        name: product.name,
+        description: product.description,
+        price_cents: product.priceCents,
+        quantity: product.quantity,
+      },
+      nowMs,
+    );
   }
   await repo.insertProducts(
     db,
     actions.flatMap((a) =>
       a.kind === 'insert'
-        ? [{ name: a.product.name, description: a.product.description, price_cents: a.product.priceCents, quantity: a.product.quantity, created_by: null, created_at: nowMs, updated_at: nowMs, legacy_id: a.product.legacyId }]
+        ? [
+            {
+              name: a.product.name,
+              description: a.product.description,
+              price_cents: a.product.priceCents,
+              quantity: a.product.quantity,
+              created_by: null,
+              created_at: nowMs,
+              updated_at: nowMs,
+              legacy_id: a.product.legacyId,
+            },
+          ]
         : [],
     ),
   );

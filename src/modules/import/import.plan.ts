@@ -38,7 +38,14 @@ export type AccountChanges = Omit<UserChanges, 'updated_at' | 'imported_at'>;
 
 export type UserAction =
   | { kind: 'insert'; user: PreparedUser }
-  | { kind: 'update'; user: PreparedUser; userId: number; changes: AccountChanges | null; totp: boolean; emailFactor: boolean }
+  | {
+      kind: 'update';
+      user: PreparedUser;
+      userId: number;
+      changes: AccountChanges | null;
+      totp: boolean;
+      emailFactor: boolean;
+    }
   | { kind: 'unchanged'; user: PreparedUser }
   | Skip;
 
@@ -116,31 +123,43 @@ export function screenUsers(records: ReadonlyArray<SourceRecord<SourceUser>>, se
 }
 
 /** An authenticator enrolled in Twofold after the account was imported: newer than the retiring app's secret. */
-export function enrolledInTwofold(account: Pick<ExistingUser, 'imported_at'>, factor: Pick<ExistingTotp, 'createdAt'> | undefined): boolean {
+export function enrolledInTwofold(
+  account: Pick<ExistingUser, 'imported_at'>,
+  factor: Pick<ExistingTotp, 'createdAt'> | undefined,
+): boolean {
   return account.imported_at !== null && factor !== undefined && factor.createdAt > account.imported_at;
 }
 
 function decide(user: PreparedUser, state: UserState, onConflict: ConflictPolicy): UserAction {
   const row = state.accounts.get(user.normalized);
   const owner = user.emailNormalized === null ? undefined : state.emailOwners.get(user.emailNormalized);
-  if (owner !== undefined && owner !== row?.id) return { kind: 'skip', reason: CONFLICT.emailTaken, example: label(user) };
+  if (owner !== undefined && owner !== row?.id)
+    return { kind: 'skip', reason: CONFLICT.emailTaken, example: label(user) };
   if (!row) return { kind: 'insert', user };
   if (onConflict === 'skip') {
     // An account an earlier run imported is this run's own work, not a clash (a repeated import).
-    return row.imported_at !== null ? { kind: 'unchanged', user } : { kind: 'skip', reason: CONFLICT.exists, example: label(user) };
+    return row.imported_at !== null
+      ? { kind: 'unchanged', user }
+      : { kind: 'skip', reason: CONFLICT.exists, example: label(user) };
   }
   // What Twofold changed after an earlier import is newer than the retiring app's copy, and stays:
   // a password set or rehashed by Twofold (argon2id, no longer the imported hash) and an
   // authenticator enrolled in Twofold since (a factor younger than the import).
-  const passwordChangedInTwofold = row.imported_at !== null && row.password_hash !== user.passwordHash && row.password_hash.startsWith('$argon2id$');
+  const passwordChangedInTwofold =
+    row.imported_at !== null && row.password_hash !== user.passwordHash && row.password_hash.startsWith('$argon2id$');
   const changes: AccountChanges = {
     email: user.email ?? row.email,
     email_normalized: user.emailNormalized ?? row.email_normalized,
     email_verified: user.email === null ? row.email_verified : user.emailVerified ? 1 : 0,
-    password_hash: user.passwordHash === NO_PASSWORD || passwordChangedInTwofold ? row.password_hash : user.passwordHash,
+    password_hash:
+      user.passwordHash === NO_PASSWORD || passwordChangedInTwofold ? row.password_hash : user.passwordHash,
     role: user.role,
   };
-  const same = changes.email === row.email && changes.email_verified === row.email_verified && changes.password_hash === row.password_hash && changes.role === row.role;
+  const same =
+    changes.email === row.email &&
+    changes.email_verified === row.email_verified &&
+    changes.password_hash === row.password_hash &&
+    changes.role === row.role;
   const factor = state.totp.get(row.id);
   const totpSame = user.totpSecret === null || enrolledInTwofold(row, factor) || factor?.secret === user.totpSecret;
   const emailFactor = user.emailFactor && !state.emailFactor.has(row.id);
@@ -175,7 +194,11 @@ export function screenProducts(records: ReadonlyArray<SourceRecord<SourceProduct
 }
 
 /** `existing`: Twofold's products by legacy_id. */
-export function planProducts(screened: ScreenedProducts, existing: ReadonlyMap<string, ExistingProduct>, onConflict: ConflictPolicy): ProductAction[] {
+export function planProducts(
+  screened: ScreenedProducts,
+  existing: ReadonlyMap<string, ExistingProduct>,
+  onConflict: ConflictPolicy,
+): ProductAction[] {
   const actions: ProductAction[] = [...screened.skips];
   for (const product of screened.accepted.values()) {
     const row = existing.get(product.legacyId);
@@ -183,7 +206,11 @@ export function planProducts(screened: ScreenedProducts, existing: ReadonlyMap<s
       actions.push({ kind: 'insert', product });
       continue;
     }
-    const same = row.name === product.name && row.description === product.description && row.price_cents === product.priceCents && row.quantity === product.quantity;
+    const same =
+      row.name === product.name &&
+      row.description === product.description &&
+      row.price_cents === product.priceCents &&
+      row.quantity === product.quantity;
     // Matched by its original id: a repeated import leaves it (and any edits made in Twofold) alone.
     if (same || onConflict === 'skip') actions.push({ kind: 'unchanged', product });
     else actions.push({ kind: 'update', product, productId: row.id });

@@ -51,14 +51,16 @@ export interface Problem {
 export function normalizeTotpSecret(secret: string): string | Problem {
   const normalized = secret.replace(/[\s-]/g, '').replace(/=+$/, '').toUpperCase();
   if (!/^[A-Z2-7]+$/.test(normalized)) return { problem: 'TOTP secret is not base32' };
-  if (normalized.length * 5 < MIN_TOTP_SECRET_BITS) return { problem: `TOTP secret is shorter than ${MIN_TOTP_SECRET_BITS} bits` };
+  if (normalized.length * 5 < MIN_TOTP_SECRET_BITS)
+    return { problem: `TOTP secret is shorter than ${MIN_TOTP_SECRET_BITS} bits` };
   return normalized;
 }
 
 /** Epoch ms from a Date, epoch seconds or ms, ISO text or SQLAlchemy's naive UTC `YYYY-MM-DD HH:MM:SS[.ffffff]`. */
 export function toEpochMs<F>(value: unknown, fallback: F): number | F {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? fallback : value.getTime();
-  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return Math.round(value < 1e11 ? value * 1000 : value);
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0)
+    return Math.round(value < 1e11 ? value * 1000 : value);
   if (typeof value === 'string' && value.trim() !== '') {
     let text = value.trim();
     if (/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text = `${text.replace(' ', 'T')}Z`;
@@ -87,7 +89,10 @@ export function prepareUser(record: SourceUser): PreparedUser | Problem {
   } else if (passwordScheme(passwordHash) === null) {
     return { problem: 'unrecognised password hash format (Twofold reads Werkzeug pbkdf2/scrypt, bcrypt and argon2)' };
   }
-  if (record.mfaWithoutSecret) return { problem: '2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor)' };
+  if (record.mfaWithoutSecret)
+    return {
+      problem: '2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor)',
+    };
   let totpSecret: string | null = null;
   if (record.totpSecret !== null) {
     const normalized = normalizeTotpSecret(record.totpSecret);
@@ -121,9 +126,16 @@ export function prepareProduct(record: SourceProduct): PreparedProduct | Problem
   const description = typeof record.description === 'string' ? record.description : '';
   if (description.length > 255) return { problem: 'description is longer than 255 characters' };
   const price = record.price;
-  const priceCents = typeof price === 'string' ? decimalToCents(price) : typeof price === 'number' ? priceToCents(price) : null;
+  const priceCents =
+    typeof price === 'string' ? decimalToCents(price) : typeof price === 'number' ? priceToCents(price) : null;
   if (priceCents === null) return { problem: 'price is not an amount from 0 to 99999999.99 with at most two decimals' };
-  const quantity = typeof record.quantity === 'bigint' ? Number(record.quantity) : typeof record.quantity === 'string' && /^\d+$/.test(record.quantity) ? Number(record.quantity) : record.quantity;
-  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 0 || quantity > 2_147_483_647) return { problem: 'quantity is not a whole number from 0 to 2147483647' };
+  const quantity =
+    typeof record.quantity === 'bigint'
+      ? Number(record.quantity)
+      : typeof record.quantity === 'string' && /^\d+$/.test(record.quantity)
+        ? Number(record.quantity)
+        : record.quantity;
+  if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 0 || quantity > 2_147_483_647)
+    return { problem: 'quantity is not a whole number from 0 to 2147483647' };
   return { ref: record.ref, legacyId: record.legacyId, name, description, priceCents, quantity };
 }

@@ -23,7 +23,9 @@ export function formatImportSummary(summary: ImportSummary): string {
   );
   lines.push(...skipLines(summary.skippedUsers));
   if (summary.rolesMapped.size > 0) {
-    lines.push(`  roles Twofold does not have were imported as "user": ${[...summary.rolesMapped].map(([role, n]) => `${role} (${number.format(n)})`).join(', ')}`);
+    lines.push(
+      `  roles Twofold does not have were imported as "user": ${[...summary.rolesMapped].map(([role, n]) => `${role} (${number.format(n)})`).join(', ')}`,
+    );
   }
   if (products.read > 0 || summary.skippedProducts.total > 0) {
     lines.push(

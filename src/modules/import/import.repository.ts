@@ -5,32 +5,54 @@ import { countProducts } from '../products/products.repository.js';
 /** The database or a transaction: each batch runs on whichever the import chose. */
 export type Executor = Kysely<Database>;
 
-const USER_COLUMNS = ['id', 'username_normalized', 'email', 'email_normalized', 'email_verified', 'password_hash', 'role', 'imported_at'] as const;
+const USER_COLUMNS = [
+  'id',
+  'username_normalized',
+  'email',
+  'email_normalized',
+  'email_verified',
+  'password_hash',
+  'role',
+  'imported_at',
+] as const;
 const PRODUCT_COLUMNS = ['id', 'legacy_id', 'name', 'description', 'price_cents', 'quantity'] as const;
 
 export type ExistingUser = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
 export type ExistingProduct = Pick<Selectable<ProductsTable>, (typeof PRODUCT_COLUMNS)[number]>;
-export type UserChanges = Pick<Selectable<UsersTable>, 'email' | 'email_normalized' | 'email_verified' | 'password_hash' | 'role' | 'updated_at'> & { imported_at: number };
+export type UserChanges = Pick<
+  Selectable<UsersTable>,
+  'email' | 'email_normalized' | 'email_verified' | 'password_hash' | 'role' | 'updated_at'
+> & { imported_at: number };
 
 /** The bulk reads and writes of `twofold import`; a batch of a few hundred rows per statement. */
 export const importRepository = {
   async usersByUsername(db: Executor, normalized: string[]): Promise<ExistingUser[]> {
     if (normalized.length === 0) return [];
+    return db.selectFrom('users').select(USER_COLUMNS).where('username_normalized', 'in', normalized).execute();
+  },
+
+  async userIdsByEmail(
+    db: Executor,
+    normalized: string[],
+  ): Promise<Array<{ id: number; email_normalized: string | null }>> {
+    if (normalized.length === 0) return [];
     return db
       .selectFrom('users')
-      .select(USER_COLUMNS)
-      .where('username_normalized', 'in', normalized)
+      .select(['id', 'email_normalized'])
+      .where('email_normalized', 'in', normalized)
       .execute();
   },
 
-  async userIdsByEmail(db: Executor, normalized: string[]): Promise<Array<{ id: number; email_normalized: string | null }>> {
-    if (normalized.length === 0) return [];
-    return db.selectFrom('users').select(['id', 'email_normalized']).where('email_normalized', 'in', normalized).execute();
-  },
-
-  async totpSecrets(db: Executor, userIds: number[]): Promise<Array<{ user_id: number; secret_sealed: string; confirmed_at: number | null; created_at: number }>> {
+  async totpSecrets(
+    db: Executor,
+    userIds: number[],
+  ): Promise<Array<{ user_id: number; secret_sealed: string; confirmed_at: number | null; created_at: number }>> {
     if (userIds.length === 0) return [];
-    return db.selectFrom('totp_factors').select(['user_id', 'secret_sealed', 'confirmed_at', 'created_at']).where('user_id', 'in', userIds).execute();
+    return db
+      .selectFrom('totp_factors')
+      .select(['user_id', 'secret_sealed', 'confirmed_at', 'created_at'])
+      .where('user_id', 'in', userIds)
+      .execute();
   },
 
   async emailFactorUsers(db: Executor, userIds: number[]): Promise<number[]> {
@@ -48,17 +70,40 @@ export const importRepository = {
   },
 
   /** An enabled (confirmed) TOTP factor, replacing any earlier one of the user. */
-  async replaceTotp(db: Executor, factors: Array<{ userId: number; secretSealed: string }>, nowMs: number): Promise<void> {
+  async replaceTotp(
+    db: Executor,
+    factors: Array<{ userId: number; secretSealed: string }>,
+    nowMs: number,
+  ): Promise<void> {
     if (factors.length === 0) return;
-    await db.deleteFrom('totp_factors').where('user_id', 'in', factors.map((f) => f.userId)).execute();
+    await db
+      .deleteFrom('totp_factors')
+      .where(
+        'user_id',
+        'in',
+        factors.map((f) => f.userId),
+      )
+      .execute();
     await db
       .insertInto('totp_factors')
-      .values(factors.map((f) => ({ user_id: f.userId, secret_sealed: f.secretSealed, confirmed_at: nowMs, last_used_step: null, created_at: nowMs })))
+      .values(
+        factors.map((f) => ({
+          user_id: f.userId,
+          secret_sealed: f.secretSealed,
+          confirmed_at: nowMs,
+          last_used_step: null,
+          created_at: nowMs,
+        })),
+      )
       .execute();
   },
 
   async enableEmailFactor(db: Executor, userIds: number[], nowMs: number): Promise<void> {
-    if (userIds.length > 0) await db.insertInto('email_factors').values(userIds.map((user_id) => ({ user_id, enabled_at: nowMs }))).execute();
+    if (userIds.length > 0)
+      await db
+        .insertInto('email_factors')
+        .values(userIds.map((user_id) => ({ user_id, enabled_at: nowMs })))
+        .execute();
   },
 
   async productsByLegacyId(db: Executor, legacyIds: string[]): Promise<ExistingProduct[]> {
@@ -72,7 +117,16 @@ export const importRepository = {
     await countProducts(db, products.length);
   },
 
-  async updateProduct(db: Executor, id: number, changes: Pick<ExistingProduct, 'name' | 'description' | 'price_cents' | 'quantity'>, nowMs: number): Promise<void> {
-    await db.updateTable('products').set({ ...changes, updated_at: nowMs }).where('id', '=', id).execute();
+  async updateProduct(
+    db: Executor,
+    id: number,
+    changes: Pick<ExistingProduct, 'name' | 'description' | 'price_cents' | 'quantity'>,
+    nowMs: number,
+  ): Promise<void> {
+    await db
+      .updateTable('products')
+      .set({ ...changes, updated_at: nowMs })
+      .where('id', '=', id)
+      .execute();
   },
 };

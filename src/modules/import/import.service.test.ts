@@ -32,15 +32,33 @@ function user(username: string, extra: Partial<SourceUser> = {}): SourceUser {
 }
 
 function product(id: number, price: unknown, extra: Partial<SourceProduct> = {}): SourceProduct {
-  return { ref: `product id ${id}`, legacyId: `product:${id}`, name: `Product ${id}`, description: null, price, quantity: 1, ...extra };
+  return {
+    ref: `product id ${id}`,
+    legacyId: `product:${id}`,
+    name: `Product ${id}`,
+    description: null,
+    price,
+    quantity: 1,
+    ...extra,
+  };
 }
 
 /** An in-memory source: the importer reads it in batches exactly as it reads a database or a file. */
-function source(users: Array<SourceRecord<SourceUser>>, products: Array<SourceRecord<SourceProduct>> = []): ImportSource {
+function source(
+  users: Array<SourceRecord<SourceUser>>,
+  products: Array<SourceRecord<SourceProduct>> = [],
+): ImportSource {
   async function* batches<T>(items: T[], size: number): AsyncIterable<T[]> {
     for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
   }
-  return { kind: 'test', display: 'memory', notes: [], users: (size) => batches(users, size), products: (size) => batches(products, size), close: async () => undefined };
+  return {
+    kind: 'test',
+    display: 'memory',
+    notes: [],
+    users: (size) => batches(users, size),
+    products: (size) => batches(products, size),
+    close: async () => undefined,
+  };
 }
 
 const OPTIONS: ImportOptions = { dryRun: false, onConflict: 'skip', strict: false, batchSize: 2 };
@@ -50,8 +68,17 @@ describe('import service (SQLite)', () => {
   const clock = createManualClock(new Date('2026-03-01T10:00:00Z'));
   const run = (src: ImportSource, options: Partial<ImportOptions> = {}): ReturnType<typeof runImport> =>
     runImport({ db: database.handle.db, encryptionKey: KEY, clock }, src, { ...OPTIONS, ...options });
-  const count = async (table: 'users' | 'products' | 'totp_factors' | 'audit_events' | 'email_factors'): Promise<number> =>
-    Number((await database.handle.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const count = async (
+    table: 'users' | 'products' | 'totp_factors' | 'audit_events' | 'email_factors',
+  ): Promise<number> =>
+    Number(
+      (
+        await database.handle.db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   beforeEach(async () => {
     database = await createTestDatabase('sqlite');
@@ -62,7 +89,11 @@ describe('import service (SQLite)', () => {
   it('imports across batches, seals TOTP secrets to their user, records an audit event per user, and lists every skip', async () => {
     const summary = await run(
       source([
-        user('alice', { totpSecret: 'jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp', email: 'Alice@Example.com', emailVerified: true }),
+        user('alice', {
+          totpSecret: 'jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp',
+          email: 'Alice@Example.com',
+          emailVerified: true,
+        }),
         user('bob', { role: 'editor' }),
         user('ALICE'),
         user('carol', { passwordHash: '5f4dcc3b5aa765d61d8327deb882cf99' }),
@@ -78,21 +109,31 @@ describe('import service (SQLite)', () => {
       ]),
     );
     expect(summary.users).toMatchObject({ read: 13, imported: 4, updated: 0, unchanged: 0, totp: 1 });
-    const reasons = Object.fromEntries([...summary.skippedUsers.reasons].map(([reason, { examples }]) => [reason, examples]));
+    const reasons = Object.fromEntries(
+      [...summary.skippedUsers.reasons].map(([reason, { examples }]) => [reason, examples]),
+    );
     expect(reasons).toEqual({
       'the same username (case-insensitively) appears earlier in the source': ['ALICE (user ALICE)'],
-      'unrecognised password hash format (Twofold reads Werkzeug pbkdf2/scrypt, bcrypt and argon2)': ['carol (user carol)'],
+      'unrecognised password hash format (Twofold reads Werkzeug pbkdf2/scrypt, bcrypt and argon2)': [
+        'carol (user carol)',
+      ],
       'the same email address appears earlier in the source': ['dave (user dave)'],
       'TOTP secret is not base32': ['erin (user erin)'],
       'TOTP secret is shorter than 80 bits': ['frank (user frank)'],
       'username contains @ (sign-in would read it as an email address)': ['grace@example.com (user grace@example.com)'],
-      '2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor)': ['heidi (user heidi)'],
+      '2FA is on in the source but it holds no TOTP secret to carry (importing would drop the second factor)': [
+        'heidi (user heidi)',
+      ],
       'no password hash and no email address to reset it with': ['ivan (user ivan)'],
       'not valid JSON': ['line 12'],
     });
     expect(summary.rolesMapped).toEqual(new Map([['editor', 1]]));
 
-    const rows = await database.handle.db.selectFrom('users').select(['id', 'username', 'email', 'email_verified', 'role', 'password_hash']).orderBy('id').execute();
+    const rows = await database.handle.db
+      .selectFrom('users')
+      .select(['id', 'username', 'email', 'email_verified', 'role', 'password_hash'])
+      .orderBy('id')
+      .execute();
     expect(rows.map((r) => [r.username, r.role, r.email, r.email_verified])).toEqual([
       ['alice', 'user', 'Alice@Example.com', 1],
       ['bob', 'user', null, 0],
@@ -106,9 +147,18 @@ describe('import service (SQLite)', () => {
     expect(factor.secret_sealed).not.toContain(SECRET);
     expect(unseal(KEY, factor.secret_sealed, totpSecretAad(factor.user_id))).toBe(SECRET);
     expect(() => unseal(KEY, factor.secret_sealed, totpSecretAad(factor.user_id + 1))).toThrow();
-    const events = await database.handle.db.selectFrom('audit_events').selectAll().where('type', '=', 'user.imported').execute();
+    const events = await database.handle.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('type', '=', 'user.imported')
+      .execute();
     expect(events.map((e) => e.user_id).sort()).toEqual(rows.map((r) => r.id).sort());
-    expect(JSON.parse(events[0]?.detail ?? '{}')).toEqual({ source: 'test', action: 'created', totp: true, email_codes: false });
+    expect(JSON.parse(events[0]?.detail ?? '{}')).toEqual({
+      source: 'test',
+      action: 'created',
+      totp: true,
+      email_codes: false,
+    });
   });
 
   it('a second run changes nothing; a dry run writes nothing but reports the same numbers', async () => {
@@ -120,7 +170,11 @@ describe('import service (SQLite)', () => {
     const first = await run(source(users, products));
     expect({ users: dry.users, products: dry.products }).toEqual({ users: first.users, products: first.products });
     expect(first.products).toEqual({ read: 3, imported: 3, updated: 0, unchanged: 0 });
-    const prices = await database.handle.db.selectFrom('products').select(['legacy_id', 'price_cents']).orderBy('id').execute();
+    const prices = await database.handle.db
+      .selectFrom('products')
+      .select(['legacy_id', 'price_cents'])
+      .orderBy('id')
+      .execute();
     // The list's total (product_counts) moves with the import's bulk insert.
     expect((await database.handle.db.selectFrom('product_counts').select('n').executeTakeFirstOrThrow()).n).toBe(3);
     expect(prices).toEqual([
@@ -133,21 +187,41 @@ describe('import service (SQLite)', () => {
     expect(second.users).toMatchObject({ imported: 0, updated: 0, unchanged: 2 });
     expect(second.skippedUsers.total).toBe(0);
     expect(second.products).toMatchObject({ imported: 0, updated: 0, unchanged: 3 });
-    expect(await Promise.all([count('users'), count('products'), count('totp_factors'), count('audit_events')])).toEqual(before);
+    expect(
+      await Promise.all([count('users'), count('products'), count('totp_factors'), count('audit_events')]),
+    ).toEqual(before);
   });
 
   it('skips accounts Twofold already has unless --on-conflict update, which overwrites only what changed', async () => {
     await database.handle.db
       .insertInto('users')
-      .values({ username: 'Alice', username_normalized: 'alice', email: 'a@example.com', email_normalized: 'a@example.com', email_verified: 1, password_hash: 'x', role: 'user', created_at: 1, updated_at: 1 })
+      .values({
+        username: 'Alice',
+        username_normalized: 'alice',
+        email: 'a@example.com',
+        email_normalized: 'a@example.com',
+        email_verified: 1,
+        password_hash: 'x',
+        role: 'user',
+        created_at: 1,
+        updated_at: 1,
+      })
       .execute();
     const skipped = await run(source([user('alice', { role: 'admin', totpSecret: SECRET })]));
-    expect([...skipped.skippedUsers.reasons.keys()]).toEqual(['already in Twofold (usernames match case-insensitively); --on-conflict update overwrites them']);
+    expect([...skipped.skippedUsers.reasons.keys()]).toEqual([
+      'already in Twofold (usernames match case-insensitively); --on-conflict update overwrites them',
+    ]);
     const updated = await run(source([user('alice', { role: 'admin', totpSecret: SECRET })]), { onConflict: 'update' });
     expect(updated.users).toMatchObject({ imported: 0, updated: 1, totp: 1 });
     const row = await database.handle.db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
     // The username keeps Twofold's spelling; the email stays when the source has none.
-    expect(row).toMatchObject({ username: 'Alice', role: 'admin', password_hash: BCRYPT, email: 'a@example.com', email_verified: 1 });
+    expect(row).toMatchObject({
+      username: 'Alice',
+      role: 'admin',
+      password_hash: BCRYPT,
+      email: 'a@example.com',
+      email_verified: 1,
+    });
     expect(await count('totp_factors')).toBe(1);
     const again = await run(source([user('alice', { role: 'admin', totpSecret: SECRET })]), { onConflict: 'update' });
     expect(again.users).toMatchObject({ updated: 0, unchanged: 1 });
@@ -158,10 +232,24 @@ describe('import service (SQLite)', () => {
     await run(source([user('alice', { totpSecret: SECRET }), user('bob')]));
     const [alice, bob] = await db.selectFrom('users').select(['id', 'imported_at']).orderBy('id').execute();
     // alice signed in (rehash to argon2id) and enrolled a new authenticator in Twofold; bob did nothing.
-    await db.updateTable('users').set({ password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' }).where('id', '=', alice?.id as number).execute();
-    await db.updateTable('totp_factors').set({ created_at: (alice?.imported_at as number) + 60_000, secret_sealed: 'new-factor' }).where('user_id', '=', alice?.id as number).execute();
+    await db
+      .updateTable('users')
+      .set({ password_hash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g' })
+      .where('id', '=', alice?.id as number)
+      .execute();
+    await db
+      .updateTable('totp_factors')
+      .set({ created_at: (alice?.imported_at as number) + 60_000, secret_sealed: 'new-factor' })
+      .where('user_id', '=', alice?.id as number)
+      .execute();
     const otherHash = bcrypt.hashSync('changed in the old app', 4);
-    const summary = await run(source([user('alice', { totpSecret: 'MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U' }), user('bob', { passwordHash: otherHash })]), { onConflict: 'update' });
+    const summary = await run(
+      source([
+        user('alice', { totpSecret: 'MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U' }),
+        user('bob', { passwordHash: otherHash }),
+      ]),
+      { onConflict: 'update' },
+    );
     expect(summary.users).toMatchObject({ updated: 1, unchanged: 1 });
     const rows = await db.selectFrom('users').select(['username', 'password_hash']).orderBy('id').execute();
     expect(rows).toEqual([
@@ -169,23 +257,46 @@ describe('import service (SQLite)', () => {
       // bob never signed in to Twofold: the old app's newer hash replaces the one imported before.
       { username: 'bob', password_hash: otherHash },
     ]);
-    expect((await db.selectFrom('totp_factors').select('secret_sealed').where('user_id', '=', alice?.id as number).executeTakeFirstOrThrow()).secret_sealed).toBe('new-factor');
+    expect(
+      (
+        await db
+          .selectFrom('totp_factors')
+          .select('secret_sealed')
+          .where('user_id', '=', alice?.id as number)
+          .executeTakeFirstOrThrow()
+      ).secret_sealed,
+    ).toBe('new-factor');
     expect(bob).toBeDefined();
   });
 
   it('products: exact cents, invalid ones listed, matched by original id on later runs, updated only with --on-conflict update', async () => {
-    const first = await run(source([], [product(1, '5.50'), product(2, '1.005'), product(3, -1), product(4, '3', { quantity: -2 }), product(5, '7', { name: '' })]));
+    const first = await run(
+      source(
+        [],
+        [
+          product(1, '5.50'),
+          product(2, '1.005'),
+          product(3, -1),
+          product(4, '3', { quantity: -2 }),
+          product(5, '7', { name: '' }),
+        ],
+      ),
+    );
     expect(first.products).toMatchObject({ imported: 1 });
     expect(first.skippedProducts.total).toBe(4);
     const edited = [product(1, '6.25', { name: 'Renamed' })];
     expect((await run(source([], edited))).products).toMatchObject({ imported: 0, updated: 0, unchanged: 1 });
     expect((await run(source([], edited), { onConflict: 'update' })).products).toMatchObject({ updated: 1 });
-    expect(await database.handle.db.selectFrom('products').select(['name', 'price_cents']).execute()).toEqual([{ name: 'Renamed', price_cents: 625 }]);
+    expect(await database.handle.db.selectFrom('products').select(['name', 'price_cents']).execute()).toEqual([
+      { name: 'Renamed', price_cents: 625 },
+    ]);
   });
 
   it('--strict imports nothing when any record is invalid, whichever batch it is in', async () => {
     const users = [user('u1'), user('u2'), user('u3'), { ref: 'line 4', problem: 'username is required' }];
-    await expect(run(source(users), { strict: true })).rejects.toThrow(/--strict: line 4 cannot be imported \(username is required\); nothing was imported/);
+    await expect(run(source(users), { strict: true })).rejects.toThrow(
+      /--strict: line 4 cannot be imported \(username is required\); nothing was imported/,
+    );
     expect(await count('users')).toBe(0);
     expect(await count('audit_events')).toBe(0);
     // A clash with an existing account is not the record's fault: strict still imports the rest.
@@ -195,7 +306,9 @@ describe('import service (SQLite)', () => {
   });
 
   it('email-code app users get the email factor', async () => {
-    const summary = await run(source([user('eve', { email: 'eve@example.com', emailVerified: true, emailFactor: true })]));
+    const summary = await run(
+      source([user('eve', { email: 'eve@example.com', emailVerified: true, emailFactor: true })]),
+    );
     expect(summary.users.emailCodes).toBe(1);
     expect(await count('email_factors')).toBe(1);
   });
@@ -219,12 +332,18 @@ describe.each(serverDialects)('two importers racing on %s, each with its own con
       const clock = createManualClock(new Date('2026-03-01T10:00:00Z'));
       const users = Array.from({ length: 60 }, (_, i) => user(`racer${i}`, { email: `racer${i}@example.com` }));
       const results = await Promise.all(
-        [database.handle, second].map((handle) => runImport({ db: handle.db, encryptionKey: KEY, clock }, source(users), { ...OPTIONS, batchSize: 3 })),
+        [database.handle, second].map((handle) =>
+          runImport({ db: handle.db, encryptionKey: KEY, clock }, source(users), { ...OPTIONS, batchSize: 3 }),
+        ),
       );
       const rows = await database.handle.db.selectFrom('users').select('username').execute();
       expect(rows.map((row) => row.username).sort()).toEqual(users.map((u) => u.username).sort());
       expect(results.reduce((sum, result) => sum + result.users.imported, 0)).toBe(60);
-      const events = await database.handle.db.selectFrom('audit_events').select('user_id').where('type', '=', 'user.imported').execute();
+      const events = await database.handle.db
+        .selectFrom('audit_events')
+        .select('user_id')
+        .where('type', '=', 'user.imported')
+        .execute();
       expect(events).toHaveLength(60);
     } finally {
       await second.close();
@@ -235,7 +354,12 @@ describe.each(serverDialects)('two importers racing on %s, each with its own con
 
 describe('import sources', () => {
   it('reads JSON Lines users and names the problem of a bad line', () => {
-    expect(parseJsonlUser('{"username":"a","email":" a@b.co ","password_hash":"h","totp_secret":"S","role":"admin","email_verified":true,"created_at":"2020-01-01T00:00:00Z","extra":1}', 3)).toEqual({
+    expect(
+      parseJsonlUser(
+        '{"username":"a","email":" a@b.co ","password_hash":"h","totp_secret":"S","role":"admin","email_verified":true,"created_at":"2020-01-01T00:00:00Z","extra":1}',
+        3,
+      ),
+    ).toEqual({
       ref: 'line 3',
       username: 'a',
       email: 'a@b.co',
@@ -250,33 +374,60 @@ describe('import sources', () => {
     expect(parseJsonlUser('{"username":', 1)).toEqual({ ref: 'line 1', problem: 'not valid JSON' });
     expect(parseJsonlUser('[1]', 2)).toEqual({ ref: 'line 2', problem: 'not a JSON object' });
     expect(parseJsonlUser('{"email":"a@b.co"}', 4)).toEqual({ ref: 'line 4', problem: 'username is required' });
-    expect(parseJsonlUser('{"username":"a","email_verified":"yes"}', 5)).toMatchObject({ ref: 'line 5', problem: expect.stringMatching(/^email_verified: /) });
+    expect(parseJsonlUser('{"username":"a","email_verified":"yes"}', 5)).toMatchObject({
+      ref: 'line 5',
+      problem: expect.stringMatching(/^email_verified: /),
+    });
   });
 
   it('recognises the three original layouts (the email-code app with or without a user table) and refuses others with the tables it found', () => {
     const tables = (spec: Record<string, string[]>): Parameters<typeof detectLayout>[0] =>
-      new Map(Object.entries(spec).map(([name, columns]) => [name.toLowerCase(), { name, columns: new Map(columns.map((c) => [c.toLowerCase(), c])) }]));
-    expect(detectLayout(tables({ user: ['id', 'username', 'password', 'twofa_secret'], product: ['id', 'name', 'description', 'price', 'quantity'] }))).toMatchObject({
+      new Map(
+        Object.entries(spec).map(([name, columns]) => [
+          name.toLowerCase(),
+          { name, columns: new Map(columns.map((c) => [c.toLowerCase(), c])) },
+        ]),
+      );
+    expect(
+      detectLayout(
+        tables({
+          user: ['id', 'username', 'password', 'twofa_secret'],
+          product: ['id', 'name', 'description', 'price', 'quantity'],
+        }),
+      ),
+    ).toMatchObject({
       kind: 'products API',
       products: { table: 'product' },
     });
-    expect(detectLayout(tables({ users: ['id', 'username', 'email', 'password_hash', 'role', 'mfa_enabled', 'totp_secret'] }))).toMatchObject({
+    expect(
+      detectLayout(
+        tables({ users: ['id', 'username', 'email', 'password_hash', 'role', 'mfa_enabled', 'totp_secret'] }),
+      ),
+    ).toMatchObject({
       kind: 'role-based app',
       users: { columns: { secret: 'totp_secret', mfaEnabled: 'mfa_enabled' } },
     });
-    expect(detectLayout(tables({ User: ['ID', 'Username', 'Email', 'Password'], two_factor_auth: ['id', 'user_id', 'code'] }))).toMatchObject({
+    expect(
+      detectLayout(
+        tables({ User: ['ID', 'Username', 'Email', 'Password'], two_factor_auth: ['id', 'user_id', 'code'] }),
+      ),
+    ).toMatchObject({
       kind: 'email-code app',
       users: { table: 'User', columns: { username: 'Username' } },
       pendingCodesTable: 'two_factor_auth',
     });
     // The email-code app as it shipped: its table of codes by address, and nothing else.
-    expect(detectLayout(tables({ two_factor_auth: ['id', 'email', 'code', 'expiration_time', 'used', 'created_at'] }))).toEqual({
+    expect(
+      detectLayout(tables({ two_factor_auth: ['id', 'email', 'code', 'expiration_time', 'used', 'created_at'] })),
+    ).toEqual({
       kind: 'email-code app',
       users: undefined,
       products: undefined,
       pendingCodesTable: 'two_factor_auth',
     });
-    expect(() => detectLayout(tables({ customers: ['id', 'name'] }))).toThrow(/Unrecognised source layout: no user table\. Tables found: customers\(id, name\)\..*JSON Lines/);
+    expect(() => detectLayout(tables({ customers: ['id', 'name'] }))).toThrow(
+      /Unrecognised source layout: no user table\. Tables found: customers\(id, name\)\..*JSON Lines/,
+    );
     expect(() => detectLayout(tables({ user: ['id', 'username', 'password'] }))).toThrow(/neither twofa_secret/);
   });
 
@@ -284,7 +435,10 @@ describe('import sources', () => {
     expect(legacyUrl('sqlite:app.db')).toEqual({ dialect: 'sqlite', target: 'app.db' });
     expect(legacyUrl('sqlite:///instance/app.db')).toEqual({ dialect: 'sqlite', target: 'instance/app.db' });
     expect(legacyUrl('sqlite:////var/app.db')).toEqual({ dialect: 'sqlite', target: '/var/app.db' });
-    expect(legacyUrl('mysql+pymysql://root:pw@127.0.0.1/api')).toEqual({ dialect: 'mysql', target: 'mysql://root:pw@127.0.0.1/api' });
+    expect(legacyUrl('mysql+pymysql://root:pw@127.0.0.1/api')).toEqual({
+      dialect: 'mysql',
+      target: 'mysql://root:pw@127.0.0.1/api',
+    });
     expect(legacyUrl('postgresql+psycopg2://u@h/db')).toEqual({ dialect: 'postgres', target: 'postgres://u@h/db' });
     expect(legacyUrl('mongodb://x')).toBeNull();
   });

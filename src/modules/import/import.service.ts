@@ -5,7 +5,15 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError } from '../../lib/errors.js';
 import type { ImportSource } from './import-source.js';
 import { applyProducts, applyUsers } from './import.apply.js';
-import { isConflict, planProducts, planUsers, screenProducts, screenUsers, type ConflictPolicy, type Skip } from './import.plan.js';
+import {
+  isConflict,
+  planProducts,
+  planUsers,
+  screenProducts,
+  screenUsers,
+  type ConflictPolicy,
+  type Skip,
+} from './import.plan.js';
 import type { Executor } from './import.repository.js';
 import { loadProductState, loadUserState } from './import.state.js';
 import { addProductBatch, addUserBatch, emptySummary, type ImportSummary } from './import.summary.js';
@@ -36,7 +44,11 @@ export interface ImportDeps {
  * counted. Users who clash with Twofold accounts are skipped or, with `--on-conflict update`,
  * overwritten; a second run of the same import changes nothing.
  */
-export async function runImport(deps: ImportDeps, source: ImportSource, options: ImportOptions): Promise<ImportSummary> {
+export async function runImport(
+  deps: ImportDeps,
+  source: ImportSource,
+  options: ImportOptions,
+): Promise<ImportSummary> {
   const started = performance.now();
   const summary = emptySummary(source, options);
   const { onConflict, dryRun } = options;
@@ -45,7 +57,11 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
   const progress = (): void => options.onProgress?.({ users: summary.users.read, products: summary.products.read });
 
   /** One batch in its own transaction; a unique-index clash with a concurrent registration retries it. */
-  async function inTransaction<T>(db: Executor, work: (executor: Executor) => Promise<T>, perBatch: boolean): Promise<T> {
+  async function inTransaction<T>(
+    db: Executor,
+    work: (executor: Executor) => Promise<T>,
+    perBatch: boolean,
+  ): Promise<T> {
     if (dryRun || !perBatch) return work(db);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -58,7 +74,10 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
 
   function refuseIfStrict(skips: Skip[]): void {
     const invalid = options.strict ? skips.find((skip) => !isConflict(skip.reason)) : undefined;
-    if (invalid) throw new AppError('validation_failed', { message: `--strict: ${invalid.example} cannot be imported (${invalid.reason}); nothing was imported.` });
+    if (invalid)
+      throw new AppError('validation_failed', {
+        message: `--strict: ${invalid.example} cannot be imported (${invalid.reason}); nothing was imported.`,
+      });
   }
 
   async function all(db: Executor, perBatch: boolean): Promise<void> {
@@ -68,8 +87,17 @@ export async function runImport(deps: ImportDeps, source: ImportSource, options:
         async (trx) => {
           const screened = screenUsers(records, seen);
           refuseIfStrict(screened.skips);
-          const actions = planUsers(screened, await loadUserState(trx, deps.encryptionKey, screened, onConflict), onConflict);
-          if (!dryRun) await applyUsers(trx, actions, { encryptionKey: deps.encryptionKey, nowMs: deps.clock.now().getTime(), sourceKind: source.kind });
+          const actions = planUsers(
+            screened,
+            await loadUserState(trx, deps.encryptionKey, screened, onConflict),
+            onConflict,
+          );
+          if (!dryRun)
+            await applyUsers(trx, actions, {
+              encryptionKey: deps.encryptionKey,
+              nowMs: deps.clock.now().getTime(),
+              sourceKind: source.kind,
+            });
           return { screened, actions };
         },
         perBatch,

@@ -44,7 +44,10 @@ export interface ImportSummary {
   peakMemoryMiB: number;
 }
 
-export function emptySummary(source: { kind: string; display: string; notes: string[] }, options: { dryRun: boolean; onConflict: ConflictPolicy }): ImportSummary {
+export function emptySummary(
+  source: { kind: string; display: string; notes: string[] },
+  options: { dryRun: boolean; onConflict: ConflictPolicy },
+): ImportSummary {
   return {
     kind: source.kind,
     source: source.display,
@@ -80,7 +83,8 @@ export function addUserBatch(summary: ImportSummary, read: number, actions: read
     for (const action of actions) {
       if (action.kind !== kind) continue;
       const { user } = action;
-      if (user.mappedFrom !== null) summary.rolesMapped.set(user.mappedFrom, (summary.rolesMapped.get(user.mappedFrom) ?? 0) + 1);
+      if (user.mappedFrom !== null)
+        summary.rolesMapped.set(user.mappedFrom, (summary.rolesMapped.get(user.mappedFrom) ?? 0) + 1);
       if (user.totpSecret !== null) users.totp += 1;
       if (user.emailFactor) users.emailCodes += 1;
     }

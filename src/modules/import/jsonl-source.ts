@@ -66,7 +66,14 @@ export function openJsonlSource(from: string, stdin: Readable = process.stdin): 
       accessSync(from, constants.R_OK);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : String(error);
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : String(error);
       throw new AppError('not_found', { message: `Cannot read the source ${from}: ${why}.` });
     }
   }
@@ -92,7 +99,9 @@ export function openJsonlSource(from: string, stdin: Readable = process.stdin): 
         }
       } catch (error) {
         const code = (error as { code?: string }).code;
-        throw new AppError('service_unavailable', { message: `Cannot read the source ${from}: ${code === 'EACCES' ? 'permission denied' : String((error as Error).message)}.` });
+        throw new AppError('service_unavailable', {
+          message: `Cannot read the source ${from}: ${code === 'EACCES' ? 'permission denied' : String((error as Error).message)}.`,
+        });
       }
       if (batch.length > 0) yield batch;
     },

@@ -81,7 +81,8 @@ export function detectLayout(tables: Map<string, Table>): Layout {
     });
   };
   // The email-code app's own database: its table of codes, keyed by address, and no accounts.
-  if (!userTable && pendingCodes) return { kind: 'email-code app', users: undefined, products: undefined, pendingCodesTable: pendingCodes.name };
+  if (!userTable && pendingCodes)
+    return { kind: 'email-code app', users: undefined, products: undefined, pendingCodesTable: pendingCodes.name };
   if (!userTable) return refuse('no user table');
   const id = pick(userTable, 'id');
   const username = pick(userTable, 'username');
@@ -101,9 +102,12 @@ export function detectLayout(tables: Map<string, Table>): Layout {
   const products = productTable && pickProductColumns(productTable);
   const users = { table: userTable.name, columns };
   if (pendingCodes) return { kind: 'email-code app', users, products, pendingCodesTable: pendingCodes.name };
-  if (columns.email && columns.role && pick(userTable, 'mfa_enabled')) return { kind: 'role-based app', users, products };
+  if (columns.email && columns.role && pick(userTable, 'mfa_enabled'))
+    return { kind: 'role-based app', users, products };
   if (pick(userTable, 'twofa_secret')) return { kind: 'products API', users, products };
-  return refuse(`table ${userTable.name} has neither twofa_secret (products API), role and mfa_enabled (role-based app), nor a two_factor_auth table beside it (email-code app)`);
+  return refuse(
+    `table ${userTable.name} has neither twofa_secret (products API), role and mfa_enabled (role-based app), nor a two_factor_auth table beside it (email-code app)`,
+  );
 }
 
 function pickProductColumns(table: Table): { table: string; columns: ProductColumns } | undefined {
@@ -111,7 +115,10 @@ function pickProductColumns(table: Table): { table: string; columns: ProductColu
   const name = pick(table, 'name');
   const price = pick(table, 'price');
   if (!id || !name || !price) return undefined;
-  return { table: table.name, columns: { id, name, price, description: pick(table, 'description'), quantity: pick(table, 'quantity') } };
+  return {
+    table: table.name,
+    columns: { id, name, price, description: pick(table, 'description'), quantity: pick(table, 'quantity') },
+  };
 }
 
 /** `sqlite:PATH`, SQLAlchemy's `sqlite:///relative` and `sqlite:////absolute`, and `mysql+pymysql://` style URLs. */
@@ -126,13 +133,16 @@ export function legacyUrl(from: string): { dialect: 'sqlite' | 'postgres' | 'mys
   if (!match) return null;
   const scheme = (match[1] ?? '').toLowerCase();
   const rest = from.slice(match[0].length);
-  return scheme.startsWith('postgres') ? { dialect: 'postgres', target: `postgres://${rest}` } : { dialect: 'mysql', target: `mysql://${rest}` };
+  return scheme.startsWith('postgres')
+    ? { dialect: 'postgres', target: `postgres://${rest}` }
+    : { dialect: 'mysql', target: `mysql://${rest}` };
 }
 
 function oneLine(error: unknown): string {
   const first = error instanceof AggregateError && error.errors.length > 0 ? (error.errors[0] as unknown) : error;
   const e = (first ?? {}) as { code?: unknown; message?: unknown; address?: unknown; port?: unknown };
-  if (e.code === 'ECONNREFUSED') return `connection refused${e.address ? ` at ${String(e.address)}:${String(e.port)}` : ''}`;
+  if (e.code === 'ECONNREFUSED')
+    return `connection refused${e.address ? ` at ${String(e.address)}:${String(e.port)}` : ''}`;
   if (e.code === 'ENOTFOUND') return 'host not found';
   if (e.code === 'ETIMEDOUT') return 'connection timed out';
   const message = typeof e.message === 'string' && e.message ? e.message : String(first);
@@ -141,7 +151,10 @@ function oneLine(error: unknown): string {
 
 function openLegacy(from: string): { db: LegacyDb; dialect: 'sqlite' | 'postgres' | 'mysql'; display: string } {
   const url = legacyUrl(from);
-  if (!url) throw new AppError('validation_failed', { message: `Unknown source "${redactUrl(from)}": use sqlite:PATH, mysql://…, postgres://… or a .jsonl file (- for standard input).` });
+  if (!url)
+    throw new AppError('validation_failed', {
+      message: `Unknown source "${redactUrl(from)}": use sqlite:PATH, mysql://…, postgres://… or a .jsonl file (- for standard input).`,
+    });
   if (url.dialect === 'sqlite') {
     const file = url.target;
     const display = `sqlite:${file}`;
@@ -172,13 +185,22 @@ async function readTables(db: LegacyDb, dialect: string): Promise<Map<string, Ta
   const tables = new Map<string, Table>();
   for (const table of metadata) {
     if (dialect === 'postgres' && table.schema !== 'public') continue;
-    tables.set(table.name.toLowerCase(), { name: table.name, columns: new Map(table.columns.map((c) => [c.name.toLowerCase(), c.name])) });
+    tables.set(table.name.toLowerCase(), {
+      name: table.name,
+      columns: new Map(table.columns.map((c) => [c.name.toLowerCase(), c.name])),
+    });
   }
   return tables;
 }
 
 /** Rows in id order, `batchSize` at a time (keyset pagination: the source is never loaded whole). */
-async function* rowsInBatches(db: LegacyDb, table: string, idColumn: string, columns: string[], batchSize: number): AsyncIterable<Row[]> {
+async function* rowsInBatches(
+  db: LegacyDb,
+  table: string,
+  idColumn: string,
+  columns: string[],
+  batchSize: number,
+): AsyncIterable<Row[]> {
   let last: unknown = undefined;
   for (;;) {
     let query = db.selectFrom(table).select(columns).orderBy(idColumn).limit(batchSize);
@@ -252,7 +274,10 @@ export async function openSqlSource(from: string): Promise<ImportSource> {
     }
     layout = detectLayout(tables);
     if (layout.pendingCodesTable) {
-      const counted = await db.selectFrom(layout.pendingCodesTable).select(sql<number>`count(*)`.as('n')).executeTakeFirst();
+      const counted = await db
+        .selectFrom(layout.pendingCodesTable)
+        .select(sql<number>`count(*)`.as('n'))
+        .executeTakeFirst();
       const count = Number((counted as Row | undefined)?.n ?? 0);
       notes.push(
         layout.users
@@ -260,9 +285,13 @@ export async function openSqlSource(from: string): Promise<ImportSource> {
           : `${layout.pendingCodesTable}: ${count} emailed codes were not imported (a code lives minutes: whoever needs one asks Twofold for a new one with POST /generate-2fa; for addresses without a Twofold account, set EMAIL_CODES_FOR_ANYONE=true).`,
       );
     }
-    if (!layout.users) notes.push(`The source holds only the email-code app's table of codes (${layout.pendingCodesTable ?? 'two_factor_auth'}): no users and no products, so there is nothing else to import.`);
+    if (!layout.users)
+      notes.push(
+        `The source holds only the email-code app's table of codes (${layout.pendingCodesTable ?? 'two_factor_auth'}): no users and no products, so there is nothing else to import.`,
+      );
     else if (!layout.products) notes.push('No product table with id, name and price: no products to import.');
-    if (layout.users && layout.kind !== 'email-code app' && !layout.users.columns.secret) notes.push(`Table ${layout.users.table} has no TOTP secret column: no authenticators to carry.`);
+    if (layout.users && layout.kind !== 'email-code app' && !layout.users.columns.secret)
+      notes.push(`Table ${layout.users.table} has no TOTP secret column: no authenticators to carry.`);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -275,15 +304,27 @@ export async function openSqlSource(from: string): Promise<ImportSource> {
     async *users(batchSize) {
       if (!users) return;
       const c = users.columns;
-      const columns = defined([c.id, c.username, c.password, c.email, c.secret, c.role, c.mfaEnabled, c.emailVerified, c.createdAt]);
-      for await (const rows of rowsInBatches(db, users.table, c.id, columns, batchSize)) yield rows.map((row) => toUser(layout.kind, c, row));
+      const columns = defined([
+        c.id,
+        c.username,
+        c.password,
+        c.email,
+        c.secret,
+        c.role,
+        c.mfaEnabled,
+        c.emailVerified,
+        c.createdAt,
+      ]);
+      for await (const rows of rowsInBatches(db, users.table, c.id, columns, batchSize))
+        yield rows.map((row) => toUser(layout.kind, c, row));
     },
     async *products(batchSize) {
       const products = layout.products;
       if (!products) return;
       const c = products.columns;
       const columns = defined([c.id, c.name, c.price, c.description, c.quantity]);
-      for await (const rows of rowsInBatches(db, products.table, c.id, columns, batchSize)) yield rows.map((row) => toProduct(layout, row));
+      for await (const rows of rowsInBatches(db, products.table, c.id, columns, batchSize))
+        yield rows.map((row) => toProduct(layout, row));
     },
     close: () => db.destroy(),
   };

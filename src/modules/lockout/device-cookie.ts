@@ -36,18 +36,27 @@ export interface DeviceCookies {
   /** A fresh cookie for the account: the account id, a random nonce and the issue time, signed. */
   issue(userId: number, nowMs: number): DeviceCookie;
   /** The account's cookie among `cookies` when it is genuine, for this account, and not expired; else undefined. */
-  read(cookies: Readonly<Record<string, string | undefined>> | undefined, userId: number, nowMs: number): DeviceTicket | undefined;
+  read(
+    cookies: Readonly<Record<string, string | undefined>> | undefined,
+    userId: number,
+    nowMs: number,
+  ): DeviceTicket | undefined;
 }
 
 /** `key`: a key of its own (deriveKey(encryptionKey, …)), used for nothing else. */
 export function createDeviceCookies(key: Buffer): DeviceCookies {
-  const mac = (payload: string): string => createHmac('sha256', key).update(`${VERSION}.${payload}`, 'utf8').digest('base64url');
+  const mac = (payload: string): string =>
+    createHmac('sha256', key).update(`${VERSION}.${payload}`, 'utf8').digest('base64url');
   const nameFor = (userId: number): string => `${DEVICE_COOKIE_PREFIX}${hmacHex(key, `name:${userId}`).slice(0, 24)}`;
   return {
     nameFor,
     issue(userId, nowMs) {
       const payload = `${userId}.${nowMs}.${randomToken(18)}`;
-      return { name: nameFor(userId), value: `${payload}.${mac(payload)}`, maxAgeSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS };
+      return {
+        name: nameFor(userId),
+        value: `${payload}.${mac(payload)}`,
+        maxAgeSeconds: DEVICE_COOKIE_MAX_AGE_SECONDS,
+      };
     },
     read(cookies, userId, nowMs) {
       const value = cookies?.[nameFor(userId)];
@@ -59,7 +68,8 @@ export function createDeviceCookies(key: Buffer): DeviceCookies {
       if (!constantTimeEqual(signature, mac(`${id}.${issued}.${nonce}`))) return undefined;
       if (id !== String(userId) || !/^\d{1,16}$/.test(issued) || !/^[\w-]{16,64}$/.test(nonce)) return undefined;
       const issuedAtMs = Number(issued);
-      if (issuedAtMs > nowMs + FUTURE_SKEW_MS || nowMs - issuedAtMs > DEVICE_COOKIE_MAX_AGE_SECONDS * 1000) return undefined;
+      if (issuedAtMs > nowMs + FUTURE_SKEW_MS || nowMs - issuedAtMs > DEVICE_COOKIE_MAX_AGE_SECONDS * 1000)
+        return undefined;
       return { userId, nonce, issuedAtMs };
     },
   };
@@ -81,5 +91,11 @@ export function lockoutClient(request: FastifyRequest): LockoutClient & { userAg
  * route `POST /login` must receive it as well as `/api/auth/…`.
  */
 export function setDeviceCookie(reply: FastifyReply, cookie: DeviceCookie): void {
-  reply.setCookie(cookie.name, cookie.value, { httpOnly: true, secure: true, sameSite: 'strict', path: '/', maxAge: cookie.maxAgeSeconds });
+  reply.setCookie(cookie.name, cookie.value, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: cookie.maxAgeSeconds,
+  });
 }

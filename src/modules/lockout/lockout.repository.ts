@@ -31,9 +31,7 @@ export interface LockState {
  * - `name`: a login identifier that names no account (keyed), so unknown names lock like known ones.
  */
 export type LockTarget =
-  | { kind: 'account'; userId: number }
-  | { kind: 'device'; userId: number; key: string }
-  | { kind: 'name'; key: string };
+  { kind: 'account'; userId: number } | { kind: 'device'; userId: number; key: string } | { kind: 'name'; key: string };
 
 /** The budgets of a known account: its untrusted clients', or one of its device cookies'. */
 export type AccountTarget = Extract<LockTarget, { userId: number }>;
@@ -69,7 +67,11 @@ export function failureMemoryMs(policy: LockoutPolicy): number {
  * Lifts every brute-force lock of an account: its untrusted-client lock and the locks of all its
  * device cookies. An administrator's lock stays unless `adminLockToo` (the administrator's unlock).
  */
-export async function liftEveryLock(db: Kysely<Database>, userId: number, options: { adminLockToo: boolean; nowMs: number }): Promise<void> {
+export async function liftEveryLock(
+  db: Kysely<Database>,
+  userId: number,
+  options: { adminLockToo: boolean; nowMs: number },
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx
       .updateTable('users')
@@ -88,7 +90,8 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
   let lastSweepMs = Number.NEGATIVE_INFINITY;
 
   /** The failure count as it stands: zero once its memory has run out (NULL compares as not expired). */
-  const current = (nowMs: number): RawBuilder<number> => sql<number>`(case when failures_expire_at <= ${nowMs} then 0 else failed_attempts end)`;
+  const current = (nowMs: number): RawBuilder<number> =>
+    sql<number>`(case when failures_expire_at <= ${nowMs} then 0 else failed_attempts end)`;
 
   /** CASE over the new failure count: the doubling schedule as literal steps (portable, no pow()). */
   function lockExpression(nowMs: number): RawBuilder<number | null> {
@@ -98,7 +101,9 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
       steps.push([failures, seconds]);
       if (seconds >= policy.maxSeconds) break;
     }
-    const branches = steps.reverse().map(([failures, seconds]) => sql`when ${current(nowMs)} + 1 >= ${failures} then ${nowMs + seconds * 1000}`);
+    const branches = steps
+      .reverse()
+      .map(([failures, seconds]) => sql`when ${current(nowMs)} + 1 >= ${failures} then ${nowMs + seconds * 1000}`);
     return sql<number | null>`case ${sql.join(branches, sql` `)} else locked_until end`;
   }
 
@@ -107,8 +112,16 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
    * locked_until and failed_attempts must come before failures_expire_at changes (and locked_until
    * before failed_attempts), each seeing the old values.
    */
-  function reservation(nowMs: number): { locked_until: RawBuilder<number | null>; failed_attempts: RawBuilder<number>; failures_expire_at: number } {
-    return { locked_until: lockExpression(nowMs), failed_attempts: sql<number>`${current(nowMs)} + 1`, failures_expire_at: nowMs + memoryMs };
+  function reservation(nowMs: number): {
+    locked_until: RawBuilder<number | null>;
+    failed_attempts: RawBuilder<number>;
+    failures_expire_at: number;
+  } {
+    return {
+      locked_until: lockExpression(nowMs),
+      failed_attempts: sql<number>`${current(nowMs)} + 1`,
+      failures_expire_at: nowMs + memoryMs,
+    };
   }
 
   async function sweep(nowMs: number): Promise<void> {
@@ -128,13 +141,23 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 1) return true;
-      const existing = await db.selectFrom('login_lockouts').select('lockout_key').where('lockout_key', '=', key).executeTakeFirst();
+      const existing = await db
+        .selectFrom('login_lockouts')
+        .select('lockout_key')
+        .where('lockout_key', '=', key)
+        .executeTakeFirst();
       if (existing) return false;
       const seconds = lockSeconds(1, policy);
       try {
         await db
           .insertInto('login_lockouts')
-          .values({ lockout_key: key, user_id: userId, failed_attempts: 1, locked_until: seconds > 0 ? nowMs + seconds * 1000 : null, failures_expire_at: nowMs + memoryMs })
+          .values({
+            lockout_key: key,
+            user_id: userId,
+            failed_attempts: 1,
+            locked_until: seconds > 0 ? nowMs + seconds * 1000 : null,
+            failures_expire_at: nowMs + memoryMs,
+          })
           .execute();
         return true;
       } catch (error) {
@@ -147,7 +170,8 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
 
   return {
     async reserveAttempt(target, nowMs) {
-      if (target.kind !== 'account') return reserveKeyed(target.key, target.kind === 'device' ? target.userId : null, nowMs);
+      if (target.kind !== 'account')
+        return reserveKeyed(target.key, target.kind === 'device' ? target.userId : null, nowMs);
       const result = await db
         .updateTable('users')
         .set(reservation(nowMs))
@@ -159,9 +183,19 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     async refundAttempt(target) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.
       if (target.kind === 'account') {
-        await db.updateTable('users').set({ locked_until: liftBruteForceLock, failed_attempts: sql`failed_attempts - 1` }).where('id', '=', target.userId).where('failed_attempts', '>', 0).execute();
+        await db
+          .updateTable('users')
+          .set({ locked_until: liftBruteForceLock, failed_attempts: sql`failed_attempts - 1` })
+          .where('id', '=', target.userId)
+          .where('failed_attempts', '>', 0)
+          .execute();
       } else {
-        await db.updateTable('login_lockouts').set({ locked_until: null, failed_attempts: sql`failed_attempts - 1` }).where('lockout_key', '=', target.key).where('failed_attempts', '>', 0).execute();
+        await db
+          .updateTable('login_lockouts')
+          .set({ locked_until: null, failed_attempts: sql`failed_attempts - 1` })
+          .where('lockout_key', '=', target.key)
+          .where('failed_attempts', '>', 0)
+          .execute();
       }
     },
     async clearFailures(target) {
@@ -171,9 +205,22 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     async state(target) {
       const row =
         target.kind === 'account'
-          ? await db.selectFrom('users').select(['failed_attempts', 'locked_until']).where('id', '=', target.userId).executeTakeFirst()
-          : await db.selectFrom('login_lockouts').select(['failed_attempts', 'locked_until']).where('lockout_key', '=', target.key).executeTakeFirst();
-      return row && { failedAttempts: row.failed_attempts, lockedUntil: row.locked_until === null ? null : Number(row.locked_until) };
+          ? await db
+              .selectFrom('users')
+              .select(['failed_attempts', 'locked_until'])
+              .where('id', '=', target.userId)
+              .executeTakeFirst()
+          : await db
+              .selectFrom('login_lockouts')
+              .select(['failed_attempts', 'locked_until'])
+              .where('lockout_key', '=', target.key)
+              .executeTakeFirst();
+      return (
+        row && {
+          failedAttempts: row.failed_attempts,
+          lockedUntil: row.locked_until === null ? null : Number(row.locked_until),
+        }
+      );
     },
   };
 }

@@ -24,7 +24,10 @@ export interface LockoutService {
   refund(target: LockTarget): Promise<void>;
   /** After a failed attempt: records the lock in the audit trail when this failure caused one. */
   failed(target: LockTarget, context: AuditContext): Promise<void>;
-  /** After a sign-in that spent a device cookie's budget: that budget's failures are forgotten (the account's own go with the login time). */
+  /**
+   * After a sign-in that spent a device cookie's budget: that budget's failures are forgotten (the account's own go
+   * with the login time).
+   */
   succeeded(target: KeyedTarget): Promise<void>;
   /**
    * Runs a check of a secret outside login (current password, a second-factor code) under the same
@@ -48,17 +51,27 @@ export interface LockoutDeps {
 
 export function createLockoutService(deps: LockoutDeps): LockoutService {
   const { repository, clock, audit, devices, keyHashKey } = deps;
-  const who = (context: AuditContext): AuditContext => ({ ip: context.ip ?? null, userAgent: context.userAgent ?? null });
+  const who = (context: AuditContext): AuditContext => ({
+    ip: context.ip ?? null,
+    userAgent: context.userAgent ?? null,
+  });
   const userIdOf = (target: LockTarget): number | null => (target.kind === 'name' ? null : target.userId);
 
   function tooManyAttempts(lockedUntil: number, nowMs: number): AppError {
     // One message and one Retry-After rule for every kind of target: an unknown name's 429 must be
     // indistinguishable from a known account's (OWASP Authentication Cheat Sheet, account enumeration).
     const retryAfterSeconds = Math.max(1, Math.ceil((lockedUntil - nowMs) / 1000));
-    return new AppError('too_many_attempts', { message: `Too many failed attempts: this account is locked; try again in ${retryAfterSeconds} seconds.`, retryAfterSeconds });
+    return new AppError('too_many_attempts', {
+      message: `Too many failed attempts: this account is locked; try again in ${retryAfterSeconds} seconds.`,
+      retryAfterSeconds,
+    });
   }
 
-  async function refuseAdminLock(userId: number, context: AuditContext, lockedUntil: number | null | undefined): Promise<void> {
+  async function refuseAdminLock(
+    userId: number,
+    context: AuditContext,
+    lockedUntil: number | null | undefined,
+  ): Promise<void> {
     if (lockedUntil == null || lockedUntil < ADMIN_LOCK_UNTIL_MS) return;
     await audit.record({ ...who(context), type: 'login.failed', userId, detail: { reason: 'locked_by_admin' } });
     throw new AppError('forbidden', { message: 'This account has been locked by an administrator.' });
@@ -77,18 +90,32 @@ export function createLockoutService(deps: LockoutDeps): LockoutService {
       // budget of its own here too: sharing the plain address's would lock that address only when it
       // has no account, telling which addresses do (OWASP Authentication Cheat Sheet, account enumeration).
       const emailKey = identifier.includes('@') ? emailLookupKey(identifier) : null;
-      const normal = !identifier.includes('@') ? `username:${normalizeUsername(identifier)}` : emailKey !== null ? `email:${emailKey}` : `email-compat:${identifier}`;
+      const normal = !identifier.includes('@')
+        ? `username:${normalizeUsername(identifier)}`
+        : emailKey !== null
+          ? `email:${emailKey}`
+          : `email-compat:${identifier}`;
       return { kind: 'name', key: hmacHex(keyHashKey, `name:${normal}`) };
     },
 
     async reserve(target, context) {
       const nowMs = clock.now().getTime();
       // A device cookie does not get round an administrator's lock.
-      if (target.kind === 'device') await refuseAdminLock(target.userId, context, (await repository.state({ kind: 'account', userId: target.userId }))?.lockedUntil);
+      if (target.kind === 'device')
+        await refuseAdminLock(
+          target.userId,
+          context,
+          (await repository.state({ kind: 'account', userId: target.userId }))?.lockedUntil,
+        );
       if (await repository.reserveAttempt(target, nowMs)) return;
       const lockedUntil = (await repository.state(target))?.lockedUntil ?? nowMs;
       if (target.kind === 'account') await refuseAdminLock(target.userId, context, lockedUntil);
-      await audit.record({ ...who(context), type: 'login.failed', userId: userIdOf(target), detail: { reason: target.kind === 'device' ? 'device_locked' : 'locked' } });
+      await audit.record({
+        ...who(context),
+        type: 'login.failed',
+        userId: userIdOf(target),
+        detail: { reason: target.kind === 'device' ? 'device_locked' : 'locked' },
+      });
       throw tooManyAttempts(lockedUntil, nowMs);
     },
 
@@ -114,8 +141,16 @@ export function createLockoutService(deps: LockoutDeps): LockoutService {
       const state = await repository.state(target);
       const nowMs = clock.now().getTime();
       if (state?.lockedUntil != null && state.lockedUntil > nowMs) {
-        const detail = { failed_attempts: state.failedAttempts, seconds: Math.ceil((state.lockedUntil - nowMs) / 1000) };
-        await audit.record({ ...who(context), type: target.kind === 'device' ? 'device.locked' : 'account.locked', userId: target.userId, detail });
+        const detail = {
+          failed_attempts: state.failedAttempts,
+          seconds: Math.ceil((state.lockedUntil - nowMs) / 1000),
+        };
+        await audit.record({
+          ...who(context),
+          type: target.kind === 'device' ? 'device.locked' : 'account.locked',
+          userId: target.userId,
+          detail,
+        });
       }
     },
 

@@ -65,13 +65,24 @@ export interface LoginFlowDeps {
   metrics: Metrics;
 }
 
-/** The steps of a sign-in; attempts on one budget run one at a time (the caller's mutex), each step spends its attempt first. */
+/**
+ * The steps of a sign-in; attempts on one budget run one at a time (the caller's mutex), each step spends its attempt
+ * first.
+ */
 export interface LoginFlow {
   /** First factor, password: spends an attempt of the budget, then checks the password. */
   passwordStep(attempt: LoginAttempt, password: string, client: ClientInfo): Promise<FirstFactorPassed>;
-  afterFirstFactor(state: FirstFactorPassed, client: ClientInfo, totpCode: string | undefined): Promise<LoginTokens | MfaChallenge>;
+  afterFirstFactor(
+    state: FirstFactorPassed,
+    client: ClientInfo,
+    totpCode: string | undefined,
+  ): Promise<LoginTokens | MfaChallenge>;
   /** Second factor: a code for the challenge the password step left (the mfa_token's flow). */
-  secondFactorStep(challenge: LoginChallenge, input: SecondFactorInput, client: LockoutClient & ClientInfo): Promise<LoginTokens>;
+  secondFactorStep(
+    challenge: LoginChallenge,
+    input: SecondFactorInput,
+    client: LockoutClient & ClientInfo,
+  ): Promise<LoginTokens>;
 }
 
 export interface SecondFactorInput {
@@ -89,14 +100,22 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
   }
 
   /** Finish: the session, the lockout bookkeeping of a success, and the audit trail. */
-  async function finishLogin({ user, target, amr, detail = {} }: FactorsPassed, client: ClientInfo): Promise<LoginTokens> {
+  async function finishLogin(
+    { user, target, amr, detail = {} }: FactorsPassed,
+    client: ClientInfo,
+  ): Promise<LoginTokens> {
     const tokens = await sessions.open(user, amr, client);
     // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
     // statement as the login time, so a plain login costs no extra query), or the device's own. A
     // device's success leaves the strangers' count alone, or it would refill their budget.
     await accounts.recordLogin(user.id, { clearFailures: target.kind === 'account' });
     if (target.kind === 'device') await lockout.succeeded(target);
-    await audit.record({ ...client, type: 'login.succeeded', userId: user.id, detail: { amr: amr.join(','), ...detail } });
+    await audit.record({
+      ...client,
+      type: 'login.succeeded',
+      userId: user.id,
+      detail: { amr: amr.join(','), ...detail },
+    });
     metrics.logins.inc({ outcome: 'success' });
     return { ...tokens, '2fa_required': false };
   }
@@ -116,7 +135,12 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
     if (!check.ok && check.reason === 'email_unverified') {
       // The right password for an account that may not sign in yet (unverified email): not a guess.
       await lockout.refund(target);
-      await audit.record({ ...client, type: 'login.failed', userId: check.userId, detail: { reason: 'email_unverified' } });
+      await audit.record({
+        ...client,
+        type: 'login.failed',
+        userId: check.userId,
+        detail: { reason: 'email_unverified' },
+      });
       throw emailUnverifiedError();
     }
     if (!check.ok) {
@@ -132,22 +156,37 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
 
   // A passkey step (WebAuthn) belongs here, next to passwordStep: it too ends in a FirstFactorPassed.
 
-  /** After the first factor: tokens when no second factor is on, a one-step TOTP login, or a second-factor challenge. */
-  async function afterFirstFactor(state: FirstFactorPassed, client: ClientInfo, totpCode: string | undefined): Promise<LoginTokens | MfaChallenge> {
+  /**
+   * After the first factor: tokens when no second factor is on, a one-step TOTP login, or a second-factor challenge.
+   */
+  async function afterFirstFactor(
+    state: FirstFactorPassed,
+    client: ClientInfo,
+    totpCode: string | undefined,
+  ): Promise<LoginTokens | MfaChallenge> {
     const { account, target, amr, methods } = state;
-    if (methods.length === 0) return finishLogin({ user: await accounts.toUser(account, methods), target, amr }, client);
+    if (methods.length === 0)
+      return finishLogin({ user: await accounts.toUser(account, methods), target, amr }, client);
     if (totpCode !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
       if (!(await twoFactor.verifyTOTP(account.id, totpCode.trim()))) return failSecondFactor(target, client, 'totp');
       await audit.record({ ...client, type: 'mfa.used', userId: account.id, detail: { method: 'totp' } });
-      return finishLogin({ user: await accounts.toUser(account, methods), target, amr: [...amr, 'otp'], detail: { method: 'totp' } }, client);
+      return finishLogin(
+        { user: await accounts.toUser(account, methods), target, amr: [...amr, 'otp'], detail: { method: 'totp' } },
+        client,
+      );
     }
     // The password was right: that attempt is not a failure, but the count of earlier failures stays
     // until the second factor succeeds (otherwise each new password login would reset the code budget).
     await lockout.refund(target);
     const challenge = await twoFactor.startLoginChallenge(account.id, methods);
     metrics.logins.inc({ outcome: 'mfa_required' });
-    await audit.record({ ...client, type: 'mfa.challenged', userId: account.id, detail: { methods: methods.join(',') } });
+    await audit.record({
+      ...client,
+      type: 'mfa.challenged',
+      userId: account.id,
+      detail: { methods: methods.join(',') },
+    });
     return {
       mfa_required: true,
       '2fa_required': true,
@@ -159,7 +198,11 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
   }
 
   /** Second factor: attempts are spent before the code is checked, on the challenge and on the account. */
-  async function secondFactorStep(challenge: LoginChallenge, input: SecondFactorInput, client: LockoutClient & ClientInfo): Promise<LoginTokens> {
+  async function secondFactorStep(
+    challenge: LoginChallenge,
+    input: SecondFactorInput,
+    client: LockoutClient & ClientInfo,
+  ): Promise<LoginTokens> {
     const { userId } = challenge;
     // A burst of guesses cannot exceed either budget.
     await twoFactor.spendLoginChallengeAttempt(challenge);
@@ -171,9 +214,17 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
     if (used === null) return failSecondFactor(target, client, input.method ?? 'any');
     // Single use: of two requests that both passed the code check, one completes the challenge.
     await twoFactor.completeLoginChallenge(challenge);
-    await audit.record({ ...client, type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used', userId, detail: { method: used } });
+    await audit.record({
+      ...client,
+      type: used === 'backup_code' ? 'mfa.backup_code_used' : 'mfa.used',
+      userId,
+      detail: { method: used },
+    });
     // The password step proved `pwd` in the request that opened the challenge.
-    return finishLogin({ user: await accounts.getUser(userId, methods), target, amr: ['pwd', 'otp'], detail: { method: used } }, client);
+    return finishLogin(
+      { user: await accounts.getUser(userId, methods), target, amr: ['pwd', 'otp'], detail: { method: used } },
+      client,
+    );
   }
 
   return { passwordStep, afterFirstFactor, secondFactorStep };

@@ -8,7 +8,13 @@ import type { LockoutClient, LockoutService } from '../lockout/lockout.service.j
 import type { Metrics } from '../ops/metrics.js';
 import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
 import { EMAIL_CODE_TTL_SECONDS, type TwoFactorService } from '../two-factor/two-factor.service.js';
-import { createLoginFlow, type LoginAttempt, type LoginTokens, type MfaChallenge, type SecondFactorInput } from './login.flow.js';
+import {
+  createLoginFlow,
+  type LoginAttempt,
+  type LoginTokens,
+  type MfaChallenge,
+  type SecondFactorInput,
+} from './login.flow.js';
 
 export type { LoginTokens, MfaChallenge } from './login.flow.js';
 
@@ -35,7 +41,11 @@ export interface LoginService {
    * A signed-in person proves who they are again (password, and a code when 2FA is on): new tokens
    * for the same session with a fresh `auth_time`, for changes that need a recent sign-in.
    */
-  reauthenticate(principal: { userId: number; sessionId: number }, input: ReauthInput, client: LoginClient): Promise<Tokens>;
+  reauthenticate(
+    principal: { userId: number; sessionId: number },
+    input: ReauthInput,
+    client: LoginClient,
+  ): Promise<Tokens>;
 }
 
 export interface ReauthInput {
@@ -58,7 +68,10 @@ export function createLoginService(deps: LoginDeps): LoginService {
   const flow = createLoginFlow(deps);
   const attempts = createKeyedMutex();
 
-  async function sendEmailFactorCode(userId: number, purpose: 'login' | 'step_up'): Promise<{ sent: true; expires_in: number }> {
+  async function sendEmailFactorCode(
+    userId: number,
+    purpose: 'login' | 'step_up',
+  ): Promise<{ sent: true; expires_in: number }> {
     // Only to users who chose email as a factor: otherwise the mailbox would become a factor they never enabled.
     const methods = await twoFactor.methodsOf(userId);
     if (!methods.includes('email')) {
@@ -94,7 +107,11 @@ export function createLoginService(deps: LoginDeps): LoginService {
       // Attempts on one budget are checked in turn here, each spending one attempt before the
       // password is checked: a parallel burst cannot exceed it, and parallel right passwords all succeed.
       return attempts.run(target.kind === 'name' ? `name:${target.key}` : target.userId, async (waited) => {
-        const passed = await flow.passwordStep(waited ? await reread(attempt, input.username) : attempt, input.password, client);
+        const passed = await flow.passwordStep(
+          waited ? await reread(attempt, input.username) : attempt,
+          input.password,
+          client,
+        );
         return flow.afterFirstFactor(passed, client, input.totp_code);
       });
     },
@@ -115,25 +132,39 @@ export function createLoginService(deps: LoginDeps): LoginService {
     async reauthenticate({ userId, sessionId }, input, client) {
       const methods = await twoFactor.methodsOf(userId);
       // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
-      if (methods.length > 0 && input.code === undefined) throw validationError({ code: 'is required when two-factor authentication is on' });
-      const fail = async (reason: string): Promise<void> => audit.record({ ...client, type: 'reauth.failed', userId, detail: { reason } });
+      if (methods.length > 0 && input.code === undefined)
+        throw validationError({ code: 'is required when two-factor authentication is on' });
+      const fail = async (reason: string): Promise<void> =>
+        audit.record({ ...client, type: 'reauth.failed', userId, detail: { reason } });
       // Password and code are guesses like any other: they spend the account's lockout budget.
-      const proof = await attempts.run(userId, () => lockout.guard(userId, client, async () => {
-        const account = await accounts.verifyPassword(userId, input.password).catch(async (error: unknown) => {
-          await fail('password');
-          throw error;
-        });
-        if (methods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
-        // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
-        const used = await twoFactor.verifyCode(userId, input.code, { purpose: 'step_up', methods });
-        if (used === null) {
-          await fail('code');
-          throw new AppError('invalid_mfa_code');
-        }
-        return { account, amr: ['pwd', 'otp'], method: used };
-      }));
-      const tokens = await sessions.reauthenticate(await accounts.toUser(proof.account, methods), sessionId, proof.amr, client);
-      await audit.record({ ...client, type: 'reauth.succeeded', userId, detail: { amr: proof.amr.join(','), session_id: sessionId, ...(proof.method ? { method: proof.method } : {}) } });
+      const proof = await attempts.run(userId, () =>
+        lockout.guard(userId, client, async () => {
+          const account = await accounts.verifyPassword(userId, input.password).catch(async (error: unknown) => {
+            await fail('password');
+            throw error;
+          });
+          if (methods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
+          // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
+          const used = await twoFactor.verifyCode(userId, input.code, { purpose: 'step_up', methods });
+          if (used === null) {
+            await fail('code');
+            throw new AppError('invalid_mfa_code');
+          }
+          return { account, amr: ['pwd', 'otp'], method: used };
+        }),
+      );
+      const tokens = await sessions.reauthenticate(
+        await accounts.toUser(proof.account, methods),
+        sessionId,
+        proof.amr,
+        client,
+      );
+      await audit.record({
+        ...client,
+        type: 'reauth.succeeded',
+        userId,
+        detail: { amr: proof.amr.join(','), session_id: sessionId, ...(proof.method ? { method: proof.method } : {}) },
+      });
       return tokens;
     },
   };

@@ -60,7 +60,13 @@ function createSmtpMailer(smtpUrl: string, from: string, log: FastifyBaseLogger)
   return {
     async send(message) {
       try {
-        await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+        await transport.sendMail({
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
       } catch (error) {
         log.error({ err: error }, 'SMTP delivery failed');
         throw new AppError('service_unavailable', { message: 'The email could not be sent; try again shortly.' });
@@ -74,7 +80,10 @@ function createLogMailer(log: FastifyBaseLogger): Mailer {
   return {
     async send(message) {
       // Development only (no SMTP_URL and NODE_ENV is not production): the message, code included, goes to the log.
-      log.info({ mail: { to: message.to, subject: message.subject, body: message.text } }, `mail to ${message.to}: ${message.subject}`);
+      log.info(
+        { mail: { to: message.to, subject: message.subject, body: message.text } },
+        `mail to ${message.to}: ${message.subject}`,
+      );
     },
     close() {},
   };
@@ -85,7 +94,13 @@ function escapeHtml(text: string): string {
 }
 
 /** The one-time code message: code in the subject and body, the expiry, and nothing secret besides the code. */
-export function codeMessage(input: { to: string; code: string; purpose: string; expiresInMinutes: number; issuer: string }): MailMessage {
+export function codeMessage(input: {
+  to: string;
+  code: string;
+  purpose: string;
+  expiresInMinutes: number;
+  issuer: string;
+}): MailMessage {
   const subject = `${input.code} is your ${input.issuer} verification code`;
   const lines = [
     `Your ${input.issuer} verification code ${input.purpose} is: ${input.code}`,

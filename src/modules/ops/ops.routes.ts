@@ -17,8 +17,15 @@ export interface OpsRoutesOptions {
   metricsAccess?: { token: string | undefined; production: boolean };
 }
 
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metrics, pingDatabase, redisStatus, metricsAccess }) => {
-  app.get('/healthz', { schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+export const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (
+  app,
+  { metrics, pingDatabase, redisStatus, metricsAccess },
+) => {
+  app.get(
+    '/healthz',
+    { schema: { tags: ['operations'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
 
   app.get('/readyz', { schema: { tags: ['operations'] } }, async (request) => {
     try {

@@ -17,7 +17,11 @@ export interface NewProduct {
 }
 
 export interface ProductsRepository {
-  list(options: { limit: number; offset: number; nameContains?: string | undefined }): Promise<{ rows: ProductRow[]; total: number }>;
+  list(options: {
+    limit: number;
+    offset: number;
+    nameContains?: string | undefined;
+  }): Promise<{ rows: ProductRow[]; total: number }>;
   findById(id: number): Promise<ProductRow | undefined>;
   insert(product: NewProduct): Promise<number>;
   update(id: number, changes: ProductChanges, nowMs: number): Promise<boolean>;
@@ -29,7 +33,12 @@ export interface ProductsRepository {
  * (migration 0005): the list's total is one row read, exact, on every instance.
  */
 export async function countProducts(db: Kysely<Database>, delta: number): Promise<void> {
-  if (delta !== 0) await db.updateTable('product_counts').set((eb) => ({ n: eb('n', '+', delta) })).where('id', '=', 1).execute();
+  if (delta !== 0)
+    await db
+      .updateTable('product_counts')
+      .set((eb) => ({ n: eb('n', '+', delta) }))
+      .where('id', '=', 1)
+      .execute();
 }
 
 export function createProductsRepository(db: Kysely<Database>, dialect: Dialect): ProductsRepository {
@@ -40,7 +49,10 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
   return {
     async list({ limit, offset, nameContains }) {
       if (!nameContains) {
-        const [page, count] = await Promise.all([db.executeQuery<ProductRow>({ ...firstPage, parameters: [limit, offset] }), db.executeQuery<{ total: number }>(countAll)]);
+        const [page, count] = await Promise.all([
+          db.executeQuery<ProductRow>({ ...firstPage, parameters: [limit, offset] }),
+          db.executeQuery<{ total: number }>(countAll),
+        ]);
         return { rows: page.rows, total: Number(count.rows[0]?.total ?? 0) };
       }
       let base = db.selectFrom('products');
@@ -67,7 +79,11 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
         return id;
       }),
     async update(id, changes, nowMs) {
-      const result = await db.updateTable('products').set({ ...changes, updated_at: nowMs }).where('id', '=', id).executeTakeFirst();
+      const result = await db
+        .updateTable('products')
+        .set({ ...changes, updated_at: nowMs })
+        .where('id', '=', id)
+        .executeTakeFirst();
       // MySQL reports matched rows only when asked; a missing row is what matters here, so re-check on 0.
       if (Number(result.numUpdatedRows) > 0) return true;
       return (await db.selectFrom('products').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;

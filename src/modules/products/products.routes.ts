@@ -21,47 +21,134 @@ const CompatListQuery = Type.Object({
   q: ListProductsQuery.properties.q,
 });
 
-export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (app, { products, authenticate, audit }) => {
-  function recordChange(request: FastifyRequest, type: 'product.created' | 'product.updated' | 'product.deleted', productId: number, fields?: string): Promise<void> {
-    return audit.record({ ...clientInfo(request), type, userId: requirePrincipal(request.principal).userId, detail: { product_id: productId, ...(fields ? { fields } : {}) } });
+export const productsRoutes: FastifyPluginAsyncTypebox<ProductsRoutesOptions> = async (
+  app,
+  { products, authenticate, audit },
+) => {
+  function recordChange(
+    request: FastifyRequest,
+    type: 'product.created' | 'product.updated' | 'product.deleted',
+    productId: number,
+    fields?: string,
+  ): Promise<void> {
+    return audit.record({
+      ...clientInfo(request),
+      type,
+      userId: requirePrincipal(request.principal).userId,
+      detail: { product_id: productId, ...(fields ? { fields } : {}) },
+    });
   }
 
   app.addHook('onRequest', authenticate);
   const product = Type.Ref('Product');
   const security = [{ bearer: [] }];
 
-  app.get('/api/products', {
-    schema: {
-      tags: ['products'], security, querystring: ListProductsQuery,
-      response: { 200: Type.Object({ items: Type.Array(product), total: Type.Integer(), limit: Type.Integer(), offset: Type.Integer() }), ...errorResponses(400, 401) },
+  app.get(
+    '/api/products',
+    {
+      schema: {
+        tags: ['products'],
+        security,
+        querystring: ListProductsQuery,
+        response: {
+          200: Type.Object({
+            items: Type.Array(product),
+            total: Type.Integer(),
+            limit: Type.Integer(),
+            offset: Type.Integer(),
+          }),
+          ...errorResponses(400, 401),
+        },
+      },
     },
-  }, async (request) => products.list(request.query));
+    async (request) => products.list(request.query),
+  );
 
-  app.get('/products', {
-    schema: { tags: ['compatibility'], deprecated: true, security, querystring: CompatListQuery, response: { 200: Type.Array(product), ...errorResponses(400, 401) } },
-  }, async (request) => (await products.list(request.query)).items);
+  app.get(
+    '/products',
+    {
+      schema: {
+        tags: ['compatibility'],
+        deprecated: true,
+        security,
+        querystring: CompatListQuery,
+        response: { 200: Type.Array(product), ...errorResponses(400, 401) },
+      },
+    },
+    async (request) => (await products.list(request.query)).items,
+  );
 
-  for (const [prefix, compat] of [['/api/products', false], ['/products', true]] as const) {
+  for (const [prefix, compat] of [
+    ['/api/products', false],
+    ['/products', true],
+  ] as const) {
     const tags = [compat ? 'compatibility' : 'products'];
-    app.get(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: { 200: product, ...errorResponses(400, 401, 404) } } }, async (request) =>
-      products.get(request.params.id),
+    app.get(
+      `${prefix}/:id`,
+      {
+        schema: {
+          tags,
+          deprecated: compat,
+          security,
+          params: IdParams,
+          response: { 200: product, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (request) => products.get(request.params.id),
     );
-    app.post(prefix, { schema: { tags, deprecated: compat, security, body: CreateProductBody, response: { 201: product, ...errorResponses(400, 401, 403) } } }, async (request, reply) => {
-      const created = await products.create(request.body, requirePrincipal(request.principal));
-      await recordChange(request, 'product.created', created.id);
-      return reply.status(201).send(created);
-    });
+    app.post(
+      prefix,
+      {
+        schema: {
+          tags,
+          deprecated: compat,
+          security,
+          body: CreateProductBody,
+          response: { 201: product, ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request, reply) => {
+        const created = await products.create(request.body, requirePrincipal(request.principal));
+        await recordChange(request, 'product.created', created.id);
+        return reply.status(201).send(created);
+      },
+    );
     for (const method of compat ? (['put'] as const) : (['put', 'patch'] as const)) {
-      app[method](`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, body: UpdateProductBody, response: { 200: product, ...errorResponses(400, 401, 403, 404) } } }, async (request) => {
-        const updated = await products.update(request.params.id, request.body, requirePrincipal(request.principal));
-        await recordChange(request, 'product.updated', updated.id, Object.keys(request.body).join(','));
-        return updated;
-      });
+      app[method](
+        `${prefix}/:id`,
+        {
+          schema: {
+            tags,
+            deprecated: compat,
+            security,
+            params: IdParams,
+            body: UpdateProductBody,
+            response: { 200: product, ...errorResponses(400, 401, 403, 404) },
+          },
+        },
+        async (request) => {
+          const updated = await products.update(request.params.id, request.body, requirePrincipal(request.principal));
+          await recordChange(request, 'product.updated', updated.id, Object.keys(request.body).join(','));
+          return updated;
+        },
+      );
     }
-    app.delete(`${prefix}/:id`, { schema: { tags, deprecated: compat, security, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } } }, async (request, reply) => {
-      await products.remove(request.params.id, requirePrincipal(request.principal));
-      await recordChange(request, 'product.deleted', request.params.id);
-      return reply.status(204).send();
-    });
+    app.delete(
+      `${prefix}/:id`,
+      {
+        schema: {
+          tags,
+          deprecated: compat,
+          security,
+          params: IdParams,
+          response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) },
+        },
+      },
+      async (request, reply) => {
+        await products.remove(request.params.id, requirePrincipal(request.principal));
+        await recordChange(request, 'product.deleted', request.params.id);
+        return reply.status(204).send();
+      },
+    );
   }
 };

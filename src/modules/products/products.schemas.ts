@@ -17,7 +17,11 @@ export const ProductSchema = Type.Object(
 const fields = {
   name: Str({ minLength: 1, maxLength: 100 }),
   description: Type.Union([Str({ maxLength: 255 }), Type.Null()]),
-  price: Type.Number({ minimum: 0, maximum: 99999999.99, description: 'At most 2 decimals; stored exactly as integer cents' }),
+  price: Type.Number({
+    minimum: 0,
+    maximum: 99999999.99,
+    description: 'At most 2 decimals; stored exactly as integer cents',
+  }),
   quantity: Type.Integer({ minimum: 0, maximum: 2147483647 }),
 };
 

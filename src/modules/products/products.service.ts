@@ -51,7 +51,8 @@ export function toProduct(row: ProductRow): Product {
 
 function cents(price: number): number {
   const value = priceToCents(price);
-  if (value === null) throw validationError({ price: 'must be a number from 0 to 99999999.99 with at most 2 decimals' });
+  if (value === null)
+    throw validationError({ price: 'must be a number from 0 to 99999999.99 with at most 2 decimals' });
   return value;
 }
 
@@ -64,7 +65,8 @@ export function createProductsService(deps: ProductsDeps): ProductsService {
   const { repository, clock } = deps;
 
   function assertMayWrite(principal: Principal): void {
-    if (!deps.writeRoles.includes(principal.role)) throw new AppError('forbidden', { message: 'Your role may read products but not change them.' });
+    if (!deps.writeRoles.includes(principal.role))
+      throw new AppError('forbidden', { message: 'Your role may read products but not change them.' });
   }
 
   async function get(id: number): Promise<Product> {
@@ -75,15 +77,34 @@ export function createProductsService(deps: ProductsDeps): ProductsService {
 
   return {
     async list(query) {
-      const { rows, total } = await repository.list({ limit: query.limit, offset: query.offset, nameContains: query.q });
+      const { rows, total } = await repository.list({
+        limit: query.limit,
+        offset: query.offset,
+        nameContains: query.q,
+      });
       return { items: rows.map(toProduct), total, limit: query.limit, offset: query.offset };
     },
     get,
     async create(input, by) {
       assertMayWrite(by);
       const nowMs = clock.now().getTime();
-      const row = { name: checkName(input.name), description: input.description ?? '', price_cents: cents(input.price), quantity: input.quantity, created_by: by.userId, created_at: nowMs, updated_at: nowMs };
-      const id = await repository.insert({ name: row.name, description: row.description, priceCents: row.price_cents, quantity: row.quantity, createdBy: by.userId, nowMs });
+      const row = {
+        name: checkName(input.name),
+        description: input.description ?? '',
+        price_cents: cents(input.price),
+        quantity: input.quantity,
+        created_by: by.userId,
+        created_at: nowMs,
+        updated_at: nowMs,
+      };
+      const id = await repository.insert({
+        name: row.name,
+        description: row.description,
+        priceCents: row.price_cents,
+        quantity: row.quantity,
+        createdBy: by.userId,
+        nowMs,
+      });
       // The row is exactly what was written: no second query to read it back.
       return toProduct({ id, ...row, legacy_id: null });
     },
@@ -94,8 +115,10 @@ export function createProductsService(deps: ProductsDeps): ProductsService {
       if (input.description !== undefined) changes.description = input.description ?? '';
       if (input.price !== undefined) changes.price_cents = cents(input.price);
       if (input.quantity !== undefined) changes.quantity = input.quantity;
-      if (Object.keys(changes).length === 0) throw validationError({ body: 'give at least one of name, description, price, quantity' });
-      if (!(await repository.update(id, changes, clock.now().getTime()))) throw new AppError('not_found', { message: `Product ${id} does not exist.` });
+      if (Object.keys(changes).length === 0)
+        throw validationError({ body: 'give at least one of name, description, price, quantity' });
+      if (!(await repository.update(id, changes, clock.now().getTime())))
+        throw new AppError('not_found', { message: `Product ${id} does not exist.` });
       return get(id);
     },
     async remove(id, by) {

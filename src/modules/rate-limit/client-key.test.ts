@@ -16,7 +16,15 @@ function spellings(g: number[]): string[] {
     if (j - i > best.length) best = { start: i, length: j - i };
   }
   const compressed =
-    best.length >= 2 ? `${g.slice(0, best.start).map((x) => x.toString(16)).join(':')}::${g.slice(best.start + best.length).map((x) => x.toString(16)).join(':')}` : short;
+    best.length >= 2
+      ? `${g
+          .slice(0, best.start)
+          .map((x) => x.toString(16))
+          .join(':')}::${g
+          .slice(best.start + best.length)
+          .map((x) => x.toString(16))
+          .join(':')}`
+      : short;
   return [full, full.toUpperCase(), short, compressed];
 }
 

@@ -21,14 +21,22 @@ export interface CounterStore {
 export function createDatabaseCounterStore(db: Kysely<Database>): CounterStore {
   let calls = 0;
   async function increment(key: string, expiresAt: number): Promise<void> {
-    const updated = await db.updateTable('rate_counters').set({ hits: sql`hits + 1` }).where('counter_key', '=', key).executeTakeFirst();
+    const updated = await db
+      .updateTable('rate_counters')
+      .set({ hits: sql`hits + 1` })
+      .where('counter_key', '=', key)
+      .executeTakeFirst();
     if (Number(updated.numUpdatedRows) > 0) return;
     try {
       await db.insertInto('rate_counters').values({ counter_key: key, hits: 1, expires_at: expiresAt }).execute();
     } catch (error) {
       // Another request inserted the row first: count on it instead.
       if (uniqueViolation(error) === null) throw error;
-      await db.updateTable('rate_counters').set({ hits: sql`hits + 1` }).where('counter_key', '=', key).execute();
+      await db
+        .updateTable('rate_counters')
+        .set({ hits: sql`hits + 1` })
+        .where('counter_key', '=', key)
+        .execute();
     }
   }
   return {
@@ -38,7 +46,11 @@ export function createDatabaseCounterStore(db: Kysely<Database>): CounterStore {
       const previousKey = `${key}:${windowIndex - 1}`;
       await increment(currentKey, (windowIndex + 2) * windowMs);
       if (++calls % 500 === 0) await db.deleteFrom('rate_counters').where('expires_at', '<', nowMs).execute();
-      const rows = await db.selectFrom('rate_counters').select(['counter_key', 'hits']).where('counter_key', 'in', [currentKey, previousKey]).execute();
+      const rows = await db
+        .selectFrom('rate_counters')
+        .select(['counter_key', 'hits'])
+        .where('counter_key', 'in', [currentKey, previousKey])
+        .execute();
       const hits = (k: string): number => rows.find((r) => r.counter_key === k)?.hits ?? 0;
       return { current: hits(currentKey), previous: hits(previousKey) };
     },
@@ -51,7 +63,12 @@ export function createRedisCounterStore(redis: Redis): CounterStore {
     name: 'redis',
     async hit(key, windowIndex, windowMs) {
       const currentKey = `twofold:rl:${key}:${windowIndex}`;
-      const results = await redis.multi().incr(currentKey).pexpire(currentKey, windowMs * 2).get(`twofold:rl:${key}:${windowIndex - 1}`).exec();
+      const results = await redis
+        .multi()
+        .incr(currentKey)
+        .pexpire(currentKey, windowMs * 2)
+        .get(`twofold:rl:${key}:${windowIndex - 1}`)
+        .exec();
       if (!results) throw new Error('redis transaction aborted');
       for (const [error] of results) if (error) throw error;
       return { current: Number(results[0]?.[1] ?? 0), previous: Number(results[2]?.[1] ?? 0) };
@@ -68,7 +85,11 @@ export interface FallbackState {
  * Uses `primary` (Redis) and falls back to `secondary` (the database) when it fails, so the
  * service keeps answering; says so in the log once per outage, and returns to Redis when it works.
  */
-export function createFallbackCounterStore(primary: CounterStore, secondary: CounterStore, log: FastifyBaseLogger): CounterStore & FallbackState {
+export function createFallbackCounterStore(
+  primary: CounterStore,
+  secondary: CounterStore,
+  log: FastifyBaseLogger,
+): CounterStore & FallbackState {
   let failure: string | null = null;
   return {
     name: `${primary.name} (falls back to ${secondary.name})`,
@@ -80,7 +101,11 @@ export function createFallbackCounterStore(primary: CounterStore, secondary: Cou
         failure = null;
         return counts;
       } catch (error) {
-        if (failure === null) log.warn({ err: error }, `rate limiting: ${primary.name} unavailable; counting in the ${secondary.name} until it returns`);
+        if (failure === null)
+          log.warn(
+            { err: error },
+            `rate limiting: ${primary.name} unavailable; counting in the ${secondary.name} until it returns`,
+          );
         failure = error instanceof Error ? error.message : String(error);
         return secondary.hit(key, windowIndex, windowMs, nowMs);
       }

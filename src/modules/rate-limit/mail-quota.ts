@@ -33,7 +33,12 @@ export interface MailQuota {
   take(address: string, kind: MailKind): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
-export function createMailQuota(deps: { store: CounterStore; clock: Clock; key: Uint8Array; perHour?: number }): MailQuota {
+export function createMailQuota(deps: {
+  store: CounterStore;
+  clock: Clock;
+  key: Uint8Array;
+  perHour?: number;
+}): MailQuota {
   const limit = deps.perHour ?? MAIL_PER_ADDRESS_PER_HOUR;
   return {
     async take(address, kind) {

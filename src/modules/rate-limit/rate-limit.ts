@@ -27,21 +27,30 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
 const WINDOW_MS = 60_000;
 
 /**
- * Call before the routes are registered. Sliding-window limit per client IP, approximated from two fixed windows (the previous one
+ * Call before the routes are registered. Sliding-window limit per client IP, approximated from two fixed windows (the
+ * previous one
  * weighted by how much of it still overlaps the last minute), as Cloudflare and Redis' docs describe.
  */
-export function installRateLimits(app: FastifyInstance, deps: { store: CounterStore; clock: Clock; perMinute: Record<LimitGroup, number> }): void {
-  const check = (group: LimitGroup) => async (request: FastifyRequest): Promise<void> => {
-    const nowMs = deps.clock.now().getTime();
-    const windowIndex = Math.floor(nowMs / WINDOW_MS);
-    const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;
-    const counts = await deps.store.hit(`${group}:${clientKey(request.ip)}`, windowIndex, WINDOW_MS, nowMs);
-    const estimate = counts.previous * (1 - elapsed) + counts.current;
-    if (estimate > deps.perMinute[group]) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(((windowIndex + 1) * WINDOW_MS - nowMs) / 1000));
-      throw new AppError('too_many_attempts', { message: 'Too many requests from your address; slow down.', retryAfterSeconds });
-    }
-  };
+export function installRateLimits(
+  app: FastifyInstance,
+  deps: { store: CounterStore; clock: Clock; perMinute: Record<LimitGroup, number> },
+): void {
+  const check =
+    (group: LimitGroup) =>
+    async (request: FastifyRequest): Promise<void> => {
+      const nowMs = deps.clock.now().getTime();
+      const windowIndex = Math.floor(nowMs / WINDOW_MS);
+      const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;
+      const counts = await deps.store.hit(`${group}:${clientKey(request.ip)}`, windowIndex, WINDOW_MS, nowMs);
+      const estimate = counts.previous * (1 - elapsed) + counts.current;
+      if (estimate > deps.perMinute[group]) {
+        const retryAfterSeconds = Math.max(1, Math.ceil(((windowIndex + 1) * WINDOW_MS - nowMs) / 1000));
+        throw new AppError('too_many_attempts', {
+          message: 'Too many requests from your address; slow down.',
+          retryAfterSeconds,
+        });
+      }
+    };
   // Attached to the limited routes only (at registration), so no other route pays for it.
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {

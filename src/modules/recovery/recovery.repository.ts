@@ -42,13 +42,21 @@ export interface RecoveryRepository {
    * that address (its lookup key), so a proof of an address the account has just left counts for nothing.
    */
   markEmailVerified(userId: number, nowMs: number, whileEmailKey?: string): Promise<void>;
-  /** Lifts every brute-force lock of the account (untrusted clients and each device cookie); an administrator's lock stays. */
+  /**
+   * Lifts every brute-force lock of the account (untrusted clients and each device cookie); an administrator's lock
+   * stays.
+   */
   liftLocks(userId: number, nowMs: number): Promise<void>;
 }
 
 const ACCOUNT_COLUMNS = ['id', 'username', 'email', 'email_verified'] as const;
 
-function toAccount(row: { id: number; username: string; email: string | null; email_verified: number }): RecoveryAccount {
+function toAccount(row: {
+  id: number;
+  username: string;
+  email: string | null;
+  email_verified: number;
+}): RecoveryAccount {
   return { id: row.id, username: row.username, email: row.email, emailVerified: Boolean(row.email_verified) };
 }
 
@@ -57,7 +65,11 @@ export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect)
     async findAccountByEmail(email) {
       const key = emailLookupKey(email);
       if (key === null) return undefined;
-      const row = await db.selectFrom('users').select(ACCOUNT_COLUMNS).where('email_normalized', '=', key).executeTakeFirst();
+      const row = await db
+        .selectFrom('users')
+        .select(ACCOUNT_COLUMNS)
+        .where('email_normalized', '=', key)
+        .executeTakeFirst();
       return row && toAccount(row);
     },
     async findAccountById(id) {
@@ -67,10 +79,21 @@ export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect)
     async replaceToken(token) {
       // Two links asked for at once (a new account's verification and a reset) neither fail nor both stay live.
       await inUserLockedTransaction(db, dialect, token.userId, async (trx) => {
-        await trx.deleteFrom('account_tokens').where('user_id', '=', token.userId).where('purpose', '=', token.purpose).execute();
+        await trx
+          .deleteFrom('account_tokens')
+          .where('user_id', '=', token.userId)
+          .where('purpose', '=', token.purpose)
+          .execute();
         await trx
           .insertInto('account_tokens')
-          .values({ token_hash: token.tokenHash, user_id: token.userId, purpose: token.purpose, created_at: token.nowMs, expires_at: token.expiresAtMs, used_at: null })
+          .values({
+            token_hash: token.tokenHash,
+            user_id: token.userId,
+            purpose: token.purpose,
+            created_at: token.nowMs,
+            expires_at: token.expiresAtMs,
+            used_at: null,
+          })
           .execute();
       });
     },

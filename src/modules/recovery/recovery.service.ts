@@ -14,7 +14,8 @@ import type { SessionsService } from '../sessions/sessions.service.js';
 import { emailVerificationMessage, passwordResetMessage } from './recovery.mail.js';
 import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from './recovery.repository.js';
 
-// A reset link lives 30 minutes, a verification link a day: short-lived, single-use tokens (OWASP Forgot Password Cheat Sheet; the Copenhagen Book, "Email verification").
+// A reset link lives 30 minutes, a verification link a day: short-lived, single-use tokens (OWASP Forgot Password Cheat
+// Sheet; the Copenhagen Book, "Email verification").
 export const PASSWORD_RESET_TTL_SECONDS = 30 * 60;
 export const EMAIL_VERIFY_TTL_SECONDS = 24 * 3600;
 // 256-bit tokens (copenhagen, server-side tokens: at least 112 bits).
@@ -54,7 +55,10 @@ export interface RecoveryDeps {
   log: FastifyBaseLogger;
 }
 
-const LINK_PATHS: Record<AccountTokenPurpose, string> = { password_reset: '/app/reset-password', email_verify: '/app/verify-email' };
+const LINK_PATHS: Record<AccountTokenPurpose, string> = {
+  password_reset: '/app/reset-password',
+  email_verify: '/app/verify-email',
+};
 
 function invalidToken(): AppError {
   return validationError({ token: INVALID_TOKEN }, 'The link is invalid or has expired; ask for a new one.');
@@ -77,7 +81,13 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     const token = randomToken(TOKEN_BYTES);
     const now = nowMs();
     // Only the SHA-256 is stored: a copy of the table opens no account. Earlier links of this purpose die.
-    await repository.replaceToken({ tokenHash: sha256Hex(token), userId: account.id, purpose, nowMs: now, expiresAtMs: now + ttlSeconds * 1000 });
+    await repository.replaceToken({
+      tokenHash: sha256Hex(token),
+      userId: account.id,
+      purpose,
+      nowMs: now,
+      expiresAtMs: now + ttlSeconds * 1000,
+    });
     const link = `${deps.publicUrl}${LINK_PATHS[purpose]}?token=${encodeURIComponent(token)}`;
     const message = purpose === 'password_reset' ? passwordResetMessage : emailVerificationMessage;
     await deps.mailer.send(message({ to: account.email, issuer: deps.issuer, link, ttlSeconds }));
@@ -122,7 +132,12 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
       // attacker who keeps the account locked cannot keep its owner out (OWASP Forgot Password and
       // Authentication cheat sheets: lockouts must not become a denial of service).
       await repository.liftLocks(account.id, nowMs());
-      await deps.audit.record({ ...context, type: 'password.reset', userId: account.id, detail: { email_verified_now: !account.emailVerified } });
+      await deps.audit.record({
+        ...context,
+        type: 'password.reset',
+        userId: account.id,
+        detail: { email_verified_now: !account.emailVerified },
+      });
     },
 
     sendEmailVerification(account) {
@@ -134,7 +149,8 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     resendEmailVerification(email) {
       inBackground('verification mail', async () => {
         const account = await repository.findAccountByEmail(email);
-        if (account?.email && !account.emailVerified) await issue({ id: account.id, email: account.email }, 'email_verify');
+        if (account?.email && !account.emailVerified)
+          await issue({ id: account.id, email: account.email }, 'email_verify');
       });
     },
 

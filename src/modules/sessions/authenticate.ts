@@ -19,7 +19,8 @@ export function createAuthenticate(deps: { tokens: TokenService; sessions: Sessi
     try {
       claims = await deps.tokens.verifyAccessToken(match[1]);
     } catch (error) {
-      if (error instanceof TokenVerificationError) throw new AppError('unauthorized', { message: FAILURE_MESSAGES[error.reason] });
+      if (error instanceof TokenVerificationError)
+        throw new AppError('unauthorized', { message: FAILURE_MESSAGES[error.reason] });
       throw error;
     }
     const userId = Number(claims.sub);
@@ -27,6 +28,13 @@ export function createAuthenticate(deps: { tokens: TokenService; sessions: Sessi
     if (!session.active) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
     // The role as stored now, not the one signed into the token: a demotion acts at once
     // (OWASP Authorization Cheat Sheet: validate permissions on every request).
-    request.principal = { userId, username: claims.username, role: session.role, sessionId: claims.sid, amr: claims.amr, authTime: claims.auth_time ?? null };
+    request.principal = {
+      userId,
+      username: claims.username,
+      role: session.role,
+      sessionId: claims.sid,
+      amr: claims.amr,
+      authTime: claims.auth_time ?? null,
+    };
   };
 }

@@ -15,6 +15,7 @@ import { AppError } from '../../lib/errors.js';
 export function createRequireRecentAuth(deps: { clock: Clock; maxAgeSeconds: number }): RequireRecentAuth {
   return async function requireRecentAuth(request) {
     const { authTime } = requirePrincipal(request.principal);
-    if (authTime === null || nowSeconds(deps.clock) - authTime > deps.maxAgeSeconds) throw new AppError('reauth_required');
+    if (authTime === null || nowSeconds(deps.clock) - authTime > deps.maxAgeSeconds)
+      throw new AppError('reauth_required');
   };
 }

@@ -23,8 +23,20 @@ export const SIGNED_IN_COOKIE = 'twofold_signed_in';
 
 export function setRefreshCookie(reply: FastifyReply, refreshToken: string, maxAgeSeconds: number): void {
   // Secure cookies are accepted on http://localhost by browsers; production needs HTTPS.
-  reply.setCookie(REFRESH_COOKIE, refreshToken, { httpOnly: true, secure: true, sameSite: 'strict', path: COOKIE_PATH, maxAge: maxAgeSeconds });
-  reply.setCookie(SIGNED_IN_COOKIE, '1', { httpOnly: false, secure: true, sameSite: 'strict', path: '/', maxAge: maxAgeSeconds });
+  reply.setCookie(REFRESH_COOKIE, refreshToken, {
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+    path: COOKIE_PATH,
+    maxAge: maxAgeSeconds,
+  });
+  reply.setCookie(SIGNED_IN_COOKIE, '1', {
+    httpOnly: false,
+    secure: true,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: maxAgeSeconds,
+  });
 }
 
 export function clearRefreshCookie(reply: FastifyReply): void {

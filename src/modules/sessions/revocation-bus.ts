@@ -6,14 +6,21 @@ import type { SessionCache } from './session-cache.js';
 
 const CHANNEL = 'twofold:session-revocations';
 
-export type Revocation = { sessionId: number } | { userId: number; exceptSessionId?: number } | { forgetUserId: number };
+export type Revocation =
+  { sessionId: number } | { userId: number; exceptSessionId?: number } | { forgetUserId: number };
 
 /**
  * A session cache whose revocations are published on Redis and applied by every instance at
  * once, instead of after the cache entry's few seconds. Without Redis the plain cache is used.
  */
-export function createBroadcastingSessionCache(local: SessionCache, redis: RedisHandle, log: FastifyBaseLogger): SessionCache {
-  void redis.subscriber.subscribe(CHANNEL).catch((error: unknown) => log.warn({ err: error }, 'cannot subscribe to session revocations'));
+export function createBroadcastingSessionCache(
+  local: SessionCache,
+  redis: RedisHandle,
+  log: FastifyBaseLogger,
+): SessionCache {
+  void redis.subscriber
+    .subscribe(CHANNEL)
+    .catch((error: unknown) => log.warn({ err: error }, 'cannot subscribe to session revocations'));
   redis.subscriber.on('message', (channel: string, message: string) => {
     if (channel !== CHANNEL) return;
     try {
@@ -64,7 +71,8 @@ export function createRecordingSessionCache(): SessionCache & { readonly revocat
     get: () => undefined,
     set: () => undefined,
     revoke: (sessionId) => void revocations.push({ sessionId }),
-    revokeUser: (userId, exceptSessionId) => void revocations.push(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId }),
+    revokeUser: (userId, exceptSessionId) =>
+      void revocations.push(exceptSessionId === undefined ? { userId } : { userId, exceptSessionId }),
     forgetUser: (forgetUserId) => void revocations.push({ forgetUserId }),
   };
 }
@@ -77,7 +85,13 @@ const ioredis = lazy<typeof IORedis>('ioredis');
  * expiry (seconds). Resolves false when they were not all published.
  */
 export async function publishRevocations(redisUrl: string, revocations: readonly Revocation[]): Promise<boolean> {
-  const client = new (ioredis().Redis)(redisUrl, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
+  const client = new (ioredis().Redis)(redisUrl, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: () => null,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

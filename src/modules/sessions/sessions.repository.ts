@@ -95,31 +95,42 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
    * Every refresh starts here: the token, its session, and the user and second factors its answer
    * shows, in one query, built and compiled once (the hash is its only parameter) on first use.
    */
-  const buildFindRefresh = (): CompiledQuery => db
-    .selectFrom('refresh_tokens as t')
-    .innerJoin('sessions as s', 's.id', 't.session_id')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select((eb) => [
-      't.session_id',
-      't.used_at',
-      't.used_by',
-      't.expires_at as token_expires_at',
-      's.user_id',
-      's.amr',
-      's.authenticated_at',
-      's.revoked_at',
-      's.expires_at as session_expires_at',
-      's.last_used_at as session_last_used_at',
-      'u.username',
-      'u.email',
-      'u.role',
-      'u.email_verified',
-      'u.created_at',
-      eb.exists(eb.selectFrom('totp_factors as f').select('f.user_id').whereRef('f.user_id', '=', 'u.id').where('f.confirmed_at', 'is not', null)).as('totp'),
-      eb.exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 'u.id')).as('email_factor'),
-    ])
-    .where('t.token_hash', '=', '')
-    .compile();
+  const buildFindRefresh = (): CompiledQuery =>
+    db
+      .selectFrom('refresh_tokens as t')
+      .innerJoin('sessions as s', 's.id', 't.session_id')
+      .innerJoin('users as u', 'u.id', 's.user_id')
+      .select((eb) => [
+        't.session_id',
+        't.used_at',
+        't.used_by',
+        't.expires_at as token_expires_at',
+        's.user_id',
+        's.amr',
+        's.authenticated_at',
+        's.revoked_at',
+        's.expires_at as session_expires_at',
+        's.last_used_at as session_last_used_at',
+        'u.username',
+        'u.email',
+        'u.role',
+        'u.email_verified',
+        'u.created_at',
+        eb
+          .exists(
+            eb
+              .selectFrom('totp_factors as f')
+              .select('f.user_id')
+              .whereRef('f.user_id', '=', 'u.id')
+              .where('f.confirmed_at', 'is not', null),
+          )
+          .as('totp'),
+        eb
+          .exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 'u.id'))
+          .as('email_factor'),
+      ])
+      .where('t.token_hash', '=', '')
+      .compile();
   let findRefresh: CompiledQuery | undefined;
   return {
     insertSession: (s) =>
@@ -135,10 +146,15 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         authenticated_at: s.nowMs,
       }),
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
-      await db.insertInto('refresh_tokens').values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs }).execute();
+      await db
+        .insertInto('refresh_tokens')
+        .values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs })
+        .execute();
     },
     async findRefreshToken(tokenHash) {
-      const row = (await db.executeQuery<FindRefreshRow>({ ...(findRefresh ??= buildFindRefresh()), parameters: [tokenHash] })).rows[0];
+      const row = (
+        await db.executeQuery<FindRefreshRow>({ ...(findRefresh ??= buildFindRefresh()), parameters: [tokenHash] })
+      ).rows[0];
       if (!row) return undefined;
       return {
         sessionId: row.session_id,
@@ -181,11 +197,20 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       if (Number(result.numUpdatedRows) !== 1) return false;
-      await db.updateTable('refresh_tokens').set({ used_at: nowMs, used_by: usedBy }).where('session_id', '=', sessionId).where('used_at', 'is', null).execute();
+      await db
+        .updateTable('refresh_tokens')
+        .set({ used_at: nowMs, used_by: usedBy })
+        .where('session_id', '=', sessionId)
+        .where('used_at', 'is', null)
+        .execute();
       return true;
     },
     async extendSession(sessionId, nowMs, expiresAtMs) {
-      await db.updateTable('sessions').set({ last_used_at: nowMs, expires_at: expiresAtMs }).where('id', '=', sessionId).execute();
+      await db
+        .updateTable('sessions')
+        .set({ last_used_at: nowMs, expires_at: expiresAtMs })
+        .where('id', '=', sessionId)
+        .execute();
     },
     findSession: (sessionId) => db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst(),
     findSessionState: (sessionId) =>
@@ -206,11 +231,20 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         .orderBy('id', 'desc')
         .execute(),
     async revoke(sessionId, nowMs) {
-      const result = await db.updateTable('sessions').set({ revoked_at: nowMs }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+      const result = await db
+        .updateTable('sessions')
+        .set({ revoked_at: nowMs })
+        .where('id', '=', sessionId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
     async revokeForUser(userId, nowMs, exceptSessionId) {
-      let query = db.updateTable('sessions').set({ revoked_at: nowMs }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+      let query = db
+        .updateTable('sessions')
+        .set({ revoked_at: nowMs })
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null);
       if (exceptSessionId !== undefined) query = query.where('id', '!=', exceptSessionId);
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);

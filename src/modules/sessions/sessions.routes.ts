@@ -28,45 +28,83 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
   const { sessions, authenticate } = options;
   const bearer = [{ bearer: [] }];
 
-  app.post('/api/auth/refresh', { schema: { tags: ['sessions'], body: RefreshBody, response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401) } } }, async (request, reply) => {
-    const token = refreshTokenFrom(request, request.body?.refresh_token);
-    if (!token) throw validationError({ refresh_token: 'is required' });
-    const tokens = await sessions.refresh(token, clientInfo(request)).catch((error: unknown) => {
-      // A dead cookie is forgotten, so the web UI stops trying it on every start.
+  app.post(
+    '/api/auth/refresh',
+    {
+      schema: {
+        tags: ['sessions'],
+        body: RefreshBody,
+        response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      const token = refreshTokenFrom(request, request.body?.refresh_token);
+      if (!token) throw validationError({ refresh_token: 'is required' });
+      const tokens = await sessions.refresh(token, clientInfo(request)).catch((error: unknown) => {
+        // A dead cookie is forgotten, so the web UI stops trying it on every start.
+        if (isBrowserRequest(request)) clearRefreshCookie(reply);
+        throw error;
+      });
+      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+      return tokens;
+    },
+  );
+
+  app.post(
+    '/api/auth/logout',
+    { schema: { tags: ['sessions'], body: RefreshBody, response: { 204: NoContent, ...errorResponses(400) } } },
+    async (request, reply) => {
+      const token = refreshTokenFrom(request, request.body?.refresh_token);
+      if (!token) throw validationError({ refresh_token: 'is required' });
+      await sessions.logout(token);
       if (isBrowserRequest(request)) clearRefreshCookie(reply);
-      throw error;
-    });
-    if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
-    return tokens;
-  });
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/api/auth/logout', { schema: { tags: ['sessions'], body: RefreshBody, response: { 204: NoContent, ...errorResponses(400) } } }, async (request, reply) => {
-    const token = refreshTokenFrom(request, request.body?.refresh_token);
-    if (!token) throw validationError({ refresh_token: 'is required' });
-    await sessions.logout(token);
-    if (isBrowserRequest(request)) clearRefreshCookie(reply);
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/auth/logout-all',
+    {
+      onRequest: authenticate,
+      schema: { tags: ['sessions'], security: bearer, response: { 204: NoContent, ...errorResponses(401) } },
+    },
+    async (request, reply) => {
+      await sessions.logoutAll(requirePrincipal(request.principal).userId);
+      if (isBrowserRequest(request)) clearRefreshCookie(reply);
+      return reply.status(204).send();
+    },
+  );
 
-  app.post('/api/auth/logout-all', { onRequest: authenticate, schema: { tags: ['sessions'], security: bearer, response: { 204: NoContent, ...errorResponses(401) } } }, async (request, reply) => {
-    await sessions.logoutAll(requirePrincipal(request.principal).userId);
-    if (isBrowserRequest(request)) clearRefreshCookie(reply);
-    return reply.status(204).send();
-  });
+  app.get(
+    '/api/auth/sessions',
+    {
+      onRequest: authenticate,
+      schema: {
+        tags: ['sessions'],
+        security: bearer,
+        response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }), ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const principal = requirePrincipal(request.principal);
+      return { sessions: await sessions.list(principal.userId, principal.sessionId) };
+    },
+  );
 
-  app.get('/api/auth/sessions', {
-    onRequest: authenticate,
-    schema: { tags: ['sessions'], security: bearer, response: { 200: Type.Object({ sessions: Type.Array(SessionSchema) }), ...errorResponses(401) } },
-  }, async (request) => {
-    const principal = requirePrincipal(request.principal);
-    return { sessions: await sessions.list(principal.userId, principal.sessionId) };
-  });
-
-  app.delete('/api/auth/sessions/:id', {
-    onRequest: authenticate,
-    schema: { tags: ['sessions'], security: bearer, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 404) } },
-  }, async (request, reply) => {
-    await sessions.end(requirePrincipal(request.principal).userId, request.params.id);
-    return reply.status(204).send();
-  });
+  app.delete(
+    '/api/auth/sessions/:id',
+    {
+      onRequest: authenticate,
+      schema: {
+        tags: ['sessions'],
+        security: bearer,
+        params: IdParams,
+        response: { 204: NoContent, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await sessions.end(requirePrincipal(request.principal).userId, request.params.id);
+      return reply.status(204).send();
+    },
+  );
 };

@@ -60,7 +60,9 @@ export interface SessionsDeps {
    * user agent) is a concurrent duplicate rather than a replay; 0: every replay ends the session.
    */
   refreshReuseGraceSeconds: number;
-  /** HMAC key for the fingerprint of the client that spent a refresh token (IP and user agent are not stored in clear). */
+  /**
+   * HMAC key for the fingerprint of the client that spent a refresh token (IP and user agent are not stored in clear).
+   */
   clientKey: Uint8Array;
   /** Called when a spent refresh token comes back: a sign of theft (RFC 9700 §4.14.2). */
   onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
@@ -89,8 +91,13 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
    * other client, or later, someone holds a copy: the session ends at once (RFC 6819 §5.2.2.3;
    * OAuth 2.0 Security BCP, RFC 9700 §4.14.2, refresh token rotation).
    */
-  async function spentTokenPresented(record: { sessionId: number; userId: number; usedAt: number | null; usedBy: string | null }, client: ClientInfo, nowMs: number): Promise<never> {
-    const duplicate = record.usedAt !== null && nowMs - record.usedAt < reuseGraceMs && record.usedBy === fingerprint(client);
+  async function spentTokenPresented(
+    record: { sessionId: number; userId: number; usedAt: number | null; usedBy: string | null },
+    client: ClientInfo,
+    nowMs: number,
+  ): Promise<never> {
+    const duplicate =
+      record.usedAt !== null && nowMs - record.usedAt < reuseGraceMs && record.usedBy === fingerprint(client);
     if (!duplicate) {
       await repository.revoke(record.sessionId, nowMs);
       cache.revoke(record.sessionId);
@@ -110,9 +117,28 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
     return refreshToken;
   }
 
-  async function tokensFor(user: User, sessionId: number, amr: string[], authenticatedAtMs: number, refreshToken: string): Promise<Tokens> {
-    const access = await tokens.signAccessToken({ userId: user.id, username: user.username, role: user.role, sessionId, amr, authenticatedAtMs });
-    return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresInSeconds, refresh_token: refreshToken, user };
+  async function tokensFor(
+    user: User,
+    sessionId: number,
+    amr: string[],
+    authenticatedAtMs: number,
+    refreshToken: string,
+  ): Promise<Tokens> {
+    const access = await tokens.signAccessToken({
+      userId: user.id,
+      username: user.username,
+      role: user.role,
+      sessionId,
+      amr,
+      authenticatedAtMs,
+    });
+    return {
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresInSeconds,
+      refresh_token: refreshToken,
+      user,
+    };
   }
 
   async function check(sessionId: number, userId: number): Promise<SessionState> {
@@ -133,7 +159,14 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
     async open(user, amr, client) {
       const nowMs = clock.now().getTime();
       const opened = await repository.transaction(async (repo) => {
-        const sessionId = await repo.insertSession({ userId: user.id, amr, userAgent: truncate(client.userAgent, 255), ip: client.ip, nowMs, expiresAtMs: nowMs + ttlMs });
+        const sessionId = await repo.insertSession({
+          userId: user.id,
+          amr,
+          userAgent: truncate(client.userAgent, 255),
+          ip: client.ip,
+          nowMs,
+          expiresAtMs: nowMs + ttlMs,
+        });
         return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
       });
       return tokensFor(user, opened.sessionId, amr, nowMs, opened.refreshToken);
@@ -145,7 +178,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         if (!(await repo.reauthenticate(sessionId, amr, nowMs, fingerprint(client)))) return null;
         return storeRefreshToken(sessionId, repo, nowMs);
       });
-      if (refreshToken === null) throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
+      if (refreshToken === null)
+        throw new AppError('unauthorized', { message: 'The session has ended; sign in again.' });
       return tokensFor(user, sessionId, amr, nowMs, refreshToken);
     },
 
@@ -153,7 +187,12 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       const tokenHash = sha256Hex(refreshToken);
       const nowMs = clock.now().getTime();
       const record = await repository.findRefreshToken(tokenHash);
-      if (!record || record.sessionRevokedAt !== null || record.sessionExpiresAt <= nowMs || record.tokenExpiresAt <= nowMs) {
+      if (
+        !record ||
+        record.sessionRevokedAt !== null ||
+        record.sessionExpiresAt <= nowMs ||
+        record.tokenExpiresAt <= nowMs
+      ) {
         throw new AppError('refresh_token_invalid');
       }
       if (record.usedAt !== null) return spentTokenPresented(record, client, nowMs);
@@ -163,7 +202,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.
         if (!(await repo.spendRefreshToken(tokenHash, nowMs, fingerprint(client)))) return null;
-        if (nowMs - record.sessionLastUsedAt >= EXTEND_EVERY_MS) await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
+        if (nowMs - record.sessionLastUsedAt >= EXTEND_EVERY_MS)
+          await repo.extendSession(record.sessionId, nowMs, nowMs + ttlMs);
         return storeRefreshToken(record.sessionId, repo, nowMs);
       });
       if (next === null) {
@@ -197,7 +237,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
     async end(userId, sessionId) {
       const session = await repository.findSession(sessionId);
       // Another user's session is "not found" too: ids of other people's sessions reveal nothing.
-      if (!session || session.user_id !== userId || session.revoked_at !== null) throw new AppError('not_found', { message: 'No such session.' });
+      if (!session || session.user_id !== userId || session.revoked_at !== null)
+        throw new AppError('not_found', { message: 'No such session.' });
       await repository.revoke(sessionId, clock.now().getTime());
       cache.revoke(sessionId);
     },

@@ -16,22 +16,38 @@ export interface TokensRoutesOptions {
 const VerifyResponse = Type.Object({
   valid: Type.Boolean(),
   claims: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-  reason: Type.Optional(Type.Union([Type.Literal('expired'), Type.Literal('invalid_signature'), Type.Literal('malformed'), Type.Literal('revoked')])),
+  reason: Type.Optional(
+    Type.Union([
+      Type.Literal('expired'),
+      Type.Literal('invalid_signature'),
+      Type.Literal('malformed'),
+      Type.Literal('revoked'),
+    ]),
+  ),
 });
 
 export const tokensRoutes: FastifyPluginAsyncTypebox<TokensRoutesOptions> = async (app, { tokens, sessions }) => {
-  app.post('/api/auth/token/verify', {
-    schema: { tags: ['tokens'], body: Type.Object({ token: Str({ minLength: 1, maxLength: 8192 }) }), response: { 200: VerifyResponse, ...errorResponses(400) } },
-  }, async (request) => {
-    try {
-      const claims = await tokens.verifyAccessToken(request.body.token);
-      if (!(await sessions.isActive(claims.sid, Number(claims.sub)))) return { valid: false, reason: 'revoked' as const };
-      return { valid: true, claims };
-    } catch (error) {
-      if (error instanceof TokenVerificationError) return { valid: false, reason: error.reason };
-      throw error;
-    }
-  });
+  app.post(
+    '/api/auth/token/verify',
+    {
+      schema: {
+        tags: ['tokens'],
+        body: Type.Object({ token: Str({ minLength: 1, maxLength: 8192 }) }),
+        response: { 200: VerifyResponse, ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      try {
+        const claims = await tokens.verifyAccessToken(request.body.token);
+        if (!(await sessions.isActive(claims.sid, Number(claims.sub))))
+          return { valid: false, reason: 'revoked' as const };
+        return { valid: true, claims };
+      } catch (error) {
+        if (error instanceof TokenVerificationError) return { valid: false, reason: error.reason };
+        throw error;
+      }
+    },
+  );
 
   app.get('/.well-known/jwks.json', { schema: { tags: ['tokens'] } }, async (_request, reply) => {
     // Public keys, no secret: caches may keep them (the no-store default is for everything else).

@@ -1,5 +1,13 @@
 import { createPrivateKey, createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
-import { SignJWT, calculateJwkThumbprint, errors as joseErrors, exportJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  calculateJwkThumbprint,
+  errors as joseErrors,
+  exportJWK,
+  jwtVerify,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import type { Config } from '../../config.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { nowSeconds, type Clock } from '../../lib/clock.js';
@@ -81,7 +89,13 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
       const iat = nowSeconds(clock);
       const header = { alg: jwt.alg, typ: ACCESS_TOKEN_TYPE, ...(jwt.alg === 'EdDSA' ? { kid: await kid } : {}) };
       const authTime = Math.floor(subject.authenticatedAtMs / 1000);
-      const token = await new SignJWT({ username: subject.username, role: subject.role, sid: subject.sessionId, amr: subject.amr, auth_time: authTime })
+      const token = await new SignJWT({
+        username: subject.username,
+        role: subject.role,
+        sid: subject.sessionId,
+        amr: subject.amr,
+        auth_time: authTime,
+      })
         .setProtectedHeader(header)
         .setSubject(String(subject.userId))
         .setIssuer(jwt.issuer)
@@ -112,7 +126,8 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
         if (!isAccessClaims(payload)) throw new TokenVerificationError('malformed');
         // jose checks a future `iat` only together with maxTokenAge, whose clockTolerance would also
         // stretch `exp`; so the rule is applied here, after the signature is known to be ours.
-        if (payload.iat > nowSeconds(clock) + MAX_IAT_SKEW_SECONDS) throw new TokenVerificationError('invalid_signature');
+        if (payload.iat > nowSeconds(clock) + MAX_IAT_SKEW_SECONDS)
+          throw new TokenVerificationError('invalid_signature');
         if (verified.size >= VERIFIED_CACHE_SIZE) verified.clear();
         verified.set(cacheKey, Object.freeze(payload));
         return payload;
@@ -127,7 +142,10 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
 function loadKeys(jwt: Config['jwt']): Keys {
   if (jwt.alg === 'HS256') {
     // Imported once: given raw bytes, jose would import the key again for every token.
-    const key = webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+    const key = webcrypto.subtle.importKey('raw', jwt.secret, { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]);
     return { sign: key, verify: key, publicJwk: undefined };
   }
   if (!jwt.privateKeyPem) throw new TypeError('JWT_ALG=EdDSA needs an Ed25519 private key');
@@ -147,8 +165,13 @@ async function buildJwks(publicJwk: JWK | undefined): Promise<{ keys: JWK[] }> {
 function isAccessClaims(payload: JWTPayload): payload is AccessClaims {
   const p = payload as Record<string, unknown>;
   return (
-    typeof p.sub === 'string' && /^\d+$/.test(p.sub) && typeof p.sid === 'number' && typeof p.username === 'string' &&
-    typeof p.role === 'string' && Array.isArray(p.amr) && (p.auth_time === undefined || Number.isSafeInteger(p.auth_time))
+    typeof p.sub === 'string' &&
+    /^\d+$/.test(p.sub) &&
+    typeof p.sid === 'number' &&
+    typeof p.username === 'string' &&
+    typeof p.role === 'string' &&
+    Array.isArray(p.amr) &&
+    (p.auth_time === undefined || Number.isSafeInteger(p.auth_time))
   );
 }
 

@@ -28,7 +28,15 @@ describe('backup codes', () => {
 
   it('are accepted without the dash, in upper case and with stray spaces', () => {
     const expected = 'abcdefghjk';
-    for (const input of ['abcde-fghjk', 'abcdefghjk', 'ABCDE-FGHJK', 'AbCdEfGhJk', ' abcde fghjk ', 'abcde - fghjk', 'ab cde-fg hjk\t']) {
+    for (const input of [
+      'abcde-fghjk',
+      'abcdefghjk',
+      'ABCDE-FGHJK',
+      'AbCdEfGhJk',
+      ' abcde fghjk ',
+      'abcde - fghjk',
+      'ab cde-fg hjk\t',
+    ]) {
       expect(normalizeBackupCode(input)).toBe(expected);
       expect(looksLikeBackupCode(input)).toBe(true);
     }

@@ -15,12 +15,17 @@ export interface LoginChallenge {
 /** The mfa_token between a login's password step and its second step (the login flow drives them). */
 export interface LoginChallenges {
   /** A login whose password was right waits for its second factor: a new mfa_token, and the methods to offer. */
-  startLoginChallenge(userId: number, methods: Array<'totp' | 'email'>): Promise<{ mfaToken: string; methods: string[]; expiresIn: number }>;
+  startLoginChallenge(
+    userId: number,
+    methods: Array<'totp' | 'email'>,
+  ): Promise<{ mfaToken: string; methods: string[]; expiresIn: number }>;
   /** The live (unconsumed, unexpired) challenge of an mfa_token, or `mfa_token_invalid`. */
   findLoginChallenge(mfaToken: string): Promise<LoginChallenge>;
   /** Spends one of the challenge's code attempts before the code is checked, or `mfa_token_invalid`. */
   spendLoginChallengeAttempt(challenge: LoginChallenge): Promise<void>;
-  /** Single use: of two requests whose code was right, one completes the challenge; the other gets `mfa_token_invalid`. */
+  /**
+   * Single use: of two requests whose code was right, one completes the challenge; the other gets `mfa_token_invalid`.
+   */
   completeLoginChallenge(challenge: LoginChallenge): Promise<void>;
 }
 
@@ -34,7 +39,11 @@ export function createLoginChallenges(repository: TwoFactorRepository, clock: Cl
       // Only the token's hash is stored: a copy of the table does not let anyone finish a login.
       await repository.insertFlow(sha256Hex(mfaToken), userId, now, now + MFA_TOKEN_TTL_SECONDS * 1000);
       const backupCodes = await repository.countBackupCodes(userId);
-      return { mfaToken, methods: backupCodes > 0 ? [...methods, 'backup_code'] : [...methods], expiresIn: MFA_TOKEN_TTL_SECONDS };
+      return {
+        mfaToken,
+        methods: backupCodes > 0 ? [...methods, 'backup_code'] : [...methods],
+        expiresIn: MFA_TOKEN_TTL_SECONDS,
+      };
     },
 
     async findLoginChallenge(mfaToken) {

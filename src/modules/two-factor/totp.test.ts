@@ -16,7 +16,18 @@ const RFC6238_SHA1 = [
 ] as const;
 
 /** RFC 4226 Appendix D: HOTP values for counters 0-9. */
-const RFC4226_HOTP = ['755224', '287082', '359152', '969429', '338314', '254676', '287922', '162583', '399871', '520489'];
+const RFC4226_HOTP = [
+  '755224',
+  '287082',
+  '359152',
+  '969429',
+  '338314',
+  '254676',
+  '287922',
+  '162583',
+  '399871',
+  '520489',
+];
 
 describe('TOTP (RFC 6238, through the code path the service uses)', () => {
   it('decodes the RFC test key from base32 to the ASCII bytes of the RFC', () => {
@@ -33,16 +44,20 @@ describe('TOTP (RFC 6238, through the code path the service uses)', () => {
     expect(matchTOTPStep(RFC_SECRET, eightDigits.slice(-6), seconds * 1000)).toBe(step);
   });
 
-  it.each(RFC4226_HOTP.map((code, counter) => [counter, code] as const))('matches the RFC 4226 Appendix D HOTP value for counter %i', (counter, code) => {
-    // A TOTP is the HOTP of the time step (RFC 6238 §4.2), so step `counter` starts at counter × 30 s.
-    expect(matchTOTPStep(RFC_SECRET, code, counter * 30_000)).toBe(counter);
-    expect(generateTOTP(RFC_SECRET, counter * 30_000)).toBe(code);
-  });
+  it.each(RFC4226_HOTP.map((code, counter) => [counter, code] as const))(
+    'matches the RFC 4226 Appendix D HOTP value for counter %i',
+    (counter, code) => {
+      // A TOTP is the HOTP of the time step (RFC 6238 §4.2), so step `counter` starts at counter × 30 s.
+      expect(matchTOTPStep(RFC_SECRET, code, counter * 30_000)).toBe(counter);
+      expect(generateTOTP(RFC_SECRET, counter * 30_000)).toBe(code);
+    },
+  );
 
   describe('the ±1 step window (RFC 6238 §5.2)', () => {
     const now = Date.parse('2026-01-15T12:00:10Z');
     const step = timeStep(now);
-    const codeAt = (offsetSteps: number): string => generateTOTP(RFC_SECRET, now + offsetSteps * TOTP_PERIOD_SECONDS * 1000);
+    const codeAt = (offsetSteps: number): string =>
+      generateTOTP(RFC_SECRET, now + offsetSteps * TOTP_PERIOD_SECONDS * 1000);
 
     it('accepts the code of the current step', () => {
       expect(matchTOTPStep(RFC_SECRET, codeAt(0), now)).toBe(step);
@@ -66,7 +81,15 @@ describe('TOTP (RFC 6238, through the code path the service uses)', () => {
 
     it('refuses anything that is not exactly six digits', () => {
       const code = codeAt(0);
-      for (const bad of ['', `${code}0`, code.slice(1), ` ${code}`, `${code.slice(0, 3)} ${code.slice(3)}`, 'abcdef', '12345x']) {
+      for (const bad of [
+        '',
+        `${code}0`,
+        code.slice(1),
+        ` ${code}`,
+        `${code.slice(0, 3)} ${code.slice(3)}`,
+        'abcdef',
+        '12345x',
+      ]) {
         expect(matchTOTPStep(RFC_SECRET, bad, now)).toBeNull();
       }
     });
@@ -101,7 +124,9 @@ describe('TOTP (RFC 6238, through the code path the service uses)', () => {
 
     it('percent-encodes the issuer and the account name', () => {
       const url = otpauthURL('JBSWY3DPEHPK3PXP', 'Acme & Co', 'a.b_c-d');
-      expect(url).toBe('otpauth://totp/Acme%20%26%20Co:a.b_c-d?secret=JBSWY3DPEHPK3PXP&issuer=Acme%20%26%20Co&algorithm=SHA1&digits=6&period=30');
+      expect(url).toBe(
+        'otpauth://totp/Acme%20%26%20Co:a.b_c-d?secret=JBSWY3DPEHPK3PXP&issuer=Acme%20%26%20Co&algorithm=SHA1&digits=6&period=30',
+      );
       const parsed = new URL(url);
       expect(parsed.searchParams.get('issuer')).toBe('Acme & Co');
       expect(parsed.host).toBe('totp');

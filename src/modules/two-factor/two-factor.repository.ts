@@ -29,7 +29,14 @@ export interface TwoFactorRepository {
    * soon): false then, and nothing changes. Checked under the user's row lock, so of parallel
    * requests exactly one replaces the code.
    */
-  replaceEmailCode(userId: number, purpose: string, codeHash: string, nowMs: number, expiresAtMs: number, notBeforeMs: number): Promise<boolean>;
+  replaceEmailCode(
+    userId: number,
+    purpose: string,
+    codeHash: string,
+    nowMs: number,
+    expiresAtMs: number,
+    notBeforeMs: number,
+  ): Promise<boolean>;
   reserveEmailCodeAttempt(id: number, nowMs: number): Promise<boolean>;
   consumeEmailCode(id: number, nowMs: number): Promise<boolean>;
   replaceBackupCodes(userId: number, codeHashes: string[], nowMs: number): Promise<void>;
@@ -57,15 +64,33 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       await retryOnDeadlock(
         () =>
           db.transaction().execute(async (trx) => {
-            await trx.deleteFrom('totp_factors').where('user_id', '=', userId).where('confirmed_at', 'is', null).execute();
-            await trx.insertInto('totp_factors').values({ user_id: userId, secret_sealed: secretSealed, created_at: nowMs, confirmed_at: null, last_used_step: null }).execute();
+            await trx
+              .deleteFrom('totp_factors')
+              .where('user_id', '=', userId)
+              .where('confirmed_at', 'is', null)
+              .execute();
+            await trx
+              .insertInto('totp_factors')
+              .values({
+                user_id: userId,
+                secret_sealed: secretSealed,
+                created_at: nowMs,
+                confirmed_at: null,
+                last_used_step: null,
+              })
+              .execute();
           }),
         { alsoOnUniqueViolation: true },
       );
     },
     async confirmTotp(userId, step, nowMs) {
       return changed(
-        await db.updateTable('totp_factors').set({ confirmed_at: nowMs, last_used_step: step }).where('user_id', '=', userId).where('confirmed_at', 'is', null).executeTakeFirst(),
+        await db
+          .updateTable('totp_factors')
+          .set({ confirmed_at: nowMs, last_used_step: step })
+          .where('user_id', '=', userId)
+          .where('confirmed_at', 'is', null)
+          .executeTakeFirst(),
       );
     },
     async useTotpStep(userId, step) {
@@ -80,12 +105,23 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async isEmailEnabled(userId) {
-      return (await db.selectFrom('email_factors').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !== undefined;
+      return (
+        (await db.selectFrom('email_factors').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !==
+        undefined
+      );
     },
     async enabledFactors(userId) {
       const row = await db
         .selectNoFrom((eb) => [
-          eb.exists(eb.selectFrom('totp_factors').select('user_id').where('user_id', '=', userId).where('confirmed_at', 'is not', null)).as('totp'),
+          eb
+            .exists(
+              eb
+                .selectFrom('totp_factors')
+                .select('user_id')
+                .where('user_id', '=', userId)
+                .where('confirmed_at', 'is not', null),
+            )
+            .as('totp'),
           eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', userId)).as('email'),
         ])
         .executeTakeFirstOrThrow();
@@ -97,14 +133,34 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       await db.insertInto('email_factors').values({ user_id: userId, enabled_at: nowMs }).execute();
     },
     latestEmailCode: (userId, purpose) =>
-      db.selectFrom('email_codes').selectAll().where('user_id', '=', userId).where('purpose', '=', purpose).orderBy('id', 'desc').limit(1).executeTakeFirst(),
+      db
+        .selectFrom('email_codes')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .orderBy('id', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
     async replaceEmailCode(userId, purpose, codeHash, nowMs, expiresAtMs, notBeforeMs) {
       // Under the user's lock the resend gap is read and written as one: of parallel requests one wins.
       return inUserLockedTransaction(db, dialect, userId, async (trx) => {
-        const recent = await trx.selectFrom('email_codes').select('id').where('user_id', '=', userId).where('purpose', '=', purpose).where('created_at', '>', notBeforeMs).executeTakeFirst();
+        const recent = await trx
+          .selectFrom('email_codes')
+          .select('id')
+          .where('user_id', '=', userId)
+          .where('purpose', '=', purpose)
+          .where('created_at', '>', notBeforeMs)
+          .executeTakeFirst();
         if (recent) return false;
         await trx.deleteFrom('email_codes').where('user_id', '=', userId).where('purpose', '=', purpose).execute();
-        await insertWithId(trx, dialect, 'email_codes', { user_id: userId, purpose, code_hash: codeHash, created_at: nowMs, expires_at: expiresAtMs, used_at: null });
+        await insertWithId(trx, dialect, 'email_codes', {
+          user_id: userId,
+          purpose,
+          code_hash: codeHash,
+          created_at: nowMs,
+          expires_at: expiresAtMs,
+          used_at: null,
+        });
         return true;
       });
     },
@@ -121,18 +177,34 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async consumeEmailCode(id, nowMs) {
-      return changed(await db.updateTable('email_codes').set({ used_at: nowMs }).where('id', '=', id).where('used_at', 'is', null).executeTakeFirst());
+      return changed(
+        await db
+          .updateTable('email_codes')
+          .set({ used_at: nowMs })
+          .where('id', '=', id)
+          .where('used_at', 'is', null)
+          .executeTakeFirst(),
+      );
     },
     async replaceBackupCodes(userId, codeHashes, nowMs) {
       // Two regenerations at once leave one set of codes, never both.
       await inUserLockedTransaction(db, dialect, userId, async (trx) => {
         await trx.deleteFrom('backup_codes').where('user_id', '=', userId).execute();
-        await trx.insertInto('backup_codes').values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null }))).execute();
+        await trx
+          .insertInto('backup_codes')
+          .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash, created_at: nowMs, used_at: null })))
+          .execute();
       });
     },
     async consumeBackupCode(userId, codeHash, nowMs) {
       return changed(
-        await db.updateTable('backup_codes').set({ used_at: nowMs }).where('user_id', '=', userId).where('code_hash', '=', codeHash).where('used_at', 'is', null).executeTakeFirst(),
+        await db
+          .updateTable('backup_codes')
+          .set({ used_at: nowMs })
+          .where('user_id', '=', userId)
+          .where('code_hash', '=', codeHash)
+          .where('used_at', 'is', null)
+          .executeTakeFirst(),
       );
     },
     async countBackupCodes(userId) {
@@ -145,9 +217,19 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       return Number(row.n);
     },
     async insertFlow(tokenHash, userId, nowMs, expiresAtMs) {
-      await db.insertInto('mfa_flows').values({ token_hash: tokenHash, user_id: userId, created_at: nowMs, expires_at: expiresAtMs, consumed_at: null }).execute();
+      await db
+        .insertInto('mfa_flows')
+        .values({
+          token_hash: tokenHash,
+          user_id: userId,
+          created_at: nowMs,
+          expires_at: expiresAtMs,
+          consumed_at: null,
+        })
+        .execute();
     },
-    findFlow: (tokenHash) => db.selectFrom('mfa_flows').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
+    findFlow: (tokenHash) =>
+      db.selectFrom('mfa_flows').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst(),
     async reserveFlowAttempt(tokenHash, nowMs) {
       return changed(
         await db
@@ -161,7 +243,14 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async consumeFlow(tokenHash, nowMs) {
-      return changed(await db.updateTable('mfa_flows').set({ consumed_at: nowMs }).where('token_hash', '=', tokenHash).where('consumed_at', 'is', null).executeTakeFirst());
+      return changed(
+        await db
+          .updateTable('mfa_flows')
+          .set({ consumed_at: nowMs })
+          .where('token_hash', '=', tokenHash)
+          .where('consumed_at', 'is', null)
+          .executeTakeFirst(),
+      );
     },
     async removeAll(userId) {
       await db.transaction().execute(async (trx) => {

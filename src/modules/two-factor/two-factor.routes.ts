@@ -17,45 +17,128 @@ const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
 const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
 
-export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (app, { twoFactor, authenticate, requireRecentAuth }) => {
+export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (
+  app,
+  { twoFactor, authenticate, requireRecentAuth },
+) => {
   app.addHook('onRequest', authenticate);
   const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
   const recent = { preHandler: requireRecentAuth };
-  const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number => requirePrincipal(request.principal).userId;
+  const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number =>
+    requirePrincipal(request.principal).userId;
 
-  app.get('/api/auth/2fa', {
-    schema: { ...schema, response: { 200: Type.Object({ totp_enabled: Type.Boolean(), email_enabled: Type.Boolean(), backup_codes_remaining: Type.Integer() }), ...errorResponses(401) } },
-  }, async (request) => twoFactor.status(userId(request)));
+  app.get(
+    '/api/auth/2fa',
+    {
+      schema: {
+        ...schema,
+        response: {
+          200: Type.Object({
+            totp_enabled: Type.Boolean(),
+            email_enabled: Type.Boolean(),
+            backup_codes_remaining: Type.Integer(),
+          }),
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (request) => twoFactor.status(userId(request)),
+  );
 
-  app.post('/api/auth/2fa/setup', {
-    ...recent,
-    schema: { ...schema, response: { 200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }), ...errorResponses(401, 403, 409) } },
-  }, async (request) => twoFactor.startTOTPSetup(userId(request)));
+  app.post(
+    '/api/auth/2fa/setup',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        response: {
+          200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }),
+          ...errorResponses(401, 403, 409),
+        },
+      },
+    },
+    async (request) => twoFactor.startTOTPSetup(userId(request)),
+  );
 
-  app.post('/api/auth/2fa/verify-setup', {
-    ...recent,
-    schema: { ...schema, body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
-  }, async (request) => {
-    // `token` is the original API's name for the same field.
-    return twoFactor.verifyTOTPSetup(userId(request), aliasedField(request.body, 'code', 'token'), clientInfo(request));
-  });
+  app.post(
+    '/api/auth/2fa/verify-setup',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }),
+        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request) => {
+      // `token` is the original API's name for the same field.
+      return twoFactor.verifyTOTPSetup(
+        userId(request),
+        aliasedField(request.body, 'code', 'token'),
+        clientInfo(request),
+      );
+    },
+  );
 
-  app.post('/api/auth/2fa/email/enable', { ...recent, schema: { ...schema, response: { 202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }), ...errorResponses(400, 401, 403, 409, 429, 503) } } }, async (request, reply) => {
-    return reply.status(202).send(await twoFactor.startEmailSetup(userId(request)));
-  });
+  app.post(
+    '/api/auth/2fa/email/enable',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        response: {
+          202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }),
+          ...errorResponses(400, 401, 403, 409, 429, 503),
+        },
+      },
+    },
+    async (request, reply) => {
+      return reply.status(202).send(await twoFactor.startEmailSetup(userId(request)));
+    },
+  );
 
-  app.post('/api/auth/2fa/email/verify-setup', {
-    ...recent,
-    schema: { ...schema, body: Type.Object({ code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) } },
-  }, async (request) => twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request)));
+  app.post(
+    '/api/auth/2fa/email/verify-setup',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        body: Type.Object({ code: Code }),
+        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) },
+      },
+    },
+    async (request) => twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request)),
+  );
 
-  app.post('/api/auth/2fa/backup-codes', {
-    ...recent,
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }), response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409, 429) } },
-  }, async (request) => ({ backup_codes: await twoFactor.regenerateBackupCodes(userId(request), request.body.password, lockoutClient(request)) }));
+  app.post(
+    '/api/auth/2fa/backup-codes',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }) }),
+        response: { 200: BackupCodes, ...errorResponses(400, 401, 403, 409, 429) },
+      },
+    },
+    async (request) => ({
+      backup_codes: await twoFactor.regenerateBackupCodes(
+        userId(request),
+        request.body.password,
+        lockoutClient(request),
+      ),
+    }),
+  );
 
-  app.post('/api/auth/2fa/disable', {
-    ...recent,
-    schema: { ...schema, body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }), response: { 200: Enabled, ...errorResponses(400, 401, 403, 409, 429) } },
-  }, async (request) => twoFactor.disable(userId(request), request.body, lockoutClient(request)));
+  app.post(
+    '/api/auth/2fa/disable',
+    {
+      ...recent,
+      schema: {
+        ...schema,
+        body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }),
+        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409, 429) },
+      },
+    },
+    async (request) => twoFactor.disable(userId(request), request.body, lockoutClient(request)),
+  );
 };

@@ -15,7 +15,8 @@ export type SecondFactor = 'totp' | 'email' | 'backup_code';
 export type { LoginChallenge } from './login-challenges.js';
 export type EmailCodePurpose = 'login' | 'setup' | 'step_up';
 
-// Email codes live 10 minutes and a resend waits 30 seconds (NIST SP 800-63B §5.1.3: out-of-band secrets are short-lived and single use; the wait bounds mail flooding).
+// Email codes live 10 minutes and a resend waits 30 seconds (NIST SP 800-63B §5.1.3: out-of-band secrets are
+// short-lived and single use; the wait bounds mail flooding).
 export const EMAIL_CODE_TTL_SECONDS = 600;
 export const EMAIL_RESEND_SECONDS = 30;
 
@@ -36,7 +37,10 @@ export interface TwoFactorDeps {
   /** Keys the hashes of email and backup codes (derived from ENCRYPTION_KEY). */
   codeHashKey: Uint8Array;
   totpIssuer: string;
-  /** The account behind a user id, and its password for confirming a change (declared narrowly: accounts reads our factors). */
+  /**
+   * The account behind a user id, and its password for confirming a change (declared narrowly: accounts reads our
+   * factors).
+   */
   accounts: Pick<AccountsService, 'findById' | 'verifyPassword'>;
   /** Passwords and codes checked outside login spend the account's lockout budget. */
   lockout: Pick<LockoutService, 'guard'>;
@@ -70,9 +74,17 @@ export interface TwoFactorService extends LoginChallenges {
   verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
   sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void>;
   startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
-  verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }>;
+  verifyTOTPSetup(
+    userId: number,
+    code: string,
+    context: AuditContext,
+  ): Promise<{ enabled: true; backup_codes: string[] }>;
   startEmailSetup(userId: number): Promise<{ sent: true; expires_in: number }>;
-  verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }>;
+  verifyEmailSetup(
+    userId: number,
+    code: string,
+    context: AuditContext,
+  ): Promise<{ enabled: true; backup_codes?: string[] }>;
   /** New backup codes (the old ones die), confirmed with the password. */
   regenerateBackupCodes(userId: number, password: string, client: FactorClient): Promise<string[]>;
   /** Turns 2FA off, confirmed with the password and a code (a step-up email code counts). */
@@ -80,10 +92,17 @@ export interface TwoFactorService extends LoginChallenges {
   removeAll(userId: number): Promise<void>;
 }
 
-const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = { login: 'to sign in', setup: 'to turn on email codes', step_up: 'to confirm a security change' };
+const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = {
+  login: 'to sign in',
+  setup: 'to turn on email codes',
+  step_up: 'to confirm a security change',
+};
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
-export async function enabledMethods(repository: TwoFactorRepository, userId: number): Promise<Array<'totp' | 'email'>> {
+export async function enabledMethods(
+  repository: TwoFactorRepository,
+  userId: number,
+): Promise<Array<'totp' | 'email'>> {
   return methodsOfFactors(await repository.enabledFactors(userId));
 }
 
@@ -121,7 +140,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
 
   async function issueBackupCodes(userId: number): Promise<string[]> {
     const codes = Array.from({ length: BACKUP_CODE_COUNT }, generateBackupCode);
-    await repository.replaceBackupCodes(userId, codes.map((c) => hashCode(normalizeBackupCode(c))), nowMs());
+    await repository.replaceBackupCodes(
+      userId,
+      codes.map((c) => hashCode(normalizeBackupCode(c))),
+      nowMs(),
+    );
     return codes;
   }
 
@@ -150,16 +173,24 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   }
 
   /** Verifies a second-factor code of the given method (or, without one, whichever the code's shape fits). */
-  async function verifyCode(userId: number, code: string, { method, purpose: emailPurpose = 'login', methods }: VerifyOptions = {}): Promise<SecondFactor | null> {
+  async function verifyCode(
+    userId: number,
+    code: string,
+    { method, purpose: emailPurpose = 'login', methods }: VerifyOptions = {},
+  ): Promise<SecondFactor | null> {
     const trimmed = code.trim();
-    if (method === 'totp' || (method === undefined && /^\d{6}$/.test(trimmed) && (methods ?? (await methodsOf(userId))).includes('totp'))) {
+    if (
+      method === 'totp' ||
+      (method === undefined && /^\d{6}$/.test(trimmed) && (methods ?? (await methodsOf(userId))).includes('totp'))
+    ) {
       if (await verifyTOTP(userId, trimmed)) return 'totp';
       if (method === 'totp') return null;
     }
     if (method === 'email' || (method === undefined && /^\d{6}$/.test(trimmed))) {
       return (await verifyEmailCode(userId, emailPurpose, trimmed)) ? 'email' : null;
     }
-    if (method === 'backup_code' || method === undefined) return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
+    if (method === 'backup_code' || method === undefined)
+      return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
     return null;
   }
 
@@ -167,20 +198,47 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     if (!account.email) throw validationError({ email: 'add an email address to your account first' });
     const previous = await repository.latestEmailCode(account.id, purpose);
     const waitMs = previous ? previous.created_at + EMAIL_RESEND_SECONDS * 1000 - nowMs() : 0;
-    if (waitMs > 0) throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: Math.ceil(waitMs / 1000) });
+    if (waitMs > 0)
+      throw new AppError('too_many_attempts', {
+        message: 'A code was just sent; wait before asking for another.',
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+      });
     // The caller is authenticated (mfa_token or Bearer) and knows the address is theirs, so a
     // refusal can say so plainly: 429 with Retry-After, unlike the anonymous recovery routes.
     const quota = await deps.mailQuota.take(account.email, purpose === 'login' ? 'code' : 'session_code');
     if (!quota.allowed) {
-      throw new AppError('too_many_attempts', { message: 'Too many codes were mailed to this address in the last hour; use another method or try later.', retryAfterSeconds: quota.retryAfterSeconds });
+      throw new AppError('too_many_attempts', {
+        message: 'Too many codes were mailed to this address in the last hour; use another method or try later.',
+        retryAfterSeconds: quota.retryAfterSeconds,
+      });
     }
     const code = randomDigits(6);
     const now = nowMs();
     // The gap is checked again where the code is written: of parallel requests only one mails a code.
-    if (!(await repository.replaceEmailCode(account.id, purpose, hashCode(code), now, now + EMAIL_CODE_TTL_SECONDS * 1000, now - EMAIL_RESEND_SECONDS * 1000))) {
-      throw new AppError('too_many_attempts', { message: 'A code was just sent; wait before asking for another.', retryAfterSeconds: EMAIL_RESEND_SECONDS });
+    if (
+      !(await repository.replaceEmailCode(
+        account.id,
+        purpose,
+        hashCode(code),
+        now,
+        now + EMAIL_CODE_TTL_SECONDS * 1000,
+        now - EMAIL_RESEND_SECONDS * 1000,
+      ))
+    ) {
+      throw new AppError('too_many_attempts', {
+        message: 'A code was just sent; wait before asking for another.',
+        retryAfterSeconds: EMAIL_RESEND_SECONDS,
+      });
     }
-    await deps.mailer.send(codeMessage({ to: account.email, code, purpose: EMAIL_PURPOSE_TEXT[purpose], expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60, issuer: deps.totpIssuer }));
+    await deps.mailer.send(
+      codeMessage({
+        to: account.email,
+        code,
+        purpose: EMAIL_PURPOSE_TEXT[purpose],
+        expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60,
+        issuer: deps.totpIssuer,
+      }),
+    );
   }
 
   return {
@@ -192,7 +250,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
 
     async status(userId: number): Promise<TwoFactorStatus> {
       const [methods, remaining] = await Promise.all([methodsOf(userId), repository.countBackupCodes(userId)]);
-      return { totp_enabled: methods.includes('totp'), email_enabled: methods.includes('email'), backup_codes_remaining: remaining };
+      return {
+        totp_enabled: methods.includes('totp'),
+        email_enabled: methods.includes('email'),
+        backup_codes_remaining: remaining,
+      };
     },
 
     async startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
@@ -204,7 +266,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { secret, otpauth_url: url, qr_base64: await qrDataURL(url) };
     },
 
-    async verifyTOTPSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes: string[] }> {
+    async verifyTOTPSetup(
+      userId: number,
+      code: string,
+      context: AuditContext,
+    ): Promise<{ enabled: true; backup_codes: string[] }> {
       const row = await repository.findTotp(userId);
       if (row?.confirmed_at != null) throw new AppError('mfa_already_enabled');
       if (!row) throw new AppError('mfa_not_enabled', { message: 'Start with POST /api/auth/2fa/setup.' });
@@ -223,7 +289,11 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       return { sent: true, expires_in: EMAIL_CODE_TTL_SECONDS };
     },
 
-    async verifyEmailSetup(userId: number, code: string, context: AuditContext): Promise<{ enabled: true; backup_codes?: string[] }> {
+    async verifyEmailSetup(
+      userId: number,
+      code: string,
+      context: AuditContext,
+    ): Promise<{ enabled: true; backup_codes?: string[] }> {
       if (await repository.isEmailEnabled(userId)) throw new AppError('mfa_already_enabled');
       if (!(await verifyEmailCode(userId, 'setup', code.trim()))) throw new AppError('invalid_mfa_code');
       await repository.enableEmail(userId, nowMs());

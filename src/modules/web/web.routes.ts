@@ -29,21 +29,27 @@ function wantsHtml(accept: string | undefined): boolean {
  * The web UI under /app/ (`/` redirects there). Unknown paths under /app/ get index.html so the
  * single-page app's router can show them (deep links and reloads work).
  */
-export const webRoutes: FastifyPluginAsync<{ root?: string | undefined; sourceMaps?: boolean }> = async (app, options) => {
+export const webRoutes: FastifyPluginAsync<{ root?: string | undefined; sourceMaps?: boolean }> = async (
+  app,
+  options,
+) => {
   const root = options.root ?? WEB_DIST;
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/app/'));
   for (const [from, to] of Object.entries(ORIGINAL_PAGES)) {
     app.get(from, { schema: { hide: true } }, async (request, reply) => {
       // The answer depends on Accept: caches must not hand a browser's redirect to an API client (RFC 9110 §12.5.5).
       reply.header('vary', 'Accept');
-      // The query is dropped: the old token page took the token in it, and a token has no place in a URL (OWASP ASVS 3.1.1).
+      // The query is dropped: the old token page took the token in it, and a token has no place in a URL (OWASP ASVS
+      // 3.1.1).
       if (wantsHtml(request.headers.accept)) return reply.redirect(to, 302);
       throw new AppError('not_found', { message: `${from} is a page: open ${to} in a browser.` });
     });
   }
   if (!existsSync(`${root}/index.html`)) {
     app.get('/app/*', { schema: { hide: true } }, async () => {
-      throw new AppError('service_unavailable', { message: 'The web UI is not built: run npm run build (npm start does it).' });
+      throw new AppError('service_unavailable', {
+        message: 'The web UI is not built: run npm run build (npm start does it).',
+      });
     });
     return;
   }
@@ -61,7 +67,11 @@ export const webRoutes: FastifyPluginAsync<{ root?: string | undefined; sourceMa
   });
   app.get('/app/*', { schema: { hide: true } }, async (request, reply) => {
     // A missing asset is a 404, not the app's page (a browser would try to run HTML as a script).
-    if (request.url.startsWith('/app/assets/') || (!sourceMaps && (request.url.split('?')[0] ?? '').toLowerCase().endsWith('.map'))) throw new AppError('not_found');
+    if (
+      request.url.startsWith('/app/assets/') ||
+      (!sourceMaps && (request.url.split('?')[0] ?? '').toLowerCase().endsWith('.map'))
+    )
+      throw new AppError('not_found');
     return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
   });
 };

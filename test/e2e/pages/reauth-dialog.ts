@@ -22,7 +22,11 @@ export class ReauthDialog extends BasePage {
   /** The data-testid of the element that has the keyboard focus. */
   focused(): Promise<string | null | undefined> {
     // Runs in the browser; the test code is compiled without the DOM types.
-    return this.page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }).document.activeElement?.getAttribute('data-testid'));
+    return this.page.evaluate(() =>
+      (
+        globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }
+      ).document.activeElement?.getAttribute('data-testid'),
+    );
   }
 
   async confirm(password: string, code?: string): Promise<void> {

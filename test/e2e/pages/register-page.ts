@@ -24,10 +24,14 @@ export class RegisterPage extends BasePage {
     await this.id('register-password-confirm').fill(details.password);
   }
 
-  /** Submits and waits for what the app shows next (a notice, the sign-in form, the signed-in home); throws on a shown error. */
+  /**
+   * Submits and waits for what the app shows next (a notice, the sign-in form, the signed-in home); throws on a shown
+   * error.
+   */
   async submit(): Promise<void> {
     await this.id('register-submit').click();
     await this.notice.or(this.id('login-submit')).or(this.id('home-username')).or(this.errorMessage).first().waitFor();
-    if (await this.errorMessage.isVisible()) throw new Error(`registration refused: ${await this.errorMessage.innerText()}`);
+    if (await this.errorMessage.isVisible())
+      throw new Error(`registration refused: ${await this.errorMessage.innerText()}`);
   }
 }

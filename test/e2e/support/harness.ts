@@ -10,7 +10,16 @@ const ROOT = path.resolve(import.meta.dirname, '../../..');
 export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
 
 /** DEVELOPERS.md: Debian's Chromium, headless, with no traffic beyond 127.0.0.1. */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export interface Harness {
   baseUrl: string;
@@ -43,10 +52,16 @@ export async function startHarness(options: { env?: Record<string, string> } = {
     LOG_LEVEL: 'warn',
     ...options.env,
   };
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], { cwd: ROOT, env: { ...env, PORT: '0', LOG_LEVEL: 'info' } });
+  const server = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], {
+    cwd: ROOT,
+    env: { ...env, PORT: '0', LOG_LEVEL: 'info' },
+  });
   const baseUrl = await listeningAddress(server);
   mkdirSync(ARTIFACTS, { recursive: true });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
   const consoleErrors: string[] = [];
   return {
     baseUrl,
@@ -88,7 +103,10 @@ function listeningAddress(server: ChildProcess): Promise<string> {
   });
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), ...args], { cwd: ROOT, env });
     let stdout = '';

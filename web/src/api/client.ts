@@ -44,7 +44,9 @@ export interface RequestOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   query?: Record<string, string | number | undefined | null>;
-  /** false: never try to refresh on 401 or confirm on 403 `reauth_required` (for the refresh call itself and sign-in). */
+  /**
+   * false: never try to refresh on 401 or confirm on 403 `reauth_required` (for the refresh call itself and sign-in).
+   */
   retry?: boolean;
 }
 
@@ -114,7 +116,8 @@ export async function api<T = unknown>(path: string, options: RequestOptions = {
     // A sensitive change (the HTTP contract "Security rules"): confirm it's you, then the same request once more.
     const error = await errorFrom(response);
     if (error.code !== 'reauth_required') throw error;
-    if (!(await hooks.reauthenticate())) throw new ApiError('reauth_cancelled', 'You cancelled confirming it is you.', 403);
+    if (!(await hooks.reauthenticate()))
+      throw new ApiError('reauth_cancelled', 'You cancelled confirming it is you.', 403);
     response = await send(path, options);
   }
   if (!response.ok) throw await errorFrom(response);
@@ -159,8 +162,17 @@ function fillPath(template: string, params: Record<string, unknown> | undefined)
   });
 }
 
-function call<M extends Method, P extends PathsWith<M>>(method: M, path: P, options: CallOptions<P, M> | undefined): Promise<Success<P, M>> {
-  const { params, body, query, retry } = (options ?? {}) as { params?: Record<string, unknown>; body?: unknown; query?: RequestOptions['query']; retry?: boolean };
+function call<M extends Method, P extends PathsWith<M>>(
+  method: M,
+  path: P,
+  options: CallOptions<P, M> | undefined,
+): Promise<Success<P, M>> {
+  const { params, body, query, retry } = (options ?? {}) as {
+    params?: Record<string, unknown>;
+    body?: unknown;
+    query?: RequestOptions['query'];
+    retry?: boolean;
+  };
   return api<Success<P, M>>(fillPath(path, params), {
     method: method.toUpperCase() as NonNullable<RequestOptions['method']>,
     body,
@@ -169,8 +181,23 @@ function call<M extends Method, P extends PathsWith<M>>(method: M, path: P, opti
   });
 }
 
-export const apiGet = <P extends PathsWith<'get'>>(path: P, ...[options]: CallArgs<P, 'get'>): Promise<Success<P, 'get'>> => call('get', path, options);
-export const apiPost = <P extends PathsWith<'post'>>(path: P, ...[options]: CallArgs<P, 'post'>): Promise<Success<P, 'post'>> => call('post', path, options);
-export const apiPut = <P extends PathsWith<'put'>>(path: P, ...[options]: CallArgs<P, 'put'>): Promise<Success<P, 'put'>> => call('put', path, options);
-export const apiPatch = <P extends PathsWith<'patch'>>(path: P, ...[options]: CallArgs<P, 'patch'>): Promise<Success<P, 'patch'>> => call('patch', path, options);
-export const apiDelete = <P extends PathsWith<'delete'>>(path: P, ...[options]: CallArgs<P, 'delete'>): Promise<Success<P, 'delete'>> => call('delete', path, options);
+export const apiGet = <P extends PathsWith<'get'>>(
+  path: P,
+  ...[options]: CallArgs<P, 'get'>
+): Promise<Success<P, 'get'>> => call('get', path, options);
+export const apiPost = <P extends PathsWith<'post'>>(
+  path: P,
+  ...[options]: CallArgs<P, 'post'>
+): Promise<Success<P, 'post'>> => call('post', path, options);
+export const apiPut = <P extends PathsWith<'put'>>(
+  path: P,
+  ...[options]: CallArgs<P, 'put'>
+): Promise<Success<P, 'put'>> => call('put', path, options);
+export const apiPatch = <P extends PathsWith<'patch'>>(
+  path: P,
+  ...[options]: CallArgs<P, 'patch'>
+): Promise<Success<P, 'patch'>> => call('patch', path, options);
+export const apiDelete = <P extends PathsWith<'delete'>>(
+  path: P,
+  ...[options]: CallArgs<P, 'delete'>
+): Promise<Success<P, 'delete'>> => call('delete', path, options);

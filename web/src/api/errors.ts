@@ -2,11 +2,28 @@ import { ApiError } from './client';
 
 /** Every error code of the API (src/lib/errors.ts ERROR_CATALOGUE) plus the client's own network error. */
 export type ApiErrorCode =
-  | 'validation_failed' | 'invalid_json' | 'payload_too_large' | 'unsupported_media_type'
-  | 'unauthorized' | 'invalid_credentials' | 'invalid_mfa_code' | 'mfa_token_invalid' | 'refresh_token_invalid'
-  | 'forbidden' | 'not_found' | 'method_not_allowed' | 'username_taken' | 'email_taken'
-  | 'mfa_already_enabled' | 'mfa_not_enabled' | 'too_many_attempts' | 'service_unavailable' | 'internal_error'
-  | 'reauth_required' | 'network_error' | 'reauth_cancelled';
+  | 'validation_failed'
+  | 'invalid_json'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'invalid_credentials'
+  | 'invalid_mfa_code'
+  | 'mfa_token_invalid'
+  | 'refresh_token_invalid'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'username_taken'
+  | 'email_taken'
+  | 'mfa_already_enabled'
+  | 'mfa_not_enabled'
+  | 'too_many_attempts'
+  | 'service_unavailable'
+  | 'internal_error'
+  | 'reauth_required'
+  | 'network_error'
+  | 'reauth_cancelled';
 
 type Message = string | ((error: ApiError) => string);
 
@@ -48,18 +65,30 @@ export function errorMessage(error: unknown): string {
     const entry = (ERROR_MESSAGES as Record<string, Message | undefined>)[error.code];
     // `forbidden` carries a precise reason from the server (e.g. "Your role may read products but not change them.").
     if (error.code === 'forbidden' && error.message) return error.message;
-    if (entry === undefined) return error.message || ERROR_MESSAGES.internal_error as string;
+    if (entry === undefined) return error.message || (ERROR_MESSAGES.internal_error as string);
     return typeof entry === 'function' ? entry(error) : entry;
   }
   return ERROR_MESSAGES.internal_error as string;
 }
 
 const FIELD_NAMES: Record<string, string> = {
-  username: 'Username', email: 'Email', password: 'Password', new_password: 'New password', current_password: 'Current password',
-  name: 'Name', description: 'Description', price: 'Price', quantity: 'Quantity', code: 'Code', token: 'Link',
+  username: 'Username',
+  email: 'Email',
+  password: 'Password',
+  new_password: 'New password',
+  current_password: 'Current password',
+  name: 'Name',
+  description: 'Description',
+  price: 'Price',
+  quantity: 'Quantity',
+  code: 'Code',
+  token: 'Link',
 };
 
-/** The server says `{"password": "must be at least 8 characters"}`; people read "Password must be at least 8 characters." */
+/**
+ * The server says `{"password": "must be at least 8 characters"}`; people read "Password must be at least 8
+ * characters."
+ */
 function sentence(field: string, why: string): string {
   if (!/^[a-z]/.test(why)) return why;
   const name = FIELD_NAMES[field] ?? field.replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());

@@ -18,7 +18,11 @@ type Json<R> = R extends { content: { 'application/json': infer B } } ? B : unde
 type Responses<P extends Path, M extends Method> = Operation<P, M> extends { responses: infer R } ? R : never;
 
 /** The body of the answer with status `S`. */
-export type ResponseOf<P extends Path, M extends Method, S extends keyof Responses<P, M> = 200 & keyof Responses<P, M>> = Json<Responses<P, M>[S]>;
+export type ResponseOf<
+  P extends Path,
+  M extends Method,
+  S extends keyof Responses<P, M> = 200 & keyof Responses<P, M>,
+> = Json<Responses<P, M>[S]>;
 
 /** Any successful answer's body (undefined for 204 No Content). */
 export type Success<P extends Path, M extends Method> = {
@@ -32,8 +36,16 @@ type JsonBody<R> = [R] extends [never] ? never : R extends { content: { 'applica
 
 /** The `{name}` parameters of the path template; never when it has none. */
 export type PathParams<P extends Path, M extends Method> =
-  Operation<P, M> extends { parameters: { path: infer T } } ? ([T] extends [undefined] ? never : NonNullable<T>) : never;
+  Operation<P, M> extends { parameters: { path: infer T } }
+    ? [T] extends [undefined]
+      ? never
+      : NonNullable<T>
+    : never;
 
 /** The query parameters; never when the operation takes none. */
 export type QueryOf<P extends Path, M extends Method> =
-  Operation<P, M> extends { parameters: { query?: infer Q } } ? ([Q] extends [undefined] ? never : NonNullable<Q>) : never;
+  Operation<P, M> extends { parameters: { query?: infer Q } }
+    ? [Q] extends [undefined]
+      ? never
+      : NonNullable<Q>
+    : never;

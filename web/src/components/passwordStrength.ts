@@ -14,7 +14,11 @@ const MIN_LENGTH = 8;
 function lengthHint(password: string): StrengthHint | null {
   if (!password) return { score: -1, label: 'Use at least 8 characters; a few unrelated words work well.' };
   const length = [...password].length;
-  if (length < MIN_LENGTH) return { score: 0, label: `Too short: ${MIN_LENGTH - length} more character${length === MIN_LENGTH - 1 ? '' : 's'} needed.` };
+  if (length < MIN_LENGTH)
+    return {
+      score: 0,
+      label: `Too short: ${MIN_LENGTH - length} more character${length === MIN_LENGTH - 1 ? '' : 's'} needed.`,
+    };
   return null;
 }
 

@@ -80,7 +80,10 @@ export const useSessionStore = defineStore('session', () => {
 
   async function completeMfa(code: string, method: MfaMethod): Promise<void> {
     if (!pendingMfa.value) throw new Error('No sign-in in progress');
-    const tokens = await apiPost('/api/auth/2fa/login', { body: { mfa_token: pendingMfa.value.token, code, method }, retry: false });
+    const tokens = await apiPost('/api/auth/2fa/login', {
+      body: { mfa_token: pendingMfa.value.token, code, method },
+      retry: false,
+    });
     accept(tokens);
   }
 
@@ -109,7 +112,6 @@ export const useSessionStore = defineStore('session', () => {
   async function logoutAll(): Promise<void> {
     await apiPost('/api/auth/logout-all', { body: {} });
     clear(); // the server also cleared the cookie
-
   }
 
   /**
@@ -153,8 +155,29 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    user, accessToken, pendingMfa, notice, productsReadOnly, signedIn, isAdmin, reauthPending,
-    accept, clear, refresh, restore, login, completeMfa, sendEmailCode, cancelMfa, reloadUser, logout, logoutAll, expire,
-    requestReauth, confirmReauth, cancelReauth, sendReauthEmailCode,
+    user,
+    accessToken,
+    pendingMfa,
+    notice,
+    productsReadOnly,
+    signedIn,
+    isAdmin,
+    reauthPending,
+    accept,
+    clear,
+    refresh,
+    restore,
+    login,
+    completeMfa,
+    sendEmailCode,
+    cancelMfa,
+    reloadUser,
+    logout,
+    logoutAll,
+    expire,
+    requestReauth,
+    confirmReauth,
+    cancelReauth,
+    sendReauthEmailCode,
   };
 });

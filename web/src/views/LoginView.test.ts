@@ -11,7 +11,10 @@ afterEach(() => {
 });
 
 const noSession: [number, unknown] = [401, { error: 'refresh_token_invalid', message: 'x' }];
-const challengeWith = (mfaMethods: string[]): [number, unknown] => [200, { mfa_required: true, mfa_token: 'mfa.tok', mfa_methods: mfaMethods, expires_in: 300 }];
+const challengeWith = (mfaMethods: string[]): [number, unknown] => [
+  200,
+  { mfa_required: true, mfa_token: 'mfa.tok', mfa_methods: mfaMethods, expires_in: 300 },
+];
 /** An account with an authenticator app, email codes and no backup codes left. */
 const challenge = challengeWith(['totp', 'email']);
 
@@ -43,7 +46,12 @@ describe('LoginView', () => {
   });
 
   it('offers backup codes when the challenge lists them, and sends the chosen method', async () => {
-    const fetch = vi.fn(fetchAnswers(noSession, challengeWith(['totp', 'backup_code']), [401, { error: 'invalid_mfa_code', message: 'x' }]));
+    const fetch = vi.fn(
+      fetchAnswers(noSession, challengeWith(['totp', 'backup_code']), [
+        401,
+        { error: 'invalid_mfa_code', message: 'x' },
+      ]),
+    );
     vi.stubGlobal('fetch', fetch);
     await renderAt(LoginView, '/login');
     await signIn();
@@ -82,7 +90,10 @@ describe('LoginView', () => {
   });
 
   it('shows the wait after too many attempts', async () => {
-    vi.stubGlobal('fetch', fetchAnswers(noSession, [429, { error: 'too_many_attempts', message: 'x' }, { 'Retry-After': '90' }]));
+    vi.stubGlobal(
+      'fetch',
+      fetchAnswers(noSession, [429, { error: 'too_many_attempts', message: 'x' }, { 'Retry-After': '90' }]),
+    );
     await renderAt(LoginView, '/login');
     await signIn();
     await waitFor(() => expect(screen.getByTestId('error-message').textContent).toMatch(/90 seconds/));

@@ -36,7 +36,9 @@ describe('ResetPasswordView', () => {
     vi.stubGlobal('fetch', fetchAnswers([401, { error: 'refresh_token_invalid', message: 'x' }]));
     await renderAt(ResetPasswordView, `/reset-password?token=${TOKEN}`);
     await fireEvent.update(screen.getByLabelText('New password'), 'password123');
-    await waitFor(() => expect(screen.getByTestId('password-strength').textContent).toMatch(/Too easy to guess/), { timeout: 10_000 });
+    await waitFor(() => expect(screen.getByTestId('password-strength').textContent).toMatch(/Too easy to guess/), {
+      timeout: 10_000,
+    });
   });
 });
 
