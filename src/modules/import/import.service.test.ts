@@ -6,60 +6,11 @@ import { migrateToLatest } from '../../db/migrate.js';
 import { createManualClock } from '../../lib/clock.js';
 import { unseal } from '../../lib/crypto.js';
 import { totpSecretAad } from '../two-factor/two-factor.service.js';
-import type { ImportSource, SourceProduct, SourceRecord, SourceUser } from './import-source.js';
-import { parseJsonlUser } from './jsonl-source.js';
-import { normalizeTotpSecret, runImport, toEpochMs, type ImportOptions } from './import.service.js';
-import { detectLayout, legacyUrl } from './sql-source.js';
+import type { ImportSource } from './import-source.js';
+import { runImport, type ImportOptions } from './import.service.js';
+import { BCRYPT, SECRET, product, source, user } from './import.fixtures.js';
 
 const KEY = Buffer.alloc(32, 9);
-const BCRYPT = bcrypt.hashSync('a legacy password', 4);
-const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
-
-function user(username: string, extra: Partial<SourceUser> = {}): SourceUser {
-  return {
-    ref: `user ${username}`,
-    username,
-    email: null,
-    passwordHash: BCRYPT,
-    totpSecret: null,
-    role: null,
-    emailVerified: false,
-    createdAt: null,
-    emailFactor: false,
-    mfaWithoutSecret: false,
-    ...extra,
-  };
-}
-
-function product(id: number, price: unknown, extra: Partial<SourceProduct> = {}): SourceProduct {
-  return {
-    ref: `product id ${id}`,
-    legacyId: `product:${id}`,
-    name: `Product ${id}`,
-    description: null,
-    price,
-    quantity: 1,
-    ...extra,
-  };
-}
-
-/** An in-memory source: the importer reads it in batches exactly as it reads a database or a file. */
-function source(
-  users: Array<SourceRecord<SourceUser>>,
-  products: Array<SourceRecord<SourceProduct>> = [],
-): ImportSource {
-  async function* batches<T>(items: T[], size: number): AsyncIterable<T[]> {
-    for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
-  }
-  return {
-    kind: 'test',
-    display: 'memory',
-    notes: [],
-    users: (size) => batches(users, size),
-    products: (size) => batches(products, size),
-    close: async () => undefined,
-  };
-}
 
 const OPTIONS: ImportOptions = { dryRun: false, onConflict: 'skip', strict: false, batchSize: 2 };
 
@@ -349,105 +300,5 @@ describe.each(serverDialects)('two importers racing on %s, each with its own con
       await second.close();
       await database.drop();
     }
-  });
-});
-
-describe('import sources', () => {
-  it('reads JSON Lines users and names the problem of a bad line', () => {
-    expect(
-      parseJsonlUser(
-        '{"username":"a","email":" a@b.co ","password_hash":"h","totp_secret":"S","role":"admin","email_verified":true,"created_at":"2020-01-01T00:00:00Z","extra":1}',
-        3,
-      ),
-    ).toEqual({
-      ref: 'line 3',
-      username: 'a',
-      email: 'a@b.co',
-      passwordHash: 'h',
-      totpSecret: 'S',
-      role: 'admin',
-      emailVerified: true,
-      createdAt: '2020-01-01T00:00:00Z',
-      emailFactor: false,
-      mfaWithoutSecret: false,
-    });
-    expect(parseJsonlUser('{"username":', 1)).toEqual({ ref: 'line 1', problem: 'not valid JSON' });
-    expect(parseJsonlUser('[1]', 2)).toEqual({ ref: 'line 2', problem: 'not a JSON object' });
-    expect(parseJsonlUser('{"email":"a@b.co"}', 4)).toEqual({ ref: 'line 4', problem: 'username is required' });
-    expect(parseJsonlUser('{"username":"a","email_verified":"yes"}', 5)).toMatchObject({
-      ref: 'line 5',
-      problem: expect.stringMatching(/^email_verified: /),
-    });
-  });
-
-  it('recognises the three original layouts (the email-code app with or without a user table) and refuses others with the tables it found', () => {
-    const tables = (spec: Record<string, string[]>): Parameters<typeof detectLayout>[0] =>
-      new Map(
-        Object.entries(spec).map(([name, columns]) => [
-          name.toLowerCase(),
-          { name, columns: new Map(columns.map((c) => [c.toLowerCase(), c])) },
-        ]),
-      );
-    expect(
-      detectLayout(
-        tables({
-          user: ['id', 'username', 'password', 'twofa_secret'],
-          product: ['id', 'name', 'description', 'price', 'quantity'],
-        }),
-      ),
-    ).toMatchObject({
-      kind: 'products API',
-      products: { table: 'product' },
-    });
-    expect(
-      detectLayout(
-        tables({ users: ['id', 'username', 'email', 'password_hash', 'role', 'mfa_enabled', 'totp_secret'] }),
-      ),
-    ).toMatchObject({
-      kind: 'role-based app',
-      users: { columns: { secret: 'totp_secret', mfaEnabled: 'mfa_enabled' } },
-    });
-    expect(
-      detectLayout(
-        tables({ User: ['ID', 'Username', 'Email', 'Password'], two_factor_auth: ['id', 'user_id', 'code'] }),
-      ),
-    ).toMatchObject({
-      kind: 'email-code app',
-      users: { table: 'User', columns: { username: 'Username' } },
-      pendingCodesTable: 'two_factor_auth',
-    });
-    // The email-code app as it shipped: its table of codes by address, and nothing else.
-    expect(
-      detectLayout(tables({ two_factor_auth: ['id', 'email', 'code', 'expiration_time', 'used', 'created_at'] })),
-    ).toEqual({
-      kind: 'email-code app',
-      users: undefined,
-      products: undefined,
-      pendingCodesTable: 'two_factor_auth',
-    });
-    expect(() => detectLayout(tables({ customers: ['id', 'name'] }))).toThrow(
-      /Unrecognised source layout: no user table\. Tables found: customers\(id, name\)\..*JSON Lines/,
-    );
-    expect(() => detectLayout(tables({ user: ['id', 'username', 'password'] }))).toThrow(/neither twofa_secret/);
-  });
-
-  it('takes sqlite:PATH and SQLAlchemy-style URLs', () => {
-    expect(legacyUrl('sqlite:app.db')).toEqual({ dialect: 'sqlite', target: 'app.db' });
-    expect(legacyUrl('sqlite:///instance/app.db')).toEqual({ dialect: 'sqlite', target: 'instance/app.db' });
-    expect(legacyUrl('sqlite:////var/app.db')).toEqual({ dialect: 'sqlite', target: '/var/app.db' });
-    expect(legacyUrl('mysql+pymysql://root:pw@127.0.0.1/api')).toEqual({
-      dialect: 'mysql',
-      target: 'mysql://root:pw@127.0.0.1/api',
-    });
-    expect(legacyUrl('postgresql+psycopg2://u@h/db')).toEqual({ dialect: 'postgres', target: 'postgres://u@h/db' });
-    expect(legacyUrl('mongodb://x')).toBeNull();
-  });
-
-  it('normalises TOTP secrets and timestamps', () => {
-    expect(normalizeTotpSecret('jbsw y3dp ehpk 3pxp====')).toBe('JBSWY3DPEHPK3PXP');
-    expect(toEpochMs('2024-01-02 03:04:05.123456', 0)).toBe(Date.UTC(2024, 0, 2, 3, 4, 5, 123));
-    expect(toEpochMs(1_700_000_000, 0)).toBe(1_700_000_000_000);
-    expect(toEpochMs(new Date(5), 0)).toBe(5);
-    expect(toEpochMs('yesterday', 42)).toBe(42);
   });
 });
