@@ -1,12 +1,15 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { isForeignKeyViolation } from '../db/errors.js';
 import { AppError, errorBody } from '../lib/errors.js';
+import { NO_NUL_PATTERN, PATTERN_MESSAGE } from './schema.js';
 
 interface ValidationIssue {
   instancePath?: string;
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
+  /** The schema that holds the failing keyword (Ajv's `verbose` option). */
+  parentSchema?: Record<string, unknown>;
 }
 
 /** Translates everything thrown inside Fastify (ours, Ajv's, Fastify's own) into the contract's error body. */
@@ -100,12 +103,59 @@ function validationFields(issues: ValidationIssue[], context: string | undefined
   return fields;
 }
 
+/**
+ * The reason a person reads next to the field: Ajv's own messages ("must NOT have fewer than 3
+ * characters") are written for programmers. A sentence starting with a capital stands on its own;
+ * a lower-case one follows the field's name ("username is required"), as the contract's examples do.
+ */
 function describeIssue(issue: ValidationIssue): string {
-  if (issue.keyword === 'required') return 'is required';
-  if (issue.keyword === 'additionalProperties') return 'is not allowed';
-  if (issue.keyword === 'enum' && Array.isArray(issue.params?.allowedValues))
-    return `must be one of: ${issue.params.allowedValues.join(', ')}`;
-  if (issue.keyword === 'pattern') return 'contains characters or a format that is not allowed';
-  if (issue.keyword === 'type' && issue.instancePath === '') return 'must be a JSON object';
+  const params = issue.params ?? {};
+  const limit = Number(params.limit);
+  switch (issue.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not allowed';
+    case 'enum':
+      if (Array.isArray(params.allowedValues)) return `must be one of: ${params.allowedValues.join(', ')}`;
+      break;
+    case 'minLength':
+      return limit <= 1 ? 'is required' : `Use at least ${limit} characters.`;
+    case 'maxLength':
+      return `Use at most ${limit} characters.`;
+    case 'minimum':
+      return `Use a number of at least ${limit}.`;
+    case 'maximum':
+      return `Use a number of at most ${limit}.`;
+    case 'exclusiveMinimum':
+      return `Use a number greater than ${limit}.`;
+    case 'exclusiveMaximum':
+      return `Use a number smaller than ${limit}.`;
+    case 'minItems':
+      return `List at least ${limit}.`;
+    case 'maxItems':
+      return `List at most ${limit}.`;
+    case 'pattern': {
+      const hint = issue.parentSchema?.[PATTERN_MESSAGE];
+      if (typeof hint === 'string') return hint;
+      if (params.pattern === NO_NUL_PATTERN) return 'must not contain a NUL character';
+      return 'contains characters or a format that is not allowed';
+    }
+    case 'type':
+      if (issue.instancePath === '') return 'must be a JSON object';
+      return TYPE_NAMES[String(params.type)] ?? `must be of type ${String(params.type)}`;
+    case 'format':
+      return `is not a valid ${String(params.format)}`;
+  }
   return issue.message ?? 'is not valid';
 }
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'must be text (a JSON string)',
+  integer: 'must be a whole number',
+  number: 'must be a number',
+  boolean: 'must be true or false',
+  object: 'must be a JSON object',
+  array: 'must be a list (a JSON array)',
+  null: 'must be null',
+};

@@ -1,9 +1,17 @@
 import { Type, type TSchema, type StringOptions } from '@sinclair/typebox';
 import { validationError } from '../lib/errors.js';
 
+export const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+/**
+ * A schema's sentence for a value that fails its `pattern`, shown to the person instead of the
+ * pattern (an OpenAPI extension, so the published document stays valid; Ajv ignores it).
+ */
+export const PATTERN_MESSAGE = 'x-pattern-message';
+
 /** Every string the API accepts refuses NUL bytes, which no field of ours has a use for. */
 export function Str(options: StringOptions = {}): ReturnType<typeof Type.String> {
-  return Type.String({ pattern: '^[^\\u0000]*$', ...options });
+  return Type.String({ pattern: NO_NUL_PATTERN, ...options });
 }
 
 export const ErrorSchema = Type.Object(

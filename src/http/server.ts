@@ -220,6 +220,8 @@ function requestValidators(): ValidatorFactory {
     removeAdditional: false,
     strict: false,
     validateSchema: false,
+    // Each error carries the schema that failed, for a field's own message (errors.ts, describeIssue).
+    verbose: true,
   } as const;
   const bodyAjv = new Ajv({ ...options, coerceTypes: false });
   const textAjv = new Ajv({ ...options, coerceTypes: true });

@@ -553,6 +553,33 @@ describe('bad input over HTTP on sqlite', () => {
     });
   });
 
+  describe('field errors are sentences a person understands', () => {
+    const register = (payload: Record<string, unknown>): Promise<LightMyRequestResponse> =>
+      t.app.inject({ method: 'POST', url: '/api/auth/register', payload });
+
+    it('an empty form names what each field needs, not the schema keyword', async () => {
+      const response = await register({ username: '', password: '' });
+      expect(expectFieldError(response, 'username')).toBe('Use at least 3 characters.');
+      expect(expectFieldError(response, 'password')).toBe('is required');
+      expect(response.body).not.toMatch(/must NOT|fewer than|NOT have/);
+    });
+
+    it('says which characters a username may use, and what an email address looks like', async () => {
+      const response = await register({ username: 'has space', password: PASSWORD, email: 'not-an-address' });
+      expect(expectFieldError(response, 'username')).toBe('Use only letters, digits, _ . -');
+      expect(expectFieldError(response, 'email')).toBe('Enter an email address such as name@example.com.');
+    });
+
+    it('gives the limit of a too-long value and the type a value must have', async () => {
+      expect(expectFieldError(await register({ username: 'u'.repeat(51), password: PASSWORD }), 'username')).toBe(
+        'Use at most 50 characters.',
+      );
+      expect(expectFieldError(await register({ username: 42, password: PASSWORD }), 'username')).toBe(
+        'must be text (a JSON string)',
+      );
+    });
+  });
+
   describe('over-long strings are refused', () => {
     it('refuses a 51-character username and accepts 50', async () => {
       const long = await t.app.inject({

@@ -1,5 +1,5 @@
-import { Type, type Static } from '@sinclair/typebox';
-import { Str } from '../../http/schema.js';
+import { Type, type Static, type StringOptions } from '@sinclair/typebox';
+import { PATTERN_MESSAGE, Str } from '../../http/schema.js';
 
 export const UserSchema = Type.Object(
   {
@@ -44,15 +44,26 @@ export const MfaChallengeSchema = Type.Object(
 /** An email address as Twofold accepts it (also for imported accounts): something@domain.tld, no spaces. */
 export const EMAIL_PATTERN = '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$';
 
+/** An email address field of a request. */
+export function EmailStr(options: StringOptions = {}): ReturnType<typeof Str> {
+  return Str({
+    maxLength: 254,
+    pattern: EMAIL_PATTERN,
+    [PATTERN_MESSAGE]: 'Enter an email address such as name@example.com.',
+    ...options,
+  });
+}
+
 export const RegisterBody = Type.Object({
   username: Str({
     minLength: 3,
     maxLength: 50,
     pattern: '^[A-Za-z0-9_.-]+$',
+    [PATTERN_MESSAGE]: 'Use only letters, digits, _ . -',
     description: '3-50 letters, digits, _ . -',
   }),
   password: Str({ minLength: 1, maxLength: 1024, description: '8-128 characters, not a common password' }),
-  email: Type.Optional(Str({ maxLength: 254, pattern: EMAIL_PATTERN })),
+  email: Type.Optional(EmailStr()),
 });
 export type RegisterBody = Static<typeof RegisterBody>;
 

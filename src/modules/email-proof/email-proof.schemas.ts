@@ -1,9 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Str } from '../../http/schema.js';
-import { EMAIL_PATTERN } from '../accounts/accounts.schemas.js';
+import { EmailStr } from '../accounts/accounts.schemas.js';
 
 // The address rule of registration: something@domain.tld, no spaces, at most the SMTP path limit.
-const Email = Str({ maxLength: 254, pattern: EMAIL_PATTERN, description: 'The address to prove' });
+const Email = EmailStr({ description: 'The address to prove' });
 
 export const GenerateCodeBody = Type.Object({ email: Email });
 export type GenerateCodeBody = Static<typeof GenerateCodeBody>;
