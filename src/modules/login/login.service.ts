@@ -1,16 +1,14 @@
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { AppError, validationError } from '../../lib/errors.js';
-import type { AccountsService } from '../accounts/accounts.service.js';
-import type { AuditService } from '../audit/audit.service.js';
 import type { DeviceCookie } from '../lockout/device-cookie.js';
-import type { LockoutClient, LockoutService } from '../lockout/lockout.service.js';
-import type { Metrics } from '../ops/metrics.js';
-import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
-import { EMAIL_CODE_TTL_SECONDS, type TwoFactorService } from '../two-factor/two-factor.service.js';
+import type { LockoutClient } from '../lockout/lockout.service.js';
+import type { Tokens } from '../sessions/sessions.service.js';
+import { EMAIL_CODE_TTL_SECONDS } from '../two-factor/two-factor.service.js';
 import {
   createLoginFlow,
   type LoginAttempt,
+  type LoginFlowDeps,
   type LoginTokens,
   type MfaChallenge,
   type SecondFactorInput,
@@ -53,14 +51,8 @@ export interface ReauthInput {
   code?: string | undefined;
 }
 
-export interface LoginDeps {
-  accounts: AccountsService;
-  lockout: LockoutService;
-  twoFactor: TwoFactorService;
-  sessions: SessionsService;
-  audit: AuditService;
-  metrics: Metrics;
-}
+/** The login service drives the one sign-in flow and needs what the flow needs. */
+export type LoginDeps = LoginFlowDeps;
 
 export function createLoginService(deps: LoginDeps): LoginService {
   const { accounts, lockout, twoFactor, sessions, audit } = deps;
