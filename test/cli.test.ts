@@ -332,8 +332,12 @@ describe('command line', { timeout: 120_000 }, () => {
       child.once('exit', (code) => reject(new Error(`exited early with ${code}: ${output}`)));
     });
     expect(output).toMatch(/secrets\.json/);
+    // Development: the first line is where a person goes next, and each request is one readable line.
+    expect(output.split('\n')[0]).toMatch(/INFO: Web UI: http:\/\/[\d.:]+\/app\/$/);
     const health = await fetch(`${address}/readyz`);
     expect(health.status).toBe(200);
+    await expect.poll(() => output, { timeout: 5000 }).toMatch(/INFO: GET \/readyz 200 [\d.]+ ms\n/);
+    expect(output).not.toMatch(/^\{"level"/m);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

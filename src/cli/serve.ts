@@ -21,7 +21,12 @@ export async function serve(config: Config): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  const address = await app.listen({ port: config.port, host: config.host });
+  // The first line says where a person goes next: the web UI.
+  const address = await app.listen({
+    port: config.port,
+    host: config.host,
+    listenTextResolver: (url) => `Web UI: ${url}/app/`,
+  });
   // The same rule the mailer follows (services.ts: log delivery only outside production).
   const mail = mailDestination({ smtpUrl: config.smtpUrl, allowLogDelivery: config.nodeEnv !== 'production' });
   app.log.info(

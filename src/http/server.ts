@@ -19,7 +19,7 @@ import Fastify, {
 import type { Config } from '../config.js';
 import type { Metrics } from '../modules/ops/metrics.js';
 import { AppError, errorBody } from '../lib/errors.js';
-import { LOG_REDACT_PATHS, serializeRequest } from './log-redaction.js';
+import { LOG_REDACT_PATHS, OneLinePerRequest, readableLogStream, serializeRequest } from './logging.js';
 import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema, errorResponses } from './schema.js';
@@ -44,8 +44,13 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       level: config.logLevel,
       redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
       serializers: { req: serializeRequest },
-      ...(options.logStream ? { stream: options.logStream } : {}),
+      ...(options.logStream
+        ? { stream: options.logStream }
+        : config.nodeEnv === 'development'
+          ? { stream: readableLogStream() }
+          : {}),
     },
+    logController: new OneLinePerRequest(),
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy as boolean | string,
     // Replaced by the onRequest hook below, which answers in the contract's error format.

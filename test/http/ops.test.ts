@@ -297,9 +297,11 @@ describe('operations endpoints (sqlite)', () => {
       await app.inject({ method: 'POST', url: '/api/auth/logout', payload: { refresh_token: rotated.refresh_token } });
 
       const log = lines.join('');
-      // The capture works: the request log lines are there.
-      expect(log).toContain('incoming request');
-      expect(log).toContain('/api/user/me');
+      // The capture works: the request log lines are there, one per request with its path and status.
+      const requestLines = lines.filter((line) => line.includes('"msg":"request completed"'));
+      expect(requestLines).toHaveLength(11);
+      expect(log).not.toContain('incoming request');
+      expect(requestLines.find((line) => line.includes('/api/user/me'))).toMatch(/"res":\{"statusCode":200\}/);
       const secrets = {
         password: PASSWORD,
         newPassword,

@@ -80,9 +80,10 @@ function createLogMailer(log: FastifyBaseLogger): Mailer {
   return {
     async send(message) {
       // Development only (no SMTP_URL and NODE_ENV is not production): the message, code included, goes to the log.
+      // The body is the message's text, so a person at the terminal reads the link or code as written.
       log.info(
         { mail: { to: message.to, subject: message.subject, body: message.text } },
-        `mail to ${message.to}: ${message.subject}`,
+        `mail to ${message.to}: ${message.subject}\n\n${message.text}\n`,
       );
     },
     close() {},

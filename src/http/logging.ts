@@ -1,3 +1,5 @@
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import pretty, { type PrettyStream } from 'pino-pretty';
 // Logs never carry a password, token, code or secret (the HTTP contract, "Security rules").
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
@@ -73,4 +75,40 @@ export function serializeRequest(req: {
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,
   };
+}
+
+/**
+ * Development logs for a person at a terminal: one line per request (method, path, status, time)
+ * and the other events with their fields below them, so a mailed code stands out. Production and
+ * tests keep pino's JSON lines, for log collectors. Written synchronously, so the lines keep their
+ * order with the process's other output and none is lost at exit.
+ */
+export function readableLogStream(): PrettyStream {
+  return pretty({
+    sync: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,reqId,req,res,responseTime,mail',
+    messageFormat: (log, messageKey) => {
+      const req = log.req as { method?: string; url?: string } | undefined;
+      const res = log.res as { statusCode?: number } | undefined;
+      if (req && res && typeof log.responseTime === 'number')
+        return `${req.method} ${req.url} ${res.statusCode} ${log.responseTime.toFixed(1)} ms`;
+      return String(log[messageKey] ?? '');
+    },
+  });
+}
+
+/**
+ * One log line per request, written when the answer is sent, with the request and its status
+ * together, instead of Fastify's two ("incoming request", then "request completed" without the
+ * path). Half the lines to read, and to write on the hot path.
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error)
+      reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
