@@ -147,7 +147,18 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       },
     }),
   });
-  await app.register(swaggerUI, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUI, {
+    routePrefix: '/docs',
+    theme: { title: 'Twofold API' },
+    staticCSP: true,
+    // Swagger UI sets style attributes from its script; scripts stay limited to its own files. The
+    // same style rule as the web UI's policy above.
+    // upgrade-insecure-requests would break the page on a plain-HTTP address inside a network.
+    transformStaticCSP: (header) =>
+      header
+        .replace("style-src 'self' https:", "style-src 'self' 'unsafe-inline'")
+        .replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
   return app;
 }
 

@@ -164,6 +164,13 @@ describe('operations endpoints (sqlite)', () => {
       expect(response.statusCode, url).toBe(200);
       expect(response.headers['content-type']).toMatch(/^text\/html/);
       expect(response.body).toMatch(/<html/i);
+      expect(response.body).toContain('<title>Twofold API</title>');
+      // Swagger UI sets style attributes from its script: a policy without 'unsafe-inline' for styles
+      // makes the browser log a violation on every visit. Scripts stay limited to the page's own files.
+      const csp = String(response.headers['content-security-policy']);
+      expect(csp).toMatch(/style-src 'self' 'unsafe-inline'/);
+      expect(csp).toMatch(/script-src 'self'\s*;/);
+      expect(csp).not.toContain('upgrade-insecure-requests');
     }
   });
 
