@@ -191,7 +191,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const emailProof = createEmailProofService({
     repository: createEmailProofRepository(db, dialect),
-    accounts: recoveryRepository,
+    accounts: accountsRepository,
     mailer,
     mailQuota,
     audit,
@@ -202,7 +202,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     log,
   });
   const admin = createAdminService({
-    repository: createAdminRepository(db),
+    repository: createAdminRepository(db, dialect),
     accounts,
     twoFactor,
     sessions,

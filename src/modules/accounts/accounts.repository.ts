@@ -1,6 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type ReferenceExpression, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
+import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 import { clearedFailures } from './lock-columns.js';
@@ -14,6 +15,21 @@ export interface NewUser {
   role: string;
   emailVerified: boolean;
   nowMs: number;
+}
+
+/** What it takes to write to an account's owner: the recovery and email-proof flows. */
+export interface AccountContact {
+  id: number;
+  username: string;
+  email: string | null;
+  emailVerified: boolean;
+}
+
+export interface UserSearch {
+  /** Username or email contains this (case-insensitive). */
+  q?: string | undefined;
+  limit: number;
+  offset: number;
 }
 
 export interface AccountsRepository {
@@ -30,6 +46,46 @@ export interface AccountsRepository {
    * statement).
    */
   recordLogin(id: number, nowMs: number, clearFailures?: boolean): Promise<void>;
+  /** By address, compared by its lookup key (case-insensitive, like sign-in by email). */
+  findContactByEmail(email: string): Promise<AccountContact | undefined>;
+  findContactById(id: number): Promise<AccountContact | undefined>;
+  /**
+   * Marks the account's address verified; with `whileEmailKey`, only while the account still has
+   * that address (its lookup key), so a proof of an address the account has just left counts for nothing.
+   */
+  markEmailVerified(userId: number, nowMs: number, whileEmailKey?: string): Promise<void>;
+  /** A page of accounts by id, with the number of all that match. */
+  searchUsers(search: UserSearch): Promise<{ rows: UserRow[]; total: number }>;
+}
+
+const CONTACT_COLUMNS = ['id', 'username', 'email', 'email_verified'] as const;
+
+function toContact(row: Pick<UserRow, (typeof CONTACT_COLUMNS)[number]>): AccountContact {
+  return { id: row.id, username: row.username, email: row.email, emailVerified: Boolean(row.email_verified) };
+}
+
+/** The columns of a user's row that the `User` answer (accounts.service's presentUser) shows besides the id. */
+export const PRESENTED_USER_COLUMNS = ['username', 'email', 'role', 'email_verified', 'created_at'] as const;
+
+/**
+ * Joins, to another module's query, the user whose id that query holds at `userId`, and selects
+ * `columns` of the user's row: the caller's read stays one query (a refresh reads its token, session
+ * and user at once) while the SQL that names the users table stays here. The join's alias is this
+ * function's own; the caller refers to the user by its own id column.
+ */
+export function joinUserColumns<DB extends Database, TB extends keyof DB, O, C extends keyof UserRow & string>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  userId: ReferenceExpression<DB, TB>,
+  columns: readonly C[],
+): SelectQueryBuilder<DB, TB, O & Pick<UserRow, C>> {
+  const untyped = query as unknown as SelectQueryBuilder<Database, 'users', object>;
+  return untyped
+    .innerJoin('users as u', 'u.id', userId as never)
+    .select(columns.map((column) => `u.${column}` as const)) as unknown as SelectQueryBuilder<
+    DB,
+    TB,
+    O & Pick<UserRow, C>
+  >;
 }
 
 export function normalizeUsername(username: string): string {
@@ -107,6 +163,42 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
         .set({ last_login_at: nowMs, ...failures })
         .where('id', '=', id)
         .execute();
+    },
+    async findContactByEmail(email) {
+      const key = emailLookupKey(email);
+      if (key === null) return undefined;
+      const row = await db
+        .selectFrom('users')
+        .select(CONTACT_COLUMNS)
+        .where('email_normalized', '=', key)
+        .executeTakeFirst();
+      return row && toContact(row);
+    },
+    async findContactById(id) {
+      const row = await db.selectFrom('users').select(CONTACT_COLUMNS).where('id', '=', id).executeTakeFirst();
+      return row && toContact(row);
+    },
+    async markEmailVerified(userId, nowMs, whileEmailKey) {
+      let update = db.updateTable('users').set({ email_verified: 1, updated_at: nowMs }).where('id', '=', userId);
+      if (whileEmailKey !== undefined) update = update.where('email_normalized', '=', whileEmailKey);
+      await update.execute();
+    },
+    async searchUsers({ q, limit, offset }) {
+      let base = db.selectFrom('users');
+      if (q) {
+        // The *_normalized columns are already lower-case, so the match is case-insensitive everywhere.
+        const pattern = likeContains(q);
+        // Addresses are compared in their canonical form (email-address.ts), so is the query.
+        const emailPattern = likeContains(canonicalEmail(q));
+        base = base.where(
+          sql<boolean>`(username_normalized like ${pattern} escape '!' or email_normalized like ${emailPattern} escape '!')`,
+        );
+      }
+      const [rows, count] = await Promise.all([
+        base.selectAll().orderBy('id').limit(limit).offset(offset).execute(),
+        base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),
+      ]);
+      return { rows, total: Number(count.total) };
     },
   };
 }

@@ -4,7 +4,7 @@ import { AppError, validationError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { AccountsRepository, UserRow } from './accounts.repository.js';
+import type { AccountsRepository, PRESENTED_USER_COLUMNS, UserRow } from './accounts.repository.js';
 import { emailProblem } from './email-address.js';
 import { passwordProblem } from './password-policy.js';
 
@@ -50,7 +50,8 @@ export interface AccountsService {
   authenticate(account: UserRow | undefined, password: string): Promise<PasswordCheck>;
   /** With `mfaMethods` already read by the caller, the second factors are not read again. */
   getUser(id: number, mfaMethods?: string[]): Promise<User>;
-  toUser(row: UserRow, mfaMethods?: string[]): Promise<User>;
+  /** `presentUser` of the row, with the user's second factors read unless given. */
+  presentUser(row: UserRow, mfaMethods?: string[]): Promise<User>;
   /** Throws `invalid_credentials` unless `password` is the user's current password; else the account's row. */
   verifyPassword(userId: number, password: string): Promise<UserRow>;
   findByUsername(username: string): Promise<UserRow | undefined>;
@@ -94,8 +95,13 @@ export function emailUnverifiedError(): AppError {
   });
 }
 
-export function toUser(
-  row: Pick<UserRow, 'id' | 'username' | 'email' | 'role' | 'email_verified' | 'created_at'>,
+/**
+ * The one place that shapes the HTTP contract's `user` from an account's row (administration's view
+ * adds to it). Its columns are PRESENTED_USER_COLUMNS, which a query of another module joins with
+ * accounts.repository's joinUserColumns.
+ */
+export function presentUser(
+  row: Pick<UserRow, 'id' | (typeof PRESENTED_USER_COLUMNS)[number]>,
   mfaMethods: string[] = [],
 ): User {
   return {
@@ -118,7 +124,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
   const { repository, hasher, clock } = deps;
 
   async function present(row: UserRow, mfaMethods?: string[]): Promise<User> {
-    return toUser(row, mfaMethods ?? (await deps.mfaMethodsOf?.(row.id)) ?? []);
+    return presentUser(row, mfaMethods ?? (await deps.mfaMethodsOf?.(row.id)) ?? []);
   }
 
   /**
@@ -189,7 +195,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     },
 
     getUser: async (id, mfaMethods) => present(await loadRow(id), mfaMethods),
-    toUser: present,
+    presentUser: present,
 
     async verifyPassword(userId, password) {
       const row = await loadRow(userId);

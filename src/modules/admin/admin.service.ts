@@ -1,4 +1,3 @@
-import { ADMIN_LOCK_UNTIL_MS } from '../accounts/lock-columns.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
@@ -74,10 +73,11 @@ function refuseSelfLockout(target: UserRow, changes: UpdateUserBody, actor: Admi
 export function createAdminService(deps: AdminDeps): AdminService {
   const { repository, accounts, sessions, audit, clock } = deps;
 
-  async function present(row: UserRow): Promise<AdminUser> {
+  /** The contract's `user` (accounts' presentUser) with the lock and last sign-in an administrator sees. */
+  async function presentAdminUser(row: UserRow): Promise<AdminUser> {
     const lockedUntil = row.locked_until !== null && row.locked_until > clock.now().getTime() ? row.locked_until : null;
     return {
-      ...(await accounts.toUser(row)),
+      ...(await accounts.presentUser(row)),
       locked_until: isoOrNull(lockedUntil),
       last_login_at: isoOrNull(row.last_login_at),
     };
@@ -93,7 +93,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
     const { by, ...context } = auditedAs(actor);
     const nowMs = clock.now().getTime();
     if (locked) {
-      await repository.lock(target.id, ADMIN_LOCK_UNTIL_MS, nowMs);
+      await repository.lock(target.id, nowMs);
       // A locked account keeps no live session: its access tokens stop working at once.
       await sessions.logoutAll(target.id);
       await audit.record({ ...context, type: 'account.locked', userId: target.id, detail: { by } });
@@ -106,7 +106,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
   return {
     async listUsers(query) {
       const { rows, total } = await repository.listUsers(query);
-      return { items: await Promise.all(rows.map(present)), total };
+      return { items: await Promise.all(rows.map(presentAdminUser)), total };
     },
 
     async updateUser(id, changes, actor) {
@@ -127,7 +127,7 @@ export function createAdminService(deps: AdminDeps): AdminService {
         });
       }
       if (changes.locked !== undefined) await setLocked(target, changes.locked, actor);
-      return present(await requireUser(id));
+      return presentAdminUser(await requireUser(id));
     },
 
     async resetTwoFactor(id, actor) {

@@ -3,11 +3,11 @@ import { createBackgroundTasks } from '../../lib/background-tasks.js';
 import type { Clock } from '../../lib/clock.js';
 import { constantTimeEqual, hmacHex, randomDigits, randomToken } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import type { AccountsRepository } from '../accounts/accounts.repository.js';
 import { emailLookupKey } from '../accounts/email-address.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { MailQuota } from '../rate-limit/mail-quota.js';
-import type { RecoveryRepository } from '../recovery/recovery.repository.js';
 import { emailProofMessage } from './email-proof.mail.js';
 import type { EmailProofRepository } from './email-proof.repository.js';
 
@@ -31,7 +31,7 @@ export interface EmailProofService {
 export interface EmailProofDeps {
   repository: EmailProofRepository;
   /** Accounts by address, and the "address verified" mark, through the repository that owns them. */
-  accounts: Pick<RecoveryRepository, 'findAccountByEmail' | 'markEmailVerified'>;
+  accounts: Pick<AccountsRepository, 'findContactByEmail' | 'markEmailVerified'>;
   mailer: Mailer;
   mailQuota: MailQuota;
   audit: AuditService;
@@ -60,7 +60,7 @@ export function createEmailProofService(deps: EmailProofDeps): EmailProofService
   async function issue(email: string, context: AuditContext): Promise<void> {
     const addressKey = addressKeyOf(email);
     const lookupKey = emailLookupKey(email);
-    const account = lookupKey === null ? undefined : await deps.accounts.findAccountByEmail(email);
+    const account = lookupKey === null ? undefined : await deps.accounts.findContactByEmail(email);
     const to = account?.email ?? (deps.forAnyone && lookupKey !== null ? email.trim() : null);
     const userId = account?.id ?? null;
     const detail = { address_ref: addressRef(addressKey), account: account !== undefined };
@@ -133,7 +133,7 @@ export function createEmailProofService(deps: EmailProofDeps): EmailProofService
       }
       // An emailed code proves the address as well as a verification link does.
       const lookupKey = emailLookupKey(email);
-      const account = lookupKey === null ? undefined : await deps.accounts.findAccountByEmail(email);
+      const account = lookupKey === null ? undefined : await deps.accounts.findContactByEmail(email);
       const verifiedNow = account !== undefined && !account.emailVerified;
       if (account && verifiedNow && lookupKey !== null)
         await deps.accounts.markEmailVerified(account.id, nowMs(), lookupKey);

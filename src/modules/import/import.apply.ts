@@ -1,6 +1,7 @@
 import { seal } from '../../lib/crypto.js';
 import { recordInTransaction, type AuditEvent } from '../audit/audit.service.js';
 import { totpSecretAad } from '../two-factor/two-factor.service.js';
+import { importedUsers } from '../accounts/imported-users.repository.js';
 import { importRepository as repo, type Executor } from './import.repository.js';
 import type { ProductAction, UserAction } from './import.plan.js';
 import type { PreparedUser } from './import.records.js';
@@ -25,7 +26,7 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
   const now = context.nowMs;
   const inserts = actions.filter((a): a is Insert => a.kind === 'insert').map((a) => a.user);
   const updates = actions.filter((a): a is Update => a.kind === 'update');
-  await repo.insertUsers(
+  await importedUsers.insertImportedUsers(
     db,
     inserts.map((u) => ({
       username: u.username,
@@ -42,7 +43,7 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
   );
   const idOf = new Map(
     (
-      await repo.usersByUsername(
+      await importedUsers.findByUsernames(
         db,
         inserts.map((u) => u.normalized),
       )
@@ -50,7 +51,7 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
   );
   const created = inserts.map((user) => ({ user, id: idOf.get(user.normalized) as number }));
   for (const { userId, changes } of updates)
-    if (changes) await repo.updateUser(db, userId, { ...changes, updated_at: now, imported_at: now });
+    if (changes) await importedUsers.updateImportedUser(db, userId, { ...changes, updated_at: now, imported_at: now });
 
   const factors = [
     ...created.filter(({ user }) => user.totpSecret !== null),

@@ -1,7 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { expect } from 'vitest';
 import type { ImportSource, SourceProduct, SourceRecord, SourceUser } from './import-source.js';
-import type { ExistingUser } from './import.repository.js';
+import type { ExistingUser } from '../accounts/imported-users.repository.js';
 import {
   planUsers,
   screenUsers,

@@ -1,48 +1,19 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
-import type { Database, ProductsTable, UsersTable } from '../../db/schema.js';
+import type { Insertable, Selectable } from 'kysely';
+import type { ProductsTable } from '../../db/schema.js';
+import type { Executor } from '../accounts/imported-users.repository.js';
 import { countProducts } from '../products/products.repository.js';
 
-/** The database or a transaction: each batch runs on whichever the import chose. */
-export type Executor = Kysely<Database>;
+export type { Executor } from '../accounts/imported-users.repository.js';
 
-const USER_COLUMNS = [
-  'id',
-  'username_normalized',
-  'email',
-  'email_normalized',
-  'email_verified',
-  'password_hash',
-  'role',
-  'imported_at',
-] as const;
 const PRODUCT_COLUMNS = ['id', 'legacy_id', 'name', 'description', 'price_cents', 'quantity'] as const;
 
-export type ExistingUser = Pick<Selectable<UsersTable>, (typeof USER_COLUMNS)[number]>;
 export type ExistingProduct = Pick<Selectable<ProductsTable>, (typeof PRODUCT_COLUMNS)[number]>;
-export type UserChanges = Pick<
-  Selectable<UsersTable>,
-  'email' | 'email_normalized' | 'email_verified' | 'password_hash' | 'role' | 'updated_at'
-> & { imported_at: number };
 
-/** The bulk reads and writes of `twofold import`; a batch of a few hundred rows per statement. */
+/**
+ * The bulk reads and writes of `twofold import`; a batch of a few hundred rows per statement. The
+ * accounts themselves are written by accounts (`importedUsers`), which owns the users table.
+ */
 export const importRepository = {
-  async usersByUsername(db: Executor, normalized: string[]): Promise<ExistingUser[]> {
-    if (normalized.length === 0) return [];
-    return db.selectFrom('users').select(USER_COLUMNS).where('username_normalized', 'in', normalized).execute();
-  },
-
-  async userIdsByEmail(
-    db: Executor,
-    normalized: string[],
-  ): Promise<Array<{ id: number; email_normalized: string | null }>> {
-    if (normalized.length === 0) return [];
-    return db
-      .selectFrom('users')
-      .select(['id', 'email_normalized'])
-      .where('email_normalized', 'in', normalized)
-      .execute();
-  },
-
   async totpSecrets(
     db: Executor,
     userIds: number[],
@@ -59,14 +30,6 @@ export const importRepository = {
     if (userIds.length === 0) return [];
     const rows = await db.selectFrom('email_factors').select('user_id').where('user_id', 'in', userIds).execute();
     return rows.map((r) => r.user_id);
-  },
-
-  async insertUsers(db: Executor, users: Array<Insertable<UsersTable>>): Promise<void> {
-    if (users.length > 0) await db.insertInto('users').values(users).execute();
-  },
-
-  async updateUser(db: Executor, id: number, changes: UserChanges): Promise<void> {
-    await db.updateTable('users').set(changes).where('id', '=', id).execute();
   },
 
   /** An enabled (confirmed) TOTP factor, replacing any earlier one of the user. */

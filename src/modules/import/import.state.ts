@@ -1,5 +1,6 @@
 import { unseal } from '../../lib/crypto.js';
 import { totpSecretAad } from '../two-factor/two-factor.service.js';
+import { importedUsers } from '../accounts/imported-users.repository.js';
 import { importRepository as repo, type Executor, type ExistingProduct } from './import.repository.js';
 import {
   enrolledInTwofold,
@@ -23,7 +24,7 @@ export async function loadUserState(
   const { accepted } = screened;
   const accounts = new Map(
     (
-      await repo.usersByUsername(
+      await importedUsers.findByUsernames(
         db,
         accepted.map((u) => u.normalized),
       )
@@ -31,7 +32,7 @@ export async function loadUserState(
   );
   const emailOwners = new Map(
     (
-      await repo.userIdsByEmail(
+      await importedUsers.findIdsByEmails(
         db,
         accepted.flatMap((u) => (u.emailNormalized === null ? [] : [u.emailNormalized])),
       )

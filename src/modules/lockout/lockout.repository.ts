@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
-import { clearedFailures, liftBruteForceLock } from '../accounts/lock-columns.js';
+import { accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
 
 /**
  * How long a failure count is remembered after the last failure when no further failure comes
@@ -73,11 +73,7 @@ export async function liftEveryLock(
   options: { adminLockToo: boolean; nowMs: number },
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('users')
-      .set({ ...clearedFailures, ...(options.adminLockToo ? { locked_until: null, updated_at: options.nowMs } : {}) })
-      .where('id', '=', userId)
-      .execute();
+    await accountLockColumns(trx).clearLocks(userId, options);
     await trx.deleteFrom('login_lockouts').where('user_id', '=', userId).execute();
   });
 }
@@ -87,6 +83,8 @@ const SWEEP_INTERVAL_MS = 60_000;
 
 export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPolicy): LockoutRepository {
   const memoryMs = failureMemoryMs(policy);
+  // The account's own budget lives in the lock columns of its users row, which accounts owns.
+  const accountRow = accountLockColumns(db);
   let lastSweepMs = Number.NEGATIVE_INFINITY;
 
   /** The failure count as it stands: zero once its memory has run out (NULL compares as not expired). */
@@ -112,11 +110,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
    * locked_until and failed_attempts must come before failures_expire_at changes (and locked_until
    * before failed_attempts), each seeing the old values.
    */
-  function reservation(nowMs: number): {
-    locked_until: RawBuilder<number | null>;
-    failed_attempts: RawBuilder<number>;
-    failures_expire_at: number;
-  } {
+  function reservation(nowMs: number): CountedAttempt {
     return {
       locked_until: lockExpression(nowMs),
       failed_attempts: sql<number>`${current(nowMs)} + 1`,
@@ -172,23 +166,12 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     async reserveAttempt(target, nowMs) {
       if (target.kind !== 'account')
         return reserveKeyed(target.key, target.kind === 'device' ? target.userId : null, nowMs);
-      const result = await db
-        .updateTable('users')
-        .set(reservation(nowMs))
-        .where('id', '=', target.userId)
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return accountRow.countAttempt(target.userId, nowMs, reservation(nowMs));
     },
     async refundAttempt(target) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.
       if (target.kind === 'account') {
-        await db
-          .updateTable('users')
-          .set({ locked_until: liftBruteForceLock, failed_attempts: sql`failed_attempts - 1` })
-          .where('id', '=', target.userId)
-          .where('failed_attempts', '>', 0)
-          .execute();
+        await accountRow.refundAttempt(target.userId);
       } else {
         await db
           .updateTable('login_lockouts')
@@ -205,11 +188,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     async state(target) {
       const row =
         target.kind === 'account'
-          ? await db
-              .selectFrom('users')
-              .select(['failed_attempts', 'locked_until'])
-              .where('id', '=', target.userId)
-              .executeTakeFirst()
+          ? await accountRow.lockState(target.userId)
           : await db
               .selectFrom('login_lockouts')
               .select(['failed_attempts', 'locked_until'])

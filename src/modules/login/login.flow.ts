@@ -166,13 +166,18 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
   ): Promise<LoginTokens | MfaChallenge> {
     const { account, target, amr, methods } = state;
     if (methods.length === 0)
-      return finishLogin({ user: await accounts.toUser(account, methods), target, amr }, client);
+      return finishLogin({ user: await accounts.presentUser(account, methods), target, amr }, client);
     if (totpCode !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
       if (!(await twoFactor.verifyTOTP(account.id, totpCode.trim()))) return failSecondFactor(target, client, 'totp');
       await audit.record({ ...client, type: 'mfa.used', userId: account.id, detail: { method: 'totp' } });
       return finishLogin(
-        { user: await accounts.toUser(account, methods), target, amr: [...amr, 'otp'], detail: { method: 'totp' } },
+        {
+          user: await accounts.presentUser(account, methods),
+          target,
+          amr: [...amr, 'otp'],
+          detail: { method: 'totp' },
+        },
         client,
       );
     }

@@ -146,7 +146,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
         }),
       );
       const tokens = await sessions.reauthenticate(
-        await accounts.toUser(proof.account, methods),
+        await accounts.presentUser(proof.account, methods),
         sessionId,
         proof.amr,
         client,

@@ -1,19 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import type { Database } from '../../db/schema.js';
-import { inUserLockedTransaction } from '../../db/user-lock.js';
-import { emailLookupKey } from '../accounts/email-address.js';
+import { createAccountsRepository, type AccountContact } from '../accounts/accounts.repository.js';
+import { inUserLockedTransaction } from '../accounts/user-lock.js';
 import { liftEveryLock } from '../lockout/lockout.repository.js';
 
 export type AccountTokenPurpose = 'password_reset' | 'email_verify';
 
-/** What the recovery flows need to know about an account. */
-export interface RecoveryAccount {
-  id: number;
-  username: string;
-  email: string | null;
-  emailVerified: boolean;
-}
+/** What the recovery flows need to know about an account (read by accounts, which owns the users table). */
+export type RecoveryAccount = AccountContact;
 
 export interface LiveToken {
   userId: number;
@@ -49,33 +44,12 @@ export interface RecoveryRepository {
   liftLocks(userId: number, nowMs: number): Promise<void>;
 }
 
-const ACCOUNT_COLUMNS = ['id', 'username', 'email', 'email_verified'] as const;
-
-function toAccount(row: {
-  id: number;
-  username: string;
-  email: string | null;
-  email_verified: number;
-}): RecoveryAccount {
-  return { id: row.id, username: row.username, email: row.email, emailVerified: Boolean(row.email_verified) };
-}
-
 export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect): RecoveryRepository {
+  // The account's row is accounts'; this repository owns the tokens (`account_tokens`).
+  const accounts = createAccountsRepository(db, dialect);
   return {
-    async findAccountByEmail(email) {
-      const key = emailLookupKey(email);
-      if (key === null) return undefined;
-      const row = await db
-        .selectFrom('users')
-        .select(ACCOUNT_COLUMNS)
-        .where('email_normalized', '=', key)
-        .executeTakeFirst();
-      return row && toAccount(row);
-    },
-    async findAccountById(id) {
-      const row = await db.selectFrom('users').select(ACCOUNT_COLUMNS).where('id', '=', id).executeTakeFirst();
-      return row && toAccount(row);
-    },
+    findAccountByEmail: (email) => accounts.findContactByEmail(email),
+    findAccountById: (id) => accounts.findContactById(id),
     async replaceToken(token) {
       // Two links asked for at once (a new account's verification and a reset) neither fail nor both stay live.
       await inUserLockedTransaction(db, dialect, token.userId, async (trx) => {
@@ -119,11 +93,7 @@ export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async markEmailVerified(userId, nowMs, whileEmailKey) {
-      let update = db.updateTable('users').set({ email_verified: 1, updated_at: nowMs }).where('id', '=', userId);
-      if (whileEmailKey !== undefined) update = update.where('email_normalized', '=', whileEmailKey);
-      await update.execute();
-    },
+    markEmailVerified: (userId, nowMs, whileEmailKey) => accounts.markEmailVerified(userId, nowMs, whileEmailKey),
     liftLocks: (userId, nowMs) => liftEveryLock(db, userId, { adminLockToo: false, nowMs }),
   };
 }

@@ -2,6 +2,7 @@ import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
+import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 
@@ -93,13 +94,13 @@ interface FindRefreshRow {
 export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect): SessionsRepository {
   /**
    * Every refresh starts here: the token, its session, and the user and second factors its answer
-   * shows, in one query, built and compiled once (the hash is its only parameter) on first use.
+   * shows, in one query, built and compiled once (the hash is its only parameter) on first use. The
+   * user's columns are joined by accounts, which owns the users table.
    */
   const buildFindRefresh = (): CompiledQuery =>
     db
       .selectFrom('refresh_tokens as t')
       .innerJoin('sessions as s', 's.id', 't.session_id')
-      .innerJoin('users as u', 'u.id', 's.user_id')
       .select((eb) => [
         't.session_id',
         't.used_at',
@@ -111,24 +112,20 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         's.revoked_at',
         's.expires_at as session_expires_at',
         's.last_used_at as session_last_used_at',
-        'u.username',
-        'u.email',
-        'u.role',
-        'u.email_verified',
-        'u.created_at',
         eb
           .exists(
             eb
               .selectFrom('totp_factors as f')
               .select('f.user_id')
-              .whereRef('f.user_id', '=', 'u.id')
+              .whereRef('f.user_id', '=', 's.user_id')
               .where('f.confirmed_at', 'is not', null),
           )
           .as('totp'),
         eb
-          .exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 'u.id'))
+          .exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 's.user_id'))
           .as('email_factor'),
       ])
+      .$call((query) => joinUserColumns(query, 's.user_id', PRESENTED_USER_COLUMNS))
       .where('t.token_hash', '=', '')
       .compile();
   let findRefresh: CompiledQuery | undefined;
@@ -216,8 +213,8 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
     findSessionState: (sessionId) =>
       db
         .selectFrom('sessions as s')
-        .innerJoin('users as u', 'u.id', 's.user_id')
-        .select(['s.user_id', 's.revoked_at', 's.expires_at', 'u.role'])
+        .select(['s.user_id', 's.revoked_at', 's.expires_at'])
+        .$call((query) => joinUserColumns(query, 's.user_id', ['role']))
         .where('s.id', '=', sessionId)
         .executeTakeFirst(),
     listActive: (userId, nowMs) =>

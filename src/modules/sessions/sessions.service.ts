@@ -2,7 +2,7 @@ import type { ClientInfo } from '../../http/client-info.js';
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex, randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
-import { toUser, type User } from '../accounts/accounts.service.js';
+import { presentUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import { methodsOfFactors } from '../two-factor/two-factor.service.js';
 import type { SessionCache, SessionState } from './session-cache.js';
@@ -197,7 +197,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       }
       if (record.usedAt !== null) return spentTokenPresented(record, client, nowMs);
       const { totp, emailFactor, ...row } = record.user;
-      const user = toUser(row, methodsOfFactors({ totp, email: emailFactor }));
+      const user = presentUser(row, methodsOfFactors({ totp, email: emailFactor }));
       const amr = record.amr.split(',');
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { retryOnDeadlock } from '../../db/errors.js';
-import { inUserLockedTransaction } from '../../db/user-lock.js';
+import { inUserLockedTransaction } from '../accounts/user-lock.js';
 import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
 
 export type TotpRow = Selectable<TotpFactorsTable>;

@@ -1,9 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Dialect } from './create-database.js';
-import { retryOnDeadlock } from './errors.js';
-import type { Database } from './schema.js';
+import type { Dialect } from '../../db/create-database.js';
+import { retryOnDeadlock } from '../../db/errors.js';
+import type { Database } from '../../db/schema.js';
 
 /**
+ * The user's row is the lock of everything that belongs to the user, so the statement that takes it
+ * lives with the users table, here, and the modules of those things (recovery's reset links,
+ * two-factor's codes) call it.
+ *
  * Runs `work` in a transaction that first locks the user's row (`SELECT … FOR UPDATE`; SQLite has a
  * single writer anyway), so two requests that replace one of the user's things — reset links, email
  * codes, backup codes — run one after the other: each sees the other's committed rows, exactly one
