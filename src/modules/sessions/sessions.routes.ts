@@ -40,7 +40,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
     async (request, reply) => {
       const token = refreshTokenFrom(request, request.body?.refresh_token);
       if (!token) throw validationError({ refresh_token: 'is required' });
-      const tokens = await sessions.refresh(token, clientInfo(request)).catch((error: unknown) => {
+      const tokens = await sessions.rotateRefreshToken(token, clientInfo(request)).catch((error: unknown) => {
         // A dead cookie is forgotten, so the web UI stops trying it on every start.
         if (isBrowserRequest(request)) clearRefreshCookie(reply);
         throw error;

@@ -28,7 +28,11 @@ export interface SessionView {
 
 export interface SessionsService {
   open(user: User, amr: string[], client: ClientInfo): Promise<Tokens>;
-  refresh(refreshToken: string, client: ClientInfo): Promise<Tokens>;
+  /**
+   * Refresh token rotation (RFC 9700 §4.14.2): spends the token once, issues its successor, and
+   * treats a spent token presented again as theft, ending the session (outside the reuse grace).
+   */
+  rotateRefreshToken(refreshToken: string, client: ClientInfo): Promise<Tokens>;
   /**
    * The person proved who they are again in a live session (password, and a second factor when
    * the account has one): new tokens with a fresh `auth_time`, the refresh token rotated.
@@ -183,7 +187,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       return tokensFor(user, sessionId, amr, nowMs, refreshToken);
     },
 
-    async refresh(refreshToken, client) {
+    async rotateRefreshToken(refreshToken, client) {
       const tokenHash = sha256Hex(refreshToken);
       const nowMs = clock.now().getTime();
       const record = await repository.findRefreshToken(tokenHash);
