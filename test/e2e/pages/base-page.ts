@@ -16,6 +16,17 @@ export abstract class BasePage {
     return this.id('notice');
   }
 
+  /** A list whose first page is on its way: the table is `aria-busy` and its only row says "Loading…". */
+  get loadingTable(): Locator {
+    return this.page.locator('table[aria-busy="true"]').filter({ hasText: 'Loading…' });
+  }
+
+  /** Opens `path` (under /app/) by address and waits for the element `readyTestId`. */
+  async visit(path: string, readyTestId: string): Promise<void> {
+    await this.page.goto(path);
+    await this.id(readyTestId).waitFor();
+  }
+
   fieldError(field: string): Locator {
     return this.id(`error-${field}`);
   }
