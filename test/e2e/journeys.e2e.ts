@@ -11,6 +11,7 @@ import {
   TokenPage,
 } from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
+import { axeViolations } from './support/axe.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /**
@@ -357,7 +358,8 @@ describe('a person confirms it is them before a sensitive change', () => {
 
   beforeAll(async () => {
     h = await startHarness({ env: { REAUTH_MAX_AGE: String(MAX_AGE_MS / 1000) } });
-    ({ context, page } = await h.newPage());
+    // bypassCSP: axe-core is injected to check the dialog.
+    ({ context, page } = await h.newPage({ bypassCSP: true }));
   });
   afterAll(async () => {
     await context?.close();
@@ -388,6 +390,7 @@ describe('a person confirms it is them before a sensitive change', () => {
     await page.getByTestId('totp-start').click();
     await reauth.waitForOpen();
     expect(await reauth.focused()).toBe('reauth-password');
+    expect(await axeViolations(page)).toEqual([]);
     await h.screenshot(page, 'reauth-dialog-1280', { viewport: true });
     await reauth.cancel();
     await security.errorMessage.filter({ hasText: 'Nothing was changed' }).waitFor();
@@ -412,6 +415,8 @@ describe('a person confirms it is them before a sensitive change', () => {
     await page.getByTestId('password-new').fill(newPassword);
     await page.getByTestId('password-change').click();
     await reauth.waitForOpen();
+    expect(await axeViolations(page)).toEqual([]);
+    expect(await reauth.fitsWidth()).toBe(true);
     await h.screenshot(page, 'reauth-dialog-390', { viewport: true });
     await reauth.confirm(person.password);
     await reauth.waitForClosed();
