@@ -14,11 +14,17 @@ class AnyPage extends BasePage {}
  * a delete being confirmed).
  */
 describe('every page fits the screen and passes axe-core', () => {
-  const user = { username: 'dora', email: 'dora@example.test', password: 'Pebble-harbour-29-lantern' };
+  /** One per width: the signed-in test turns on email codes for its own. */
+  const person = (width: number): { username: string; email: string; password: string } => ({
+    username: `dora${width}`,
+    email: `dora${width}@example.test`,
+    password: 'Pebble-harbour-29-lantern',
+  });
   /** With email codes turned on, for the second sign-in step. */
   const twoFactor = { username: 'erin', email: 'erin@example.test', password: 'Thistle-quarry-84-beacon' };
   const admin = { username: 'root', password: 'Admin-copper-kettle-93' };
   const WIDTHS = [390, 1280] as const;
+  const user = person(WIDTHS[0]);
   let h: Harness;
 
   const post = async (url: string, body: unknown, token?: string): Promise<Record<string, unknown>> => {
@@ -33,7 +39,7 @@ describe('every page fits the screen and passes axe-core', () => {
 
   beforeAll(async () => {
     h = await startHarness();
-    await post('/api/auth/register', user);
+    for (const width of WIDTHS) await post('/api/auth/register', person(width));
     await post('/api/auth/register', twoFactor);
     const { access_token: token } = await post('/api/auth/login', {
       username: twoFactor.username,
@@ -113,7 +119,7 @@ describe('every page fits the screen and passes axe-core', () => {
       const { context, page } = await h.newPage({ viewport, bypassCSP: true });
       const problems: string[] = [];
       try {
-        await signIn(page, user);
+        await signIn(page, person(width));
         problems.push(...(await check(page, 'home', width)));
 
         const security = new SecurityPage(page);
@@ -122,6 +128,13 @@ describe('every page fits the screen and passes axe-core', () => {
         problems.push(...(await check(page, 'security', width)));
         await security.startTotp();
         problems.push(...(await check(page, 'security-totp', width)));
+        // Email codes on: the confirmation and the new backup codes.
+        const { email } = person(width);
+        await security.enableEmail();
+        await expect.poll(() => h.mailbox.codeMails(email).length, { timeout: 15_000 }).toBe(1);
+        await security.verifyEmail(h.mailbox.latestCode(email));
+        await security.shownBackupCodes();
+        problems.push(...(await check(page, 'security-backup-codes', width)));
 
         const products = new ProductsPage(page);
         await products.open();
