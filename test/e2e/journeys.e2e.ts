@@ -11,6 +11,7 @@ import {
   TokenPage,
 } from './pages/index.js';
 import { Authenticator, decodeQr } from './support/authenticator.js';
+import { axeViolations } from './support/axe.js';
 import { startHarness, type Harness } from './support/harness.js';
 
 /**
@@ -104,15 +105,33 @@ describe('a person uses Twofold in the browser', () => {
     if (await page.getByTestId('nav-signout').isVisible()) await home.signOut();
     const login = new LoginPage(page);
     await login.open();
+    // The first field has the focus as the page opens.
+    expect(await login.focused()).toBe('login-username');
     await login.submitPassword(user.username, user.password);
     await home.waitForUser(user.username);
     await expect(await home.role.innerText()).toMatch(/user/i);
+  });
+
+  step('skips the navigation from the keyboard', async () => {
+    const home = new HomePage(page);
+    await page.goto('/app/');
+    await home.waitForUser(user.username);
+    // "Skip to main content" is the first stop of the Tab key and moves the focus to <main>.
+    await page.keyboard.press('Tab');
+    expect(await home.focused()).toBe('skip-link');
+    await page.keyboard.press('Enter');
+    expect(await home.focused()).toBe('#main');
+    await page.keyboard.press('Tab');
+    // The next stop is inside the page's own content, past the navigation.
+    expect(await home.focusIsIn('main')).toBe(true);
   });
 
   step('sets up the authenticator from the QR code and sees 10 backup codes', async () => {
     const security = new SecurityPage(page);
     await security.open();
     const { qrSrc, secret } = await security.startTotp();
+    // The set-up's instructions take the focus from the button that opened it (and is gone).
+    expect(await security.focused()).toBe('totp-instructions');
     await h.screenshot(page, 'security-qr');
 
     // Read the QR code as a phone would: a real decoder on the image the page shows.
@@ -125,6 +144,9 @@ describe('a person uses Twofold in the browser', () => {
 
     authenticator = new Authenticator(qrSecret);
     backupCodes = await security.verifyTotp(await authenticator.nextCode());
+    // The confirmation, just above the new codes, takes the focus.
+    await expect.poll(() => security.focused()).toBe('notice');
+    expect(await security.notice.innerText()).toBe('Authenticator app turned on.');
     expect(backupCodes).toHaveLength(10);
     expect(new Set(backupCodes).size).toBe(10);
     await h.screenshot(page, 'backup-codes');
@@ -135,6 +157,8 @@ describe('a person uses Twofold in the browser', () => {
     async () => {
       await new HomePage(page).signOut();
       const login = await toSecondStep();
+      // The second step's field takes the focus from the (disabled, then gone) sign-in button.
+      await expect.poll(() => login.focused()).toBe('mfa-code');
       await h.screenshot(page, 'mfa-step');
       await login.chooseMethod('totp');
       await login.submitCode(await authenticator.nextCode());
@@ -194,7 +218,14 @@ describe('a person uses Twofold in the browser', () => {
   step('adds, edits and deletes a product, with prices in two decimals', async () => {
     const products = new ProductsPage(page);
     await products.open();
+    // The form takes the focus when it opens and gives it back to its button when cancelled.
+    await products.openForm();
+    await expect.poll(() => products.focused()).toBe('product-name');
+    await products.cancelForm();
+    await expect.poll(() => products.focused()).toBe('product-add');
     await products.add({ name: 'Brass compass', description: 'Pocket size, with lid', price: '24.5', quantity: '3' });
+    await expect.poll(() => products.focused()).toBe('notice');
+    expect(await products.notice.innerText()).toBe('Added Brass compass.');
     await expect(await products.row('Brass compass').innerText()).toContain('24.50');
     await products.add({ name: 'Field notebook', description: 'Squared paper', price: '7', quantity: '12' });
     await expect(await products.row('Field notebook').innerText()).toContain('7.00');
@@ -205,7 +236,15 @@ describe('a person uses Twofold in the browser', () => {
     expect(edited).toContain('31.99');
     await products.row('Brass compass').waitFor({ state: 'detached' });
 
+    // "Delete" asks first, with the focus on the answer that changes nothing; "Keep it" gives it back to Delete.
+    await products.askDelete('Field notebook');
+    await expect.poll(() => products.focused()).toBe('product-keep');
+    await products.keepProduct('Field notebook');
+    await expect.poll(() => products.focused()).toBe('product-delete');
     await products.delete('Field notebook');
+    // The row went with the focused button: the confirmation takes the focus.
+    await expect.poll(() => products.focused()).toBe('notice');
+    expect(await products.notice.innerText()).toBe('Deleted Field notebook.');
     await expect(await products.rows.count()).toBe(1);
   });
 
@@ -265,6 +304,8 @@ describe('a person uses Twofold in the browser', () => {
       await adminPage.open();
       await adminPage.userRow(user.username).waitFor();
       await adminPage.lock(user.username);
+      await expect.poll(() => adminPage.focused()).toBe('notice');
+      expect(await adminPage.notice.innerText()).toBe(`${user.username}: locked.`);
       await h.screenshot(adminSide.page, 'admin');
 
       // The locked person cannot sign in; the page says so.
@@ -317,7 +358,8 @@ describe('a person confirms it is them before a sensitive change', () => {
 
   beforeAll(async () => {
     h = await startHarness({ env: { REAUTH_MAX_AGE: String(MAX_AGE_MS / 1000) } });
-    ({ context, page } = await h.newPage());
+    // bypassCSP: axe-core is injected to check the dialog.
+    ({ context, page } = await h.newPage({ bypassCSP: true }));
   });
   afterAll(async () => {
     await context?.close();
@@ -348,6 +390,7 @@ describe('a person confirms it is them before a sensitive change', () => {
     await page.getByTestId('totp-start').click();
     await reauth.waitForOpen();
     expect(await reauth.focused()).toBe('reauth-password');
+    expect(await axeViolations(page)).toEqual([]);
     await h.screenshot(page, 'reauth-dialog-1280', { viewport: true });
     await reauth.cancel();
     await security.errorMessage.filter({ hasText: 'Nothing was changed' }).waitFor();
@@ -372,6 +415,8 @@ describe('a person confirms it is them before a sensitive change', () => {
     await page.getByTestId('password-new').fill(newPassword);
     await page.getByTestId('password-change').click();
     await reauth.waitForOpen();
+    expect(await axeViolations(page)).toEqual([]);
+    expect(await reauth.fitsWidth()).toBe(true);
     await h.screenshot(page, 'reauth-dialog-390', { viewport: true });
     await reauth.confirm(person.password);
     await reauth.waitForClosed();

@@ -7,6 +7,10 @@ export class AdminPage extends BasePage {
     await this.id('admin-search').waitFor();
   }
 
+  get auditRows(): Locator {
+    return this.id('audit-row');
+  }
+
   userRow(username: string): Locator {
     return this.page.locator(`[data-testid="admin-user-row"][data-username="${username.replace(/["\\]/g, '\\$&')}"]`);
   }

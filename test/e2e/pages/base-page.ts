@@ -16,6 +16,17 @@ export abstract class BasePage {
     return this.id('notice');
   }
 
+  /** A list whose first page is on its way: the table is `aria-busy` and its only row says "Loading…". */
+  get loadingTable(): Locator {
+    return this.page.locator('table[aria-busy="true"]').filter({ hasText: 'Loading…' });
+  }
+
+  /** Opens `path` (under /app/) by address and waits for the element `readyTestId`. */
+  async visit(path: string, readyTestId: string): Promise<void> {
+    await this.page.goto(path);
+    await this.id(readyTestId).waitFor();
+  }
+
   fieldError(field: string): Locator {
     return this.id(`error-${field}`);
   }
@@ -25,6 +36,74 @@ export abstract class BasePage {
     const link = this.id(testId);
     await link.waitFor();
     await link.click();
+  }
+
+  /**
+   * The data-testid of the element that has the keyboard focus; `#<id>` for one with an id and no test id, else its
+   * tag name (`body` when the focus is lost).
+   */
+  focused(): Promise<string | null | undefined> {
+    // Runs in the browser; the test code is compiled without the DOM types.
+    return this.page.evaluate(() => {
+      const active = (
+        globalThis as unknown as {
+          document: {
+            activeElement: { id: string; tagName: string; getAttribute(name: string): string | null } | null;
+          };
+        }
+      ).document.activeElement;
+      if (!active) return null;
+      return active.getAttribute('data-testid') ?? (active.id ? `#${active.id}` : active.tagName.toLowerCase());
+    });
+  }
+
+  /** True when the element that has the focus is inside the first element `selector` matches (or is it). */
+  focusIsIn(selector: string): Promise<boolean> {
+    // Runs in the browser; the test code is compiled without the DOM types.
+    return this.page.evaluate((within) => {
+      const active = (globalThis as unknown as { document: { activeElement: { closest(s: string): unknown } | null } })
+        .document.activeElement;
+      return active?.closest(within) != null;
+    }, selector);
+  }
+
+  /** True when the page is no wider than the window (nothing to scroll sideways). */
+  fitsWidth(): Promise<boolean> {
+    return this.page.evaluate(() => {
+      const browser = globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number } };
+        innerWidth: number;
+      };
+      return browser.document.documentElement.scrollWidth <= browser.innerWidth;
+    });
+  }
+
+  /** The page's width against the window's, and the elements that reach past the window's right edge. */
+  overflow(): Promise<{ scrollWidth: number; innerWidth: number; wide: string[] }> {
+    return this.page.evaluate(() => {
+      interface El {
+        tagName: string;
+        className: unknown;
+        getAttribute(name: string): string | null;
+        getBoundingClientRect(): { right: number };
+      }
+      const browser = globalThis as unknown as {
+        document: { documentElement: { scrollWidth: number }; querySelectorAll(selector: string): Iterable<El> };
+        innerWidth: number;
+      };
+      const wide = [...browser.document.querySelectorAll('body *')]
+        .filter((el) => el.getBoundingClientRect().right > browser.innerWidth + 0.5)
+        .map((el) => {
+          const testId = el.getAttribute('data-testid');
+          const right = Math.round(el.getBoundingClientRect().right);
+          return `${el.tagName.toLowerCase()}${testId ? `[data-testid=${testId}]` : ''}.${String(el.className)} (right ${right})`;
+        });
+      return {
+        scrollWidth: browser.document.documentElement.scrollWidth,
+        innerWidth: browser.innerWidth,
+        wide: wide.slice(0, 10),
+      };
+    });
   }
 
   /** Signs out with the layout's button and waits until the signed-out navigation shows. */

@@ -19,16 +19,6 @@ export class ReauthDialog extends BasePage {
     await this.dialog.waitFor({ state: 'hidden' });
   }
 
-  /** The data-testid of the element that has the keyboard focus. */
-  focused(): Promise<string | null | undefined> {
-    // Runs in the browser; the test code is compiled without the DOM types.
-    return this.page.evaluate(() =>
-      (
-        globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }
-      ).document.activeElement?.getAttribute('data-testid'),
-    );
-  }
-
   async confirm(password: string, code?: string): Promise<void> {
     await this.id('reauth-password').fill(password);
     if (code !== undefined) await this.id('reauth-code').fill(code);

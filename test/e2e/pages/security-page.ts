@@ -15,6 +15,10 @@ export class SecurityPage extends BasePage {
     return this.id('totp-qr');
   }
 
+  get sessionRows(): Locator {
+    return this.id('session-row');
+  }
+
   get backupCodes(): Locator {
     return this.id('backup-codes');
   }

@@ -19,6 +19,13 @@ export class TokenPage extends BasePage {
     return this.id('token-claims');
   }
 
+  /** "Use my current token", then inspects it; waits for its claims. */
+  async inspectMine(): Promise<void> {
+    await this.id('token-use-mine').click();
+    await this.id('token-inspect').click();
+    await this.claims.waitFor();
+  }
+
   /** Pastes `token`, inspects it and waits until the verdict `expected` ("Valid" / "Invalid") shows. */
   async inspect(token: string, expected: 'Valid' | 'Invalid'): Promise<void> {
     await this.id('token-input').fill(token);

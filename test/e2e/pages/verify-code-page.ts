@@ -27,25 +27,4 @@ export class VerifyCodePage extends BasePage {
     await this.code.fill(code);
     await this.id('proof-submit').click();
   }
-
-  /** The data-testid of the element that has the focus. */
-  focused(): Promise<string | null | undefined> {
-    // Runs in the browser; the test code is compiled without the DOM types.
-    return this.page.evaluate(() =>
-      (
-        globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } | null } }
-      ).document.activeElement?.getAttribute('data-testid'),
-    );
-  }
-
-  /** True when the page is no wider than the window (nothing to scroll sideways). */
-  fitsWidth(): Promise<boolean> {
-    return this.page.evaluate(() => {
-      const browser = globalThis as unknown as {
-        document: { documentElement: { scrollWidth: number } };
-        innerWidth: number;
-      };
-      return browser.document.documentElement.scrollWidth <= browser.innerWidth;
-    });
-  }
 }

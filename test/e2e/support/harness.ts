@@ -27,7 +27,14 @@ export interface Harness {
   browser: Browser;
   /** Every console error and page error seen so far, in any page of any context. */
   consoleErrors: string[];
-  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  /**
+   * A new browser context and page, 1280×900 unless `viewport` says otherwise. `bypassCSP` lets a test inject a
+   * script of its own (axe-core, support/axe.ts) past the server's `script-src 'self'`.
+   */
+  newPage(options?: {
+    viewport?: { width: number; height: number };
+    bypassCSP?: boolean;
+  }): Promise<{ context: BrowserContext; page: Page }>;
   /** The whole page by default; `viewport: true` for what is on screen (a modal dialog and its backdrop). */
   screenshot(page: Page, name: string, options?: { viewport?: boolean }): Promise<void>;
   /** Runs the CLI against the same database (e.g. to make an admin). */
@@ -68,8 +75,12 @@ export async function startHarness(options: { env?: Record<string, string> } = {
     mailbox,
     browser,
     consoleErrors,
-    async newPage() {
-      const context = await browser.newContext({ baseURL: baseUrl, viewport: { width: 1280, height: 900 } });
+    async newPage(options = {}) {
+      const context = await browser.newContext({
+        baseURL: baseUrl,
+        viewport: options.viewport ?? { width: 1280, height: 900 },
+        bypassCSP: options.bypassCSP ?? false,
+      });
       const page = await context.newPage();
       page.on('console', (message) => {
         if (message.type() === 'error') consoleErrors.push(`${page.url()}: ${message.text()}`);

@@ -89,6 +89,23 @@ describe('LoginView', () => {
     expect((screen.getByTestId('mfa-send-email') as HTMLButtonElement).disabled).toBe(true);
   });
 
+  it('has the focus in the username field on load, in the code field after the password, on the error after a wrong code', async () => {
+    vi.stubGlobal('fetch', fetchAnswers(noSession, challenge, [401, { error: 'invalid_mfa_code', message: 'x' }]));
+    await renderAt(LoginView, '/login');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Username or email')));
+    await signIn();
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('mfa-code')));
+    await fireEvent.update(screen.getByTestId('mfa-code'), '123456');
+    await fireEvent.click(screen.getByTestId('mfa-submit'));
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('error-message')));
+  });
+
+  it('has the focus in the password field on load when the username is filled in (after registering)', async () => {
+    vi.stubGlobal('fetch', fetchAnswers(noSession));
+    await renderAt(LoginView, '/login?username=alice');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByLabelText('Password')));
+  });
+
   it('shows the wait after too many attempts', async () => {
     vi.stubGlobal(
       'fetch',

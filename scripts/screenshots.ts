@@ -1,0 +1,190 @@
+/**
+ * Screenshots of every page of the web UI at 1280 px and at 390 px (a phone), for looking the UI over after a
+ * change: `npm run build --silent && npx tsx scripts/screenshots.ts [--docs]`. It runs the built server with a
+ * fresh database and its own SMTP server (the e2e harness), fills it with a few people and products, and writes
+ * `<page>-<width>.png` to test/e2e/artifacts/screenshots/. With `--docs` it also rewrites the screenshots that
+ * docs/ shows (docs/screenshots/*.png, taken at 1280 px).
+ */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import {
+  AdminPage,
+  HomePage,
+  LoginPage,
+  ProductsPage,
+  RegisterPage,
+  SecurityPage,
+  TokenPage,
+} from '../test/e2e/pages/index.js';
+import { ARTIFACTS, startHarness, type Harness } from '../test/e2e/support/harness.js';
+
+const OUT = path.join(ARTIFACTS, 'screenshots');
+const DOCS = path.resolve(import.meta.dirname, '../docs/screenshots');
+/** docs/screenshots/<name>.png ← <page>-1280.png */
+const DOCS_SHOTS: Record<string, string> = {
+  admin: 'admin',
+  'mfa-email': 'mfa-email',
+  products: 'products',
+  'security-qr': 'security-qr',
+};
+const WIDTHS = [1280, 390];
+
+const person = { username: 'alice', email: 'alice@example.test', password: 'Lantern-orchid-57-gravel' };
+/** With email codes, one per width (the server lets a code be sent again only after a while). */
+const emailed = (width: number): { username: string; email: string; password: string } => ({
+  username: `erin${width}`,
+  email: `erin${width}@example.test`,
+  password: 'Thistle-quarry-84-beacon',
+});
+const admin = { username: 'root', password: 'Admin-copper-kettle-93' };
+const PRODUCTS = [
+  ['Brass compass', 'Pocket size, with a hinged lid and a luminous dial', '24.5', '3'],
+  ['Field notebook', 'Squared paper, 96 pages', '7', '12'],
+  ['Folding ruler', 'Beech wood, two metres', '12.9', '5'],
+] as const;
+
+async function post(h: Harness, url: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${h.baseUrl}${url}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? {} : ((await response.json()) as Record<string, unknown>);
+}
+
+async function waitForMail(h: Harness, address: string, count: number): Promise<string> {
+  for (let tries = 0; h.mailbox.codeMails(address).length < count; tries += 1) {
+    if (tries > 150) throw new Error(`no code mail for ${address}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return h.mailbox.latestCode(address);
+}
+
+async function seed(h: Harness): Promise<void> {
+  await post(h, '/api/auth/register', person);
+  for (const width of WIDTHS) {
+    const { username, email, password } = emailed(width);
+    await post(h, '/api/auth/register', { username, email, password });
+    const { access_token: token } = await post(h, '/api/auth/login', { username, password });
+    await post(h, '/api/auth/2fa/email/enable', {}, String(token));
+    const code = await waitForMail(h, email, 1);
+    await post(h, '/api/auth/2fa/email/verify-setup', { code }, String(token));
+  }
+  const created = await h.cli(['user', 'create', '--username', admin.username, '--password', admin.password]);
+  if (created.code !== 0) throw new Error(created.stderr);
+  const role = await h.cli(['user', 'set-role', admin.username, 'admin']);
+  if (role.code !== 0) throw new Error(role.stderr);
+  const { access_token: mine } = await post(h, '/api/auth/login', {
+    username: person.username,
+    password: person.password,
+  });
+  for (const [name, description, price, quantity] of PRODUCTS)
+    await post(
+      h,
+      '/api/products',
+      { name, description, price: Number(price), quantity: Number(quantity) },
+      String(mine),
+    );
+}
+
+async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
+  const login = new LoginPage(page);
+  await login.open();
+  await login.submitPassword(who.username, who.password);
+  await new HomePage(page).waitForUser(who.username);
+}
+
+async function shoot(h: Harness, width: number): Promise<void> {
+  const viewport = { width, height: width < 600 ? 844 : 900 };
+  const snap = (page: Page, name: string): Promise<Buffer> =>
+    page.screenshot({ path: path.join(OUT, `${name}-${width}.png`), fullPage: true });
+
+  const out = await h.newPage({ viewport });
+  const p = out.page;
+  const login = new LoginPage(p);
+  await login.open();
+  await snap(p, 'login');
+  const register = new RegisterPage(p);
+  await register.open();
+  await register.fill({ username: 'dora', email: 'dora@example.test', password: 'Pebble-harbour-29' });
+  // The strength hint says "Checking…" until its word lists have loaded.
+  await register.strength.filter({ hasNotText: 'Checking' }).waitFor();
+  await snap(p, 'register');
+  for (const [name, address, ready] of [
+    ['forgot-password', '/app/forgot-password', 'forgot-email'],
+    ['reset-password', '/app/reset-password?token=from-the-email', 'reset-password'],
+    ['verify-email', '/app/verify-email?token=from-the-email', 'verify-result'],
+    ['verify-code', '/app/verify', 'proof-email'],
+    ['not-found', '/app/no/such/page', 'not-found'],
+  ] as const) {
+    await login.visit(address, ready);
+    if (name === 'verify-email') await p.locator('[data-state="failed"]').waitFor();
+    await snap(p, name);
+  }
+  await login.open();
+  const second = emailed(width);
+  await login.signInToSecondStep(second.username, second.password);
+  await snap(p, 'mfa-step');
+  await login.chooseMethod('email');
+  const before = h.mailbox.codeMails(second.email).length;
+  await login.sendEmailCode();
+  await login.resendCountdown.waitFor();
+  await waitForMail(h, second.email, before + 1);
+  await snap(p, 'mfa-email');
+  await out.context.close();
+
+  const signedIn = await h.newPage({ viewport });
+  const s = signedIn.page;
+  await signIn(s, person);
+  await snap(s, 'home');
+  // The skip link shows once the Tab key reaches it.
+  await s.goto('/app/');
+  await new HomePage(s).waitForUser(person.username);
+  await s.keyboard.press('Tab');
+  await s.screenshot({ path: path.join(OUT, `skip-link-${width}.png`) });
+  const security = new SecurityPage(s);
+  await security.open();
+  await security.sessionRows.first().waitFor();
+  await snap(s, 'security');
+  await security.startTotp();
+  await snap(s, 'security-qr');
+  const products = new ProductsPage(s);
+  await products.open();
+  await products.rows.first().waitFor();
+  await snap(s, 'products');
+  await products.openForm('Field notebook');
+  await snap(s, 'products-form');
+  await products.cancelForm();
+  await products.askDelete('Folding ruler');
+  await snap(s, 'products-delete');
+  const token = new TokenPage(s);
+  await token.open();
+  await token.inspectMine();
+  await snap(s, 'token');
+  await signedIn.context.close();
+
+  const adminSide = await h.newPage({ viewport });
+  const a = adminSide.page;
+  await signIn(a, admin);
+  const adminPage = new AdminPage(a);
+  await adminPage.open();
+  await adminPage.userRow(person.username).waitFor();
+  await adminPage.auditRows.first().waitFor();
+  await snap(a, 'admin');
+  await adminSide.context.close();
+}
+
+const h = await startHarness();
+try {
+  mkdirSync(OUT, { recursive: true });
+  await seed(h);
+  for (const width of WIDTHS) await shoot(h, width);
+  if (process.argv.includes('--docs'))
+    for (const [docName, shot] of Object.entries(DOCS_SHOTS))
+      copyFileSync(path.join(OUT, `${shot}-1280.png`), path.join(DOCS, `${docName}.png`));
+  console.log(`Screenshots in ${OUT}`);
+} finally {
+  await h.close();
+}
