@@ -2,22 +2,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
 import { accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
+import { failureMemoryMs, lockSecondsAfterFailures, type LockoutPolicy } from './lockout.policy.js';
 
-/**
- * How long a failure count is remembered after the last failure when no further failure comes
- * (Keycloak: "failure reset time", default 12 hours). Without it the rows of unknown names could
- * never be deleted, and deleting them while known accounts remember would tell the two apart.
- */
-export const FAILURE_MEMORY_MS = 24 * 60 * 60 * 1000;
-
-export interface LockoutPolicy {
-  /** Consecutive failures that lock the account (Keycloak: failure factor). */
-  threshold: number;
-  /** First lock duration; doubles with every further failure (Keycloak: wait increment). */
-  baseSeconds: number;
-  /** Longest lock (Keycloak: max wait). */
-  maxSeconds: number;
-}
+export type { LockoutPolicy } from './lockout.policy.js';
 
 export interface LockState {
   failedAttempts: number;
@@ -52,17 +39,6 @@ export interface LockoutRepository {
   state(target: LockTarget): Promise<LockState | undefined>;
 }
 
-/** Lock length after `failures` consecutive failures: none below the threshold, then doubling up to the max. */
-export function lockSeconds(failures: number, policy: LockoutPolicy): number {
-  if (failures < policy.threshold) return 0;
-  return Math.min(policy.baseSeconds * 2 ** Math.min(failures - policy.threshold, 30), policy.maxSeconds);
-}
-
-/** The failure memory for a policy: at least a day, and always longer than the longest lock. */
-export function failureMemoryMs(policy: LockoutPolicy): number {
-  return Math.max(FAILURE_MEMORY_MS, policy.maxSeconds * 1000 + 60_000);
-}
-
 /**
  * Lifts every brute-force lock of an account: its untrusted-client lock and the locks of all its
  * device cookies. An administrator's lock stays unless `adminLockToo` (the administrator's unlock).
@@ -95,7 +71,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
   function lockExpression(nowMs: number): RawBuilder<number | null> {
     const steps: Array<[number, number]> = [];
     for (let failures = policy.threshold; ; failures++) {
-      const seconds = lockSeconds(failures, policy);
+      const seconds = lockSecondsAfterFailures(failures, policy);
       steps.push([failures, seconds]);
       if (seconds >= policy.maxSeconds) break;
     }
@@ -141,7 +117,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
         .where('lockout_key', '=', key)
         .executeTakeFirst();
       if (existing) return false;
-      const seconds = lockSeconds(1, policy);
+      const seconds = lockSecondsAfterFailures(1, policy);
       try {
         await db
           .insertInto('login_lockouts')
