@@ -1,11 +1,12 @@
 import type { Clock } from '../../lib/clock.js';
-import { constantTimeEqual, hmacHex, randomDigits, seal, unseal } from '../../lib/crypto.js';
-import { AppError, validationError } from '../../lib/errors.js';
+import { hmacHex, seal, unseal } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { LockoutClient, LockoutService } from '../lockout/lockout.service.js';
-import { codeMessage, type Mailer } from '../mail/mailer.js';
+import { type Mailer } from '../mail/mailer.js';
 import type { MailQuota } from '../rate-limit/mail-quota.js';
+import { createEmailCodes, EMAIL_CODE_TTL_SECONDS, type Account, type EmailCodePurpose } from './email-codes.js';
 import { createLoginChallenges, type LoginChallenges } from './login-challenges.js';
 import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
@@ -13,12 +14,8 @@ import type { TwoFactorRepository } from './two-factor.repository.js';
 
 export type SecondFactor = 'totp' | 'email' | 'backup_code';
 export type { LoginChallenge } from './login-challenges.js';
-export type EmailCodePurpose = 'login' | 'setup' | 'step_up';
-
-// Email codes live 10 minutes and a resend waits 30 seconds (NIST SP 800-63B §5.1.3: out-of-band secrets are
-// short-lived and single use; the wait bounds mail flooding).
-export const EMAIL_CODE_TTL_SECONDS = 600;
-export const EMAIL_RESEND_SECONDS = 30;
+export { EMAIL_CODE_TTL_SECONDS, EMAIL_RESEND_SECONDS } from './email-codes.js';
+export type { Account, EmailCodePurpose } from './email-codes.js';
 
 export interface TwoFactorStatus {
   totp_enabled: boolean;
@@ -58,12 +55,6 @@ export interface VerifyOptions {
   methods?: Array<'totp' | 'email'>;
 }
 
-export interface Account {
-  id: number;
-  username: string;
-  email: string | null;
-}
-
 /** The user's second factors, their setup and removal, and the login challenges that wait for one. */
 export interface TwoFactorService extends LoginChallenges {
   methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
@@ -91,12 +82,6 @@ export interface TwoFactorService extends LoginChallenges {
   disable(userId: number, input: { password: string; code: string }, client: FactorClient): Promise<{ enabled: false }>;
   removeAll(userId: number): Promise<void>;
 }
-
-const EMAIL_PURPOSE_TEXT: Record<EmailCodePurpose, string> = {
-  login: 'to sign in',
-  setup: 'to turn on email codes',
-  step_up: 'to confirm a security change',
-};
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
 export async function enabledMethods(
@@ -148,6 +133,10 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     return codes;
   }
 
+  const emailCodes = createEmailCodes(deps);
+  const sendEmailCode = emailCodes.send;
+  const verifyEmailCode = emailCodes.verify;
+
   const methodsOf = (userId: number): Promise<Array<'totp' | 'email'>> => enabledMethods(repository, userId);
 
   /** Checks a TOTP code and burns its time step: the same step is never accepted twice. */
@@ -156,14 +145,6 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     if (secret === null) return false;
     const step = matchTOTPStep(secret, code, nowMs());
     return step !== null && (await repository.useTotpStep(userId, step));
-  }
-
-  /** One attempt against the newest email code for `purpose`; the attempt is reserved before the compare. */
-  async function verifyEmailCode(userId: number, purpose: EmailCodePurpose, code: string): Promise<boolean> {
-    const row = await repository.latestEmailCode(userId, purpose);
-    if (!row || !(await repository.reserveEmailCodeAttempt(row.id, nowMs()))) return false;
-    if (!/^\d{6}$/.test(code) || !constantTimeEqual(row.code_hash, hashCode(code))) return false;
-    return repository.consumeEmailCode(row.id, nowMs());
   }
 
   async function verifyBackupCode(userId: number, code: string): Promise<boolean> {
@@ -192,53 +173,6 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     if (method === 'backup_code' || method === undefined)
       return (await verifyBackupCode(userId, trimmed)) ? 'backup_code' : null;
     return null;
-  }
-
-  async function sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void> {
-    if (!account.email) throw validationError({ email: 'add an email address to your account first' });
-    const previous = await repository.latestEmailCode(account.id, purpose);
-    const waitMs = previous ? previous.created_at + EMAIL_RESEND_SECONDS * 1000 - nowMs() : 0;
-    if (waitMs > 0)
-      throw new AppError('too_many_attempts', {
-        message: 'A code was just sent; wait before asking for another.',
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      });
-    // The caller is authenticated (mfa_token or Bearer) and knows the address is theirs, so a
-    // refusal can say so plainly: 429 with Retry-After, unlike the anonymous recovery routes.
-    const quota = await deps.mailQuota.take(account.email, purpose === 'login' ? 'code' : 'session_code');
-    if (!quota.allowed) {
-      throw new AppError('too_many_attempts', {
-        message: 'Too many codes were mailed to this address in the last hour; use another method or try later.',
-        retryAfterSeconds: quota.retryAfterSeconds,
-      });
-    }
-    const code = randomDigits(6);
-    const now = nowMs();
-    // The gap is checked again where the code is written: of parallel requests only one mails a code.
-    if (
-      !(await repository.replaceEmailCode(
-        account.id,
-        purpose,
-        hashCode(code),
-        now,
-        now + EMAIL_CODE_TTL_SECONDS * 1000,
-        now - EMAIL_RESEND_SECONDS * 1000,
-      ))
-    ) {
-      throw new AppError('too_many_attempts', {
-        message: 'A code was just sent; wait before asking for another.',
-        retryAfterSeconds: EMAIL_RESEND_SECONDS,
-      });
-    }
-    await deps.mailer.send(
-      codeMessage({
-        to: account.email,
-        code,
-        purpose: EMAIL_PURPOSE_TEXT[purpose],
-        expiresInMinutes: EMAIL_CODE_TTL_SECONDS / 60,
-        issuer: deps.totpIssuer,
-      }),
-    );
   }
 
   return {
