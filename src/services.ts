@@ -7,7 +7,7 @@ import { deriveKey } from './lib/crypto.js';
 import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
 import { connectRedis, type RedisHandle } from './lib/redis.js';
 import { createStderrLogger } from './lib/stderr-logger.js';
-import { createAccountsRepository } from './modules/accounts/accounts.repository.js';
+import { createAccountsRepository, createPasswordWriter } from './modules/accounts/accounts.repository.js';
 import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
 import { createRegistrationService, type RegistrationService } from './modules/accounts/registration.service.js';
 import { createAdminRepository } from './modules/admin/admin.repository.js';
@@ -31,7 +31,7 @@ import {
   type CounterStore,
 } from './modules/rate-limit/counter-store.js';
 import { createMailQuota } from './modules/rate-limit/mail-quota.js';
-import { createRecoveryRepository } from './modules/recovery/recovery.repository.js';
+import { createRecoveryRepository, deletePasswordResetLinks } from './modules/recovery/recovery.repository.js';
 import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
 import { createSessionCache, type SessionCache } from './modules/sessions/session-cache.js';
@@ -145,8 +145,12 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     keyHashKey: deriveKey(config.encryptionKey, 'lockout-key'),
   });
   const accountsRepository = createAccountsRepository(db, dialect);
+  // A new password (a change or a reset) and the end of the account's reset links, in one
+  // transaction: accounts writes the hash, recovery, which owns the links, deletes them.
+  const passwords = createPasswordWriter(db, deletePasswordResetLinks);
   const accounts = createAccountsService({
     repository: accountsRepository,
+    passwords,
     hasher,
     clock,
     requireEmail: config.requireEmail,
@@ -178,7 +182,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const recovery = createRecoveryService({
     repository: recoveryRepository,
     accounts,
-    passwords: accountsRepository,
+    passwords,
     hasher,
     sessions,
     mailer,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueViolation } from '../../src/db/errors.js';
 import {
   createAccountsRepository,
+  createPasswordWriter,
   type AccountsRepository,
   type NewUser,
 } from '../../src/modules/accounts/accounts.repository.js';
@@ -94,15 +95,29 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
     expect((await accounts.findById(id))?.email).toBe(email);
   });
 
-  it('changes only the password hash and updated_at with updatePasswordHash', async () => {
+  it('changes only the password hash and updated_at with updatePasswordHash, and runs the hook in its transaction', async () => {
     const id = await accounts.insert(newUser());
     const before = await accounts.findById(id);
-    await accounts.updatePasswordHash(id, '$argon2id$new', T0 + MINUTE_MS);
+    const hookCalls: Array<{ userId: number; inTransaction: boolean; hashSeen: string | undefined }> = [];
+    const passwords = createPasswordWriter(database.handle.db, async (trx, userId) => {
+      const row = await trx.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst();
+      hookCalls.push({ userId, inTransaction: trx.isTransaction, hashSeen: row?.password_hash });
+    });
+    await passwords.updatePasswordHash(id, '$argon2id$new', T0 + MINUTE_MS);
     expect(await accounts.findById(id)).toEqual({
       ...before,
       password_hash: '$argon2id$new',
       updated_at: T0 + MINUTE_MS,
     });
+    expect(hookCalls).toEqual([{ userId: id, inTransaction: true, hashSeen: '$argon2id$new' }]);
+  });
+
+  it('keeps the old password when the hook fails: the new hash and the hook commit together or not at all', async () => {
+    const id = await accounts.insert(newUser());
+    const before = await accounts.findById(id);
+    const passwords = createPasswordWriter(database.handle.db, () => Promise.reject(new Error('hook failed')));
+    await expect(passwords.updatePasswordHash(id, '$argon2id$other', T0 + MINUTE_MS)).rejects.toThrow('hook failed');
+    expect(await accounts.findById(id)).toEqual(before);
   });
 
   it('changes only the role and updated_at with updateRole', async () => {

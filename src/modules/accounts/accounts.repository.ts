@@ -37,7 +37,6 @@ export interface AccountsRepository {
   findById(id: number): Promise<UserRow | undefined>;
   /** By username, or by email when the identifier contains `@`; both case-insensitive. */
   findByLogin(identifier: string): Promise<UserRow | undefined>;
-  updatePasswordHash(id: number, passwordHash: string, nowMs: number): Promise<void>;
   /** Compare-and-set: replaces the hash only if it is still `expected` (a concurrent change wins). */
   replacePasswordHash(id: number, expected: string, passwordHash: string, nowMs: number): Promise<boolean>;
   updateRole(id: number, role: string, nowMs: number): Promise<void>;
@@ -88,6 +87,41 @@ export function joinUserColumns<DB extends Database, TB extends keyof DB, O, C e
   >;
 }
 
+/**
+ * What another module does in the transaction that sets a new password, on that transaction and
+ * after the new hash is written: recovery deletes the account's outstanding reset links
+ * (`deletePasswordResetLinks`, wired in src/services.ts; accounts sits below recovery and cannot
+ * import it).
+ */
+export type PasswordChangedHook = (trx: Kysely<Database>, userId: number) => Promise<void>;
+
+/** Sets a new password: the change and the reset of recovery both write through this. */
+export interface PasswordWriter {
+  updatePasswordHash(id: number, passwordHash: string, nowMs: number): Promise<void>;
+}
+
+/**
+ * Every way of setting a password ends here (change, reset, and whatever comes later), and
+ * `onPasswordChanged` runs in the same transaction: every outstanding reset link dies with the old
+ * password, so a link mailed before the change (perhaps to an attacker who asked for it) cannot undo
+ * it (OWASP Forgot Password Cheat Sheet: reset tokens are single use and short-lived, and are
+ * invalidated when the password changes). The hook is required: no writer exists without it.
+ */
+export function createPasswordWriter(db: Kysely<Database>, onPasswordChanged: PasswordChangedHook): PasswordWriter {
+  return {
+    async updatePasswordHash(id, passwordHash, nowMs) {
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('users')
+          .set({ password_hash: passwordHash, updated_at: nowMs })
+          .where('id', '=', id)
+          .execute();
+        await onPasswordChanged(trx, id);
+      });
+    },
+  };
+}
+
 export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
@@ -123,24 +157,6 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       if (key === null) return undefined;
       const row = await query.where('email_normalized', '=', key).executeTakeFirst();
       return row?.email_normalized === key ? row : undefined;
-    },
-    async updatePasswordHash(id, passwordHash, nowMs) {
-      // Every way of setting a password ends here (change, reset, and whatever comes later), and
-      // every outstanding reset link dies with the old password, in the same transaction: a link
-      // mailed before the change (perhaps to an attacker who asked for it) must not undo the change
-      // (OWASP Forgot Password Cheat Sheet: reset tokens are single use and short-lived).
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .updateTable('users')
-          .set({ password_hash: passwordHash, updated_at: nowMs })
-          .where('id', '=', id)
-          .execute();
-        await trx
-          .deleteFrom('account_tokens')
-          .where('user_id', '=', id)
-          .where('purpose', '=', 'password_reset')
-          .execute();
-      });
     },
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
       const result = await db

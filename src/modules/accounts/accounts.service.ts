@@ -4,7 +4,7 @@ import { AppError, validationError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import type { AuditService } from '../audit/audit.service.js';
-import type { AccountsRepository, PRESENTED_USER_COLUMNS, UserRow } from './accounts.repository.js';
+import type { AccountsRepository, PasswordWriter, PRESENTED_USER_COLUMNS, UserRow } from './accounts.repository.js';
 import { emailProblem } from './email-address.js';
 import { passwordProblem } from './password-policy.js';
 
@@ -72,6 +72,8 @@ export interface AccountsService {
 
 export interface AccountsDeps {
   repository: AccountsRepository;
+  /** Where a new password is written, with what recovery does in its transaction (src/services.ts). */
+  passwords: PasswordWriter;
   hasher: PasswordHasher;
   clock: Clock;
   requireEmail: boolean;
@@ -215,7 +217,7 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
         }
         const problem = await passwordProblem(input.new_password, row);
         if (problem) throw validationError({ new_password: problem });
-        await repository.updatePasswordHash(userId, await hasher.hash(input.new_password), clock.now().getTime());
+        await deps.passwords.updatePasswordHash(userId, await hasher.hash(input.new_password), clock.now().getTime());
       });
       // A changed password ends every other session: a thief holding one is signed out.
       await deps.endOtherSessions(userId, sessionId);

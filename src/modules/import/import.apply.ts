@@ -1,8 +1,9 @@
 import { seal } from '../../lib/crypto.js';
 import { recordInTransaction, type AuditEvent } from '../audit/audit.service.js';
 import { totpSecretAad } from '../two-factor/two-factor.service.js';
-import { importedUsers } from '../accounts/imported-users.repository.js';
-import { importRepository as repo, type Executor } from './import.repository.js';
+import { importedUsers, type Executor } from '../accounts/imported-users.repository.js';
+import { importedProducts } from '../products/imported-products.repository.js';
+import { importedFactors } from '../two-factor/imported-factors.repository.js';
 import type { ProductAction, UserAction } from './import.plan.js';
 import type { PreparedUser } from './import.records.js';
 
@@ -58,7 +59,7 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
     ...updates.filter((u) => u.totp).map((u) => ({ user: u.user, id: u.userId })),
   ];
   // Sealed to its user id (the AAD), as two-factor enrolment seals it: a secret copied to another row does not open.
-  await repo.replaceTotp(
+  await importedFactors.replaceTotp(
     db,
     factors.map(({ user, id }) => ({
       userId: id,
@@ -66,7 +67,7 @@ export async function applyUsers(db: Executor, actions: readonly UserAction[], c
     })),
     now,
   );
-  await repo.enableEmailFactor(
+  await importedFactors.enableEmailFactor(
     db,
     [
       ...created.filter(({ user }) => user.emailFactor).map(({ id }) => id),
@@ -96,7 +97,7 @@ export async function applyProducts(db: Executor, actions: readonly ProductActio
   for (const action of actions) {
     if (action.kind !== 'update') continue;
     const { product } = action;
-    await repo.updateProduct(
+    await importedProducts.updateProduct(
       db,
       action.productId,
       {
@@ -108,7 +109,7 @@ export async function applyProducts(db: Executor, actions: readonly ProductActio
       nowMs,
     );
   }
-  await repo.insertProducts(
+  await importedProducts.insertProducts(
     db,
     actions.flatMap((a) =>
       a.kind === 'insert'

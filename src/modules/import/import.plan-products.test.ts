@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ExistingProduct } from './import.repository.js';
+import type { ExistingProduct } from '../products/imported-products.repository.js';
 import { product } from './import.fixtures.js';
 import { planProducts, screenProducts } from './import.plan.js';
 

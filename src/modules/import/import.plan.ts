@@ -1,6 +1,6 @@
 import { isInvalid, type SourceProduct, type SourceRecord, type SourceUser } from './import-source.js';
 import type { ExistingUser, UserChanges } from '../accounts/imported-users.repository.js';
-import type { ExistingProduct } from './import.repository.js';
+import type { ExistingProduct } from '../products/imported-products.repository.js';
 import { NO_PASSWORD, prepareProduct, prepareUser, type PreparedProduct, type PreparedUser } from './import.records.js';
 
 /**

@@ -14,7 +14,7 @@ import {
   type ConflictPolicy,
   type Skip,
 } from './import.plan.js';
-import type { Executor } from './import.repository.js';
+import type { Executor } from '../accounts/imported-users.repository.js';
 import { loadProductState, loadUserState } from './import.state.js';
 import { addProductBatch, addUserBatch, emptySummary, type ImportSummary } from './import.summary.js';
 

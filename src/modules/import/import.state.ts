@@ -1,7 +1,8 @@
 import { unseal } from '../../lib/crypto.js';
 import { totpSecretAad } from '../two-factor/two-factor.service.js';
-import { importedUsers } from '../accounts/imported-users.repository.js';
-import { importRepository as repo, type Executor, type ExistingProduct } from './import.repository.js';
+import { importedUsers, type Executor } from '../accounts/imported-users.repository.js';
+import { importedProducts, type ExistingProduct } from '../products/imported-products.repository.js';
+import { importedFactors } from '../two-factor/imported-factors.repository.js';
 import {
   enrolledInTwofold,
   type ConflictPolicy,
@@ -40,7 +41,9 @@ export async function loadUserState(
   );
   const ids = [...accounts.values()].map((row) => row.id);
   const factors = new Map(
-    (await repo.totpSecrets(db, ids)).filter((row) => row.confirmed_at !== null).map((row) => [row.user_id, row]),
+    (await importedFactors.totpSecrets(db, ids))
+      .filter((row) => row.confirmed_at !== null)
+      .map((row) => [row.user_id, row]),
   );
   const totp = new Map<number, ExistingTotp>();
   for (const user of accepted) {
@@ -54,7 +57,7 @@ export async function loadUserState(
       current.secret = unseal(encryptionKey, factor.secret_sealed, totpSecretAad(row.id));
     totp.set(row.id, current);
   }
-  return { accounts, emailOwners, totp, emailFactor: new Set(await repo.emailFactorUsers(db, ids)) };
+  return { accounts, emailOwners, totp, emailFactor: new Set(await importedFactors.emailFactorUsers(db, ids)) };
 }
 
 /** Twofold's products by legacy_id. */
@@ -63,6 +66,9 @@ export async function loadProductState(
   screened: ScreenedProducts,
 ): Promise<Map<string, ExistingProduct>> {
   return new Map(
-    (await repo.productsByLegacyId(db, [...screened.accepted.keys()])).map((row) => [row.legacy_id as string, row]),
+    (await importedProducts.productsByLegacyId(db, [...screened.accepted.keys()])).map((row) => [
+      row.legacy_id as string,
+      row,
+    ]),
   );
 }

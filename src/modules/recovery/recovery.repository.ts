@@ -44,6 +44,20 @@ export interface RecoveryRepository {
   liftLocks(userId: number, nowMs: number): Promise<void>;
 }
 
+/**
+ * Deletes the account's outstanding reset links, on the transaction that sets its new password
+ * (accounts' `PasswordChangedHook`, wired in src/services.ts): a link mailed before a password change
+ * must not undo it (OWASP Forgot Password Cheat Sheet: tokens are invalidated when the password
+ * changes). Email verification links stay: they carry no password.
+ */
+export async function deletePasswordResetLinks(trx: Kysely<Database>, userId: number): Promise<void> {
+  await trx
+    .deleteFrom('account_tokens')
+    .where('user_id', '=', userId)
+    .where('purpose', '=', 'password_reset')
+    .execute();
+}
+
 export function createRecoveryRepository(db: Kysely<Database>, dialect: Dialect): RecoveryRepository {
   // The account's row is accounts'; this repository owns the tokens (`account_tokens`).
   const accounts = createAccountsRepository(db, dialect);

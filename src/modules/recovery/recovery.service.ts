@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { validationError, type AppError } from '../../lib/errors.js';
 import type { PasswordHasher } from '../../lib/password-hasher.js';
-import type { AccountsRepository } from '../accounts/accounts.repository.js';
+import type { PasswordWriter } from '../accounts/accounts.repository.js';
 import type { AccountsService, User } from '../accounts/accounts.service.js';
 import { passwordProblem } from '../accounts/password-policy.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
@@ -39,8 +39,11 @@ export interface RecoveryService {
 export interface RecoveryDeps {
   repository: RecoveryRepository;
   accounts: Pick<AccountsService, 'getUser'>;
-  /** Where the new password hash is written: the accounts module's own repository. */
-  passwords: Pick<AccountsRepository, 'updatePasswordHash'>;
+  /**
+   * Where the new password hash is written: accounts' writer, which deletes the reset links in the
+   * same transaction (this module's `deletePasswordResetLinks`, wired in src/services.ts).
+   */
+  passwords: PasswordWriter;
   hasher: PasswordHasher;
   sessions: Pick<SessionsService, 'logoutAll'>;
   mailer: Mailer;

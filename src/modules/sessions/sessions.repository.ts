@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
 import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
+import { selectFactorFlags } from '../two-factor/factor-flags.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 
@@ -95,13 +96,14 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
   /**
    * Every refresh starts here: the token, its session, and the user and second factors its answer
    * shows, in one query, built and compiled once (the hash is its only parameter) on first use. The
-   * user's columns are joined by accounts, which owns the users table.
+   * user's columns are joined by accounts, which owns the users table, and the second factors'
+   * flags selected by two-factor, which owns their tables.
    */
   const buildFindRefresh = (): CompiledQuery =>
     db
       .selectFrom('refresh_tokens as t')
       .innerJoin('sessions as s', 's.id', 't.session_id')
-      .select((eb) => [
+      .select([
         't.session_id',
         't.used_at',
         't.used_by',
@@ -112,19 +114,8 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         's.revoked_at',
         's.expires_at as session_expires_at',
         's.last_used_at as session_last_used_at',
-        eb
-          .exists(
-            eb
-              .selectFrom('totp_factors as f')
-              .select('f.user_id')
-              .whereRef('f.user_id', '=', 's.user_id')
-              .where('f.confirmed_at', 'is not', null),
-          )
-          .as('totp'),
-        eb
-          .exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', 's.user_id'))
-          .as('email_factor'),
       ])
+      .$call((query) => selectFactorFlags(query, 's.user_id'))
       .$call((query) => joinUserColumns(query, 's.user_id', PRESENTED_USER_COLUMNS))
       .where('t.token_hash', '=', '')
       .compile();
