@@ -172,12 +172,79 @@ describe('every page fits the screen and passes axe-core', () => {
         await adminPage.userRow(user.username).waitFor();
         await adminPage.auditRows.first().waitFor();
         problems.push(...(await check(page, 'admin', width)));
+        // The questions an action asks first, naming the person, pass the same checks.
+        await adminPage.askResetTwoFactor(twoFactor.username);
+        problems.push(...(await check(page, 'admin-confirm-reset', width)));
+        await adminPage.cancel(twoFactor.username);
+        await adminPage.chooseRole(user.username, 'admin');
+        await adminPage.saveRole(user.username);
+        problems.push(...(await check(page, 'admin-confirm-role', width)));
+        await adminPage.cancel(user.username);
       } finally {
         await context.close();
       }
       expect(problems).toEqual([]);
     });
   }
+
+  it('administration asks before it changes anyone, names the person, and offers nothing against your own account', async () => {
+    const { context, page } = await h.newPage();
+    const changes: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() !== 'GET' && /\/api\/admin\/users\//.test(request.url()))
+        changes.push(`${request.method()} ${new URL(request.url()).pathname}`);
+    });
+    try {
+      await signIn(page, admin);
+      const adminPage = new AdminPage(page);
+      await adminPage.open();
+      const row = adminPage.userRow(user.username);
+      await row.waitFor();
+
+      // Picking a role in the menu (a key press does the same) changes nothing until Save and Yes.
+      await adminPage.chooseRole(user.username, 'admin');
+      await row.getByTestId('admin-role').press('ArrowUp');
+      expect(changes).toEqual([]);
+      await adminPage.chooseRole(user.username, 'admin');
+      await adminPage.saveRole(user.username);
+      expect(await adminPage.question(user.username).innerText()).toContain(`Make ${user.username} an administrator?`);
+      await expect.poll(() => adminPage.focused()).toBe('admin-cancel');
+      await adminPage.cancel(user.username);
+      expect(await row.getByTestId('admin-role').inputValue()).toBe('user');
+      expect(changes).toEqual([]);
+
+      // Reset two-factor and Lock name the person and wait for Yes.
+      await adminPage.askResetTwoFactor(twoFactor.username);
+      expect(await adminPage.question(twoFactor.username).innerText()).toContain(
+        `Reset two-factor for ${twoFactor.username}?`,
+      );
+      await adminPage.cancel(twoFactor.username);
+      await adminPage.askLock(user.username);
+      expect(await adminPage.question(user.username).innerText()).toContain(`Lock ${user.username}?`);
+      expect(changes).toEqual([]);
+      await adminPage.confirm(user.username);
+      await row.getByTestId('admin-unlock').waitFor();
+      expect(changes).toEqual([`PATCH /api/admin/users/${await row.getAttribute('data-user-id')}`]);
+      await adminPage.unlock(user.username);
+
+      // Your own row: no lock, no reset, no role menu to change.
+      const own = adminPage.userRow(admin.username);
+      expect(await own.getByTestId('admin-lock').count()).toBe(0);
+      expect(await own.getByTestId('admin-reset-2fa').count()).toBe(0);
+      expect(await own.getByTestId('admin-role').isDisabled()).toBe(true);
+
+      // The event filter lists the kinds of events by name.
+      await adminPage.filterAudit('account.locked');
+      await expect
+        .poll(
+          async () =>
+            new Set(await adminPage.auditRows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-type')))),
+        )
+        .toEqual(new Set(['account.locked']));
+    } finally {
+      await context.close();
+    }
+  });
 
   it('says "Loading…" (aria-busy) instead of an empty list while products, sessions, users and the audit log load', async () => {
     const { context, page } = await h.newPage();

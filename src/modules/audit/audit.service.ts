@@ -5,37 +5,40 @@ import type { Database } from '../../db/schema.js';
 import { createAuditRepository, type AuditQuery, type AuditRepository, type AuditRow } from './audit.repository.js';
 
 /** Every security event has one of these types. */
-export type AuditType =
-  | 'user.registered'
-  | 'login.succeeded'
-  | 'login.failed'
-  | 'mfa.challenged'
-  | 'mfa.used'
-  | 'mfa.failed'
-  | 'mfa.backup_code_used'
-  | 'mfa.totp_enabled'
-  | 'mfa.email_enabled'
-  | 'mfa.disabled'
-  | 'mfa.backup_codes_regenerated'
-  | 'mfa.reset'
-  | 'refresh_token.reused'
-  | 'reauth.succeeded'
-  | 'reauth.failed'
-  | 'password.changed'
-  | 'password.reset'
-  | 'email.verified'
-  | 'email_proof.issued'
-  | 'email_proof.not_sent'
-  | 'email_proof.verified'
-  | 'email_proof.failed'
-  | 'role.changed'
-  | 'account.locked'
-  | 'device.locked'
-  | 'product.created'
-  | 'product.updated'
-  | 'product.deleted'
-  | 'account.unlocked'
-  | 'user.imported';
+/** Every kind of event the audit trail records (the admin API publishes the list in its schema). */
+export const AUDIT_TYPES = [
+  'user.registered',
+  'login.succeeded',
+  'login.failed',
+  'mfa.challenged',
+  'mfa.used',
+  'mfa.failed',
+  'mfa.backup_code_used',
+  'mfa.totp_enabled',
+  'mfa.email_enabled',
+  'mfa.disabled',
+  'mfa.backup_codes_regenerated',
+  'mfa.reset',
+  'refresh_token.reused',
+  'reauth.succeeded',
+  'reauth.failed',
+  'password.changed',
+  'password.reset',
+  'email.verified',
+  'email_proof.issued',
+  'email_proof.not_sent',
+  'email_proof.verified',
+  'email_proof.failed',
+  'role.changed',
+  'account.locked',
+  'device.locked',
+  'product.created',
+  'product.updated',
+  'product.deleted',
+  'account.unlocked',
+  'user.imported',
+] as const;
+export type AuditType = (typeof AUDIT_TYPES)[number];
 
 export interface AuditContext {
   ip?: string | null;

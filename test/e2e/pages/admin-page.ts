@@ -20,10 +20,50 @@ export class AdminPage extends BasePage {
     await this.id('admin-search').press('Enter');
   }
 
-  /** Locks `username`; waits until its row offers to unlock. */
-  async lock(username: string): Promise<void> {
+  /** The question a row asks before an action on that person, and its answer buttons. */
+  question(username: string): Locator {
+    return this.userRow(username).getByTestId('admin-question');
+  }
+
+  async confirm(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-confirm').click();
+  }
+
+  async cancel(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-cancel').click();
+  }
+
+  /** Asks to lock `username` (nothing happens until confirmed). */
+  async askLock(username: string): Promise<void> {
     await this.userRow(username).getByTestId('admin-lock').click();
+    await this.question(username).waitFor();
+  }
+
+  /** Locks `username` and confirms; waits until its row offers to unlock. */
+  async lock(username: string): Promise<void> {
+    await this.askLock(username);
+    await this.confirm(username);
     await this.userRow(username).getByTestId('admin-unlock').waitFor();
+  }
+
+  async askResetTwoFactor(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-reset-2fa').click();
+    await this.question(username).waitFor();
+  }
+
+  /** Picks a role in the row's menu (nothing is saved yet). */
+  async chooseRole(username: string, role: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-role').selectOption(role);
+  }
+
+  async saveRole(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-role-save').click();
+    await this.question(username).waitFor();
+  }
+
+  /** Shows only audit events of one kind. */
+  async filterAudit(type: string): Promise<void> {
+    await this.id('audit-filter-type').selectOption(type);
   }
 
   /** Unlocks `username`; waits until its row offers to lock again. */

@@ -75,7 +75,8 @@ export interface paths {
                                 };
                                 id: number;
                                 ip: string | null;
-                                type: string;
+                                /** @enum {string} */
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];

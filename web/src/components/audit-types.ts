@@ -1,0 +1,43 @@
+import type { AuditEvent } from '../api/types';
+
+export type AuditType = AuditEvent['type'];
+
+/**
+ * A label for each kind of audit event the server's schema names. A `Record` over the schema's
+ * union: a kind added on the server and missing here (or one removed there) fails the typecheck.
+ */
+export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
+  'user.registered': 'Account registered',
+  'user.imported': 'Account imported',
+  'login.succeeded': 'Signed in',
+  'login.failed': 'Sign-in failed',
+  'mfa.challenged': 'Second step asked for',
+  'mfa.used': 'Second step passed',
+  'mfa.failed': 'Second step failed',
+  'mfa.backup_code_used': 'Backup code used',
+  'mfa.totp_enabled': 'Authenticator app turned on',
+  'mfa.email_enabled': 'Email codes turned on',
+  'mfa.disabled': 'Two-factor turned off',
+  'mfa.backup_codes_regenerated': 'New backup codes',
+  'mfa.reset': 'Two-factor reset by an administrator',
+  'refresh_token.reused': 'Spent refresh token reused (session ended)',
+  'reauth.succeeded': 'Identity confirmed',
+  'reauth.failed': 'Identity confirmation failed',
+  'password.changed': 'Password changed',
+  'password.reset': 'Password reset by email',
+  'email.verified': 'Email address verified',
+  'email_proof.issued': 'Email code sent',
+  'email_proof.not_sent': 'Email code not sent',
+  'email_proof.verified': 'Email code confirmed',
+  'email_proof.failed': 'Email code wrong',
+  'role.changed': 'Role changed',
+  'account.locked': 'Account locked',
+  'account.unlocked': 'Account unlocked',
+  'device.locked': 'Device locked out',
+  'product.created': 'Product added',
+  'product.updated': 'Product changed',
+  'product.deleted': 'Product deleted',
+};
+
+/** The kinds, in the order of the list above, for a filter. */
+export const AUDIT_TYPES = Object.keys(AUDIT_TYPE_LABELS) as AuditType[];
