@@ -411,9 +411,7 @@ describe('a person confirms it is them before a sensitive change', () => {
     // On a phone-sized screen: the password change waits for the dialog, then goes through.
     await page.setViewportSize({ width: 390, height: 844 });
     await outliveRecentSignIn();
-    await page.getByTestId('password-current').fill(person.password);
-    await page.getByTestId('password-new').fill(newPassword);
-    await page.getByTestId('password-change').click();
+    await security.changePassword(person.password, newPassword);
     await reauth.waitForOpen();
     expect(await axeViolations(page)).toEqual([]);
     expect(await reauth.fitsWidth()).toBe(true);

@@ -7,6 +7,14 @@ export class SecurityPage extends BasePage {
     await this.mfaStatus.waitFor();
   }
 
+  /** Fills Change password (the new one twice) and sends it. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await this.id('password-current').fill(current);
+    await this.id('password-new').fill(next);
+    await this.id('password-new-confirm').fill(next);
+    await this.id('password-change').click();
+  }
+
   get mfaStatus(): Locator {
     return this.id('mfa-status');
   }
