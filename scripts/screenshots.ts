@@ -114,7 +114,7 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await snap(p, 'register');
   for (const [name, address, ready] of [
     ['forgot-password', '/app/forgot-password', 'forgot-email'],
-    ['reset-password', '/app/reset-password?token=from-the-email', 'reset-password'],
+    ['reset-password', '/app/reset-password?token=from-the-email', 'reset-link-invalid'],
     ['verify-email', '/app/verify-email?token=from-the-email', 'verify-result'],
     ['verify-code', '/app/verify', 'proof-email'],
     ['not-found', '/app/no/such/page', 'not-found'],

@@ -93,7 +93,7 @@ describe('every page fits the screen and passes axe-core', () => {
         ['login', '/app/login', 'login-username'],
         ['register', '/app/register', 'register-username'],
         ['forgot-password', '/app/forgot-password', 'forgot-email'],
-        ['reset-password', '/app/reset-password?token=from-the-email', 'reset-password'],
+        ['reset-password', '/app/reset-password?token=from-the-email', 'reset-link-invalid'],
         ['verify-email', '/app/verify-email?token=from-the-email', 'verify-result'],
         ['verify-code', '/app/verify', 'proof-email'],
         ['not-found', '/app/no/such/page', 'not-found'],

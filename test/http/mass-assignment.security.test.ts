@@ -71,6 +71,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   },
   'POST /api/auth/password/forgot': { auth: 'none' },
   'POST /api/auth/password/reset': { auth: 'none' },
+  'POST /api/auth/password/reset/check': { auth: 'none' },
   'POST /api/auth/email/verify': { auth: 'none' },
   'POST /api/auth/email/verify/resend': { auth: 'none' },
   'POST /generate-2fa': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com' }) },

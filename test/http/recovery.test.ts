@@ -104,6 +104,23 @@ describe.each(dialects)('password reset and email verification over HTTP on %s',
       expect((await tryLogin(t, a.username, NEW_PASSWORD)).statusCode).toBe(200);
     });
 
+    it('checks a link without spending it: valid until used, then invalid like an unknown one; nothing about the account', async () => {
+      const user = await registerWithEmail(t);
+      const token = await resetToken(t, mailbox, user.email);
+      const check = (value: string) =>
+        t.app.inject({ method: 'POST', url: '/api/auth/password/reset/check', payload: { token: value } });
+      for (let i = 0; i < 2; i++) {
+        const valid = await check(token);
+        expect(valid.statusCode).toBe(200);
+        expect(valid.json()).toEqual({ valid: true });
+      }
+      expect((await resetPassword(t, token)).statusCode).toBe(204);
+      const spent = await check(token);
+      expect(spent.statusCode).toBe(400);
+      expect(spent.json()).toEqual(INVALID_TOKEN);
+      expect((await check('A'.repeat(43))).json()).toEqual(INVALID_TOKEN);
+    });
+
     it('answers an unknown token with validation_failed on the token field', async () => {
       const response = await resetPassword(t, 'A'.repeat(43));
       expect(response.statusCode).toBe(400);

@@ -17,6 +17,7 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /register': 'register',
   'POST /api/auth/password/forgot': 'recovery',
   'POST /api/auth/password/reset': 'recovery',
+  'POST /api/auth/password/reset/check': 'recovery',
   'POST /api/auth/email/verify': 'recovery',
   'POST /api/auth/email/verify/resend': 'recovery',
   // Stand-alone email codes: mailing one, and guessing one.

@@ -2,7 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
 import { NoContent, errorResponses } from '../../http/schema.js';
-import { Accepted, EmailBody, ResetPasswordBody, VerifyEmailBody } from './recovery.schemas.js';
+import {
+  Accepted,
+  EmailBody,
+  ResetLinkBody,
+  ResetLinkValid,
+  ResetPasswordBody,
+  VerifyEmailBody,
+} from './recovery.schemas.js';
 import type { RecoveryService } from './recovery.service.js';
 
 export interface RecoveryRoutesOptions {
@@ -25,6 +32,19 @@ export const recoveryRoutes: FastifyPluginAsyncTypebox<RecoveryRoutesOptions> = 
       recovery.requestPasswordReset(request.body.email);
       return reply.status(202).send(ACCEPTED);
     },
+  );
+
+  // Extension to the HTTP contract: the reset page checks its link before asking for a password.
+  app.post(
+    '/api/auth/password/reset/check',
+    {
+      schema: {
+        tags: ['recovery'],
+        body: ResetLinkBody,
+        response: { 200: ResetLinkValid, ...errorResponses(400, 429) },
+      },
+    },
+    async (request) => recovery.checkResetLink(request.body.token),
   );
 
   app.post(

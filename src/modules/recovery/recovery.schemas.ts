@@ -15,4 +15,8 @@ export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
 export const VerifyEmailBody = Type.Object({ token: Token });
 export type VerifyEmailBody = Static<typeof VerifyEmailBody>;
 
+export const ResetLinkBody = Type.Object({ token: Token });
+export type ResetLinkBody = Static<typeof ResetLinkBody>;
+export const ResetLinkValid = Type.Object({ valid: Type.Literal(true) });
+
 export const Accepted = Type.Object({ accepted: Type.Literal(true) });

@@ -25,6 +25,11 @@ const INVALID_TOKEN = 'is invalid or has expired';
 export interface RecoveryService {
   /** Mails a reset link if an account has this address; returns at once, so neither answer nor timing tells. */
   requestPasswordReset(email: string): void;
+  /**
+   * Whether a reset link still works, without spending it: the page asks before the person types a
+   * new password twice. Says nothing about the account.
+   */
+  checkResetLink(token: string): Promise<{ valid: true }>;
   /** Sets a new password with a reset token (single use) and ends every session of the account. */
   resetPassword(token: string, newPassword: string, context: AuditContext): Promise<void>;
   /** Mails a verification link to a new account's address, in the background. */
@@ -115,6 +120,11 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
         const account = await repository.findAccountByEmail(email);
         if (account?.email) await issue({ id: account.id, email: account.email }, 'password_reset');
       });
+    },
+
+    async checkResetLink(token) {
+      await ownerOf(sha256Hex(token), 'password_reset');
+      return { valid: true };
     },
 
     async resetPassword(token, newPassword, context) {

@@ -8,3 +8,4 @@ export { SecurityPage } from './security-page.js';
 export { TokenPage } from './token-page.js';
 export { ReauthDialog } from './reauth-dialog.js';
 export { VerifyCodePage } from './verify-code-page.js';
+export { ForgotPasswordPage, ResetPasswordPage } from './password-reset-pages.js';
