@@ -32,6 +32,7 @@ export default defineConfig({
       'test/http/lockout.security.test.ts',
       'test/http/lockout-enumeration.security.test.ts',
       'test/http/lockout-audit.test.ts',
+      'test/http/lockout-keys.security.test.ts',
     ],
   },
 });
