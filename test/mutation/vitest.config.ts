@@ -27,6 +27,7 @@ export default defineConfig({
       'test/http/ops.test.ts',
       'test/http/tokens.security.test.ts',
       'test/http/refresh-rotation.security.test.ts',
+      'test/http/session-ends.security.test.ts',
       'test/http/session-binding.security.test.ts',
       'test/http/recent-auth.security.test.ts',
       'test/http/two-factor.test.ts',
