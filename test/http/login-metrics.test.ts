@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, signUp, type TestApp } from '../support/app.js';
+import { buildTestApp, login, signUp, type TestApp } from '../support/app.js';
 import { challenge, enableTOTP, otherCode, passwordLogin, secondStep, totpNow } from '../support/two-factor.js';
 
 /**
@@ -65,5 +65,23 @@ describe('login metrics by outcome (sqlite)', () => {
       expect((await passwordLogin(t, username)).statusCode).toBe(429);
     });
     expect(seen).toEqual({ locked: 1 });
+  });
+
+  it("does not count an administrator's lock as a lockout", async () => {
+    const admin = await signUp(t.app);
+    await t.database.handle.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.userId).execute();
+    const adminAuth = (await login(t.app, admin.username)).auth;
+    const { username, userId } = await signUp(t.app);
+    const locked = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/admin/users/${userId}`,
+      headers: adminAuth,
+      payload: { locked: true },
+    });
+    expect(locked.statusCode).toBe(200);
+    const seen = await deltas(async () => {
+      expect((await passwordLogin(t, username)).statusCode).toBe(403);
+    });
+    expect(seen.locked).toBeUndefined();
   });
 });

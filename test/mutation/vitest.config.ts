@@ -26,6 +26,7 @@ export default defineConfig({
       'test/http/compat.test.ts',
       'test/http/ops.test.ts',
       'test/http/login-metrics.test.ts',
+      'test/http/login-audit.test.ts',
       'test/http/tokens.security.test.ts',
       'test/http/refresh-rotation.security.test.ts',
       'test/http/session-ends.security.test.ts',
