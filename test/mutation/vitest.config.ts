@@ -35,6 +35,7 @@ export default defineConfig({
       'test/http/two-factor.test.ts',
       'test/http/two-factor.security.test.ts',
       'test/http/two-factor-email.test.ts',
+      'test/http/two-factor-codes.test.ts',
       'test/http/two-factor-real-clients.test.ts',
       'test/http/mail-flood.security.test.ts',
       'test/http/concurrent-factor-changes.test.ts',
