@@ -78,4 +78,18 @@ describe.each(dialects)('second-factor codes and factor changes on %s', (dialect
       { type: 'mfa.disabled', detail: { confirmed_with: 'totp' }, ...client },
     ]);
   });
+
+  it('an authenticator with no code used yet (as the importer leaves it) refuses a wrong first code', async () => {
+    const session = await signUp(t.app);
+    const { secret } = await enableTOTP(t, session);
+    // The importer writes confirmed factors with last_used_step NULL (import.repository.ts).
+    await t.database.handle.db
+      .updateTable('totp_factors')
+      .set({ last_used_step: null })
+      .where('user_id', '=', session.userId)
+      .execute();
+    const mfaToken = await challenge(t, session.username);
+    expect((await secondStep(t, mfaToken, otherCode(totpNow(t, secret)), 'totp')).statusCode).toBe(401);
+    expect((await secondStep(t, mfaToken, totpNow(t, secret), 'totp')).statusCode).toBe(200);
+  });
 });
