@@ -72,10 +72,7 @@ async function seed(h: Harness): Promise<void> {
     const code = await waitForMail(h, email, 1);
     await post(h, '/api/auth/2fa/email/verify-setup', { code }, String(token));
   }
-  const created = await h.cli(['user', 'create', '--username', admin.username, '--password', admin.password]);
-  if (created.code !== 0) throw new Error(created.stderr);
-  const role = await h.cli(['user', 'set-role', admin.username, 'admin']);
-  if (role.code !== 0) throw new Error(role.stderr);
+  await h.createAdmin(admin);
   const { access_token: mine } = await post(h, '/api/auth/login', {
     username: person.username,
     password: person.password,

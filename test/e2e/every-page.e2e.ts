@@ -50,17 +50,7 @@ describe('every page fits the screen and passes axe-core', () => {
     for (let tries = 0; h.mailbox.codeMails(twoFactor.email).length === 0 && tries < 150; tries += 1)
       await new Promise((resolve) => setTimeout(resolve, 100));
     await post('/api/auth/2fa/email/verify-setup', { code: h.mailbox.latestCode(twoFactor.email) }, String(token));
-    const created = await h.cli([
-      'user',
-      'create',
-      '--username',
-      admin.username,
-      '--password',
-      admin.password,
-      '--role',
-      'admin',
-    ]);
-    expect(created.code, created.stderr).toBe(0);
+    await h.createAdmin(admin);
   });
   afterAll(async () => h?.close());
 

@@ -281,17 +281,7 @@ describe('a person uses Twofold in the browser', () => {
   });
 
   step('an administrator locks and unlocks the user', async () => {
-    const created = await h.cli([
-      'user',
-      'create',
-      '--username',
-      admin.username,
-      '--password',
-      admin.password,
-      '--role',
-      'admin',
-    ]);
-    expect(created.code, created.stderr).toBe(0);
+    await h.createAdmin(admin);
 
     const adminSide = await h.newPage();
     watch(adminSide.page);

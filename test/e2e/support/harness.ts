@@ -39,6 +39,8 @@ export interface Harness {
   screenshot(page: Page, name: string, options?: { viewport?: boolean }): Promise<void>;
   /** Runs the CLI against the same database (e.g. to make an admin). */
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Creates an administrator with the CLI, as an operator does on a new install; throws with its stderr. */
+  createAdmin(admin: { username: string; password: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,13 @@ export async function startHarness(options: { env?: Record<string, string> } = {
       await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: options.viewport !== true });
     },
     cli: (args) => runCli(args, env),
+    async createAdmin({ username, password }) {
+      const created = await runCli(
+        ['user', 'create', '--username', username, '--password', password, '--role', 'admin'],
+        env,
+      );
+      if (created.code !== 0) throw new Error(`user create failed: ${created.stderr}`);
+    },
     async close() {
       await browser.close();
       server.kill('SIGTERM');
