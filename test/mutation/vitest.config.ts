@@ -6,7 +6,8 @@ import base from '../../vitest.config.js';
  * that exercise sessions, tokens, two-factor, lockout and login. Left out on purpose: the
  * fast-check fuzzer (a random input per run would make a mutant's verdict change between runs)
  * and suites about other modules, which only slow the initial run down. Included although they
- * are about more: compat (the one-step TOTP login), ops (login metrics), mail-flood (the code mail quota).
+ * are about more: compat (the one-step TOTP login), ops (login metrics), mail-flood (the code mail quota),
+ * multi-instance and redis-outage (the session revocations published on Redis).
  */
 // Spread, not mergeConfig: that would append this include list to the main one.
 export default defineConfig({
@@ -44,6 +45,8 @@ export default defineConfig({
       'test/http/lockout-enumeration.security.test.ts',
       'test/http/lockout-audit.test.ts',
       'test/http/lockout-keys.security.test.ts',
+      'test/multi-instance.test.ts',
+      'test/redis-outage.test.ts',
     ],
   },
 });
