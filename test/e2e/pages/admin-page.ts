@@ -51,6 +51,11 @@ export class AdminPage extends BasePage {
     await this.question(username).waitFor();
   }
 
+  /** The row's role menu. */
+  roleMenu(username: string): Locator {
+    return this.userRow(username).getByTestId('admin-role');
+  }
+
   /** Picks a role in the row's menu (nothing is saved yet). */
   async chooseRole(username: string, role: string): Promise<void> {
     await this.userRow(username).getByTestId('admin-role').selectOption(role);

@@ -106,6 +106,37 @@ export abstract class BasePage {
     });
   }
 
+  /**
+   * The visible controls (buttons, links, fields, menus) inside `<main>` that reach past the window's left or right
+   * edge: a table can push its buttons off-screen inside a scrolling box even when the page itself does not scroll.
+   */
+  controlsOutsideWindow(): Promise<string[]> {
+    return this.page.evaluate(() => {
+      interface El {
+        tagName: string;
+        textContent: string | null;
+        getAttribute(name: string): string | null;
+        getClientRects(): { length: number };
+        getBoundingClientRect(): { left: number; right: number; width: number };
+      }
+      const browser = globalThis as unknown as {
+        document: { querySelectorAll(selector: string): Iterable<El> };
+        innerWidth: number;
+      };
+      return [...browser.document.querySelectorAll('main button, main a, main input, main select, main textarea')]
+        .filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().width > 0)
+        .filter((el) => {
+          const { left, right } = el.getBoundingClientRect();
+          return left < -0.5 || right > browser.innerWidth + 0.5;
+        })
+        .map((el) => {
+          const { left, right } = el.getBoundingClientRect();
+          const name = el.getAttribute('data-testid') ?? el.textContent?.trim() ?? '';
+          return `${el.tagName.toLowerCase()} "${name}" (${Math.round(left)}–${Math.round(right)} px)`;
+        });
+    });
+  }
+
   /** Signs out with the layout's button and waits until the signed-out navigation shows. */
   async signOut(): Promise<void> {
     await this.navigate('nav-signout');

@@ -9,3 +9,5 @@ export { TokenPage } from './token-page.js';
 export { ReauthDialog } from './reauth-dialog.js';
 export { VerifyCodePage } from './verify-code-page.js';
 export { ForgotPasswordPage, ResetPasswordPage } from './password-reset-pages.js';
+export { ApiDocsPage } from './api-docs-page.js';
+export { VerifyEmailPage } from './verify-email-page.js';

@@ -14,6 +14,11 @@ export class ProductsPage extends BasePage {
     await this.id('product-search').waitFor();
   }
 
+  /** What an empty list says. */
+  get emptyMessage(): Locator {
+    return this.page.getByText('No products yet.');
+  }
+
   get rows(): Locator {
     return this.id('product-row');
   }

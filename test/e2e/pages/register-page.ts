@@ -17,6 +17,21 @@ export class RegisterPage extends BasePage {
     return this.id('password-strength');
   }
 
+  /** The hint under the username field ("3-50 letters, …"). */
+  get usernameHint(): Locator {
+    return this.page.locator('#username-hint');
+  }
+
+  /** Presses "Create account" with whatever the form holds; waits for nothing. */
+  async send(): Promise<void> {
+    await this.id('register-submit').click();
+  }
+
+  /** The ids an input's `aria-describedby` names (its error and hint, read out with the field). */
+  async describedBy(testId: string): Promise<string[]> {
+    return ((await this.id(testId).getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
+  }
+
   async fill(details: Registration): Promise<void> {
     await this.id('register-username').fill(details.username);
     await this.id('register-email').fill(details.email);

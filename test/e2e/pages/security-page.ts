@@ -15,6 +15,23 @@ export class SecurityPage extends BasePage {
     await this.id('password-change').click();
   }
 
+  /** Fills Change password with a confirmation of its own (it may differ) and sends it; waits for nothing. */
+  async changePasswordConfirming(current: string, next: string, confirmation: string): Promise<void> {
+    await this.id('password-current').fill(current);
+    await this.id('password-new').fill(next);
+    await this.id('password-new-confirm').fill(confirmation);
+    await this.id('password-change').click();
+  }
+
+  /** Change password's parts: the new password's confirmation and its strength meter. */
+  get newPasswordConfirm(): Locator {
+    return this.id('password-new-confirm');
+  }
+
+  get newPasswordStrength(): Locator {
+    return this.page.getByTestId('password-strength');
+  }
+
   get mfaStatus(): Locator {
     return this.id('mfa-status');
   }

@@ -15,6 +15,11 @@ export class TokenPage extends BasePage {
     return this.id('token-reason');
   }
 
+  /** The time claims (iat, exp, …) as dates: a `dt` naming the claim, a `dd` with the date. */
+  get times(): Locator {
+    return this.id('token-times');
+  }
+
   get claims(): Locator {
     return this.id('token-claims');
   }

@@ -41,6 +41,8 @@ export interface Harness {
   cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
   /** Creates an administrator with the CLI, as an operator does on a new install; throws with its stderr. */
   createAdmin(admin: { username: string; password: string }): Promise<void>;
+  /** Everything the server has written so far (stdout and stderr), as a person at the terminal reads it. */
+  output(): string;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,9 @@ export async function startHarness(options: { env?: Record<string, string> } = {
     cwd: ROOT,
     env: { ...env, PORT: '0', LOG_LEVEL: 'info' },
   });
+  let output = '';
+  server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const baseUrl = await listeningAddress(server);
   mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({
@@ -101,6 +106,7 @@ export async function startHarness(options: { env?: Record<string, string> } = {
       );
       if (created.code !== 0) throw new Error(`user create failed: ${created.stderr}`);
     },
+    output: () => output,
     async close() {
       await browser.close();
       server.kill('SIGTERM');
