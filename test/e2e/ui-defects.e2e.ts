@@ -82,6 +82,8 @@ describe('web-UI defects in forms, mails and pages', () => {
         expect(await register.usernameHint.innerText()).toBe('3-50 letters, digits, _ . or -');
         expect(await register.usernameHint.isVisible()).toBe(true);
         expect(await register.describedBy('register-username')).toEqual(['username-error', 'username-hint']);
+        // The password's own hint says what a good one is, in one voice with its error.
+        expect(await register.strength.innerText()).toMatch(/^Use at least 8 characters/);
         expect(await register.fitsWidth()).toBe(true);
         await h.screenshot(page, `defect-register-empty-${width}`);
       } finally {
@@ -236,6 +238,8 @@ describe('what npm start writes while a person uses the web UI', () => {
     // Readable lines, not JSON; no "incoming request" line before each answer's own.
     expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
     expect(h.output()).not.toContain('incoming request');
+    // The mailed code on a line of its own, as the mail says it.
+    expect(h.output()).toMatch(/^Your Twofold verification code to turn on email codes is: \d{6}$/m);
     // One line per request, with its method, path, status and time.
     expect(lines.filter((line) => / POST \/api\/auth\/2fa\/email\/enable /.test(line))).toHaveLength(2);
     expect(lines.filter((line) => / POST \/api\/auth\/register /.test(line))).toEqual([
