@@ -181,9 +181,11 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
 
     async verifyEmail(token, context) {
       const tokenHash = sha256Hex(token);
+      // One page, one kind of link: a token that is no verification link's may be an email change's.
       if (!(await repository.findLiveToken(tokenHash, 'email_verify', nowMs()))) {
         const changed = await deps.emailChanges.confirm(tokenHash, context);
         if (changed) return changed;
+        throw invalidToken();
       }
       const account = await ownerOf(tokenHash, 'email_verify');
       await consume(tokenHash, 'email_verify');
