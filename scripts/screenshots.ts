@@ -147,6 +147,9 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await snap(s, 'security');
   await security.startTotp();
   await snap(s, 'security-qr');
+  await security.requestEmailChange(`${person.username}-${width}-new@example.test`);
+  await security.notice.filter({ hasText: `${person.username}-${width}-new@example.test` }).waitFor();
+  await snap(s, 'security-email-pending');
   const products = new ProductsPage(s);
   await products.open();
   await products.rows.first().waitFor();

@@ -12,6 +12,7 @@ import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
+import { emailChangeRoutes } from './modules/recovery/email-change.routes.js';
 import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
 import { createAuthenticate } from './modules/sessions/authenticate.js';
 import { createRequireRecentAuth } from './modules/sessions/recent-auth.js';
@@ -66,6 +67,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     sessions,
     login,
     recovery,
+    emailChanges,
     emailProof,
     products,
     admin,
@@ -90,6 +92,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   await app.register(accountsRoutes, { accounts, registration, authenticate, requireRecentAuth });
   await app.register(recoveryRoutes, { recovery });
+  await app.register(emailChangeRoutes, { emailChanges, authenticate, requireRecentAuth });
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, authenticate, requireRecentAuth });

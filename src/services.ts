@@ -31,6 +31,8 @@ import {
   type CounterStore,
 } from './modules/rate-limit/counter-store.js';
 import { createMailQuota } from './modules/rate-limit/mail-quota.js';
+import { createEmailChangeRepository } from './modules/recovery/email-change.repository.js';
+import { createEmailChangeService, type EmailChangeService } from './modules/recovery/email-change.service.js';
 import { createRecoveryRepository, deletePasswordResetLinks } from './modules/recovery/recovery.repository.js';
 import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
@@ -81,6 +83,8 @@ export interface Services {
   lockout: LockoutService;
   login: LoginService;
   recovery: RecoveryService;
+  /** A signed-in person's new address, proven by a mailed link (the recovery module). */
+  emailChanges: EmailChangeService;
   emailProof: EmailProofService;
   products: ProductsService;
   admin: AdminService;
@@ -178,9 +182,23 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     clock,
     writeRoles: config.productWriteRoles,
   });
+  const emailChanges = createEmailChangeService({
+    repository: createEmailChangeRepository(db, dialect),
+    contacts: accountsRepository,
+    accounts,
+    mailer,
+    mailQuota,
+    audit,
+    clock,
+    refKey: deriveKey(config.encryptionKey, 'email-change-ref'),
+    publicUrl: config.publicUrl,
+    issuer: config.totpIssuer,
+    log,
+  });
   const recoveryRepository = createRecoveryRepository(db, dialect);
   const recovery = createRecoveryService({
     repository: recoveryRepository,
+    emailChanges,
     accounts,
     passwords,
     hasher,
@@ -237,6 +255,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     lockout,
     login,
     recovery,
+    emailChanges,
     emailProof,
     products,
     admin,

@@ -9,6 +9,7 @@ import { loginLockouts } from './migrations/0006-login-lockouts.js';
 import { recentAuth } from './migrations/0007-recent-auth.js';
 import { emailNfkc } from './migrations/0008-email-nfkc.js';
 import { emailProofs } from './migrations/0009-email-proofs.js';
+import { emailChanges } from './migrations/0010-email-changes.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0007-recent-auth': recentAuth(),
     '0008-email-nfkc': emailNfkc(),
     '0009-email-proofs': emailProofs(),
+    '0010-email-changes': emailChanges(),
   };
 }
 

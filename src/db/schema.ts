@@ -151,6 +151,16 @@ export interface AccountTokensTable {
   used_at: number | null;
 }
 
+/** A pending change of a user's address (the recovery module's email-change repository). */
+export interface EmailChangesTable {
+  user_id: number;
+  /** SHA-256 of the mailed token. */
+  token_hash: string;
+  new_email: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface RateCountersTable {
   counter_key: string;
   hits: number;
@@ -182,6 +192,7 @@ export interface Database {
   mfa_flows: MfaFlowsTable;
   audit_events: AuditEventsTable;
   account_tokens: AccountTokensTable;
+  email_changes: EmailChangesTable;
   rate_counters: RateCountersTable;
   login_lockouts: LoginLockoutsTable;
 }

@@ -31,6 +31,7 @@ const OWNERS: Record<string, string> = {
   rate_counters: 'rate-limit',
   login_lockouts: 'lockout',
   account_tokens: 'recovery',
+  email_changes: 'recovery',
 };
 
 /**

@@ -8,6 +8,7 @@ const APP_TABLES = [
   'account_tokens',
   'audit_events',
   'backup_codes',
+  'email_changes',
   'email_codes',
   'email_factors',
   'email_proofs',
@@ -47,6 +48,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0007-recent-auth',
         '0008-email-nfkc',
         '0009-email-proofs',
+        '0010-email-changes',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

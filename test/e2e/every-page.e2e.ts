@@ -125,6 +125,10 @@ describe('every page fits the screen and passes axe-core', () => {
         await security.verifyEmail(h.mailbox.latestCode(email));
         await security.shownBackupCodes();
         problems.push(...(await check(page, 'security-backup-codes', width)));
+        // A change of address waiting for its link: the pending line and the notice.
+        await security.requestEmailChange(`dora${width}-new@example.test`);
+        await security.notice.filter({ hasText: `dora${width}-new@example.test` }).waitFor();
+        problems.push(...(await check(page, 'security-email-pending', width)));
 
         const products = new ProductsPage(page);
         await products.open();

@@ -74,6 +74,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/password/reset/check': { auth: 'none' },
   'POST /api/auth/email/verify': { auth: 'none' },
   'POST /api/auth/email/verify/resend': { auth: 'none' },
+  'POST /api/auth/email/change': { auth: 'user', body: () => ({ email: `${uniqueName('ma')}@example.com` }) },
   'POST /generate-2fa': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com' }) },
   'POST /verify': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com', code: '000000' }) },
   'POST /api/auth/2fa/login': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken, code: '000000' }) },

@@ -122,6 +122,25 @@ export function createPasswordWriter(db: Kysely<Database>, onPasswordChanged: Pa
   };
 }
 
+/**
+ * Makes `email` the account's address, verified, on the caller's transaction (recovery's email
+ * change, which spends its pending change in the same transaction). The unique index on
+ * `email_normalized` decides a race for one address: the loser's UPDATE throws a unique violation
+ * (src/db/errors.ts `uniqueViolation`), on every database.
+ */
+export async function setVerifiedEmail(
+  executor: Kysely<Database>,
+  userId: number,
+  email: string,
+  nowMs: number,
+): Promise<void> {
+  await executor
+    .updateTable('users')
+    .set({ email, email_normalized: canonicalEmail(email), email_verified: 1, updated_at: nowMs })
+    .where('id', '=', userId)
+    .execute();
+}
+
 export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }

@@ -25,6 +25,8 @@ export const AUDIT_TYPES = [
   'password.changed',
   'password.reset',
   'email.verified',
+  'email.change_requested',
+  'email.changed',
   'email_proof.issued',
   'email_proof.not_sent',
   'email_proof.verified',

@@ -4,26 +4,28 @@ import { canonicalEmail } from '../accounts/email-address.js';
 import type { CounterStore } from './counter-store.js';
 
 /**
- * At most `perHour` links (reset, verification) and, apart, `perHour` emailed codes to one address
- * per hour, whoever asks and from whichever IP: per-IP limits alone let a botnet flood one inbox
- * (OWASP Forgot Password Cheat Sheet and Authentication Cheat Sheet: protect the mail-sending
- * endpoints against abuse). Counted in the shared counter store (database, or Redis), so every
- * instance shares the budget.
+ * At most `perHour` mails of each kind (below) to one address per hour, whoever asks and from
+ * whichever IP: per-IP limits alone let a botnet flood one inbox (OWASP Forgot Password Cheat
+ * Sheet and Authentication Cheat Sheet: protect the mail-sending endpoints against abuse). Counted
+ * in the shared counter store (database, or Redis), so every instance shares the budget.
  */
 export const MAIL_PER_ADDRESS_PER_HOUR = 5;
 const WINDOW_MS = 3600_000;
 
 /**
- * Which hourly budget a mail spends. `link`: reset and verification links, which anyone who knows
- * the address can ask for. `code`: sign-in codes, which only someone holding the password (an
- * mfa_token) can ask for. `session_code`: set-up and step-up codes, asked for with an access token.
- * Kept apart so that neither a stranger spending the links' budget nor a thief holding only an
- * access token can stop the owner receiving the code they need to sign in (OWASP Authentication
- * Cheat Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
+ * Which hourly budget a mail spends. `reset_link`: password reset links, and `verify_link`:
+ * verification links, which anyone who knows the address can ask for; each has its own budget, so
+ * a stranger spamming "forgot password" for an address cannot hold back that person's verification
+ * link (and the other way round). `email_change`: the link to a new address and the notice to the
+ * old one, asked for by a signed-in person. `code`: sign-in codes, which only someone holding the
+ * password (an mfa_token) can ask for. `session_code`: set-up and step-up codes, asked for with an
+ * access token. Kept apart so that neither a stranger spending one budget nor a thief holding only
+ * an access token can stop the owner receiving the mail they need (OWASP Authentication Cheat
+ * Sheet: anti-automation must not let an attacker lock the owner out; NIST SP 800-63B §5.2.2).
  * `proof_code`: stand-alone email codes (POST /generate-2fa), which anyone who knows the address
- * can ask for; apart from `link` so that flooding them cannot hold back the owner's reset link.
+ * can ask for; apart from the links so that flooding them cannot hold back the owner's reset link.
  */
-export type MailKind = 'link' | 'code' | 'session_code' | 'proof_code';
+export type MailKind = 'reset_link' | 'verify_link' | 'email_change' | 'code' | 'session_code' | 'proof_code';
 
 export interface MailQuota {
   /**
@@ -44,7 +46,7 @@ export function createMailQuota(deps: {
     async take(address, kind) {
       // A keyed hash of the canonical address: the counter store (a table, or Redis) never holds
       // an address, and without the key its entries cannot be tested against a list of addresses.
-      const key = `mail:${kind === 'link' ? '' : `${kind}:`}${hmacHex(deps.key, canonicalEmail(address))}`;
+      const key = `mail:${kind}:${hmacHex(deps.key, canonicalEmail(address))}`;
       const nowMs = deps.clock.now().getTime();
       const windowIndex = Math.floor(nowMs / WINDOW_MS);
       const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;

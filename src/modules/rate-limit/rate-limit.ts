@@ -20,6 +20,8 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /api/auth/password/reset/check': 'recovery',
   'POST /api/auth/email/verify': 'recovery',
   'POST /api/auth/email/verify/resend': 'recovery',
+  // A signed-in person's new address: it mails a link and a notice.
+  'POST /api/auth/email/change': 'recovery',
   // Stand-alone email codes: mailing one, and guessing one.
   'POST /generate-2fa': 'recovery',
   'POST /verify': 'recovery',

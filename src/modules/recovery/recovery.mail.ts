@@ -58,3 +58,38 @@ export function emailVerificationMessage(input: LinkMessageInput): MailMessage {
     ignore: `If you did not create a ${input.issuer} account, ignore this message.`,
   });
 }
+
+export function emailChangeMessage(input: LinkMessageInput): MailMessage {
+  return linkMessage(input, {
+    subject: `Confirm your new email address for ${input.issuer}`,
+    intro: `Someone signed in to a ${input.issuer} account asked to use this address for it.`,
+    action: 'Confirm this email address',
+    ignore: 'If it was not you, ignore this message: the address will not be added.',
+  });
+}
+
+/**
+ * `n***@example.com`: enough for the owner to recognise an address they chose, not enough to give a
+ * stranger reading the old mailbox the whole new one.
+ */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  const local = email.slice(0, at);
+  return `${[...local][0] ?? ''}***${email.slice(at)}`;
+}
+
+/** To the old address when a change is asked for: the owner learns of it while the old address still works. */
+export function emailChangeNotice(input: { to: string; issuer: string; newEmail: string }): MailMessage {
+  const masked = maskEmail(input.newEmail);
+  const lines = [
+    `Someone signed in to your ${input.issuer} account asked to change its email address to ${masked}.`,
+    'This address keeps working until the new one is confirmed.',
+    `If this wasn't you, change your password and sign out your other sessions on the Security page, or tell your administrator.`,
+  ];
+  return {
+    to: input.to,
+    subject: `Your ${input.issuer} email address is being changed`,
+    text: lines.join('\n\n'),
+    html: lines.map((line) => `<p>${escapeHtml(line)}</p>`).join(''),
+  };
+}

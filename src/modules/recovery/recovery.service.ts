@@ -9,8 +9,9 @@ import type { AccountsService, User } from '../accounts/accounts.service.js';
 import { passwordProblem } from '../accounts/password-policy.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { Mailer } from '../mail/mailer.js';
-import type { MailQuota } from '../rate-limit/mail-quota.js';
+import type { MailKind, MailQuota } from '../rate-limit/mail-quota.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
+import type { EmailChangeService } from './email-change.service.js';
 import { emailVerificationMessage, passwordResetMessage } from './recovery.mail.js';
 import type { AccountTokenPurpose, RecoveryAccount, RecoveryRepository } from './recovery.repository.js';
 
@@ -36,6 +37,10 @@ export interface RecoveryService {
   sendEmailVerification(account: { id: number; email: string | null }): void;
   /** Like sendEmailVerification, by address; nothing for unknown or already verified addresses. */
   resendEmailVerification(email: string): void;
+  /**
+   * Uses a verification link: the account's address is marked verified, or, for the link of an email
+   * change, the new address becomes the account's (409 `email_taken` if another account took it).
+   */
   verifyEmail(token: string, context: AuditContext): Promise<User>;
   /** Resolves once every mail started in the background is sent or has failed, or after `maxWaitMs` (shutdown). */
   settled(maxWaitMs?: number): Promise<void>;
@@ -56,6 +61,8 @@ export interface RecoveryDeps {
   mailQuota: MailQuota;
   audit: AuditService;
   clock: Clock;
+  /** A verification link may be an email change's (the same page, one kind of link to follow). */
+  emailChanges: Pick<EmailChangeService, 'confirm'>;
   /** Base URL for the links in the mails (config.publicUrl, no trailing slash). */
   publicUrl: string;
   /** The service's name in mail subjects and text. */
@@ -66,6 +73,11 @@ export interface RecoveryDeps {
 const LINK_PATHS: Record<AccountTokenPurpose, string> = {
   password_reset: '/app/reset-password',
   email_verify: '/app/verify-email',
+};
+/** Each purpose spends its own hourly budget: failed resets do not eat the verification links (mail-quota.ts). */
+const MAIL_KINDS: Record<AccountTokenPurpose, MailKind> = {
+  password_reset: 'reset_link',
+  email_verify: 'verify_link',
 };
 
 function invalidToken(): AppError {
@@ -82,7 +94,7 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
     const ttlSeconds = purpose === 'password_reset' ? PASSWORD_RESET_TTL_SECONDS : EMAIL_VERIFY_TTL_SECONDS;
     // Over the address's hourly budget nothing is sent, silently: the answer (202) was already
     // given, and must not tell whether the address has an account. The earlier link still works.
-    if (!(await deps.mailQuota.take(account.email, 'link')).allowed) {
+    if (!(await deps.mailQuota.take(account.email, MAIL_KINDS[purpose])).allowed) {
       deps.log.info({ purpose, userId: account.id }, 'account mail not sent: the address had its hourly share');
       return;
     }
@@ -169,6 +181,12 @@ export function createRecoveryService(deps: RecoveryDeps): RecoveryService {
 
     async verifyEmail(token, context) {
       const tokenHash = sha256Hex(token);
+      // One page, one kind of link: a token that is no verification link's may be an email change's.
+      if (!(await repository.findLiveToken(tokenHash, 'email_verify', nowMs()))) {
+        const changed = await deps.emailChanges.confirm(tokenHash, context);
+        if (changed) return changed;
+        throw invalidToken();
+      }
       const account = await ownerOf(tokenHash, 'email_verify');
       await consume(tokenHash, 'email_verify');
       await repository.markEmailVerified(account.id, nowMs());

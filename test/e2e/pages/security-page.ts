@@ -84,4 +84,23 @@ export class SecurityPage extends BasePage {
     await this.id('email-code').fill(code);
     await this.id('email-verify').click();
   }
+
+  /** The Email address section's line with the account's address (or "None"). */
+  get currentEmail(): Locator {
+    return this.id('email-current');
+  }
+
+  get pendingEmail(): Locator {
+    return this.id('email-pending');
+  }
+
+  /** "Add an email address" / "Change email address": types the address and sends it (a reauth dialog may follow). */
+  async requestEmailChange(email: string): Promise<void> {
+    await this.id('email-new').fill(email);
+    await this.id('email-change').click();
+  }
+
+  async resendVerification(): Promise<void> {
+    await this.id('email-resend').click();
+  }
 }

@@ -26,6 +26,8 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'password.changed': 'Password changed',
   'password.reset': 'Password reset by email',
   'email.verified': 'Email address verified',
+  'email.change_requested': 'Email address change asked for',
+  'email.changed': 'Email address changed',
   'email_proof.issued': 'Email code sent',
   'email_proof.not_sent': 'Email code not sent',
   'email_proof.verified': 'Email code confirmed',
