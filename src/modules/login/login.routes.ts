@@ -145,7 +145,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
         body: Type.Optional(Type.Object({ mfa_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) })),
         response: {
           202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }),
-          ...errorResponses(400, 401, 409, 429, 503),
+          ...errorResponses(400, 401, 403, 409, 429, 503),
         },
       },
     },

@@ -815,6 +815,15 @@ export interface paths {
                     };
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
                 409: {
                     headers: {
                         [name: string]: unknown;
