@@ -176,11 +176,31 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await adminSide.context.close();
 }
 
+/** REQUIRE_2FA: an administrator without a second factor is asked to set one up at sign-in (its own server). */
+async function shootRequiredSetup(width: number): Promise<void> {
+  const required = await startHarness({ env: { REQUIRE_2FA: 'admin' } });
+  try {
+    await required.createAdmin(admin);
+    const { page, context } = await required.newPage({ viewport: { width, height: width < 600 ? 844 : 900 } });
+    const login = new LoginPage(page);
+    await login.open();
+    await login.submitPassword(admin.username, admin.password);
+    await login.setupStep.waitFor();
+    await page.screenshot({ path: path.join(OUT, `login-setup-${width}.png`), fullPage: true });
+    await new SecurityPage(page).startTotp();
+    await page.screenshot({ path: path.join(OUT, `login-setup-qr-${width}.png`), fullPage: true });
+    await context.close();
+  } finally {
+    await required.close();
+  }
+}
+
 const h = await startHarness();
 try {
   mkdirSync(OUT, { recursive: true });
   await seed(h);
   for (const width of WIDTHS) await shoot(h, width);
+  for (const width of WIDTHS) await shootRequiredSetup(width);
   if (process.argv.includes('--docs'))
     for (const [docName, shot] of Object.entries(DOCS_SHOTS))
       copyFileSync(path.join(OUT, `${shot}-1280.png`), path.join(DOCS, `${docName}.png`));

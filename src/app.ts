@@ -2,11 +2,16 @@ import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/create-database.js';
 import { buildServer, type App, type ServerOptions } from './http/server.js';
 import type { PasswordHasher } from './lib/password-hasher.js';
-import { MfaChallengeSchema, TokensSchema, UserSchema } from './modules/accounts/accounts.schemas.js';
+import {
+  MfaChallengeSchema,
+  MfaSetupRequiredSchema,
+  TokensSchema,
+  UserSchema,
+} from './modules/accounts/accounts.schemas.js';
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
-import { loginRoutes } from './modules/login/login.routes.js';
+import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
@@ -72,11 +77,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     products,
     admin,
   } = services;
-  const authenticate = createAuthenticate({ tokens, sessions });
+  const authenticate = createAuthenticate({ tokens, sessions, setupGrants: twoFactor, require2fa: config.require2fa });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
 
   // Schemas referenced by id ($ref) across modules are registered once, at the root.
-  for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, ProductSchema]) app.addSchema(schema);
+  for (const schema of [UserSchema, TokensSchema, MfaChallengeSchema, MfaSetupRequiredSchema, ProductSchema])
+    app.addSchema(schema);
   const refreshTokenTtlSeconds = config.jwt.refreshTokenTtlSeconds;
   installRateLimits(app, { store: counters, clock, perMinute: config.rateLimits });
   await app.register(opsRoutes, {
@@ -95,8 +101,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(emailChangeRoutes, { emailChanges, authenticate, requireRecentAuth });
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
-  await app.register(twoFactorRoutes, { twoFactor, authenticate, requireRecentAuth });
-  await app.register(adminRoutes, { admin, twoFactor, authenticate });
+  await app.register(twoFactorRoutes, {
+    twoFactor,
+    authenticate,
+    requireRecentAuth,
+    finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
+  });
+  await app.register(adminRoutes, { admin, twoFactor, authenticate, require2fa: config.require2fa });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });

@@ -1,4 +1,4 @@
-import type { JwtAlg, NodeEnv } from './config.js';
+import type { JwtAlg, NodeEnv, Require2fa } from './config.js';
 
 // How each environment variable is read: trimmed, empty meaning unset, and refused with a message a
 // person can act on. src/config.ts decides which variables exist and their defaults.
@@ -42,6 +42,12 @@ export function parseAlg(value: string | undefined): JwtAlg {
   const v = str(value) ?? 'HS256';
   if (v === 'HS256' || v === 'EdDSA') return v;
   throw new ConfigError(`JWT_ALG must be HS256 or EdDSA (got "${v}").`);
+}
+
+export function parseRequire2fa(value: string | undefined): Require2fa {
+  const v = str(value)?.toLowerCase() ?? 'off';
+  if (v === 'off' || v === 'admin' || v === 'all') return v;
+  throw new ConfigError(`REQUIRE_2FA must be off, admin or all (got "${value}").`);
 }
 
 export function parseRoles(value: string | undefined): string[] {

@@ -12,6 +12,7 @@ import {
   parseJwtSecret,
   parseMetricsToken,
   parseNodeEnv,
+  parseRequire2fa,
   parseRoles,
   parseTrustProxy,
   str,
@@ -19,6 +20,8 @@ import {
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlg = 'HS256' | 'EdDSA';
+/** Whose accounts must have a second factor to be used (REQUIRE_2FA): nobody's, administrators', everyone's. */
+export type Require2fa = 'off' | 'admin' | 'all';
 
 export interface Config {
   readonly nodeEnv: NodeEnv;
@@ -61,6 +64,11 @@ export interface Config {
    * "Security rules").
    */
   readonly reauthMaxAgeSeconds: number;
+  /**
+   * Whose accounts may not be used without a second factor (docs/security.md, "Required second factor"):
+   * a sign-in without one gets only a set-up token.
+   */
+  readonly require2fa: Require2fa;
   /**
    * Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off.
    */
@@ -164,6 +172,7 @@ export function loadConfig(env: Env = process.env): Config {
       recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
     }),
     reauthMaxAgeSeconds: parseDuration('REAUTH_MAX_AGE', env.REAUTH_MAX_AGE, 300),
+    require2fa: parseRequire2fa(env.REQUIRE_2FA),
     refreshReuseGraceSeconds: parseIntRange('REFRESH_REUSE_GRACE', env.REFRESH_REUSE_GRACE, 2, 0, 60),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),

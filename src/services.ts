@@ -231,7 +231,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     audit,
     clock,
   });
-  const login = createLoginService({ accounts, lockout, twoFactor, sessions, audit, metrics });
+  const login = createLoginService({
+    accounts,
+    lockout,
+    twoFactor,
+    sessions,
+    audit,
+    metrics,
+    tokens,
+    require2fa: config.require2fa,
+    // The mailer's own rule (createMailer): SMTP_URL, or the log outside production.
+    mailConfigured: config.smtpUrl !== undefined || config.nodeEnv !== 'production',
+  });
   const registration = createRegistrationService({
     accounts,
     audit,

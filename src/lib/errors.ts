@@ -18,6 +18,11 @@ export const ERROR_CATALOGUE = {
     message:
       'Confirm it is you: call POST /api/auth/reauth with your password (and a code when two-factor authentication is on), then try again.',
   },
+  mfa_setup_required: {
+    status: 403,
+    message:
+      'This server requires two-factor authentication for this account: set up an authenticator app or email codes (POST /api/auth/2fa/setup), then sign in again.',
+  },
   not_found: { status: 404, message: 'Not found.' },
   method_not_allowed: { status: 405, message: 'This method is not allowed here.' },
   username_taken: { status: 409, message: 'This username is already taken.' },

@@ -43,10 +43,12 @@ export const accountsRoutes: FastifyPluginAsyncTypebox<AccountsRoutesOptions> = 
     '/api/user/me',
     {
       onRequest: authenticate,
+      // REQUIRE_2FA: who must still set up a factor may see whose account it is (the set-up screen shows it).
+      config: { beforeSecondFactor: 'setup' },
       schema: {
         tags: ['accounts'],
         security: [{ bearer: [] }],
-        response: { 200: Type.Ref('User'), ...errorResponses(401) },
+        response: { 200: Type.Ref('User'), ...errorResponses(401, 403) },
       },
     },
     async (request) => accounts.getUser(requirePrincipal(request.principal).userId),

@@ -41,6 +41,21 @@ export const MfaChallengeSchema = Type.Object(
   { $id: 'MfaChallenge' },
 );
 
+export const MfaSetupRequiredSchema = Type.Object(
+  {
+    mfa_setup_required: Type.Literal(true),
+    setup_token: Type.String({
+      description: 'A restricted access token (scope mfa_setup): Bearer for setting up a second factor only',
+    }),
+    expires_in: Type.Integer(),
+    mfa_methods: Type.Array(Type.Union([Type.Literal('totp'), Type.Literal('email')])),
+  },
+  {
+    $id: 'MfaSetupRequired',
+    description: 'REQUIRE_2FA asks this account for a second factor it does not have yet: set one up to sign in',
+  },
+);
+
 /** An email address as Twofold accepts it (also for imported accounts): something@domain.tld, no spaces. */
 export const EMAIL_PATTERN = '^[^\\s@\\u0000]+@[^\\s@\\u0000]+\\.[^\\s@\\u0000]+$';
 

@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
 import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import { IdParams, errorResponses } from '../../http/schema.js';
+import type { Require2fa } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
+import { hasSecondFactor, policyCovers, provesSecondFactor } from '../two-factor/require-2fa.js';
 import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import { AdminUserSchema, AuditPageSchema, ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
 import type { AdminActor, AdminService } from './admin.service.js';
@@ -13,18 +15,28 @@ export interface AdminRoutesOptions {
   admin: AdminService;
   twoFactor: TwoFactorService;
   authenticate: Authenticate;
+  /** REQUIRE_2FA. */
+  require2fa: Require2fa;
 }
 
-/** Role `admin`, and a second factor in this sign-in when the admin has one enabled. */
-export function createRequireAdmin(deps: { twoFactor: TwoFactorService }): (request: FastifyRequest) => Promise<void> {
+/**
+ * Role `admin`, and a second factor in this sign-in when the admin has one enabled; with REQUIRE_2FA
+ * `admin` or `all`, an admin without one gets 403 `mfa_setup_required` (a session from before the
+ * policy, or from before the set-up).
+ */
+export function createRequireAdmin(deps: {
+  twoFactor: TwoFactorService;
+  require2fa: Require2fa;
+}): (request: FastifyRequest) => Promise<void> {
   return async function requireAdmin(request) {
     const principal = requirePrincipal(request.principal);
     // principal.role is the stored role, read with the session check (not the token's claim): a
     // demoted admin loses access on the next request, not when the token expires.
     if (principal.role !== 'admin') throw new AppError('forbidden', { message: 'This needs the admin role.' });
-    if (!principal.amr.includes('otp') && (await deps.twoFactor.methodsOf(principal.userId)).length > 0) {
+    if (provesSecondFactor(principal.amr)) return;
+    if (hasSecondFactor(await deps.twoFactor.methodsOf(principal.userId)))
       throw new AppError('forbidden', { message: 'Sign in with your second factor to use administration.' });
-    }
+    if (policyCovers(deps.require2fa, principal.role)) throw new AppError('mfa_setup_required');
   };
 }
 
@@ -34,10 +46,10 @@ function actorOf(request: FastifyRequest): AdminActor {
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
   app,
-  { admin, twoFactor, authenticate },
+  { admin, twoFactor, authenticate, require2fa },
 ) => {
   app.addHook('onRequest', authenticate);
-  app.addHook('preHandler', createRequireAdmin({ twoFactor }));
+  app.addHook('preHandler', createRequireAdmin({ twoFactor, require2fa }));
   app.addSchema(AdminUserSchema);
   const adminUser = Type.Ref('AdminUser');
   const common = { tags: ['admin'], security: [{ bearer: [] }] };

@@ -11,6 +11,7 @@ export const AUDIT_TYPES = [
   'login.succeeded',
   'login.failed',
   'mfa.challenged',
+  'mfa.setup_required',
   'mfa.used',
   'mfa.failed',
   'mfa.backup_code_used',

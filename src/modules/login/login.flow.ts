@@ -1,3 +1,4 @@
+import type { Require2fa } from '../../config.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { AppError } from '../../lib/errors.js';
 import { emailUnverifiedError, type AccountsService, type User } from '../accounts/accounts.service.js';
@@ -6,13 +7,19 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { AccountTarget, LockTarget, LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
+import type { TokenService } from '../tokens/tokens.service.js';
+import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
+import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
+
+export type { MfaSetupRequired, SetupGrant } from './mfa-setup.js';
 
 /*
  * One sign-in, as a flow of steps (the shape of Ory Kratos' login flow): a FIRST FACTOR proves who
  * the person is (`passwordStep`; a passkey step comes next to it and ends in the same state), then
- * `afterFirstFactor` decides between finishing, the original API's one-step TOTP login, and a
- * challenge for a SECOND FACTOR (`secondFactorStep`, in a later request holding the mfa_token);
+ * `afterFirstFactor` decides between finishing, the original API's one-step TOTP login, a set-up
+ * token when REQUIRE_2FA asks for a factor the account lacks (`setupCompletedStep` finishes once it
+ * is set up), and a challenge for a SECOND FACTOR (`secondFactorStep`, in a later request holding the mfa_token);
  * `finishLogin` opens the session. Each step takes the flow's state as the step before left it, so
  * what was read (the account's row, its second factors) is read once per request and passed along.
  * Choosing the budget (which account a login names) and running the attempts on one budget one at
@@ -63,6 +70,12 @@ export interface LoginFlowDeps {
   sessions: SessionsService;
   audit: AuditService;
   metrics: Metrics;
+  /** Signs the set-up token (the access tokens' signer). */
+  tokens: Pick<TokenService, 'signRestrictedToken'>;
+  /** REQUIRE_2FA. */
+  require2fa: Require2fa;
+  /** Whether mail can be sent (SMTP_URL, or the development log): email codes are offered for set-up only then. */
+  mailConfigured: boolean;
 }
 
 /**
@@ -76,13 +89,18 @@ export interface LoginFlow {
     state: FirstFactorPassed,
     client: ClientInfo,
     totpCode: string | undefined,
-  ): Promise<LoginTokens | MfaChallenge>;
+  ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
   /** Second factor: a code for the challenge the password step left (the mfa_token's flow). */
   secondFactorStep(
     challenge: LoginChallenge,
     input: SecondFactorInput,
     client: LockoutClient & ClientInfo,
   ): Promise<LoginTokens>;
+  /**
+   * The second factor a set-up token's holder has just set up (proven by its code) completes the sign-in: the
+   * grant is spent once, then the session opens as after a second factor; null when it was spent already.
+   */
+  setupCompletedStep(grant: SetupGrant, client: LockoutClient & ClientInfo): Promise<LoginTokens | null>;
 }
 
 export interface SecondFactorInput {
@@ -90,7 +108,8 @@ export interface SecondFactorInput {
   method?: SecondFactor | undefined;
 }
 
-export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit, metrics }: LoginFlowDeps): LoginFlow {
+export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
+  const { accounts, lockout, twoFactor, sessions, audit, metrics } = deps;
   /** A 429 from the budget is counted as a locked login. */
   async function spendAttempt(target: LockTarget, client: ClientInfo): Promise<void> {
     await lockout.reserve(target, client).catch((error: unknown) => {
@@ -163,9 +182,10 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
     state: FirstFactorPassed,
     client: ClientInfo,
     totpCode: string | undefined,
-  ): Promise<LoginTokens | MfaChallenge> {
+  ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired> {
     const { account, target, amr, methods } = state;
-    if (methods.length === 0)
+    if (!hasSecondFactor(methods) && policyCovers(deps.require2fa, account.role)) return setupRequired(state, client);
+    if (!hasSecondFactor(methods))
       return finishLogin({ user: await accounts.presentUser(account, methods), target, amr }, client);
     if (totpCode !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
@@ -232,5 +252,26 @@ export function createLoginFlow({ accounts, lockout, twoFactor, sessions, audit,
     );
   }
 
-  return { passwordStep, afterFirstFactor, secondFactorStep };
+  const setupRequired = createSetupRequired(deps);
+
+  async function setupCompletedStep(
+    { userId, grantId, method }: SetupGrant,
+    client: LockoutClient & ClientInfo,
+  ): Promise<LoginTokens | null> {
+    // Spent like a second factor's attempt, so an account an administrator locked meanwhile stays locked.
+    const target = lockout.targetFor(userId, client);
+    await spendAttempt(target, client);
+    if (!(await twoFactor.completeSetupGrant(grantId))) {
+      await lockout.refund(target);
+      return null;
+    }
+    // The set-up's code proved the new factor, the login's password `pwd`.
+    const methods = await twoFactor.methodsOf(userId);
+    return finishLogin(
+      { user: await accounts.getUser(userId, methods), target, amr: ['pwd', 'otp'], detail: { method, setup: 'true' } },
+      client,
+    );
+  }
+
+  return { passwordStep, afterFirstFactor, secondFactorStep, setupCompletedStep };
 }

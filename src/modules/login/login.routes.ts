@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
-import { requirePrincipal, type Authenticate } from '../../http/principal.js';
-import type { LoginService, LoginTokens, MfaChallenge } from './login.service.js';
+import { requirePrincipal, type Authenticate, type FinishMfaSetup } from '../../http/principal.js';
+import type { LoginService, LoginTokens } from './login.service.js';
 
 export interface LoginRoutesOptions {
   login: LoginService;
@@ -23,13 +24,39 @@ const SecondFactorBody = Type.Object({
   method: Type.Optional(Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('backup_code')])),
 });
 
-export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (
-  app,
-  { login, authenticate, refreshTokenTtlSeconds },
-) => {
-  function isTokens(result: LoginTokens | MfaChallenge): result is LoginTokens {
-    return 'access_token' in result;
-  }
+/** What a sign-in leaves in the browser: the refresh cookie (browser requests only) and the device cookie. */
+function setSignInCookies(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tokens: LoginTokens,
+  { login, refreshTokenTtlSeconds }: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds'>,
+): void {
+  if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+  setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
+}
+
+/**
+ * REQUIRE_2FA: the two-factor routes call this after a factor's set-up succeeded. A set-up token's
+ * holder gets the sign-in it was waiting for, with the cookies of any sign-in; anyone else nothing.
+ */
+export function createFinishMfaSetup(
+  options: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds'>,
+): FinishMfaSetup {
+  return async (request, reply, method) => {
+    const { userId, setupGrant } = requirePrincipal(request.principal);
+    if (setupGrant === undefined) return {};
+    const tokens = await options.login.completeMfaSetup(
+      { userId, grantId: setupGrant, method },
+      lockoutClient(request),
+    );
+    if (tokens === null) return {};
+    setSignInCookies(request, reply, tokens, options);
+    return { tokens };
+  };
+}
+
+export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async (app, options) => {
+  const { login, authenticate } = options;
 
   // Each canonical route has a twin at the original Flask API's path (the HTTP contract, "Compatibility routes").
   for (const [url, compat] of [
@@ -44,16 +71,14 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
           deprecated: compat,
           body: LoginBody,
           response: {
-            200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge')]),
+            200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge'), Type.Ref('MfaSetupRequired')]),
             ...errorResponses(400, 401, 403, 429),
           },
         },
       },
       async (request, reply) => {
         const result = await login.passwordLogin(request.body, lockoutClient(request));
-        if (isTokens(result) && isBrowserRequest(request))
-          setRefreshCookie(reply, result.refresh_token, refreshTokenTtlSeconds);
-        if (isTokens(result)) setDeviceCookie(reply, login.deviceCookie(result.user.id));
+        if ('access_token' in result) setSignInCookies(request, reply, result, options);
         return result;
       },
     );
@@ -76,8 +101,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
         method: body.method,
       };
       const tokens = await login.secondFactorLogin(input, lockoutClient(request));
-      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
-      setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
+      setSignInCookies(request, reply, tokens, options);
       return tokens;
     },
   );
@@ -87,6 +111,8 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     '/api/auth/reauth',
     {
       onRequest: authenticate,
+      // REQUIRE_2FA=all: a password-only session turns into a two-factor one here, once a factor is set up.
+      config: { beforeSecondFactor: 'session' },
       schema: {
         tags: ['login'],
         security: [{ bearer: [] }],
@@ -103,7 +129,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
         request.body,
         lockoutClient(request),
       );
-      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
+      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
       return tokens;
     },
   );
@@ -112,12 +138,14 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
   app.post(
     '/api/auth/2fa/email/send',
     {
+      // The step-up code re-authentication asks for (REQUIRE_2FA=all: as /api/auth/reauth).
+      config: { beforeSecondFactor: 'session' },
       schema: {
         tags: ['login'],
         body: Type.Optional(Type.Object({ mfa_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) })),
         response: {
           202: Type.Object({ sent: Type.Literal(true), expires_in: Type.Integer() }),
-          ...errorResponses(400, 401, 409, 429, 503),
+          ...errorResponses(400, 401, 403, 409, 429, 503),
         },
       },
     },

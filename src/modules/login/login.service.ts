@@ -11,10 +11,12 @@ import {
   type LoginFlowDeps,
   type LoginTokens,
   type MfaChallenge,
+  type MfaSetupRequired,
   type SecondFactorInput,
+  type SetupGrant,
 } from './login.flow.js';
 
-export type { LoginTokens, MfaChallenge } from './login.flow.js';
+export type { LoginTokens, MfaChallenge, MfaSetupRequired, SetupGrant } from './login.flow.js';
 
 export interface PasswordLoginInput {
   username: string;
@@ -27,9 +29,14 @@ export type LoginClient = ClientInfo & LockoutClient;
 
 export interface LoginService {
   /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
-  passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<LoginTokens | MfaChallenge>;
+  passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
   /** Second step: a code for the mfa_token the password step answered with. */
   secondFactorLogin(input: SecondFactorInput & { mfa_token: string }, client: LoginClient): Promise<LoginTokens>;
+  /**
+   * A set-up token's holder has just set up a second factor (REQUIRE_2FA): the sign-in's tokens, once per
+   * set-up token; null when they were issued already.
+   */
+  completeMfaSetup(grant: SetupGrant, client: LoginClient): Promise<LoginTokens | null>;
   /** The device cookie for a client that has just received tokens for the account. */
   deviceCookie(userId: number): DeviceCookie;
   sendLoginEmailCode(mfaToken: string): Promise<{ sent: true; expires_in: number }>;
@@ -112,6 +119,8 @@ export function createLoginService(deps: LoginDeps): LoginService {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);
       return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client));
     },
+
+    completeMfaSetup: (grant, client) => attempts.run(grant.userId, () => flow.setupCompletedStep(grant, client)),
 
     deviceCookie: (userId) => lockout.issueDeviceCookie(userId),
 

@@ -22,6 +22,7 @@ const VerifyResponse = Type.Object({
       Type.Literal('invalid_signature'),
       Type.Literal('malformed'),
       Type.Literal('revoked'),
+      Type.Literal('mfa_setup_required'),
     ]),
   ),
 });
@@ -39,6 +40,9 @@ export const tokensRoutes: FastifyPluginAsyncTypebox<TokensRoutesOptions> = asyn
     async (request) => {
       try {
         const claims = await tokens.verifyAccessToken(request.body.token);
+        // A set-up token (REQUIRE_2FA) is signed like an access token but signs nobody in: a resource
+        // server that reads only `valid` must not take it for a sign-in (fail closed).
+        if (claims.scope !== undefined) return { valid: false, reason: 'mfa_setup_required' as const };
         if (!(await sessions.isActive(claims.sid, Number(claims.sub))))
           return { valid: false, reason: 'revoked' as const };
         return { valid: true, claims };

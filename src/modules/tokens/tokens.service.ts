@@ -33,6 +33,23 @@ export interface AccessClaims extends JWTPayload {
   exp: number;
   /** NumericDate of the last password or second-factor proof (OpenID Connect Core 1.0 §2); absent from older tokens. */
   auth_time?: number;
+  /**
+   * Only on a restricted token (RFC 8693 §4.2 `scope`): `mfa_setup` is a set-up token, which may only set up a
+   * second factor. An access token of a session has none.
+   */
+  scope?: string;
+}
+
+/** A restricted token: no session (`sid` 0 names none), one scope, its own id and life. */
+export interface RestrictedTokenSubject {
+  userId: number;
+  username: string;
+  role: string;
+  amr: string[];
+  scope: string;
+  /** The token's `jti`: the id of the grant it carries. */
+  jti: string;
+  ttlSeconds: number;
 }
 
 export type TokenFailure = 'expired' | 'invalid_signature' | 'malformed';
@@ -46,6 +63,8 @@ export class TokenVerificationError extends Error {
 
 export interface TokenService {
   signAccessToken(subject: AccessTokenSubject): Promise<{ token: string; expiresInSeconds: number }>;
+  /** A restricted access token (same key and checks as every access token) with a `scope` and a fresh `auth_time`. */
+  signRestrictedToken(subject: RestrictedTokenSubject): Promise<string>;
   /** Verifies signature (algorithm allow-list), issuer, audience and expiry; throws TokenVerificationError. */
   verifyAccessToken(token: string): Promise<AccessClaims>;
   jwks(): Promise<{ keys: JWK[] }>;
@@ -84,28 +103,51 @@ export function createTokenService(deps: { jwt: Config['jwt']; clock: Clock }): 
   const publicJwks = buildJwks(keys.publicJwk);
   const kid = publicJwks.then((set) => set.keys[0]?.kid);
 
+  async function sign(claims: Record<string, unknown>, userId: number, jti: string, ttl: number): Promise<string> {
+    const iat = nowSeconds(clock);
+    const header = { alg: jwt.alg, typ: ACCESS_TOKEN_TYPE, ...(jwt.alg === 'EdDSA' ? { kid: await kid } : {}) };
+    return new SignJWT(claims)
+      .setProtectedHeader(header)
+      .setSubject(String(userId))
+      .setIssuer(jwt.issuer)
+      .setAudience(jwt.audience)
+      .setJti(jti)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + ttl)
+      .sign(await keys.sign);
+  }
+
   return {
     async signAccessToken(subject) {
-      const iat = nowSeconds(clock);
-      const header = { alg: jwt.alg, typ: ACCESS_TOKEN_TYPE, ...(jwt.alg === 'EdDSA' ? { kid: await kid } : {}) };
-      const authTime = Math.floor(subject.authenticatedAtMs / 1000);
-      const token = await new SignJWT({
-        username: subject.username,
-        role: subject.role,
-        sid: subject.sessionId,
-        amr: subject.amr,
-        auth_time: authTime,
-      })
-        .setProtectedHeader(header)
-        .setSubject(String(subject.userId))
-        .setIssuer(jwt.issuer)
-        .setAudience(jwt.audience)
-        .setJti(randomToken(16))
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + jwt.accessTokenTtlSeconds)
-        .sign(await keys.sign);
+      const token = await sign(
+        {
+          username: subject.username,
+          role: subject.role,
+          sid: subject.sessionId,
+          amr: subject.amr,
+          auth_time: Math.floor(subject.authenticatedAtMs / 1000),
+        },
+        subject.userId,
+        randomToken(16),
+        jwt.accessTokenTtlSeconds,
+      );
       return { token, expiresInSeconds: jwt.accessTokenTtlSeconds };
     },
+    signRestrictedToken: (subject) =>
+      sign(
+        {
+          username: subject.username,
+          role: subject.role,
+          // Session ids start at 1 on every database: 0 names no session, so the token opens none.
+          sid: 0,
+          amr: subject.amr,
+          auth_time: nowSeconds(clock),
+          scope: subject.scope,
+        },
+        subject.userId,
+        subject.jti,
+        subject.ttlSeconds,
+      ),
     async verifyAccessToken(token) {
       const cacheKey = sha256Hex(token);
       const known = verified.get(cacheKey);
@@ -171,7 +213,8 @@ function isAccessClaims(payload: JWTPayload): payload is AccessClaims {
     typeof p.username === 'string' &&
     typeof p.role === 'string' &&
     Array.isArray(p.amr) &&
-    (p.auth_time === undefined || Number.isSafeInteger(p.auth_time))
+    (p.auth_time === undefined || Number.isSafeInteger(p.auth_time)) &&
+    (p.scope === undefined || typeof p.scope === 'string')
   );
 }
 

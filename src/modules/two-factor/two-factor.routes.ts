@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
-import { requirePrincipal, type Authenticate, type RequireRecentAuth } from '../../http/principal.js';
+import {
+  requirePrincipal,
+  type Authenticate,
+  type FinishMfaSetup,
+  type RequireRecentAuth,
+} from '../../http/principal.js';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { lockoutClient } from '../lockout/device-cookie.js';
 import type { TwoFactorService } from './two-factor.service.js';
@@ -11,25 +16,38 @@ export interface TwoFactorRoutesOptions {
   authenticate: Authenticate;
   /** Setting up, replacing or removing a factor needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
+  /** After a set-up: the sign-in a set-up token's holder completes (REQUIRE_2FA). */
+  finishMfaSetup: FinishMfaSetup;
 }
 
 const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
 const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
+// A set-up answer to a set-up token's holder also signs them in (REQUIRE_2FA), once.
+const EnabledAndSignedIn = Type.Object({
+  enabled: Type.Boolean(),
+  backup_codes: Type.Optional(Type.Array(Type.String())),
+  tokens: Type.Optional(
+    Type.Ref('Tokens', { description: 'Only for a set-up token (REQUIRE_2FA): the sign-in it completes' }),
+  ),
+});
 
 export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> = async (
   app,
-  { twoFactor, authenticate, requireRecentAuth },
+  { twoFactor, authenticate, requireRecentAuth, finishMfaSetup },
 ) => {
   app.addHook('onRequest', authenticate);
   const schema = { tags: ['two-factor'], security: [{ bearer: [] }] };
   const recent = { preHandler: requireRecentAuth };
+  // REQUIRE_2FA: who must set up a factor may call these (src/http/principal.ts, BeforeSecondFactor).
+  const setup = { config: { beforeSecondFactor: 'setup' as const } };
   const userId = (request: { principal: Parameters<typeof requirePrincipal>[0] }): number =>
     requirePrincipal(request.principal).userId;
 
   app.get(
     '/api/auth/2fa',
     {
+      ...setup,
       schema: {
         ...schema,
         response: {
@@ -49,6 +67,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     '/api/auth/2fa/setup',
     {
       ...recent,
+      ...setup,
       schema: {
         ...schema,
         response: {
@@ -64,19 +83,21 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     '/api/auth/2fa/verify-setup',
     {
       ...recent,
+      ...setup,
       schema: {
         ...schema,
         body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }),
-        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) },
+        response: { 200: EnabledAndSignedIn, ...errorResponses(400, 401, 403, 409, 429) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       // `token` is the original API's name for the same field.
-      return twoFactor.verifyTOTPSetup(
+      const enabled = await twoFactor.verifyTOTPSetup(
         userId(request),
         aliasedField(request.body, 'code', 'token'),
         clientInfo(request),
       );
+      return { ...enabled, ...(await finishMfaSetup(request, reply, 'totp')) };
     },
   );
 
@@ -84,6 +105,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     '/api/auth/2fa/email/enable',
     {
       ...recent,
+      ...setup,
       schema: {
         ...schema,
         response: {
@@ -101,13 +123,17 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
     '/api/auth/2fa/email/verify-setup',
     {
       ...recent,
+      ...setup,
       schema: {
         ...schema,
         body: Type.Object({ code: Code }),
-        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409) },
+        response: { 200: EnabledAndSignedIn, ...errorResponses(400, 401, 403, 409, 429) },
       },
     },
-    async (request) => twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request)),
+    async (request, reply) => {
+      const enabled = await twoFactor.verifyEmailSetup(userId(request), request.body.code, clientInfo(request));
+      return { ...enabled, ...(await finishMfaSetup(request, reply, 'email')) };
+    },
   );
 
   app.post(

@@ -8,6 +8,7 @@ import { type Mailer } from '../mail/mailer.js';
 import type { MailQuota } from '../rate-limit/mail-quota.js';
 import { createEmailCodes, EMAIL_CODE_TTL_SECONDS, type Account, type EmailCodePurpose } from './email-codes.js';
 import { createLoginChallenges, type LoginChallenges } from './login-challenges.js';
+import { createSetupGrants, type SetupGrants } from './setup-grants.js';
 import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
 import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
@@ -56,7 +57,7 @@ export interface VerifyOptions {
 }
 
 /** The user's second factors, their setup and removal, and the login challenges that wait for one. */
-export interface TwoFactorService extends LoginChallenges {
+export interface TwoFactorService extends LoginChallenges, SetupGrants {
   methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
   status(userId: number): Promise<TwoFactorStatus>;
   /** Checks a TOTP code and burns its time step. */
@@ -177,6 +178,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
 
   return {
     ...createLoginChallenges(repository, clock),
+    ...createSetupGrants(repository, clock, deps.codeHashKey),
     methodsOf,
     sendEmailCode,
     verifyTOTP,

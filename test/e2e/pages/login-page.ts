@@ -13,6 +13,16 @@ export class LoginPage extends BasePage {
     return this.id('mfa-step');
   }
 
+  /** The "Set up two-factor authentication" step, when the server requires a factor the account lacks. */
+  get setupStep(): Locator {
+    return this.id('mfa-setup-step');
+  }
+
+  /** After the set-up's backup codes: "continue", signed in. */
+  async continueAfterSetup(): Promise<void> {
+    await this.id('mfa-setup-continue').click();
+  }
+
   get resendCountdown(): Locator {
     return this.id('mfa-resend-countdown');
   }

@@ -22,6 +22,7 @@ export type ApiErrorCode =
   | 'service_unavailable'
   | 'internal_error'
   | 'reauth_required'
+  | 'mfa_setup_required'
   | 'network_error'
   | 'reauth_cancelled';
 
@@ -56,6 +57,8 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   internal_error: 'Something went wrong on our side. Please try again.',
   network_error: 'The server could not be reached. Check your connection and try again.',
   reauth_required: 'For your security, confirm it is you with your password before making this change.',
+  mfa_setup_required:
+    'This server requires two-factor authentication for your account. Set it up on the Security page, then sign in again.',
   reauth_cancelled: 'Nothing was changed: this needs you to confirm it is you first.',
 };
 

@@ -76,7 +76,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];
@@ -815,6 +815,15 @@ export interface paths {
                     };
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -900,6 +909,7 @@ export interface paths {
                         "application/json": {
                             backup_codes?: string[];
                             enabled: boolean;
+                            tokens?: components["schemas"]["Tokens"];
                         };
                     };
                 };
@@ -950,6 +960,15 @@ export interface paths {
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1184,6 +1203,7 @@ export interface paths {
                         "application/json": {
                             backup_codes?: string[];
                             enabled: boolean;
+                            tokens?: components["schemas"]["Tokens"];
                         };
                     };
                 };
@@ -1234,6 +1254,15 @@ export interface paths {
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1597,7 +1626,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"];
+                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"] | components["schemas"]["MfaSetupRequired"];
                     };
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
@@ -2550,7 +2579,7 @@ export interface paths {
                             claims?: {
                                 [key: string]: unknown;
                             };
-                            reason?: "expired" | "invalid_signature" | "malformed" | "revoked";
+                            reason?: "expired" | "invalid_signature" | "malformed" | "revoked" | "mfa_setup_required";
                             valid: boolean;
                         };
                     };
@@ -3115,6 +3144,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -3282,7 +3320,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"];
+                        "application/json": components["schemas"]["Tokens"] | components["schemas"]["MfaChallenge"] | components["schemas"]["MfaSetupRequired"];
                     };
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
@@ -4006,6 +4044,15 @@ export interface components {
             /** @enum {boolean} */
             mfa_required: true;
             mfa_token: string;
+        };
+        /** @description REQUIRE_2FA asks this account for a second factor it does not have yet: set one up to sign in */
+        MfaSetupRequired: {
+            expires_in: number;
+            mfa_methods: ("totp" | "email")[];
+            /** @enum {boolean} */
+            mfa_setup_required: true;
+            /** @description A restricted access token (scope mfa_setup): Bearer for setting up a second factor only */
+            setup_token: string;
         };
         Product: {
             /** Format: date-time */

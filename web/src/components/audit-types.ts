@@ -12,6 +12,7 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'login.succeeded': 'Signed in',
   'login.failed': 'Sign-in failed',
   'mfa.challenged': 'Second step asked for',
+  'mfa.setup_required': 'Second factor set-up required',
   'mfa.used': 'Second step passed',
   'mfa.failed': 'Second step failed',
   'mfa.backup_code_used': 'Backup code used',

@@ -8,11 +8,21 @@ export interface PendingMfa {
   methods: string[];
 }
 
+/**
+ * The server requires a second factor this account does not have yet (REQUIRE_2FA): the sign-in
+ * waits for its set-up. The set-up token is held as the access token meanwhile (the set-up calls
+ * send it as Bearer); nobody is signed in until the set-up answers with tokens.
+ */
+export interface PendingSetup {
+  methods: Array<'totp' | 'email'>;
+}
+
 /** Who is signed in. The access token lives here, in memory only; the refresh token is an HttpOnly cookie. */
 export const useSessionStore = defineStore('session', () => {
   const user = ref<User | null>(null);
   const accessToken = ref<string | null>(null);
   const pendingMfa = ref<PendingMfa | null>(null);
+  const pendingSetup = ref<PendingSetup | null>(null);
   /** A message for the sign-in page (e.g. "your session has ended"). */
   const notice = ref<string | null>(null);
   /** Set when a product write was refused for this role. */
@@ -30,6 +40,7 @@ export const useSessionStore = defineStore('session', () => {
     accessToken.value = tokens.access_token;
     user.value = tokens.user;
     pendingMfa.value = null;
+    pendingSetup.value = null;
     notice.value = null;
   }
 
@@ -38,6 +49,7 @@ export const useSessionStore = defineStore('session', () => {
     user.value = null;
     accessToken.value = null;
     pendingMfa.value = null;
+    pendingSetup.value = null;
     productsReadOnly.value = false;
   }
 
@@ -66,12 +78,17 @@ export const useSessionStore = defineStore('session', () => {
     return restoring;
   }
 
-  /** Step one. Returns true when signed in, false when a second factor is needed. */
+  /** Step one. Returns true when signed in, false when a second factor (or its set-up) is needed. */
   async function login(username: string, password: string): Promise<boolean> {
     const result = await apiPost('/api/auth/login', { body: { username, password }, retry: false });
-    // The answer is Tokens | MfaChallenge (the login operation's 200): only a challenge has mfa_required.
+    // The answer is Tokens | MfaChallenge | MfaSetupRequired (the login operation's 200).
     if ('mfa_required' in result && result.mfa_required) {
       pendingMfa.value = { token: result.mfa_token, methods: result.mfa_methods };
+      return false;
+    }
+    if ('mfa_setup_required' in result && result.mfa_setup_required) {
+      accessToken.value = result.setup_token;
+      pendingSetup.value = { methods: result.mfa_methods };
       return false;
     }
     accept(result as Tokens);
@@ -94,6 +111,12 @@ export const useSessionStore = defineStore('session', () => {
 
   function cancelMfa(): void {
     pendingMfa.value = null;
+  }
+
+  /** Leaves a set-up the server required: the set-up token is forgotten. */
+  function cancelSetup(): void {
+    pendingSetup.value = null;
+    accessToken.value = null;
   }
 
   async function reloadUser(): Promise<void> {
@@ -158,6 +181,7 @@ export const useSessionStore = defineStore('session', () => {
     user,
     accessToken,
     pendingMfa,
+    pendingSetup,
     notice,
     productsReadOnly,
     signedIn,
@@ -171,6 +195,7 @@ export const useSessionStore = defineStore('session', () => {
     completeMfa,
     sendEmailCode,
     cancelMfa,
+    cancelSetup,
     reloadUser,
     logout,
     logoutAll,
