@@ -10,6 +10,7 @@ import { loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
+import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
 import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
@@ -69,6 +70,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     emailProof,
     products,
     admin,
+    privacy,
   } = services;
   const authenticate = createAuthenticate({ tokens, sessions });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
@@ -93,6 +95,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, authenticate, requireRecentAuth });
+  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
