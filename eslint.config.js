@@ -14,7 +14,7 @@ const MODULE_LAYERS = [
   ['lockout', 'rate-limit'],
   ['two-factor'],
   ['sessions'],
-  ['recovery', 'login', 'admin'],
+  ['recovery', 'login', 'admin', 'privacy'],
   ['email-proof', 'import'],
 ];
 

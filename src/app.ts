@@ -15,6 +15,7 @@ import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
+import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
 import { emailChangeRoutes } from './modules/recovery/email-change.routes.js';
@@ -76,6 +77,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     emailProof,
     products,
     admin,
+    privacy,
   } = services;
   const authenticate = createAuthenticate({ tokens, sessions, setupGrants: twoFactor, require2fa: config.require2fa });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
@@ -107,6 +109,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     requireRecentAuth,
     finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
   });
+  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate, require2fa: config.require2fa });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });

@@ -22,6 +22,8 @@ import { createLockoutService, type LockoutService } from './modules/lockout/loc
 import { createLoginService, type LoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
+import { createPrivacyService, type PrivacyService } from './modules/privacy/privacy.service.js';
 import { createProductsRepository } from './modules/products/products.repository.js';
 import { createProductsService, type ProductsService } from './modules/products/products.service.js';
 import {
@@ -88,6 +90,8 @@ export interface Services {
   emailProof: EmailProofService;
   products: ProductsService;
   admin: AdminService;
+  /** The person's data: its export and the account's deletion. */
+  privacy: PrivacyService;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
   close(): Promise<void>;
 }
@@ -223,6 +227,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     forAnyone: config.emailCodesForAnyone,
     log,
   });
+  const privacy = createPrivacyService({
+    repository: createPrivacyRepository(db, dialect),
+    accounts,
+    sessions,
+    twoFactor,
+    audit,
+    clock,
+  });
   const admin = createAdminService({
     repository: createAdminRepository(db, dialect),
     accounts,
@@ -230,6 +242,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sessions,
     audit,
     clock,
+    deleteAccount: (userId, actor) => privacy.deleteAccount(userId, actor),
   });
   const login = createLoginService({
     accounts,
@@ -270,6 +283,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     emailProof,
     products,
     admin,
+    privacy,
     async close() {
       mailer.close();
       await redis?.close();

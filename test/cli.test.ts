@@ -181,6 +181,33 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(ghost.stderr).toMatch(/No user named "ghost"/);
   });
 
+  it('deletes an account with user delete (not the last admin), keeping its audit events without personal data', async () => {
+    const dir = dataDir();
+    const create = (username: string, role: string) =>
+      cli(dir, ['user', 'create', '--username', username, '--password', 'a long passphrase here', '--role', role]);
+    expect((await create('Chief', 'admin')).status).toBe(0);
+    expect((await create('Leaver', 'user')).status).toBe(0);
+
+    const deleted = await cli(dir, ['user', 'delete', 'leaver']);
+    expect(deleted.stderr).toBe('');
+    expect(deleted.status).toBe(0);
+    expect(deleted.stdout).toMatch(/Deleted leaver/);
+    expect(userRow(dir, 'Leaver')).toBeUndefined();
+    expect(auditEvents(dir, 'account.deleted')).toEqual([
+      { detail: '{"by":"cli"}', user_agent: 'twofold-cli', ip: null },
+    ]);
+    // The name is free again.
+    expect((await create('Leaver', 'user')).status).toBe(0);
+
+    const last = await cli(dir, ['user', 'delete', 'Chief']);
+    expect(last.status).not.toBe(0);
+    expect(last.stderr).toMatch(/last administrator/);
+    expect(userRow(dir, 'chief')?.role).toBe('admin');
+    const ghost = await cli(dir, ['user', 'delete', 'ghost']);
+    expect(ghost.status).toBe(1);
+    expect(ghost.stderr).toMatch(/No user named "ghost"/);
+  });
+
   it('lifts a lock and clears the failure count with user unlock, recorded in the audit trail', async () => {
     const dir = dataDir();
     expect(

@@ -201,6 +201,42 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
     expect(replay.body.error).toBe('invalid_mfa_code');
   });
 
+  it('refuses on the other instance, through Redis and well inside the 5 s cache expiry, the tokens of an account deleted or signed out everywhere by an administrator', async () => {
+    const adminName = await newUser();
+    await database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', adminName).execute();
+    const adminToken = (
+      (await call(a, 'POST', '/api/auth/login', { username: adminName, password: PASSWORD })).body as {
+        access_token: string;
+      }
+    ).access_token;
+    const signIn = async () => {
+      const username = await newUser();
+      const tokens = (await call(b, 'POST', '/api/auth/login', { username, password: PASSWORD })).body as {
+        access_token: string;
+        user: { id: number };
+      };
+      // Cached as live on b: a route that reads nothing of the account, so only the session check can refuse it.
+      expect((await call(b, 'GET', '/api/products', undefined, tokens.access_token)).status).toBe(200);
+      return { username, token: tokens.access_token, id: tokens.user.id };
+    };
+    const refusedOnB = (token: string) =>
+      eventually(async () => (await call(b, 'GET', '/api/products', undefined, token)).status === 401, 1500);
+
+    const leaver = await signIn();
+    expect((await call(a, 'DELETE', '/api/user/me', { confirm: leaver.username }, leaver.token)).status).toBe(204);
+    expect(await refusedOnB(leaver.token)).toBe(true);
+
+    const removed = await signIn();
+    expect((await call(a, 'DELETE', `/api/admin/users/${removed.id}`, undefined, adminToken)).status).toBe(204);
+    expect(await refusedOnB(removed.token)).toBe(true);
+
+    const signedOut = await signIn();
+    expect((await call(a, 'POST', `/api/admin/users/${signedOut.id}/logout-all`, undefined, adminToken)).status).toBe(
+      204,
+    );
+    expect(await refusedOnB(signedOut.token)).toBe(true);
+  });
+
   it("applies a role change made on one instance to the other's cached sessions through Redis, well inside the 5 s cache expiry", async () => {
     const promote = async (username: string) =>
       database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();

@@ -17,7 +17,7 @@ async function unlockUser(username: string): Promise<void> {
   console.log(`${username} is unlocked: the lock and the count of failed attempts are cleared.`);
 }
 
-/** `twofold user create|set-role|reset-2fa|unlock`: the admin service's actions, by the actor "cli". */
+/** `twofold user create|set-role|reset-2fa|unlock|delete`: the admin service's actions, by the actor "cli". */
 export function addUserCommands(program: Command): void {
   const user = program.command('user').description('manage accounts');
   user
@@ -69,4 +69,16 @@ export function addUserCommands(program: Command): void {
     .description("lift a user's lock (an administrator's or a brute-force lockout) and clear the failure count")
     .argument('<username>')
     .action(async (username: string) => unlockUser(username));
+  user
+    .command('delete')
+    .description(
+      'delete an account: its sessions end, its data goes, its audit events stay without personal data (not the last admin)',
+    )
+    .argument('<username>')
+    .action(async (username: string) => {
+      await withServices(loadConfig(), async (services) =>
+        services.admin.deleteUser((await findUser(services, username)).id, CLI_ACTOR),
+      );
+      console.log(`Deleted ${username}: their sessions have ended and the name is free again.`);
+    });
 }

@@ -174,6 +174,9 @@ describe('every page fits the screen and passes axe-core', () => {
         await adminPage.saveRole(user.username);
         problems.push(...(await check(page, 'admin-confirm-role', width)));
         await adminPage.cancel(user.username);
+        await adminPage.askDelete(user.username);
+        problems.push(...(await check(page, 'admin-confirm-delete', width)));
+        await adminPage.cancel(user.username);
       } finally {
         await context.close();
       }

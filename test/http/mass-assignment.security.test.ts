@@ -84,6 +84,8 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/backup-codes': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
   'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
+  // The valid body deletes the account: only its refusals run here (the snapshot proves none got through).
+  'DELETE /api/user/me': { auth: 'user', body: (f) => ({ confirm: f.user.username }) },
   'PATCH /api/admin/users/{id}': {
     auth: 'admin',
     params: self,

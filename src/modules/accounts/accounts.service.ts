@@ -23,6 +23,11 @@ export interface User {
   created_at: string;
 }
 
+/** The account as its owner's data export shows it: `user` and the last sign-in. */
+export interface AccountProfile extends User {
+  last_login_at: string | null;
+}
+
 export interface Registration {
   username: string;
   password: string;
@@ -50,6 +55,8 @@ export interface AccountsService {
   authenticate(account: UserRow | undefined, password: string): Promise<PasswordCheck>;
   /** With `mfaMethods` already read by the caller, the second factors are not read again. */
   getUser(id: number, mfaMethods?: string[]): Promise<User>;
+  /** The signed-in person's own account, for their data export. */
+  profile(id: number): Promise<AccountProfile>;
   /** `presentUser` of the row, with the user's second factors read unless given. */
   presentUser(row: UserRow, mfaMethods?: string[]): Promise<User>;
   /** Throws `invalid_credentials` unless `password` is the user's current password; else the account's row. */
@@ -197,6 +204,11 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
     },
 
     getUser: async (id, mfaMethods) => present(await loadRow(id), mfaMethods),
+    async profile(id) {
+      const row = await loadRow(id);
+      const lastLogin = row.last_login_at === null ? null : new Date(row.last_login_at).toISOString();
+      return { ...(await present(row)), last_login_at: lastLogin };
+    },
     presentUser: present,
 
     async verifyPassword(userId, password) {

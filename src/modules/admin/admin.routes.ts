@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
 import { requirePrincipal, type Authenticate } from '../../http/principal.js';
-import { IdParams, errorResponses } from '../../http/schema.js';
+import { IdParams, NoContent, errorResponses } from '../../http/schema.js';
 import type { Require2fa } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
 import { hasSecondFactor, policyCovers, provesSecondFactor } from '../two-factor/require-2fa.js';
@@ -89,6 +89,26 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
       schema: { ...common, params: IdParams, response: { 200: Type.Ref('User'), ...errorResponses(401, 403, 404) } },
     },
     async (request) => admin.resetTwoFactor(request.params.id, actorOf(request)),
+  );
+
+  app.post(
+    '/api/admin/users/:id/logout-all',
+    { schema: { ...common, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404) } } },
+    async (request, reply) => {
+      await admin.revokeSessions(request.params.id, actorOf(request));
+      return reply.status(204).send();
+    },
+  );
+
+  app.delete(
+    '/api/admin/users/:id',
+    {
+      schema: { ...common, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409) } },
+    },
+    async (request, reply) => {
+      await admin.deleteUser(request.params.id, actorOf(request));
+      return reply.status(204).send();
+    },
   );
 
   app.get(

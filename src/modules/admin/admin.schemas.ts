@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Str } from '../../http/schema.js';
 import { UserSchema } from '../accounts/accounts.schemas.js';
 import { ROLES, type Role } from '../accounts/accounts.service.js';
-import { AUDIT_TYPES, type AuditType } from '../audit/audit.service.js';
+import { AuditEventSchema } from '../audit/audit.schemas.js';
 
 const NullableDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
@@ -45,17 +45,6 @@ export const ListAuditQuery = Type.Object({
   ),
 });
 export type ListAuditQuery = Static<typeof ListAuditQuery>;
-
-export const AuditEventSchema = Type.Object({
-  id: Type.Integer(),
-  at: Type.String({ format: 'date-time' }),
-  // The known kinds, so clients (the web UI's event filter) take the list from the schema.
-  type: Type.Unsafe<AuditType>({ type: 'string', enum: [...AUDIT_TYPES] }),
-  user_id: Type.Union([Type.Integer(), Type.Null()]),
-  ip: Type.Union([Type.String(), Type.Null()]),
-  user_agent: Type.Union([Type.String(), Type.Null()]),
-  detail: Type.Record(Type.String(), Type.Unknown()),
-});
 
 export const AuditPageSchema = Type.Object({
   items: Type.Array(AuditEventSchema),

@@ -42,6 +42,13 @@ export interface AdminService {
   updateUser(id: number, changes: UpdateUserBody, actor: AdminActor): Promise<AdminUser>;
   /** A lost device: every second factor goes, and every session with it. */
   resetTwoFactor(id: number, actor: AdminActor): Promise<User>;
+  /** Ends every session of the user on every instance (logout-all's path), recorded as `sessions.revoked`. */
+  revokeSessions(id: number, actor: AdminActor): Promise<void>;
+  /**
+   * Deletes another person's account (the privacy module's deletion: the same effects as deleting
+   * one's own). An administrator's own account is deleted by themself, with DELETE /api/user/me.
+   */
+  deleteUser(id: number, actor: AdminActor): Promise<void>;
   listAudit(query: ListAuditQuery): Promise<AuditPage>;
 }
 
@@ -52,6 +59,11 @@ export interface AdminDeps {
   sessions: SessionsService;
   audit: AuditService;
   clock: Clock;
+  /**
+   * The privacy module's account deletion (wired in src/services.ts: privacy sits on the
+   * administration's layer, docs/architecture.md "Module dependencies").
+   */
+  deleteAccount(userId: number, actor: AdminActor): Promise<void>;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -137,6 +149,20 @@ export function createAdminService(deps: AdminDeps): AdminService {
       const { by, ...context } = auditedAs(actor);
       await audit.record({ ...context, type: 'mfa.reset', userId: target.id, detail: { by } });
       return accounts.getUser(target.id);
+    },
+
+    async revokeSessions(id, actor) {
+      const target = await requireUser(id);
+      await sessions.logoutAll(target.id);
+      const { by, ...context } = auditedAs(actor);
+      await audit.record({ ...context, type: 'sessions.revoked', userId: target.id, detail: { by } });
+    },
+
+    async deleteUser(id, actor) {
+      // The confirmation and the recent sign-in of one's own deletion are not skipped by this door.
+      if (actor.kind === 'admin' && actor.userId === id)
+        throw validationError({ id: 'is your own account; delete it from your Security page (DELETE /api/user/me)' });
+      await deps.deleteAccount(id, actor);
     },
 
     async listAudit({ user_id, type, limit, before }) {

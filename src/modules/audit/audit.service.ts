@@ -40,6 +40,8 @@ export const AUDIT_TYPES = [
   'product.deleted',
   'account.unlocked',
   'user.imported',
+  'sessions.revoked',
+  'account.deleted',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -15,7 +15,7 @@ export interface SessionsRoutesOptions {
 
 const RefreshBody = Type.Optional(Type.Object({ refresh_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) }));
 
-const SessionSchema = Type.Object({
+export const SessionSchema = Type.Object({
   id: Type.Integer(),
   created_at: Type.String({ format: 'date-time' }),
   last_used_at: Type.String({ format: 'date-time' }),

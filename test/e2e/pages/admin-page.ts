@@ -56,6 +56,18 @@ export class AdminPage extends BasePage {
     return this.userRow(username).getByTestId('admin-role');
   }
 
+  /** Asks to sign `username` out everywhere (nothing happens until confirmed). */
+  async askLogoutAll(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-logout-all').click();
+    await this.question(username).waitFor();
+  }
+
+  /** Asks to delete `username`'s account (nothing happens until confirmed). */
+  async askDelete(username: string): Promise<void> {
+    await this.userRow(username).getByTestId('admin-delete').click();
+    await this.question(username).waitFor();
+  }
+
   /** Picks a role in the row's menu (nothing is saved yet). */
   async chooseRole(username: string, role: string): Promise<void> {
     await this.userRow(username).getByTestId('admin-role').selectOption(role);

@@ -103,4 +103,25 @@ export class SecurityPage extends BasePage {
   async resendVerification(): Promise<void> {
     await this.id('email-resend').click();
   }
+
+  /** "Download my data"; resolves with the saved file's name and its parsed JSON. */
+  async downloadData(): Promise<{ fileName: string; data: Record<string, unknown> }> {
+    const [download] = await Promise.all([this.page.waitForEvent('download'), this.id('data-download').click()]);
+    const stream = await download.createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return {
+      fileName: download.suggestedFilename(),
+      data: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
+    };
+  }
+
+  get deleteButton(): Locator {
+    return this.id('delete-account');
+  }
+
+  /** Types the confirmation of "Delete account" (the button stays disabled until it is the username). */
+  async typeDeleteConfirmation(text: string): Promise<void> {
+    await this.id('delete-confirm').fill(text);
+  }
 }

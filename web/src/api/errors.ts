@@ -18,6 +18,7 @@ export type ApiErrorCode =
   | 'email_taken'
   | 'mfa_already_enabled'
   | 'mfa_not_enabled'
+  | 'last_admin'
   | 'too_many_attempts'
   | 'service_unavailable'
   | 'internal_error'
@@ -52,6 +53,7 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   email_taken: 'An account with this email address already exists.',
   mfa_already_enabled: 'This two-factor method is already turned on.',
   mfa_not_enabled: 'Two-factor authentication is not turned on for this account.',
+  last_admin: 'This is the last administrator account. Make someone else an administrator first.',
   too_many_attempts: (error) => `Too many attempts. ${waitText(error.retryAfter)}`,
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   internal_error: 'Something went wrong on our side. Please try again.',

@@ -76,7 +76,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];
@@ -202,7 +202,89 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        delete?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch: {
@@ -323,6 +405,95 @@ export interface paths {
                     content: {
                         "application/json": components["schemas"]["User"];
                     };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{id}/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
                 400: {
@@ -3146,6 +3317,179 @@ export interface paths {
                 };
                 /** @description Every error has this body (the HTTP contract, Conventions). */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Your username, typed exactly */
+                        confirm: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/user/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The person's own events, newest first, at most 1000 */
+                            audit_events: {
+                                /** Format: date-time */
+                                at: string;
+                                detail: {
+                                    [key: string]: unknown;
+                                };
+                                id: number;
+                                ip: string | null;
+                                /** @enum {string} */
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
+                                user_agent: string | null;
+                                user_id: number | null;
+                            }[];
+                            /** @description true: older events exist beyond the 1000 */
+                            audit_events_truncated: boolean;
+                            /** Format: date-time */
+                            exported_at: string;
+                            profile: {
+                                /** Format: date-time */
+                                created_at: string;
+                                email: string | null;
+                                email_verified: boolean;
+                                id: number;
+                                /** Format: date-time */
+                                last_login_at: string | null;
+                                mfa_enabled: boolean;
+                                mfa_methods: string[];
+                                role: string;
+                                username: string;
+                            };
+                            /** @description As GET /api/auth/sessions */
+                            sessions: {
+                                /** Format: date-time */
+                                created_at: string;
+                                current: boolean;
+                                id: number;
+                                ip: string | null;
+                                /** Format: date-time */
+                                last_used_at: string;
+                                user_agent: string | null;
+                            }[];
+                            /** @description As GET /api/auth/2fa */
+                            two_factor: {
+                                backup_codes_remaining: number;
+                                email_enabled: boolean;
+                                totp_enabled: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
                     headers: {
                         [name: string]: unknown;
                     };

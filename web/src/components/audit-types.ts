@@ -40,6 +40,8 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'product.created': 'Product added',
   'product.updated': 'Product changed',
   'product.deleted': 'Product deleted',
+  'sessions.revoked': 'Signed out everywhere by an administrator',
+  'account.deleted': 'Account deleted',
 };
 
 /** The kinds, in the order of the list above, for a filter. */
