@@ -17,6 +17,7 @@ import { createAuthenticate } from './modules/sessions/authenticate.js';
 import { createRequireRecentAuth } from './modules/sessions/recent-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
+import { authenticatorsRoutes } from './modules/two-factor/authenticators.routes.js';
 import { twoFactorRoutes } from './modules/two-factor/two-factor.routes.js';
 import { webRoutes } from './modules/web/web.routes.js';
 import { createServices, type ServiceOverrides } from './services.js';
@@ -93,6 +94,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(emailProofRoutes, { emailProof });
   await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
   await app.register(twoFactorRoutes, { twoFactor, authenticate, requireRecentAuth });
+  await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });

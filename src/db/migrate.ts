@@ -9,6 +9,7 @@ import { loginLockouts } from './migrations/0006-login-lockouts.js';
 import { recentAuth } from './migrations/0007-recent-auth.js';
 import { emailNfkc } from './migrations/0008-email-nfkc.js';
 import { emailProofs } from './migrations/0009-email-proofs.js';
+import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -22,6 +23,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0007-recent-auth': recentAuth(),
     '0008-email-nfkc': emailNfkc(),
     '0009-email-proofs': emailProofs(),
+    '0011-totp-authenticators': totpAuthenticators(dialect),
   };
 }
 
@@ -50,9 +52,16 @@ export async function pendingMigrations(handle: DatabaseHandle): Promise<string[
   return (await migratorOf(handle).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
+/** Applies the migrations up to and including `name` (tests of one migration's data conversion). */
+export async function migrateUpTo(handle: DatabaseHandle, name: string): Promise<MigrationReport> {
+  return reportOf(await migratorOf(handle).migrateTo(name));
+}
+
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationReport> {
-  const migrator = migratorOf(handle);
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  return reportOf(await migratorOf(handle).migrateToLatest());
+}
+
+function reportOf(result: MigrationResultSet): MigrationReport {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(

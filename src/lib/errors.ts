@@ -24,6 +24,10 @@ export const ERROR_CATALOGUE = {
   email_taken: { status: 409, message: 'This email address is already registered.' },
   mfa_already_enabled: { status: 409, message: 'Two-factor authentication is already enabled.' },
   mfa_not_enabled: { status: 409, message: 'Two-factor authentication is not enabled.' },
+  too_many_authenticators: {
+    status: 409,
+    message: 'You have 10 authenticator apps, the most there can be: remove one before adding another.',
+  },
   too_many_attempts: { status: 429, message: 'Too many attempts; try again later.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },

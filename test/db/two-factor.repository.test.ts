@@ -44,17 +44,18 @@ describe.each(dialects)('two-factor repository on %s', (dialect) => {
   it('a TOTP step is accepted once, the setup step included, and never one older than the last', async () => {
     const userId = await newUserId();
     const step = Math.floor(T0 / 30_000);
-    await repo.savePendingTotp(userId, 'sealed', T0);
+    expect(await repo.savePendingTotp(userId, 'Phone', 'sealed', T0)).toBe('saved');
+    const id = (await repo.pendingTotp(userId))!.id;
     // A pending secret accepts no step at all.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(await repo.confirmTotp(userId, step, T0)).toBe(true);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(await repo.confirmTotp(userId, id, step, undefined, T0)).toEqual({ outcome: 'confirmed', first: true });
     // The code that confirmed the setup is spent.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(wins(await burst(10, () => repo.useTotpStep(userId, step + 1)))).toBe(1);
-    expect(await repo.useTotpStep(userId, step + 1)).toBe(false);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(wins(await burst(10, () => repo.useTotpStep(id, step + 1, T0)))).toBe(1);
+    expect(await repo.useTotpStep(id, step + 1, T0)).toBe(false);
     // The previous step is still inside the ±1 window of the clock, but older than one accepted.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(await repo.useTotpStep(userId, step + 2)).toBe(true);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(await repo.useTotpStep(id, step + 2, T0)).toBe(true);
   });
 
   it('an email code is consumed once, takes at most the allowed number of attempts, and none after it expires', async () => {

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'username_taken'
   | 'email_taken'
   | 'mfa_already_enabled'
+  | 'too_many_authenticators'
   | 'mfa_not_enabled'
   | 'too_many_attempts'
   | 'service_unavailable'
@@ -51,6 +52,7 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   email_taken: 'An account with this email address already exists.',
   mfa_already_enabled: 'This two-factor method is already turned on.',
   mfa_not_enabled: 'Two-factor authentication is not turned on for this account.',
+  too_many_authenticators: 'You already have 10 authenticator apps. Remove one before adding another.',
   too_many_attempts: (error) => `Too many attempts. ${waitText(error.retryAfter)}`,
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   internal_error: 'Something went wrong on our side. Please try again.',
