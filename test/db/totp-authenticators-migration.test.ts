@@ -1,10 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import { migrateToLatest, migrateUpTo } from '../../src/db/migrate.js';
+import type { Database } from '../../src/db/schema.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.js';
 import { T0, digits } from './migrated-database.js';
 
 const dialects = await testDialects();
+
+/** The tables 0011 reads, as they were before it. */
+interface Before {
+  users: Database['users'];
+  totp_factors: {
+    user_id: number;
+    secret_sealed: string;
+    confirmed_at: number | null;
+    last_used_step: number | null;
+    created_at: number;
+  };
+}
 
 describe.each(dialects)('migration 0011 (several TOTP authenticators per user) on %s', (dialect) => {
   let database: TestDatabase;
@@ -14,8 +27,7 @@ describe.each(dialects)('migration 0011 (several TOTP authenticators per user) o
   });
   afterAll(async () => database?.drop());
 
-  // The tables as they were before 0011: no `id`, `name` or `last_used_at` in totp_factors.
-  const db = (): Kysely<any> => database.handle.db as unknown as Kysely<any>;
+  const db = (): Kysely<Before> => database.handle.db as unknown as Kysely<Before>;
   const newUser = async (): Promise<number> => {
     const username = `m${digits()}`;
     await db()
