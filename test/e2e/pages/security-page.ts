@@ -57,6 +57,41 @@ export class SecurityPage extends BasePage {
     return (await codes.allInnerTexts()).map((code) => code.trim());
   }
 
+  /** The rows of "Your authenticator apps". */
+  get authenticatorRows(): Locator {
+    return this.id('authenticator-row');
+  }
+
+  /** The names the list shows, in order. */
+  async authenticatorNames(): Promise<string[]> {
+    return (await this.id('authenticator-name').allInnerTexts()).map((name) => name.trim());
+  }
+
+  /** Names the app being set up (the optional field beside the code). */
+  async nameTotp(name: string): Promise<void> {
+    await this.id('totp-name').fill(name);
+  }
+
+  /** Types the code of another app (TOTP already on: no new backup codes) and waits for the confirmation. */
+  async verifyAnotherTotp(code: string): Promise<void> {
+    await this.id('totp-code').fill(code);
+    await this.id('totp-verify').click();
+    await this.notice.filter({ hasText: 'added' }).waitFor();
+  }
+
+  /** "Remove" on the app named `name`: the question that names it appears. */
+  async askRemoveAuthenticator(name: string): Promise<Locator> {
+    await this.page.getByRole('button', { name: `Remove “${name}”` }).click();
+    const question = this.id('authenticator-question');
+    await question.waitFor();
+    return question;
+  }
+
+  async confirmRemoveAuthenticator(): Promise<void> {
+    await this.id('authenticator-confirm-remove').click();
+    await this.notice.filter({ hasText: 'removed' }).waitFor();
+  }
+
   /** "Turn on email codes": the server mails a code; the field for it appears. */
   async enableEmail(): Promise<void> {
     await this.id('email-enable').click();
