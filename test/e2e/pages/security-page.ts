@@ -87,6 +87,11 @@ export class SecurityPage extends BasePage {
     return question;
   }
 
+  async cancelRemoveAuthenticator(): Promise<void> {
+    await this.id('authenticator-cancel-remove').click();
+    await this.id('authenticator-question').waitFor({ state: 'detached' });
+  }
+
   async confirmRemoveAuthenticator(): Promise<void> {
     await this.id('authenticator-confirm-remove').click();
     await this.notice.filter({ hasText: 'removed' }).waitFor();
