@@ -7,7 +7,7 @@ import { startHarness, type Harness } from './support/harness.js';
 
 /**
  * Two authenticator apps in Chromium, as a person with a phone and a tablet would: add both (the
- * secret read from the page, the codes from `oathtool`), sign in with the second, remove the first;
+ * secret read from the page, the codes from `oathtool`), rename one, sign in with the second, remove the first;
  * its codes stop working. On a phone (390 px) and a desktop (1280 px), each state axe-clean and
  * without sideways scrolling (WCAG 2.2 SC 1.4.10).
  */
@@ -80,19 +80,26 @@ describe('several authenticator apps in the browser', () => {
         await expect.poll(() => security.authenticatorNames()).toEqual(['Phone', 'Tablet']);
         expect(await security.mfaStatus.innerText()).toMatch(/2 authenticator apps/);
         problems.push(...(await check(security, 'list', width)));
+        // Rename inline: the field takes the focus, then the confirmation does.
+        await security.startRenameAuthenticator('Tablet');
+        expect(await security.focused()).toBe('authenticator-name-input');
+        problems.push(...(await check(security, 'rename', width)));
+        await security.saveAuthenticatorName('Kitchen tablet');
+        await expect.poll(() => security.focused()).toBe('notice');
+        await expect.poll(() => security.authenticatorNames()).toEqual(['Phone', 'Kitchen tablet']);
 
         await security.signOut();
         await signInWith(page, username, tablet);
 
         await security.open();
-        await expect.poll(() => security.authenticatorNames()).toEqual(['Phone', 'Tablet']);
+        await expect.poll(() => security.authenticatorNames()).toEqual(['Phone', 'Kitchen tablet']);
         const question = await security.askRemoveAuthenticator('Phone');
         expect(await question.innerText()).toContain('Remove “Phone”?');
         expect(await security.focused()).toBe('authenticator-cancel-remove');
         problems.push(...(await check(security, 'remove', width)));
         await security.confirmRemoveAuthenticator();
         await expect.poll(() => security.focused()).toBe('notice');
-        await expect.poll(() => security.authenticatorNames()).toEqual(['Tablet']);
+        await expect.poll(() => security.authenticatorNames()).toEqual(['Kitchen tablet']);
 
         // The removed app's codes no longer sign in; the other's still do.
         const withCode = async (app: Authenticator) =>

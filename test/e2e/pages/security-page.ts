@@ -79,6 +79,21 @@ export class SecurityPage extends BasePage {
     await this.notice.filter({ hasText: 'added' }).waitFor();
   }
 
+  /** "Rename" on the app named `name`: its name becomes a field, which takes the focus. */
+  async startRenameAuthenticator(name: string): Promise<Locator> {
+    await this.page.getByRole('button', { name: `Rename “${name}”` }).click();
+    const field = this.id('authenticator-name-input');
+    await field.waitFor();
+    return field;
+  }
+
+  /** Types the new name in the open rename field and saves it; waits for the confirmation. */
+  async saveAuthenticatorName(next: string): Promise<void> {
+    await this.id('authenticator-name-input').fill(next);
+    await this.id('authenticator-save').click();
+    await this.notice.filter({ hasText: 'Renamed' }).waitFor();
+  }
+
   /** "Remove" on the app named `name`: the question that names it appears. */
   async askRemoveAuthenticator(name: string): Promise<Locator> {
     await this.page.getByRole('button', { name: `Remove “${name}”` }).click();
