@@ -17,6 +17,7 @@ import {
   SecurityPage,
   TokenPage,
 } from '../test/e2e/pages/index.js';
+import { Authenticator } from '../test/e2e/support/authenticator.js';
 import { ARTIFACTS, startHarness, type Harness } from '../test/e2e/support/harness.js';
 
 const OUT = path.join(ARTIFACTS, 'screenshots');
@@ -164,6 +165,26 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await token.inspectMine();
   await snap(s, 'token');
   await signedIn.context.close();
+
+  // Two authenticator apps (a person of this width only): the list, and the question before removing one.
+  const twoApps = { username: `ivy${width}`, email: `ivy${width}@example.test`, password: person.password };
+  await post(h, '/api/auth/register', twoApps);
+  const withApps = await h.newPage({ viewport });
+  await signIn(withApps.page, twoApps);
+  const appsPage = new SecurityPage(withApps.page);
+  await appsPage.open();
+  for (const [index, name] of ['Phone', 'Tablet'].entries()) {
+    const { secret } = await appsPage.startTotp();
+    await appsPage.nameTotp(name);
+    const code = await new Authenticator(secret).nextCode();
+    if (index === 0) await appsPage.verifyTotp(code);
+    else await appsPage.verifyAnotherTotp(code);
+  }
+  await appsPage.authenticatorRows.nth(1).waitFor();
+  await snap(withApps.page, 'security-authenticators');
+  await appsPage.askRemoveAuthenticator('Phone');
+  await snap(withApps.page, 'security-authenticator-remove');
+  await withApps.context.close();
 
   const adminSide = await h.newPage({ viewport });
   const a = adminSide.page;

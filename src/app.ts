@@ -24,6 +24,7 @@ import { createAuthenticate } from './modules/sessions/authenticate.js';
 import { createRequireRecentAuth } from './modules/sessions/recent-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
+import { authenticatorsRoutes } from './modules/two-factor/authenticators.routes.js';
 import { twoFactorRoutes } from './modules/two-factor/two-factor.routes.js';
 import { webRoutes } from './modules/web/web.routes.js';
 import { createServices, type ServiceOverrides } from './services.js';
@@ -109,6 +110,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     requireRecentAuth,
     finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
   });
+  await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate, require2fa: config.require2fa });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });

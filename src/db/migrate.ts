@@ -10,6 +10,7 @@ import { recentAuth } from './migrations/0007-recent-auth.js';
 import { emailNfkc } from './migrations/0008-email-nfkc.js';
 import { emailProofs } from './migrations/0009-email-proofs.js';
 import { emailChanges } from './migrations/0010-email-changes.js';
+import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -24,6 +25,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0008-email-nfkc': emailNfkc(),
     '0009-email-proofs': emailProofs(),
     '0010-email-changes': emailChanges(),
+    '0011-totp-authenticators': totpAuthenticators(dialect),
   };
 }
 
@@ -52,9 +54,16 @@ export async function pendingMigrations(handle: DatabaseHandle): Promise<string[
   return (await migratorOf(handle).getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
 }
 
+/** Applies the migrations up to and including `name` (tests of one migration's data conversion). */
+export async function migrateUpTo(handle: DatabaseHandle, name: string): Promise<MigrationReport> {
+  return reportOf(await migratorOf(handle).migrateTo(name));
+}
+
 export async function migrateToLatest(handle: DatabaseHandle): Promise<MigrationReport> {
-  const migrator = migratorOf(handle);
-  const result: MigrationResultSet = await migrator.migrateToLatest();
+  return reportOf(await migratorOf(handle).migrateToLatest());
+}
+
+function reportOf(result: MigrationResultSet): MigrationReport {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(

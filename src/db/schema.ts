@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /**
  * Table types. Timestamps are epoch milliseconds in BIGINT columns and booleans are 0/1
@@ -73,14 +73,20 @@ export interface ProductCountsTable {
   n: number;
 }
 
+/** One authenticator app of a user (several per user: phone, tablet …; at most one pending setup). */
 export interface TotpFactorsTable {
+  id: Generated<number>;
   user_id: number;
+  /** What the person calls it (1–64 characters). */
+  name: ColumnType<string, string | undefined, string>;
   /** AES-256-GCM sealed base32 secret (lib/crypto seal), the user id as associated data. */
   secret_sealed: string;
   /** Null while setup is pending: nothing is enabled until the first code is verified. */
   confirmed_at: number | null;
-  /** The last RFC 6238 time step accepted: a step is accepted once (replay protection). */
+  /** The last RFC 6238 time step this authenticator's secret accepted: a step is accepted once (replay protection). */
   last_used_step: number | null;
+  /** When a code of it last signed in or confirmed it is you (not its setup). */
+  last_used_at: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: number;
 }
 

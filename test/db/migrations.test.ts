@@ -49,6 +49,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0008-email-nfkc',
         '0009-email-proofs',
         '0010-email-changes',
+        '0011-totp-authenticators',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

@@ -44,17 +44,45 @@ describe.each(dialects)('two-factor repository on %s', (dialect) => {
   it('a TOTP step is accepted once, the setup step included, and never one older than the last', async () => {
     const userId = await newUserId();
     const step = Math.floor(T0 / 30_000);
-    await repo.savePendingTotp(userId, 'sealed', T0);
+    expect(await repo.savePendingTotp(userId, 'Phone', 'sealed', T0)).toBe('saved');
+    const id = (await repo.pendingTotp(userId))!.id;
     // A pending secret accepts no step at all.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(await repo.confirmTotp(userId, step, T0)).toBe(true);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(await repo.confirmTotp(userId, id, step, undefined, T0)).toEqual({ outcome: 'confirmed', first: true });
     // The code that confirmed the setup is spent.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(wins(await burst(10, () => repo.useTotpStep(userId, step + 1)))).toBe(1);
-    expect(await repo.useTotpStep(userId, step + 1)).toBe(false);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(wins(await burst(10, () => repo.useTotpStep(id, step + 1, T0)))).toBe(1);
+    expect(await repo.useTotpStep(id, step + 1, T0)).toBe(false);
     // The previous step is still inside the ±1 window of the clock, but older than one accepted.
-    expect(await repo.useTotpStep(userId, step)).toBe(false);
-    expect(await repo.useTotpStep(userId, step + 2)).toBe(true);
+    expect(await repo.useTotpStep(id, step, T0)).toBe(false);
+    expect(await repo.useTotpStep(id, step + 2, T0)).toBe(true);
+  });
+
+  it('each authenticator has its own replay guard; of parallel confirmations and setups one wins', async () => {
+    const userId = await newUserId();
+    const step = Math.floor(T0 / 30_000);
+    const confirmNew = async (name: string) => {
+      expect(await repo.savePendingTotp(userId, name, 'sealed', T0)).toBe('saved');
+      const pending = (await repo.pendingTotp(userId))!;
+      const results = await burst(5, () => repo.confirmTotp(userId, pending.id, step, undefined, T0));
+      expect(results.filter((r) => r.outcome === 'confirmed')).toHaveLength(1);
+      return pending.id;
+    };
+    const phone = await confirmNew('Phone');
+    const tablet = await confirmNew('Tablet');
+    // The same step, once per authenticator, whatever the other did.
+    expect(wins(await burst(10, () => repo.useTotpStep(phone, step + 1, T0)))).toBe(1);
+    expect(wins(await burst(10, () => repo.useTotpStep(tablet, step + 1, T0)))).toBe(1);
+    // Parallel setups leave one pending setup.
+    await burst(5, () => repo.savePendingTotp(userId, 'Laptop', 'sealed', T0));
+    const rows = await database.handle.db
+      .selectFrom('totp_factors')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('confirmed_at', 'is', null)
+      .execute();
+    expect(rows).toHaveLength(1);
+    expect((await repo.confirmedTotps(userId)).map((row) => row.name)).toEqual(['Phone', 'Tablet']);
   });
 
   it('an email code is consumed once, takes at most the allowed number of attempts, and none after it expires', async () => {

@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminPage, BasePage, HomePage, LoginPage, ProductsPage, SecurityPage, TokenPage } from './pages/index.js';
+import { Authenticator } from './support/authenticator.js';
 import { axeViolations } from './support/axe.js';
 import { startHarness, type Harness } from './support/harness.js';
 
@@ -116,7 +117,7 @@ describe('every page fits the screen and passes axe-core', () => {
         await security.open();
         await security.sessionRows.first().waitFor();
         problems.push(...(await check(page, 'security', width)));
-        await security.startTotp();
+        const { secret } = await security.startTotp();
         problems.push(...(await check(page, 'security-totp', width)));
         // Email codes on: the confirmation and the new backup codes.
         const { email } = person(width);
@@ -125,6 +126,14 @@ describe('every page fits the screen and passes axe-core', () => {
         await security.verifyEmail(h.mailbox.latestCode(email));
         await security.shownBackupCodes();
         problems.push(...(await check(page, 'security-backup-codes', width)));
+        // The authenticator set up (its form stayed open): the list of apps, and removing one asks first.
+        await security.nameTotp('Phone');
+        await security.verifyTotp(await new Authenticator(secret).nextCode());
+        await security.authenticatorRows.first().waitFor();
+        problems.push(...(await check(page, 'security-authenticators', width)));
+        await security.askRemoveAuthenticator('Phone');
+        problems.push(...(await check(page, 'security-authenticator-remove', width)));
+        await security.cancelRemoveAuthenticator();
         // A change of address waiting for its link: the pending line and the notice.
         await security.requestEmailChange(`dora${width}-new@example.test`);
         await security.notice.filter({ hasText: `dora${width}-new@example.test` }).waitFor();

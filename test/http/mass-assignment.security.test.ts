@@ -80,6 +80,12 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/login': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken, code: '000000' }) },
   'POST /api/auth/2fa/email/send': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken }) },
   'POST /api/auth/2fa/verify-setup': { auth: 'user', body: () => ({ code: '000000' }) },
+  'POST /api/auth/2fa/setup': { auth: 'user', body: () => ({ name: 'Phone' }) },
+  'PATCH /api/auth/2fa/authenticators/{id}': {
+    auth: 'user',
+    params: () => ({ id: 1 }),
+    body: () => ({ name: 'Phone' }),
+  },
   'POST /api/auth/2fa/email/verify-setup': { auth: 'user', body: () => ({ code: '000000' }) },
   'POST /api/auth/2fa/backup-codes': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },

@@ -87,6 +87,7 @@ describe.each(dialects)('recent authentication on %s', (dialect) => {
       totp_enabled: false,
       email_enabled: false,
       backup_codes_remaining: 0,
+      totp_count: 0,
     });
     expect(codeMails()).toBe(codeMailsBefore);
     const oneStep = await t.app.inject({

@@ -89,6 +89,7 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
       totp_enabled: false,
       email_enabled: true,
       backup_codes_remaining: 10,
+      totp_count: 0,
     });
     expect((await t.app.inject({ url: '/api/user/me', headers: a.auth })).json()).toMatchObject({
       mfa_enabled: true,
@@ -193,6 +194,7 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
       totp_enabled: false,
       email_enabled: false,
       backup_codes_remaining: 0,
+      totp_count: 0,
     });
   });
 

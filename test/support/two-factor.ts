@@ -46,6 +46,43 @@ export async function enableTOTP(t: TestApp, session: Session): Promise<{ secret
   return { secret, backupCodes: verified.json().backup_codes as string[] };
 }
 
+export interface AddedAuthenticator {
+  id: number;
+  secret: string;
+  /** Only when verify-setup answered new ones (the first app, or none were left). */
+  backupCodes: string[] | undefined;
+}
+
+/**
+ * Adds one authenticator app (setup, then verify-setup with the app's code), named `name` when
+ * given; the clock is left in a fresh step. Works whether or not TOTP is already on.
+ */
+export async function addAuthenticator(t: TestApp, session: Session, name?: string): Promise<AddedAuthenticator> {
+  const setup = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/2fa/setup',
+    headers: session.auth,
+    ...(name === undefined ? {} : { payload: { name } }),
+  });
+  if (setup.statusCode !== 200) throw new Error(`setup failed: ${setup.body}`);
+  const { secret } = setup.json() as { secret: string };
+  const verified = await t.app.inject({
+    method: 'POST',
+    url: '/api/auth/2fa/verify-setup',
+    headers: session.auth,
+    payload: { code: totpNow(t, secret) },
+  });
+  if (verified.statusCode !== 200) throw new Error(`verify-setup failed: ${verified.body}`);
+  nextStep(t);
+  const listed = await t.app.inject({ url: '/api/auth/2fa/authenticators', headers: session.auth });
+  const items = listed.json().authenticators as Array<{ id: number }>;
+  return {
+    id: Math.max(...items.map((item) => item.id)),
+    secret,
+    backupCodes: verified.json().backup_codes as string[] | undefined,
+  };
+}
+
 /** Turns on email codes with the code read from the mailbox. */
 export async function enableEmailCodes(
   t: TestApp,

@@ -1,24 +1,22 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
-import { retryOnDeadlock } from '../../db/errors.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
-import type { Database, EmailCodesTable, MfaFlowsTable, TotpFactorsTable } from '../../db/schema.js';
+import type { Database, EmailCodesTable, MfaFlowsTable } from '../../db/schema.js';
+import {
+  createTotpAuthenticatorsRepository,
+  FACTOR_TABLES,
+  type TotpAuthenticatorsRepository,
+} from './totp-authenticators.repository.js';
 
-export type TotpRow = Selectable<TotpFactorsTable>;
+export type { TotpRow } from './totp-authenticators.repository.js';
 export type EmailCodeRow = Selectable<EmailCodesTable>;
 export type FlowRow = Selectable<MfaFlowsTable>;
 
 /** Wrong codes allowed per email code and per login flow before it dies. */
 export const MAX_CODE_ATTEMPTS = 5;
 
-export interface TwoFactorRepository {
-  findTotp(userId: number): Promise<TotpRow | undefined>;
-  /** Replaces a pending (unconfirmed) secret; never touches a confirmed one. */
-  savePendingTotp(userId: number, secretSealed: string, nowMs: number): Promise<void>;
-  confirmTotp(userId: number, step: number, nowMs: number): Promise<boolean>;
-  /** Guarded: true only if `step` is newer than every step accepted before (RFC 6238 §5.2 replay rule). */
-  useTotpStep(userId: number, step: number): Promise<boolean>;
+export interface TwoFactorRepository extends TotpAuthenticatorsRepository {
   isEmailEnabled(userId: number): Promise<boolean>;
   /** Which second factors are on (a confirmed TOTP factor; the email factor), in one query. */
   enabledFactors(userId: number): Promise<{ totp: boolean; email: boolean }>;
@@ -56,54 +54,7 @@ function changed(result: { numUpdatedRows: bigint }): boolean {
 
 export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect): TwoFactorRepository {
   return {
-    findTotp: (userId) => db.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).executeTakeFirst(),
-    async savePendingTotp(userId, secretSealed, nowMs) {
-      // Two setups at once: the second INSERT meets the first's row (unique user_id) or, on MariaDB,
-      // a gap-lock deadlock. Run again, its DELETE sees that pending row and replaces it (the last
-      // setup wins, as a sequential one would) instead of answering 500.
-      await retryOnDeadlock(
-        () =>
-          db.transaction().execute(async (trx) => {
-            await trx
-              .deleteFrom('totp_factors')
-              .where('user_id', '=', userId)
-              .where('confirmed_at', 'is', null)
-              .execute();
-            await trx
-              .insertInto('totp_factors')
-              .values({
-                user_id: userId,
-                secret_sealed: secretSealed,
-                created_at: nowMs,
-                confirmed_at: null,
-                last_used_step: null,
-              })
-              .execute();
-          }),
-        { alsoOnUniqueViolation: true },
-      );
-    },
-    async confirmTotp(userId, step, nowMs) {
-      return changed(
-        await db
-          .updateTable('totp_factors')
-          .set({ confirmed_at: nowMs, last_used_step: step })
-          .where('user_id', '=', userId)
-          .where('confirmed_at', 'is', null)
-          .executeTakeFirst(),
-      );
-    },
-    async useTotpStep(userId, step) {
-      return changed(
-        await db
-          .updateTable('totp_factors')
-          .set({ last_used_step: step })
-          .where('user_id', '=', userId)
-          .where('confirmed_at', 'is not', null)
-          .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
-          .executeTakeFirst(),
-      );
-    },
+    ...createTotpAuthenticatorsRepository(db, dialect),
     async isEmailEnabled(userId) {
       return (
         (await db.selectFrom('email_factors').select('user_id').where('user_id', '=', userId).executeTakeFirst()) !==
@@ -254,7 +205,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     },
     async removeAll(userId) {
       await db.transaction().execute(async (trx) => {
-        for (const table of ['totp_factors', 'email_factors', 'email_codes', 'backup_codes', 'mfa_flows'] as const) {
+        for (const table of FACTOR_TABLES) {
           await trx.deleteFrom(table).where('user_id', '=', userId).execute();
         }
       });

@@ -9,6 +9,7 @@ import {
 } from '../../http/principal.js';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { lockoutClient } from '../lockout/device-cookie.js';
+import { AuthenticatorName } from './authenticators.routes.js';
 import type { TwoFactorService } from './two-factor.service.js';
 
 export interface TwoFactorRoutesOptions {
@@ -55,6 +56,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
             totp_enabled: Type.Boolean(),
             email_enabled: Type.Boolean(),
             backup_codes_remaining: Type.Integer(),
+            totp_count: Type.Optional(Type.Integer({ description: 'How many authenticator apps are confirmed.' })),
           }),
           ...errorResponses(401),
         },
@@ -70,13 +72,15 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
       ...setup,
       schema: {
         ...schema,
+        // Optional: the original clients send no body at all (Fastify validates a missing body as null).
+        body: Type.Optional(Type.Object({ name: Type.Optional(AuthenticatorName) }, { nullable: true })),
         response: {
           200: Type.Object({ secret: Type.String(), otpauth_url: Type.String(), qr_base64: Type.String() }),
-          ...errorResponses(401, 403, 409),
+          ...errorResponses(400, 401, 403, 409),
         },
       },
     },
-    async (request) => twoFactor.startTOTPSetup(userId(request)),
+    async (request) => twoFactor.startTOTPSetup(userId(request), request.body?.name),
   );
 
   app.post(
@@ -86,7 +90,11 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
       ...setup,
       schema: {
         ...schema,
-        body: Type.Object({ code: Type.Optional(Code), token: Type.Optional(Code) }),
+        body: Type.Object({
+          code: Type.Optional(Code),
+          token: Type.Optional(Code),
+          name: Type.Optional(AuthenticatorName),
+        }),
         response: { 200: EnabledAndSignedIn, ...errorResponses(400, 401, 403, 409, 429) },
       },
     },
@@ -96,6 +104,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
         userId(request),
         aliasedField(request.body, 'code', 'token'),
         clientInfo(request),
+        request.body.name,
       );
       return { ...enabled, ...(await finishMfaSetup(request, reply, 'totp')) };
     },

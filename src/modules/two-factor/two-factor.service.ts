@@ -1,5 +1,5 @@
 import type { Clock } from '../../lib/clock.js';
-import { hmacHex, seal, unseal } from '../../lib/crypto.js';
+import { hmacHex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
@@ -10,18 +10,22 @@ import { createEmailCodes, EMAIL_CODE_TTL_SECONDS, type Account, type EmailCodeP
 import { createLoginChallenges, type LoginChallenges } from './login-challenges.js';
 import { createSetupGrants, type SetupGrants } from './setup-grants.js';
 import { BACKUP_CODE_COUNT, generateBackupCode, looksLikeBackupCode, normalizeBackupCode } from './backup-codes.js';
-import { generateTOTPSecret, matchTOTPStep, otpauthURL, qrDataURL } from './totp.js';
+import { createTotpAuthenticators, type TotpAuthenticators } from './totp-authenticators.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
 
 export type SecondFactor = 'totp' | 'email' | 'backup_code';
 export type { LoginChallenge } from './login-challenges.js';
 export { EMAIL_CODE_TTL_SECONDS, EMAIL_RESEND_SECONDS } from './email-codes.js';
 export type { Account, EmailCodePurpose } from './email-codes.js';
+export type { AuthenticatorItem } from './totp-authenticators.js';
+export { totpSecretAad } from './totp-authenticators.js';
 
 export interface TwoFactorStatus {
   totp_enabled: boolean;
   email_enabled: boolean;
   backup_codes_remaining: number;
+  /** How many authenticator apps are confirmed. */
+  totp_count: number;
 }
 
 export interface TwoFactorDeps {
@@ -57,20 +61,12 @@ export interface VerifyOptions {
 }
 
 /** The user's second factors, their setup and removal, and the login challenges that wait for one. */
-export interface TwoFactorService extends LoginChallenges, SetupGrants {
+export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuthenticators {
   methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
   status(userId: number): Promise<TwoFactorStatus>;
-  /** Checks a TOTP code and burns its time step. */
-  verifyTOTP(userId: number, code: string): Promise<boolean>;
   /** Which factor accepted the code (consuming it), or null. */
   verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
   sendEmailCode(account: Account, purpose: EmailCodePurpose): Promise<void>;
-  startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }>;
-  verifyTOTPSetup(
-    userId: number,
-    code: string,
-    context: AuditContext,
-  ): Promise<{ enabled: true; backup_codes: string[] }>;
   startEmailSetup(userId: number): Promise<{ sent: true; expires_in: number }>;
   verifyEmailSetup(
     userId: number,
@@ -100,14 +96,8 @@ export function methodsOfFactors({ totp, email }: { totp: boolean; email: boolea
   return methods;
 }
 
-/** The associated data that binds a sealed TOTP secret to its user's row (lib/crypto seal). */
-export function totpSecretAad(userId: number): string {
-  return `totp:user:${userId}`;
-}
-
 export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   const { repository, clock } = deps;
-  const aad = totpSecretAad;
   const hashCode = (code: string): string => hmacHex(deps.codeHashKey, code);
   const nowMs = (): number => clock.now().getTime();
   const who = (client: AuditContext): AuditContext => ({ ip: client.ip ?? null, userAgent: client.userAgent ?? null });
@@ -117,11 +107,6 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     // The account behind a still-valid token is gone: treat the token as no longer valid.
     if (!row) throw new AppError('unauthorized');
     return { id: row.id, username: row.username, email: row.email };
-  }
-
-  async function confirmedSecret(userId: number): Promise<string | null> {
-    const row = await repository.findTotp(userId);
-    return row?.confirmed_at != null ? unseal(deps.encryptionKey, row.secret_sealed, aad(userId)) : null;
   }
 
   async function issueBackupCodes(userId: number): Promise<string[]> {
@@ -140,13 +125,8 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
 
   const methodsOf = (userId: number): Promise<Array<'totp' | 'email'>> => enabledMethods(repository, userId);
 
-  /** Checks a TOTP code and burns its time step: the same step is never accepted twice. */
-  async function verifyTOTP(userId: number, code: string): Promise<boolean> {
-    const secret = await confirmedSecret(userId);
-    if (secret === null) return false;
-    const step = matchTOTPStep(secret, code, nowMs());
-    return step !== null && (await repository.useTotpStep(userId, step));
-  }
+  const authenticators = createTotpAuthenticators({ ...deps, accountOf, issueBackupCodes });
+  const { verifyTOTP } = authenticators;
 
   async function verifyBackupCode(userId: number, code: string): Promise<boolean> {
     if (!looksLikeBackupCode(code)) return false;
@@ -179,43 +159,23 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   return {
     ...createLoginChallenges(repository, clock),
     ...createSetupGrants(repository, clock, deps.codeHashKey),
+    ...authenticators,
     methodsOf,
     sendEmailCode,
-    verifyTOTP,
     verifyCode,
 
     async status(userId: number): Promise<TwoFactorStatus> {
-      const [methods, remaining] = await Promise.all([methodsOf(userId), repository.countBackupCodes(userId)]);
+      const [methods, remaining, totps] = await Promise.all([
+        methodsOf(userId),
+        repository.countBackupCodes(userId),
+        repository.confirmedTotps(userId),
+      ]);
       return {
         totp_enabled: methods.includes('totp'),
         email_enabled: methods.includes('email'),
         backup_codes_remaining: remaining,
+        totp_count: totps.length,
       };
-    },
-
-    async startTOTPSetup(userId: number): Promise<{ secret: string; otpauth_url: string; qr_base64: string }> {
-      const account = await accountOf(userId);
-      if ((await methodsOf(account.id)).includes('totp')) throw new AppError('mfa_already_enabled');
-      const secret = generateTOTPSecret();
-      await repository.savePendingTotp(account.id, seal(deps.encryptionKey, secret, aad(account.id)), nowMs());
-      const url = otpauthURL(secret, deps.totpIssuer, account.username);
-      return { secret, otpauth_url: url, qr_base64: await qrDataURL(url) };
-    },
-
-    async verifyTOTPSetup(
-      userId: number,
-      code: string,
-      context: AuditContext,
-    ): Promise<{ enabled: true; backup_codes: string[] }> {
-      const row = await repository.findTotp(userId);
-      if (row?.confirmed_at != null) throw new AppError('mfa_already_enabled');
-      if (!row) throw new AppError('mfa_not_enabled', { message: 'Start with POST /api/auth/2fa/setup.' });
-      const step = matchTOTPStep(unseal(deps.encryptionKey, row.secret_sealed, aad(userId)), code.trim(), nowMs());
-      if (step === null) throw new AppError('invalid_mfa_code');
-      if (!(await repository.confirmTotp(userId, step, nowMs()))) throw new AppError('mfa_already_enabled');
-      const backupCodes = await issueBackupCodes(userId);
-      await deps.audit.record({ ...context, type: 'mfa.totp_enabled', userId });
-      return { enabled: true, backup_codes: backupCodes };
     },
 
     async startEmailSetup(userId: number): Promise<{ sent: true; expires_in: number }> {

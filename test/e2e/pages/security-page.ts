@@ -74,6 +74,61 @@ export class SecurityPage extends BasePage {
     return (await codes.allInnerTexts()).map((code) => code.trim());
   }
 
+  /** The rows of "Your authenticator apps". */
+  get authenticatorRows(): Locator {
+    return this.id('authenticator-row');
+  }
+
+  /** The names the list shows, in order. */
+  async authenticatorNames(): Promise<string[]> {
+    return (await this.id('authenticator-name').allInnerTexts()).map((name) => name.trim());
+  }
+
+  /** Names the app being set up (the optional field beside the code). */
+  async nameTotp(name: string): Promise<void> {
+    await this.id('totp-name').fill(name);
+  }
+
+  /** Types the code of another app (TOTP already on: no new backup codes) and waits for the confirmation. */
+  async verifyAnotherTotp(code: string): Promise<void> {
+    await this.id('totp-code').fill(code);
+    await this.id('totp-verify').click();
+    await this.notice.filter({ hasText: 'added' }).waitFor();
+  }
+
+  /** "Rename" on the app named `name`: its name becomes a field, which takes the focus. */
+  async startRenameAuthenticator(name: string): Promise<Locator> {
+    await this.page.getByRole('button', { name: `Rename “${name}”` }).click();
+    const field = this.id('authenticator-name-input');
+    await field.waitFor();
+    return field;
+  }
+
+  /** Types the new name in the open rename field and saves it; waits for the confirmation. */
+  async saveAuthenticatorName(next: string): Promise<void> {
+    await this.id('authenticator-name-input').fill(next);
+    await this.id('authenticator-save').click();
+    await this.notice.filter({ hasText: 'Renamed' }).waitFor();
+  }
+
+  /** "Remove" on the app named `name`: the question that names it appears. */
+  async askRemoveAuthenticator(name: string): Promise<Locator> {
+    await this.page.getByRole('button', { name: `Remove “${name}”` }).click();
+    const question = this.id('authenticator-question');
+    await question.waitFor();
+    return question;
+  }
+
+  async cancelRemoveAuthenticator(): Promise<void> {
+    await this.id('authenticator-cancel-remove').click();
+    await this.id('authenticator-question').waitFor({ state: 'detached' });
+  }
+
+  async confirmRemoveAuthenticator(): Promise<void> {
+    await this.id('authenticator-confirm-remove').click();
+    await this.notice.filter({ hasText: 'removed' }).waitFor();
+  }
+
   /** "Turn on email codes": the server mails a code; the field for it appears. */
   async enableEmail(): Promise<void> {
     await this.id('email-enable').click();

@@ -17,6 +17,7 @@ export type ApiErrorCode =
   | 'username_taken'
   | 'email_taken'
   | 'mfa_already_enabled'
+  | 'too_many_authenticators'
   | 'mfa_not_enabled'
   | 'last_admin'
   | 'too_many_attempts'
@@ -54,6 +55,7 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   mfa_already_enabled: 'This two-factor method is already turned on.',
   mfa_not_enabled: 'Two-factor authentication is not turned on for this account.',
   last_admin: 'This is the last administrator account. Make someone else an administrator first.',
+  too_many_authenticators: 'You already have 10 authenticator apps. Remove one before adding another.',
   too_many_attempts: (error) => `Too many attempts. ${waitText(error.retryAfter)}`,
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   internal_error: 'Something went wrong on our side. Please try again.',

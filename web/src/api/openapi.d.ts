@@ -76,7 +76,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];
@@ -582,6 +582,8 @@ export interface paths {
                         "application/json": {
                             backup_codes_remaining: number;
                             email_enabled: boolean;
+                            /** @description How many authenticator apps are confirmed. */
+                            totp_count?: number;
                             totp_enabled: boolean;
                         };
                     };
@@ -603,6 +605,231 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/auth/2fa/authenticators": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            authenticators: {
+                                /** Format: date-time */
+                                created_at: string;
+                                id: number;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                name: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/2fa/authenticators/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            enabled: boolean;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: date-time */
+                            created_at: string;
+                            id: number;
+                            /** Format: date-time */
+                            last_used_at: string | null;
+                            name: string;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/auth/2fa/backup-codes": {
@@ -1263,7 +1490,13 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                    } | null;
+                };
+            };
             responses: {
                 /** @description Default Response */
                 200: {
@@ -1360,6 +1593,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         code?: string;
+                        name?: string;
                         token?: string;
                     };
                 };
@@ -3445,7 +3679,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];

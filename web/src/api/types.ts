@@ -20,6 +20,7 @@ export type ErrorBody = Schemas['Error'];
 export type MfaMethod = NonNullable<RequestBody<'/api/auth/2fa/login', 'post'>['method']>;
 
 export type TwoFactorStatus = ResponseOf<'/api/auth/2fa', 'get'>;
+export type Authenticator = ResponseOf<'/api/auth/2fa/authenticators', 'get'>['authenticators'][number];
 export type SessionInfo = ResponseOf<'/api/auth/sessions', 'get'>['sessions'][number];
 export type AuditEvent = ResponseOf<'/api/admin/audit', 'get'>['items'][number];
 export type TokenCheck = ResponseOf<'/api/auth/token/verify', 'post'>;
