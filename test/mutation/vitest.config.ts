@@ -33,6 +33,7 @@ export default defineConfig({
       'test/http/session-ends.security.test.ts',
       'test/http/session-binding.security.test.ts',
       'test/http/recent-auth.security.test.ts',
+      'test/http/reauth-audit.test.ts',
       'test/http/bearer-and-cookies.security.test.ts',
       'test/http/two-factor.test.ts',
       'test/http/two-factor.security.test.ts',
