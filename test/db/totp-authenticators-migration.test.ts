@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import { migrateToLatest, migrateUpTo } from '../../src/db/migrate.js';
+import { migrateUpTo } from '../../src/db/migrate.js';
 import type { Database } from '../../src/db/schema.js';
 import { createTestDatabase, testDialects, type TestDatabase } from '../support/databases.js';
 import { T0, digits } from './migrated-database.js';
@@ -23,7 +23,7 @@ describe.each(dialects)('migration 0011 (several TOTP authenticators per user) o
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase(dialect);
-    await migrateUpTo(database.handle, '0009-email-proofs');
+    await migrateUpTo(database.handle, '0010-email-changes');
   });
   afterAll(async () => database?.drop());
 
@@ -58,7 +58,9 @@ describe.each(dialects)('migration 0011 (several TOTP authenticators per user) o
       ])
       .execute();
 
-    expect(await migrateToLatest(database.handle)).toEqual({ applied: ['0011-totp-authenticators'] });
+    expect(await migrateUpTo(database.handle, '0011-totp-authenticators')).toEqual({
+      applied: ['0011-totp-authenticators'],
+    });
 
     const rows = await database.handle.db
       .selectFrom('totp_factors')
