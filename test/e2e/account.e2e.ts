@@ -58,7 +58,12 @@ describe('your data and your account', () => {
         const { fileName, data } = await security.downloadData();
         expect(fileName).toBe(`twofold-${who.username}-export.json`);
         expect(data.profile).toMatchObject({ username: who.username, email: who.email, role: 'user' });
-        expect(data.two_factor).toEqual({ totp_enabled: false, email_enabled: false, backup_codes_remaining: 0 });
+        expect(data.two_factor).toEqual({
+          totp_enabled: false,
+          email_enabled: false,
+          backup_codes_remaining: 0,
+          totp_count: 0,
+        });
         expect((data.sessions as Array<{ current: boolean }>).some((s) => s.current)).toBe(true);
         expect((data.audit_events as Array<{ type: string }>).map((e) => e.type)).toContain('login.succeeded');
         expect(JSON.stringify(data)).not.toMatch(/argon2|password|secret|hash/i);
