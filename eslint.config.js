@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const MODULE_LAYERS = [
   ['audit', 'mail', 'ops', 'tokens', 'web'],
   ['accounts', 'products'],
-  ['lockout', 'rate-limit'],
+  ['lockout', 'rate-limit', 'passkeys'],
   ['two-factor'],
   ['sessions'],
   ['recovery', 'login', 'admin', 'privacy'],

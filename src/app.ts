@@ -15,6 +15,7 @@ import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
+import { passkeysRoutes } from './modules/passkeys/passkeys.routes.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { productsRoutes } from './modules/products/products.routes.js';
 import { installRateLimits } from './modules/rate-limit/rate-limit.js';
@@ -79,6 +80,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     products,
     admin,
     privacy,
+    passkeys,
   } = services;
   const authenticate = createAuthenticate({ tokens, sessions, setupGrants: twoFactor, require2fa: config.require2fa });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
@@ -111,6 +113,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
   });
   await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
+  await app.register(passkeysRoutes, { passkeys, authenticate, requireRecentAuth });
   await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
   await app.register(adminRoutes, { admin, twoFactor, authenticate, require2fa: config.require2fa });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });

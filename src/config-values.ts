@@ -114,3 +114,46 @@ export function str(value: string | undefined): string | undefined {
   const v = value?.trim();
   return v ? v : undefined;
 }
+
+/**
+ * WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. The RP ID is a host name, never a URL (W3C WebAuthn
+ * Level 3, §5.1.4.1: a registrable domain suffix of the origin's effective domain); the origins are whole
+ * origins (scheme, host, port), compared exactly with the client data's `origin` (§7.1 step 9).
+ */
+export function parseWebauthn(
+  env: Record<string, string | undefined>,
+  publicUrl: string,
+  totpIssuer: string,
+): { rpId: string; rpName: string; origins: readonly string[] } {
+  let fromPublicUrl: URL;
+  try {
+    fromPublicUrl = new URL(publicUrl);
+  } catch {
+    throw new ConfigError(`PUBLIC_URL must be a URL such as https://auth.example.com (got "${publicUrl}").`);
+  }
+  const rpId = str(env.WEBAUTHN_RP_ID) ?? fromPublicUrl.hostname;
+  if (!/^[a-z0-9.-]+$/i.test(rpId) || rpId.startsWith('.') || rpId.endsWith('.')) {
+    throw new ConfigError(
+      `WEBAUTHN_RP_ID must be a host name such as example.com, without scheme or port (got "${rpId}").`,
+    );
+  }
+  const origins = list(env.WEBAUTHN_ORIGINS).map((origin) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (url?.origin !== origin) {
+      throw new ConfigError(
+        `WEBAUTHN_ORIGINS must list origins such as https://auth.example.com, without a path or a trailing slash (got "${origin}").`,
+      );
+    }
+    return origin;
+  });
+  return Object.freeze({
+    rpId: rpId.toLowerCase(),
+    rpName: str(env.WEBAUTHN_RP_NAME) ?? totpIssuer,
+    origins: Object.freeze(origins.length > 0 ? origins : [fromPublicUrl.origin]),
+  });
+}

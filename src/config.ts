@@ -15,6 +15,7 @@ import {
   parseRequire2fa,
   parseRoles,
   parseTrustProxy,
+  parseWebauthn,
   str,
 } from './config-values.js';
 
@@ -70,6 +71,11 @@ export interface Config {
    */
   readonly require2fa: Require2fa;
   /**
+   * The WebAuthn relying party (passkeys): the RP ID credentials are scoped to, the name authenticators
+   * show, and the origins a browser may sign from (W3C WebAuthn Level 3, §5.1.4.1 and §7.1 step 9).
+   */
+  readonly webauthn: { readonly rpId: string; readonly rpName: string; readonly origins: readonly string[] };
+  /**
    * Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off.
    */
   readonly refreshReuseGraceSeconds: number;
@@ -108,6 +114,10 @@ export function loadConfig(env: Env = process.env): Config {
     );
   }
   const generated = missing.length > 0 ? loadOrCreateDevSecrets(dataDir, nodeEnv === 'test') : undefined;
+  const publicUrl = (
+    str(env.PUBLIC_URL) ?? `http://localhost:${parseIntRange('PORT', env.PORT, 3000, 0, 65535)}`
+  ).replace(/\/+$/, '');
+  const totpIssuer = str(env.TOTP_ISSUER) ?? 'Twofold';
 
   return Object.freeze({
     nodeEnv,
@@ -154,13 +164,10 @@ export function loadConfig(env: Env = process.env): Config {
     requireEmail,
     emailCodesForAnyone: parseBool('EMAIL_CODES_FOR_ANYONE', env.EMAIL_CODES_FOR_ANYONE, false),
     productWriteRoles: Object.freeze(parseRoles(env.PRODUCT_WRITE_ROLES)),
-    totpIssuer: str(env.TOTP_ISSUER) ?? 'Twofold',
+    totpIssuer,
     logLevel: str(env.LOG_LEVEL) ?? (nodeEnv === 'test' ? 'silent' : 'info'),
     bodyLimitBytes: 64 * 1024,
-    publicUrl: (str(env.PUBLIC_URL) ?? `http://localhost:${parseIntRange('PORT', env.PORT, 3000, 0, 65535)}`).replace(
-      /\/+$/,
-      '',
-    ),
+    publicUrl,
     lockout: Object.freeze({
       threshold: parseIntRange('LOCKOUT_THRESHOLD', env.LOCKOUT_THRESHOLD, 5, 1, 100),
       baseSeconds: parseDuration('LOCKOUT_BASE_DELAY', env.LOCKOUT_BASE_DELAY, 60),
@@ -173,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     }),
     reauthMaxAgeSeconds: parseDuration('REAUTH_MAX_AGE', env.REAUTH_MAX_AGE, 300),
     require2fa: parseRequire2fa(env.REQUIRE_2FA),
+    webauthn: parseWebauthn(env, publicUrl, totpIssuer),
     refreshReuseGraceSeconds: parseIntRange('REFRESH_REUSE_GRACE', env.REFRESH_REUSE_GRACE, 2, 0, 60),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),

@@ -22,6 +22,8 @@ import { createLockoutService, type LockoutService } from './modules/lockout/loc
 import { createLoginService, type LoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createPasskeysRepository } from './modules/passkeys/passkeys.repository.js';
+import { createPasskeysService, type PasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
 import { createPrivacyService, type PrivacyService } from './modules/privacy/privacy.service.js';
 import { createProductsRepository } from './modules/products/products.repository.js';
@@ -92,6 +94,8 @@ export interface Services {
   admin: AdminService;
   /** The person's data: its export and the account's deletion. */
   privacy: PrivacyService;
+  /** A user's passkeys (WebAuthn credentials): registration, management, the sign-in's checks. */
+  passkeys: PasskeysService;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
   close(): Promise<void>;
 }
@@ -244,6 +248,14 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     clock,
     deleteAccount: (userId, actor) => privacy.deleteAccount(userId, actor),
   });
+  const passkeys = createPasskeysService({
+    repository: createPasskeysRepository(db, dialect),
+    accounts,
+    audit,
+    clock,
+    relyingParty: config.webauthn,
+    userHandleKey: deriveKey(config.encryptionKey, 'webauthn-user-handle'),
+  });
   const login = createLoginService({
     accounts,
     lockout,
@@ -255,6 +267,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     require2fa: config.require2fa,
     // The mailer's own rule (createMailer): SMTP_URL, or the log outside production.
     mailConfigured: config.smtpUrl !== undefined || config.nodeEnv !== 'production',
+    passkeys,
   });
   const registration = createRegistrationService({
     accounts,
@@ -284,6 +297,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     products,
     admin,
     privacy,
+    passkeys,
     async close() {
       mailer.close();
       await redis?.close();

@@ -2,7 +2,7 @@ import type { Insertable, Kysely } from 'kysely';
 import type { Dialect } from './create-database.js';
 import type { Database } from './schema.js';
 
-type TableWithId = 'users' | 'sessions' | 'products' | 'email_codes' | 'audit_events';
+type TableWithId = 'users' | 'sessions' | 'products' | 'email_codes' | 'audit_events' | 'passkeys';
 
 /** INSERT and return the generated id: RETURNING on SQLite and PostgreSQL, insertId on MySQL. */
 export async function insertWithId<T extends TableWithId>(

@@ -11,6 +11,7 @@ import { emailNfkc } from './migrations/0008-email-nfkc.js';
 import { emailProofs } from './migrations/0009-email-proofs.js';
 import { emailChanges } from './migrations/0010-email-changes.js';
 import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
+import { passkeys } from './migrations/0012-passkeys.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -26,6 +27,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0009-email-proofs': emailProofs(),
     '0010-email-changes': emailChanges(),
     '0011-totp-authenticators': totpAuthenticators(dialect),
+    '0012-passkeys': passkeys(dialect),
   };
 }
 

@@ -126,6 +126,40 @@ export interface BackupCodesTable {
   used_at: number | null;
 }
 
+/** A user's WebAuthn credential (a passkey). */
+export interface PasskeysTable {
+  id: Generated<number>;
+  user_id: number;
+  /** SHA-256 (hex) of credential_id: the unique key (a credential ID can be too long for MySQL's index). */
+  credential_key: string;
+  /** base64url. */
+  credential_id: string;
+  /** The COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** JSON array of AuthenticatorTransport strings. */
+  transports: string;
+  backed_up: number;
+  /** `singleDevice` or `multiDevice`. */
+  device_type: string;
+  aaguid: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A WebAuthn ceremony's challenge, spent once. */
+export interface WebauthnChallengesTable {
+  /** SHA-256 (hex) of the flow token (sign-in) or of the challenge (registration). */
+  key_hash: string;
+  user_id: number | null;
+  /** `register`, `login` (discoverable) or `login_user` (a named account, user_id null when unknown). */
+  purpose: string;
+  challenge: string;
+  created_at: number;
+  expires_at: number;
+}
+
 /** A password-verified login waiting for its second factor; the mfa_token is its key. */
 export interface MfaFlowsTable {
   token_hash: string;
@@ -196,6 +230,8 @@ export interface Database {
   email_proofs: EmailProofsTable;
   backup_codes: BackupCodesTable;
   mfa_flows: MfaFlowsTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   audit_events: AuditEventsTable;
   account_tokens: AccountTokensTable;
   email_changes: EmailChangesTable;

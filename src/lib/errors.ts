@@ -37,6 +37,11 @@ export const ERROR_CATALOGUE = {
     status: 409,
     message: 'You have 10 authenticator apps, the most there can be: remove one before adding another.',
   },
+  too_many_passkeys: {
+    status: 409,
+    message: 'You have 20 passkeys, the most there can be: remove one before adding another.',
+  },
+  passkey_already_registered: { status: 409, message: 'This passkey is already registered.' },
   too_many_attempts: { status: 429, message: 'Too many attempts; try again later.' },
   service_unavailable: { status: 503, message: 'The service is temporarily unavailable.' },
   internal_error: { status: 500, message: 'Something went wrong on our side.' },

@@ -32,6 +32,8 @@ const OWNERS: Record<string, string> = {
   login_lockouts: 'lockout',
   account_tokens: 'recovery',
   email_changes: 'recovery',
+  passkeys: 'passkeys',
+  webauthn_challenges: 'passkeys',
 };
 
 /**

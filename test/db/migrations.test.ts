@@ -14,6 +14,7 @@ const APP_TABLES = [
   'email_proofs',
   'login_lockouts',
   'mfa_flows',
+  'passkeys',
   'product_counts',
   'products',
   'refresh_tokens',
@@ -21,6 +22,7 @@ const APP_TABLES = [
   'sessions',
   'totp_factors',
   'users',
+  'webauthn_challenges',
 ];
 const MIGRATOR_TABLES = ['twofold_migrations', 'twofold_migrations_lock'];
 
@@ -50,6 +52,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0009-email-proofs',
         '0010-email-changes',
         '0011-totp-authenticators',
+        '0012-passkeys',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

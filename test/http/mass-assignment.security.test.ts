@@ -59,6 +59,22 @@ interface OperationFixture {
 const self = (f: Fixtures) => ({ id: f.user.userId });
 const product = (f: Fixtures) => ({ id: f.productId });
 
+/** A well-formed (not valid) credential JSON: the passkey routes' bodies reach validation with it. */
+const PASSKEY_REGISTRATION = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', attestationObject: 'oA' },
+  clientExtensionResults: {},
+};
+const PASSKEY_ASSERTION = {
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', authenticatorData: 'AA', signature: 'AA' },
+  clientExtensionResults: {},
+};
+
 /** Every operation with a request body, and what it needs to reach validation. */
 const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/register': { auth: 'none', body: () => ({ username: uniqueName('ma'), password: PASSWORD }) },
@@ -90,6 +106,14 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/backup-codes': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
   'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
+  'POST /api/auth/passkeys/register/options': { auth: 'user' },
+  'POST /api/auth/passkeys/register/verify': { auth: 'user', body: () => ({ response: PASSKEY_REGISTRATION }) },
+  'PATCH /api/auth/passkeys/{id}': { auth: 'user', params: () => ({ id: 1 }), body: () => ({ name: 'Key' }) },
+  'POST /api/auth/passkeys/login/options': { auth: 'none', body: () => ({ username: 'nobody' }) },
+  'POST /api/auth/passkeys/login/verify': {
+    auth: 'none',
+    body: () => ({ flow_token: 'not-a-flow', response: PASSKEY_ASSERTION }),
+  },
   // The valid body deletes the account: only its refusals run here (the snapshot proves none got through).
   'DELETE /api/user/me': { auth: 'user', body: (f) => ({ confirm: f.user.username }) },
   'PATCH /api/admin/users/{id}': {

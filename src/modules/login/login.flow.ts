@@ -6,6 +6,7 @@ import type { UserRow } from '../accounts/accounts.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AccountTarget, LockTarget, LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { PasskeyAssertions, PendingAssertion } from '../passkeys/passkey-assertions.js';
 import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
@@ -76,6 +77,8 @@ export interface LoginFlowDeps {
   require2fa: Require2fa;
   /** Whether mail can be sent (SMTP_URL, or the development log): email codes are offered for set-up only then. */
   mailConfigured: boolean;
+  /** Passwordless sign-in: the flows' challenges and the credentials' checks. */
+  passkeys: PasskeyAssertions;
 }
 
 /**
@@ -85,6 +88,11 @@ export interface LoginFlowDeps {
 export interface LoginFlow {
   /** First factor, password: spends an attempt of the budget, then checks the password. */
   passwordStep(attempt: LoginAttempt, password: string, client: ClientInfo): Promise<FirstFactorPassed>;
+  /**
+   * First factor, passkey: spends an attempt of the credential owner's budget, then checks the
+   * assertion; with user verification it is both factors and the sign-in finishes.
+   */
+  passkeyStep(pending: PendingAssertion, client: ClientInfo): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
   afterFirstFactor(
     state: FirstFactorPassed,
     client: ClientInfo,
@@ -173,7 +181,37 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     return { account: check.user, target, amr: ['pwd'], methods: await twoFactor.methodsOf(check.user.id) };
   }
 
-  // A passkey step (WebAuthn) belongs here, next to passwordStep: it too ends in a FirstFactorPassed.
+  /**
+   * First factor, passkey (WebAuthn). A failed assertion is a guess like a wrong password: it spends
+   * the owner's budget and the per-IP limit. An authenticator that verified the person (the UV flag,
+   * a PIN or biometric on the device, WebAuthn Level 3 §6.1) proves possession and that person:
+   * RFC 8176 `hwk` + `mfa`, and the sign-in finishes (NIST SP 800-63B §5.1.9: a multi-factor
+   * cryptographic authenticator). Without UV it is one factor (`hwk`) and goes on as after a password.
+   */
+  async function passkeyStep(
+    pending: PendingAssertion,
+    client: ClientInfo,
+  ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired> {
+    const target = lockout.targetFor(pending.userId, client);
+    await spendAttempt(target, client);
+    const outcome = await pending.verify(client);
+    const account = outcome.ok ? await accounts.findById(pending.userId) : undefined;
+    if (!outcome.ok || account === undefined) {
+      const reason = outcome.ok ? 'unknown_user' : `passkey_${outcome.reason}`;
+      await audit.record({ ...client, type: 'login.failed', userId: pending.userId, detail: { reason } });
+      metrics.logins.inc({ outcome: 'invalid_credentials' });
+      await lockout.failed(target, client);
+      throw new AppError('invalid_credentials');
+    }
+    const methods = await twoFactor.methodsOf(account.id);
+    const detail = { method: 'passkey', passkey_id: String(pending.passkeyId) };
+    if (outcome.userVerified)
+      return finishLogin(
+        { user: await accounts.presentUser(account, methods), target, amr: ['hwk', 'mfa'], detail },
+        client,
+      );
+    return afterFirstFactor({ account, target, amr: ['hwk'], methods }, client, undefined);
+  }
 
   /**
    * After the first factor: tokens when no second factor is on, a one-step TOTP login, or a second-factor challenge.
@@ -273,5 +311,5 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     );
   }
 
-  return { passwordStep, afterFirstFactor, secondFactorStep, setupCompletedStep };
+  return { passwordStep, passkeyStep, afterFirstFactor, secondFactorStep, setupCompletedStep };
 }

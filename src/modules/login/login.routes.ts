@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
+import { AuthenticationResponse, RequestOptions } from '../passkeys/passkeys.schemas.js';
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
 import { requirePrincipal, type Authenticate, type FinishMfaSetup } from '../../http/principal.js';
@@ -103,6 +104,41 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       const tokens = await login.secondFactorLogin(input, lockoutClient(request));
       setSignInCookies(request, reply, tokens, options);
       return tokens;
+    },
+  );
+
+  // Passwordless sign-in with a passkey (WebAuthn Level 3, §7.2): options and a flow token, then the assertion.
+  app.post(
+    '/api/auth/passkeys/login/options',
+    {
+      schema: {
+        tags: ['login'],
+        body: Type.Optional(Type.Object({ username: Type.Optional(Str({ minLength: 1, maxLength: 254 })) })),
+        response: {
+          200: Type.Object({ flow_token: Type.String(), options: RequestOptions }),
+          ...errorResponses(400, 429),
+        },
+      },
+    },
+    async (request) => login.passkeyLoginOptions(request.body?.username),
+  );
+
+  app.post(
+    '/api/auth/passkeys/login/verify',
+    {
+      schema: {
+        tags: ['login'],
+        body: Type.Object({ flow_token: Str({ minLength: 1, maxLength: 512 }), response: AuthenticationResponse }),
+        response: {
+          200: Type.Union([Type.Ref('Tokens'), Type.Ref('MfaChallenge'), Type.Ref('MfaSetupRequired')]),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await login.passkeyLogin(request.body, lockoutClient(request));
+      if ('access_token' in result) setSignInCookies(request, reply, result, options);
+      return result;
     },
   );
 

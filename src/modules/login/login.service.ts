@@ -1,8 +1,10 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { DeviceCookie } from '../lockout/device-cookie.js';
 import type { LockoutClient } from '../lockout/lockout.service.js';
+import type { PasskeyAssertions } from '../passkeys/passkey-assertions.js';
 import type { Tokens } from '../sessions/sessions.service.js';
 import { EMAIL_CODE_TTL_SECONDS } from '../two-factor/two-factor.service.js';
 import {
@@ -30,6 +32,15 @@ export type LoginClient = ClientInfo & LockoutClient;
 export interface LoginService {
   /** Password step; with 2FA either a challenge, or tokens when a valid `totp_code` came along (one-step login). */
   passwordLogin(input: PasswordLoginInput, client: LoginClient): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
+  /**
+   * Passwordless sign-in with a passkey: the flow token of `passkeyLoginOptions` and the credential's
+   * assertion. Tokens, or (no user verification, a second factor on) a challenge.
+   */
+  passkeyLogin(
+    input: { flow_token: string; response: AuthenticationResponseJSON },
+    client: LoginClient,
+  ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
+  passkeyLoginOptions(username: string | undefined): ReturnType<PasskeyAssertions['loginOptions']>;
   /** Second step: a code for the mfa_token the password step answered with. */
   secondFactorLogin(input: SecondFactorInput & { mfa_token: string }, client: LoginClient): Promise<LoginTokens>;
   /**
@@ -114,6 +125,15 @@ export function createLoginService(deps: LoginDeps): LoginService {
         return flow.afterFirstFactor(passed, client, input.totp_code);
       });
     },
+
+    async passkeyLogin({ flow_token, response }, client) {
+      // The flow is spent and the credential found before the budget is chosen: its owner's, as a
+      // password login spends the named account's; attempts on it run one at a time, like passwords.
+      const pending = await deps.passkeys.openAssertion(flow_token, response);
+      return attempts.run(pending.userId, () => flow.passkeyStep(pending, client));
+    },
+
+    passkeyLoginOptions: (username) => deps.passkeys.loginOptions(username),
 
     async secondFactorLogin({ mfa_token, ...input }, client) {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);

@@ -13,6 +13,9 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /api/auth/2fa/login': 'login',
   'POST /api/auth/2fa/email/send': 'login',
   'POST /api/auth/reauth': 'login',
+  // Passwordless sign-in: a failed assertion is a guess like a wrong password.
+  'POST /api/auth/passkeys/login/options': 'login',
+  'POST /api/auth/passkeys/login/verify': 'login',
   'POST /api/auth/register': 'register',
   'POST /register': 'register',
   'POST /api/auth/password/forgot': 'recovery',

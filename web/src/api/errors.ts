@@ -18,6 +18,8 @@ export type ApiErrorCode =
   | 'email_taken'
   | 'mfa_already_enabled'
   | 'too_many_authenticators'
+  | 'too_many_passkeys'
+  | 'passkey_already_registered'
   | 'mfa_not_enabled'
   | 'last_admin'
   | 'too_many_attempts'
@@ -56,6 +58,8 @@ export const ERROR_MESSAGES: Record<ApiErrorCode, Message> = {
   mfa_not_enabled: 'Two-factor authentication is not turned on for this account.',
   last_admin: 'This is the last administrator account. Make someone else an administrator first.',
   too_many_authenticators: 'You already have 10 authenticator apps. Remove one before adding another.',
+  too_many_passkeys: 'You already have 20 passkeys. Remove one before adding another.',
+  passkey_already_registered: 'This passkey is already registered to an account.',
   too_many_attempts: (error) => `Too many attempts. ${waitText(error.retryAfter)}`,
   service_unavailable: 'The service is temporarily unavailable. Please try again shortly.',
   internal_error: 'Something went wrong on our side. Please try again.',

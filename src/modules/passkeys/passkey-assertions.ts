@@ -1,0 +1,138 @@
+import {
+  generateAuthenticationOptions,
+  verifyAuthenticationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import type { Clock } from '../../lib/clock.js';
+import { randomToken, sha256Hex } from '../../lib/crypto.js';
+import { AppError } from '../../lib/errors.js';
+import type { AccountsService } from '../accounts/accounts.service.js';
+import type { AuditContext, AuditService } from '../audit/audit.service.js';
+import type { PasskeysRepository } from './passkeys.repository.js';
+import { CHALLENGE_TTL_SECONDS, challengeOf, counterWentBackwards, type RelyingParty } from './webauthn.js';
+
+/** Whether the assertion's signature held, and whether the authenticator verified the person (the UV flag). */
+export type AssertionOutcome =
+  { ok: true; userVerified: boolean; passkeyId: number } | { ok: false; reason: 'signature' | 'counter_anomaly' };
+
+/**
+ * A sign-in assertion whose flow is spent and whose credential is known: the account it names is
+ * known before any signature is checked, so the caller can spend that account's lockout budget first.
+ */
+export interface PendingAssertion {
+  userId: number;
+  passkeyId: number;
+  verify(client: AuditContext): Promise<AssertionOutcome>;
+}
+
+export interface PasskeyAssertions {
+  /** Options for a passwordless sign-in, and the flow token that carries its challenge to the verify request. */
+  loginOptions(
+    username: string | undefined,
+  ): Promise<{ flow_token: string; options: PublicKeyCredentialRequestOptionsJSON }>;
+  /** Spends the flow (single use) and finds the credential; 401 invalid_credentials when either is not there. */
+  openAssertion(flowToken: string, response: AuthenticationResponseJSON): Promise<PendingAssertion>;
+}
+
+interface AssertionDeps {
+  repository: PasskeysRepository;
+  accounts: Pick<AccountsService, 'findByUsername'>;
+  audit: AuditService;
+  clock: Clock;
+  relyingParty: RelyingParty;
+}
+
+export function createPasskeyAssertions({
+  repository,
+  accounts,
+  audit,
+  clock,
+  relyingParty,
+}: AssertionDeps): PasskeyAssertions {
+  const nowMs = (): number => clock.now().getTime();
+  const refused = (): AppError => new AppError('invalid_credentials');
+
+  return {
+    async loginOptions(username) {
+      // The answer has the same shape whether the name has an account, a passkey, or neither: no
+      // allowCredentials ever (the credentials are discoverable), so it reveals nothing (OWASP
+      // Authentication Cheat Sheet, account enumeration). A name only binds the flow to its account.
+      const account = username === undefined ? undefined : await accounts.findByUsername(username);
+      const options = await generateAuthenticationOptions({
+        rpID: relyingParty.rpId,
+        allowCredentials: [],
+        userVerification: 'preferred',
+        timeout: CHALLENGE_TTL_SECONDS * 1000,
+      });
+      const flowToken = randomToken();
+      const now = nowMs();
+      await repository.saveChallenge({
+        key_hash: sha256Hex(flowToken),
+        user_id: account?.id ?? null,
+        purpose: username === undefined ? 'login' : 'login_user',
+        challenge: options.challenge,
+        created_at: now,
+        expires_at: now + CHALLENGE_TTL_SECONDS * 1000,
+      });
+      return { flow_token: flowToken, options };
+    },
+
+    async openAssertion(flowToken, response) {
+      const keyHash = sha256Hex(flowToken);
+      const now = nowMs();
+      const flow = await repository.findChallenge(keyHash, ['login', 'login_user'], now);
+      // Single use before anything else is looked at: a replayed or raced flow token gets nothing (§13.4.3).
+      if (!flow || !(await repository.spendChallenge(keyHash, now))) throw refused();
+      // The signed challenge must be this flow's (a response made for another flow's options is refused).
+      if (challengeOf(response.response.clientDataJSON) !== flow.challenge) throw refused();
+      const passkey = await repository.findByCredentialKey(sha256Hex(response.id));
+      if (!passkey) throw refused();
+      // A flow opened for a name accepts that account's passkeys only (none for a name without an account).
+      if (flow.purpose === 'login_user' && flow.user_id !== passkey.user_id) throw refused();
+      return {
+        userId: passkey.user_id,
+        passkeyId: passkey.id,
+        async verify(client) {
+          const verification = await verifyAuthenticationResponse({
+            response,
+            expectedChallenge: flow.challenge,
+            expectedOrigin: [...relyingParty.origins],
+            expectedRPID: relyingParty.rpId,
+            // The counter is compared below, after the signature, with the spec's rule and an audit line.
+            credential: {
+              id: passkey.credential_id,
+              publicKey: Buffer.from(passkey.public_key, 'base64url'),
+              counter: 0,
+            },
+            requireUserVerification: false,
+          }).catch(() => ({ verified: false, authenticationInfo: undefined }));
+          const info = verification.authenticationInfo;
+          if (!verification.verified || info === undefined) return { ok: false, reason: 'signature' };
+          const moved =
+            !counterWentBackwards(passkey.counter, info.newCounter) &&
+            (await repository.recordUse(
+              passkey.id,
+              passkey.counter,
+              info.newCounter,
+              info.credentialBackedUp,
+              nowMs(),
+            ));
+          if (!moved) {
+            // A signed counter at or below the stored one: a cloned authenticator, or a replay that
+            // lost the race to the same signature (WebAuthn Level 3, §6.1.1 and §7.2 step 22).
+            await audit.record({
+              ip: client.ip ?? null,
+              userAgent: client.userAgent ?? null,
+              type: 'passkey.counter_anomaly',
+              userId: passkey.user_id,
+              detail: { passkey_id: passkey.id, stored: passkey.counter, received: info.newCounter },
+            });
+            return { ok: false, reason: 'counter_anomaly' };
+          }
+          return { ok: true, userVerified: info.userVerified, passkeyId: passkey.id };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, signUp, type TestApp } from '../support/app.js';
+import { testDialects } from '../support/databases.js';
+import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
+import { auditRows, claimsOf } from '../support/two-factor.js';
+
+const dialects = await testDialects();
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** Passkeys (WebAuthn Level 3) with a software authenticator: registration, management, passwordless sign-in. */
+describe.each(dialects)('passkeys on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect, env: PASSKEY_ENV });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('registers, lists, renames and removes passkeys (ES256 and EdDSA)', async () => {
+    const session = await signUp(t.app);
+    const es256 = newAuthenticator('ES256');
+    const eddsa = newAuthenticator('EdDSA');
+    const first = await addPasskey(t, session, es256, 'Laptop');
+    expect(first).toEqual({
+      id: expect.any(Number),
+      name: 'Laptop',
+      created_at: expect.stringMatching(ISO),
+      last_used_at: null,
+      backed_up: false,
+      transports: ['internal'],
+    });
+    const second = await addPasskey(t, session, eddsa);
+    expect(second.name).toBe('Passkey');
+
+    const listed = await t.app.inject({ url: '/api/auth/passkeys', headers: session.auth });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.headers['cache-control']).toBe('no-store');
+    expect(listed.json().passkeys.map((p: { id: number }) => p.id)).toEqual([first.id, second.id]);
+
+    const renamed = await t.app.inject({
+      method: 'PATCH',
+      url: `/api/auth/passkeys/${second.id}`,
+      headers: session.auth,
+      payload: { name: 'Security key' },
+    });
+    expect(renamed.statusCode).toBe(200);
+    expect(renamed.json().name).toBe('Security key');
+
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/auth/passkeys/${first.id}`,
+      headers: session.auth,
+    });
+    expect(removed.statusCode).toBe(204);
+    const after = await t.app.inject({ url: '/api/auth/passkeys', headers: session.auth });
+    expect(after.json().passkeys).toEqual([expect.objectContaining({ id: second.id, name: 'Security key' })]);
+    const types = (await auditRows(t, session.userId)).map((r) => r.type);
+    expect(types).toEqual(expect.arrayContaining(['passkey.registered', 'passkey.renamed', 'passkey.removed']));
+  });
+
+  it('signs in without a password when the authenticator verified the person: amr hwk + mfa', async () => {
+    const session = await signUp(t.app);
+    for (const algorithm of ['ES256', 'EdDSA'] as const) {
+      const authenticator = newAuthenticator(algorithm);
+      await addPasskey(t, session, authenticator);
+      const response = await passkeySignIn(t, authenticator);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['cache-control']).toBe('no-store');
+      const body = response.json();
+      expect(body.user.id).toBe(session.userId);
+      expect((await claimsOf(t, body.access_token)).amr).toEqual(['hwk', 'mfa']);
+      const me = await t.app.inject({ url: '/api/user/me', headers: { authorization: `Bearer ${body.access_token}` } });
+      expect(me.statusCode).toBe(200);
+    }
+    const listed = await t.app.inject({ url: '/api/auth/passkeys', headers: session.auth });
+    for (const passkey of listed.json().passkeys) expect(passkey.last_used_at).toMatch(ISO);
+  });
+});
