@@ -141,6 +141,11 @@ describe.each(dialects)('passkey security on %s', (dialect) => {
     const other = await userWithPasskey();
     refused(await passkeySignIn(t, authenticator, { origin: 'https://evil.example' }));
     refused(await passkeySignIn(t, authenticator, { rpId: 'evil.example' }));
+    // A user handle that is not the credential owner's (§7.2 step 6).
+    const flow = await loginOptions(t);
+    const assertion = authenticator.assert(flow.options);
+    const foreignHandle = { ...assertion, response: { ...assertion.response, userHandle: 'AAAAAAAAAAAAAAAAAAAAAA' } };
+    refused(await loginVerify(t, { flow_token: flow.flow_token, response: foreignHandle }));
     const named = await loginOptions(t, { username: (await me(other.session)).username });
     refused(await loginVerify(t, { flow_token: named.flow_token, response: authenticator.assert(named.options) }));
     const own = await loginOptions(t, { username: (await me(other.session)).username });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, signUp, type TestApp } from '../support/app.js';
+import { PASSWORD, buildTestApp, register, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
-import { auditRows, claimsOf } from '../support/two-factor.js';
+import { auditRows, claimsOf, totpNow } from '../support/two-factor.js';
 
 const dialects = await testDialects();
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -75,5 +75,68 @@ describe.each(dialects)('passkeys on %s', (dialect) => {
     }
     const listed = await t.app.inject({ url: '/api/auth/passkeys', headers: session.auth });
     for (const passkey of listed.json().passkeys) expect(passkey.last_used_at).toMatch(ISO);
+  });
+
+  it('an account deleted with its passkeys: they sign in no more', async () => {
+    const session = await signUp(t.app);
+    const authenticator = newAuthenticator();
+    await addPasskey(t, session, authenticator);
+    const me = (await t.app.inject({ url: '/api/user/me', headers: session.auth })).json();
+    const deleted = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/user/me',
+      headers: session.auth,
+      payload: { confirm: me.username },
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect((await passkeySignIn(t, authenticator)).statusCode).toBe(401);
+  });
+});
+
+/** REQUIRE_2FA=all: a passkey that verified the person is both factors, so its session is a full one. */
+describe.each(dialects)('passkeys under REQUIRE_2FA=all on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect, env: { ...PASSKEY_ENV, REQUIRE_2FA: 'all' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a user-verified passkey sign-in passes the policy; one without user verification asks for the TOTP', async () => {
+    const username = uniqueName();
+    expect((await register(t.app, username)).statusCode).toBe(201);
+    const first = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { username, password: PASSWORD },
+    });
+    const setupAuth = { authorization: `Bearer ${first.json().setup_token}` };
+    const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: setupAuth });
+    const verified = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/verify-setup',
+      headers: setupAuth,
+      payload: { code: totpNow(t, setup.json().secret) },
+    });
+    const tokens = verified.json().tokens;
+    const session = {
+      accessToken: tokens.access_token,
+      refreshToken: tokens.refresh_token,
+      userId: tokens.user.id,
+      auth: { authorization: `Bearer ${tokens.access_token}` },
+    };
+    const authenticator = newAuthenticator();
+    await addPasskey(t, session, authenticator);
+
+    const signedIn = await passkeySignIn(t, authenticator);
+    expect(signedIn.statusCode).toBe(200);
+    const sessions = await t.app.inject({
+      url: '/api/auth/sessions',
+      headers: { authorization: `Bearer ${signedIn.json().access_token}` },
+    });
+    expect(sessions.statusCode).toBe(200);
+    const withoutUv = await passkeySignIn(t, authenticator, { uv: false });
+    expect(withoutUv.json()).toMatchObject({ mfa_required: true, mfa_methods: expect.arrayContaining(['totp']) });
   });
 });

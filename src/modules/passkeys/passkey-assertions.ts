@@ -10,7 +10,13 @@ import { AppError } from '../../lib/errors.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { PasskeysRepository } from './passkeys.repository.js';
-import { CHALLENGE_TTL_SECONDS, challengeOf, counterWentBackwards, type RelyingParty } from './webauthn.js';
+import {
+  CHALLENGE_TTL_SECONDS,
+  challengeOf,
+  counterWentBackwards,
+  userHandleOf,
+  type RelyingParty,
+} from './webauthn.js';
 
 /** Whether the assertion's signature held, and whether the authenticator verified the person (the UV flag). */
 export type AssertionOutcome =
@@ -41,6 +47,7 @@ interface AssertionDeps {
   audit: AuditService;
   clock: Clock;
   relyingParty: RelyingParty;
+  userHandleKey: Uint8Array;
 }
 
 export function createPasskeyAssertions({
@@ -49,6 +56,7 @@ export function createPasskeyAssertions({
   audit,
   clock,
   relyingParty,
+  userHandleKey,
 }: AssertionDeps): PasskeyAssertions {
   const nowMs = (): number => clock.now().getTime();
   const refused = (): AppError => new AppError('invalid_credentials');
@@ -90,6 +98,10 @@ export function createPasskeyAssertions({
       if (!passkey) throw refused();
       // A flow opened for a name accepts that account's passkeys only (none for a name without an account).
       if (flow.purpose === 'login_user' && flow.user_id !== passkey.user_id) throw refused();
+      // The user handle, when the authenticator returns one, must be the credential owner's (§7.2 step 6).
+      const { userHandle } = response.response;
+      const ownersHandle = Buffer.from(userHandleOf(userHandleKey, passkey.user_id)).toString('base64url');
+      if (userHandle !== undefined && userHandle !== ownersHandle) throw refused();
       return {
         userId: passkey.user_id,
         passkeyId: passkey.id,

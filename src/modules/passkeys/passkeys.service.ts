@@ -5,7 +5,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Clock } from '../../lib/clock.js';
-import { hmacHex, sha256Hex } from '../../lib/crypto.js';
+import { sha256Hex } from '../../lib/crypto.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { AccountsService } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
@@ -17,6 +17,7 @@ import {
   MAX_PASSKEYS,
   SUPPORTED_ALGORITHMS,
   challengeOf,
+  userHandleOf,
   type RelyingParty,
 } from './webauthn.js';
 
@@ -81,8 +82,6 @@ const notAccepted = (): AppError =>
 export function createPasskeysService(deps: PasskeysDeps): PasskeysService {
   const { repository, audit, clock, relyingParty } = deps;
   const nowMs = (): number => clock.now().getTime();
-  const userHandle = (userId: number): Uint8Array<ArrayBuffer> =>
-    new Uint8Array(Buffer.from(hmacHex(deps.userHandleKey, `user:${userId}`).slice(0, 32), 'hex'));
   const who = (client: AuditContext): AuditContext => ({ ip: client.ip ?? null, userAgent: client.userAgent ?? null });
 
   return {
@@ -97,7 +96,7 @@ export function createPasskeysService(deps: PasskeysDeps): PasskeysService {
         rpID: relyingParty.rpId,
         userName: account.username,
         userDisplayName: account.username,
-        userID: userHandle(userId),
+        userID: userHandleOf(deps.userHandleKey, userId),
         timeout: CHALLENGE_TTL_SECONDS * 1000,
         attestationType: 'none',
         // A discoverable credential is what lets a person sign in without typing a name (§6.2.2).

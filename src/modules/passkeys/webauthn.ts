@@ -1,3 +1,5 @@
+import { hmacHex } from '../../lib/crypto.js';
+
 /** The relying party (config `webauthn`): RP ID, the name authenticators show, the origins allowed to sign. */
 export interface RelyingParty {
   rpId: string;
@@ -37,4 +39,12 @@ export function challengeOf(clientDataJSON: string): string | undefined {
  */
 export function counterWentBackwards(stored: number, received: number): boolean {
   return (stored !== 0 || received !== 0) && received <= stored;
+}
+
+/**
+ * The WebAuthn user handle of a user: 16 opaque bytes derived from the id, never the name or address
+ * (W3C WebAuthn Level 3, §14.6.1: the handle must not contain personal information).
+ */
+export function userHandleOf(key: Uint8Array, userId: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(Buffer.from(hmacHex(key, `user:${userId}`).slice(0, 32), 'hex'));
 }

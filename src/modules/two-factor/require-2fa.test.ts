@@ -13,5 +13,7 @@ describe('REQUIRE_2FA rules', () => {
     expect(hasSecondFactor(['email'])).toBe(true);
     expect(provesSecondFactor(['pwd'])).toBe(false);
     expect(provesSecondFactor(['pwd', 'otp'])).toBe(true);
+    expect(provesSecondFactor(['hwk', 'mfa'])).toBe(true);
+    expect(provesSecondFactor(['hwk'])).toBe(false);
   });
 });

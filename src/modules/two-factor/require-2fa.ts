@@ -25,8 +25,9 @@ export function hasSecondFactor(methods: readonly string[]): boolean {
 
 /**
  * Whether a sign-in proved a second factor, from its RFC 8176 `amr`: `otp` (a TOTP, email or backup
- * code). A passkey's method references, when passkeys come, are added here.
+ * code), or `mfa` (a passkey whose authenticator verified the person: possession and a PIN or
+ * biometric in one, NIST SP 800-63B §5.1.9). A passkey without user verification (`hwk` alone) is one factor.
  */
 export function provesSecondFactor(amr: readonly string[]): boolean {
-  return amr.includes('otp');
+  return amr.includes('otp') || amr.includes('mfa');
 }
