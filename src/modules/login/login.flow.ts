@@ -12,12 +12,14 @@ import type { TokenService } from '../tokens/tokens.service.js';
 import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
 import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
+import { createPasskeyStep } from './passkey-step.js';
 
 export type { MfaSetupRequired, SetupGrant } from './mfa-setup.js';
 
 /*
  * One sign-in, as a flow of steps (the shape of Ory Kratos' login flow): a FIRST FACTOR proves who
- * the person is (`passwordStep`; a passkey step comes next to it and ends in the same state), then
+ * the person is (`passwordStep`, or `passkeyStep`, which finishes at once when the authenticator verified the
+ * person and otherwise goes on as after a password), then
  * `afterFirstFactor` decides between finishing, the original API's one-step TOTP login, a set-up
  * token when REQUIRE_2FA asks for a factor the account lacks (`setupCompletedStep` finishes once it
  * is set up), and a challenge for a SECOND FACTOR (`secondFactorStep`, in a later request holding the mfa_token);
@@ -50,14 +52,14 @@ export type LoginAttempt = { account: UserRow; target: AccountTarget } | { accou
 export interface FirstFactorPassed {
   account: UserRow;
   target: AccountTarget;
-  /** RFC 8176 authentication method references proven so far (`pwd`; a passkey would add `hwk`). */
+  /** RFC 8176 authentication method references proven so far (`pwd`, or `hwk` for a passkey). */
   amr: string[];
   /** The second factors the account has turned on: none means the login finishes now. */
   methods: Array<'totp' | 'email'>;
 }
 
 /** The flow's state when every factor it needs is proven. */
-interface FactorsPassed {
+export interface FactorsPassed {
   user: User;
   target: AccountTarget;
   amr: string[];
@@ -181,37 +183,12 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     return { account: check.user, target, amr: ['pwd'], methods: await twoFactor.methodsOf(check.user.id) };
   }
 
-  /**
-   * First factor, passkey (WebAuthn). A failed assertion is a guess like a wrong password: it spends
-   * the owner's budget and the per-IP limit. An authenticator that verified the person (the UV flag,
-   * a PIN or biometric on the device, WebAuthn Level 3 §6.1) proves possession and that person:
-   * RFC 8176 `hwk` + `mfa`, and the sign-in finishes (NIST SP 800-63B §5.1.9: a multi-factor
-   * cryptographic authenticator). Without UV it is one factor (`hwk`) and goes on as after a password.
-   */
-  async function passkeyStep(
-    pending: PendingAssertion,
-    client: ClientInfo,
-  ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired> {
-    const target = lockout.targetFor(pending.userId, client);
-    await spendAttempt(target, client);
-    const outcome = await pending.verify(client);
-    const account = outcome.ok ? await accounts.findById(pending.userId) : undefined;
-    if (!outcome.ok || account === undefined) {
-      const reason = outcome.ok ? 'unknown_user' : `passkey_${outcome.reason}`;
-      await audit.record({ ...client, type: 'login.failed', userId: pending.userId, detail: { reason } });
-      metrics.logins.inc({ outcome: 'invalid_credentials' });
-      await lockout.failed(target, client);
-      throw new AppError('invalid_credentials');
-    }
-    const methods = await twoFactor.methodsOf(account.id);
-    const detail = { method: 'passkey', passkey_id: String(pending.passkeyId) };
-    if (outcome.userVerified)
-      return finishLogin(
-        { user: await accounts.presentUser(account, methods), target, amr: ['hwk', 'mfa'], detail },
-        client,
-      );
-    return afterFirstFactor({ account, target, amr: ['hwk'], methods }, client, undefined);
-  }
+  // First factor, passkey (WebAuthn): passkey-step.ts, on this flow's attempt, finish and next step.
+  const passkeyStep = createPasskeyStep(deps, {
+    spendAttempt,
+    finishLogin,
+    afterFirstFactor: (state, client) => afterFirstFactor(state, client, undefined),
+  });
 
   /**
    * After the first factor: tokens when no second factor is on, a one-step TOTP login, or a second-factor challenge.
