@@ -231,11 +231,20 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     forAnyone: config.emailCodesForAnyone,
     log,
   });
+  const passkeys = createPasskeysService({
+    repository: createPasskeysRepository(db, dialect),
+    accounts,
+    audit,
+    clock,
+    relyingParty: config.webauthn,
+    userHandleKey: deriveKey(config.encryptionKey, 'webauthn-user-handle'),
+  });
   const privacy = createPrivacyService({
     repository: createPrivacyRepository(db, dialect),
     accounts,
     sessions,
     twoFactor,
+    passkeys,
     audit,
     clock,
   });
@@ -247,14 +256,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     audit,
     clock,
     deleteAccount: (userId, actor) => privacy.deleteAccount(userId, actor),
-  });
-  const passkeys = createPasskeysService({
-    repository: createPasskeysRepository(db, dialect),
-    accounts,
-    audit,
-    clock,
-    relyingParty: config.webauthn,
-    userHandleKey: deriveKey(config.encryptionKey, 'webauthn-user-handle'),
   });
   const login = createLoginService({
     accounts,

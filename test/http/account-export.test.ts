@@ -34,7 +34,7 @@ describe.each(dialects)('data export on %s', (dialect) => {
     );
     const data = response.json();
     expect(Object.keys(data).sort()).toEqual(
-      ['audit_events', 'audit_events_truncated', 'exported_at', 'profile', 'sessions', 'two_factor'].sort(),
+      ['audit_events', 'audit_events_truncated', 'exported_at', 'passkeys', 'profile', 'sessions', 'two_factor'].sort(),
     );
     expect(data.exported_at).toBe(t.clock.now().toISOString());
     expect(data.profile).toMatchObject({

@@ -77,6 +77,21 @@ describe.each(dialects)('passkeys on %s', (dialect) => {
     for (const passkey of listed.json().passkeys) expect(passkey.last_used_at).toMatch(ISO);
   });
 
+  it('the data export lists the passkeys, without their keys or credential IDs (GDPR Art. 15)', async () => {
+    const session = await signUp(t.app);
+    const passkey = await addPasskey(t, session, newAuthenticator(), 'Phone');
+    const response = await t.app.inject({ url: '/api/user/me/export', headers: session.auth });
+    expect(response.statusCode).toBe(200);
+    expect(response.json().passkeys).toEqual([passkey]);
+    const row = await t.database.handle.db
+      .selectFrom('passkeys')
+      .select(['credential_id', 'public_key'])
+      .where('user_id', '=', session.userId)
+      .executeTakeFirstOrThrow();
+    expect(response.body).not.toContain(row.credential_id);
+    expect(response.body).not.toContain(row.public_key);
+  });
+
   it('an account deleted with its passkeys: they sign in no more', async () => {
     const session = await signUp(t.app);
     const authenticator = newAuthenticator();

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { Str } from '../../http/schema.js';
 import { UserSchema } from '../accounts/accounts.schemas.js';
 import { AuditEventSchema } from '../audit/audit.schemas.js';
+import { Passkey } from '../passkeys/passkeys.schemas.js';
 import { SessionSchema } from '../sessions/sessions.routes.js';
 import { EXPORT_AUDIT_EVENTS_MAX } from './privacy.service.js';
 
@@ -20,6 +21,7 @@ export const DataExportSchema = Type.Object({
     // Whatever GET /api/auth/2fa shows, the export shows (never a secret: the status holds none).
     { additionalProperties: true, description: 'As GET /api/auth/2fa' },
   ),
+  passkeys: Type.Array(Passkey, { description: 'As GET /api/auth/passkeys' }),
   audit_events: Type.Array(AuditEventSchema, {
     description: `The person's own events, newest first, at most ${EXPORT_AUDIT_EVENTS_MAX}`,
   }),

@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { AccountsService, AccountProfile } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService, AuditView } from '../audit/audit.service.js';
+import type { PasskeyView, PasskeysService } from '../passkeys/passkeys.service.js';
 import type { SessionsService, SessionView } from '../sessions/sessions.service.js';
 import type { TwoFactorService, TwoFactorStatus } from '../two-factor/two-factor.service.js';
 import type { PrivacyRepository } from './privacy.repository.js';
@@ -19,6 +20,8 @@ export interface DataExport {
   profile: AccountProfile;
   sessions: SessionView[];
   two_factor: TwoFactorStatus;
+  /** The person's passkeys, as GET /api/auth/passkeys lists them (no key material). */
+  passkeys: PasskeyView[];
   audit_events: AuditView[];
   audit_events_truncated: boolean;
 }
@@ -45,6 +48,7 @@ export interface PrivacyDeps {
   accounts: AccountsService;
   sessions: SessionsService;
   twoFactor: TwoFactorService;
+  passkeys: Pick<PasskeysService, 'list'>;
   audit: AuditService;
   clock: Clock;
 }
@@ -91,10 +95,11 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
 
   return {
     async exportData({ userId, sessionId }) {
-      const [profile, sessionViews, twoFactor, events] = await Promise.all([
+      const [profile, sessionViews, twoFactor, passkeys, events] = await Promise.all([
         accounts.profile(userId),
         sessions.list(userId, sessionId),
         deps.twoFactor.status(userId),
+        deps.passkeys.list(userId),
         // One more than kept tells whether older events exist.
         audit.list({ userId, limit: EXPORT_AUDIT_EVENTS_MAX + 1 }),
       ]);
@@ -103,6 +108,7 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
         profile,
         sessions: sessionViews,
         two_factor: twoFactor,
+        passkeys: passkeys.passkeys,
         audit_events: events.slice(0, EXPORT_AUDIT_EVENTS_MAX),
         audit_events_truncated: events.length > EXPORT_AUDIT_EVENTS_MAX,
       };

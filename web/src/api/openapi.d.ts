@@ -4314,6 +4314,17 @@ export interface paths {
                             audit_events_truncated: boolean;
                             /** Format: date-time */
                             exported_at: string;
+                            /** @description As GET /api/auth/passkeys */
+                            passkeys: {
+                                backed_up: boolean;
+                                /** Format: date-time */
+                                created_at: string;
+                                id: number;
+                                /** Format: date-time */
+                                last_used_at: string | null;
+                                name: string;
+                                transports: string[];
+                            }[];
                             profile: {
                                 /** Format: date-time */
                                 created_at: string;
