@@ -168,6 +168,8 @@ export interface MfaFlowsTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  /** `pwd`, or `hwk` (a passkey without user verification): the first factor a login challenge follows. */
+  first_factor: Generated<string>;
 }
 
 export interface AuditEventsTable {

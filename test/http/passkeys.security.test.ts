@@ -12,7 +12,7 @@ import {
   registrationOptions,
   verifyRegistration,
 } from '../support/passkeys.js';
-import { auditRows, claimsOf, enableTOTP } from '../support/two-factor.js';
+import { auditRows, claimsOf, enableTOTP, secondStep, totpNow } from '../support/two-factor.js';
 
 const dialects = await testDialects();
 
@@ -51,11 +51,15 @@ describe.each(dialects)('passkey security on %s', (dialect) => {
     expect(single.statusCode).toBe(200);
     expect((await claimsOf(t, single.json().access_token)).amr).toEqual(['hwk']);
 
-    await enableTOTP(t, session);
+    const { secret } = await enableTOTP(t, session);
     const challenged = await passkeySignIn(t, authenticator, { uv: false });
     expect(challenged.statusCode).toBe(200);
     expect(challenged.json()).toMatchObject({ mfa_required: true, mfa_token: expect.any(String) });
     expect(challenged.json().access_token).toBeUndefined();
+    // The second step names what the first proved: a passkey (hwk), not a password.
+    const finished = await secondStep(t, challenged.json().mfa_token, totpNow(t, secret));
+    expect(finished.statusCode).toBe(200);
+    expect((await claimsOf(t, finished.json().access_token)).amr).toEqual(['hwk', 'otp']);
   });
 
   it('a registration challenge is used once, by its own user, within 5 minutes, from an allowed origin and RP ID', async () => {

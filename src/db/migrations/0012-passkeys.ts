@@ -43,8 +43,15 @@ export function passkeys(dialect: Dialect): Migration {
         .on('webauthn_challenges')
         .column('expires_at')
         .execute();
+      // The first factor a login challenge follows (`pwd`, or `hwk` for a passkey without user
+      // verification), so the second step's RFC 8176 `amr` names what was really proven.
+      await db.schema
+        .alterTable('mfa_flows')
+        .addColumn('first_factor', 'varchar(8)', (c) => c.notNull().defaultTo('pwd'))
+        .execute();
     },
     async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('mfa_flows').dropColumn('first_factor').execute();
       await db.schema.dropTable('webauthn_challenges').execute();
       await db.schema.dropTable('passkeys').execute();
     },

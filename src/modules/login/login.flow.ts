@@ -219,7 +219,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     // The password was right: that attempt is not a failure, but the count of earlier failures stays
     // until the second factor succeeds (otherwise each new password login would reset the code budget).
     await lockout.refund(target);
-    const challenge = await twoFactor.startLoginChallenge(account.id, methods);
+    const challenge = await twoFactor.startLoginChallenge(account.id, methods, amr.includes('hwk') ? 'hwk' : 'pwd');
     metrics.logins.inc({ outcome: 'mfa_required' });
     await audit.record({
       ...client,
@@ -260,9 +260,14 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       userId,
       detail: { method: used },
     });
-    // The password step proved `pwd` in the request that opened the challenge.
+    // The first step (a password, or a passkey without user verification) opened the challenge.
     return finishLogin(
-      { user: await accounts.getUser(userId, methods), target, amr: ['pwd', 'otp'], detail: { method: used } },
+      {
+        user: await accounts.getUser(userId, methods),
+        target,
+        amr: [challenge.firstFactor, 'otp'],
+        detail: { method: used },
+      },
       client,
     );
   }

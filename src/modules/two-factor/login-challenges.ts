@@ -10,7 +10,11 @@ export const MFA_TOKEN_TTL_SECONDS = 300;
 export interface LoginChallenge {
   tokenHash: string;
   userId: number;
+  /** What the first step proved (RFC 8176): a password, or a passkey without user verification. */
+  firstFactor: FirstFactor;
 }
+
+export type FirstFactor = 'pwd' | 'hwk';
 
 /** The mfa_token between a login's password step and its second step (the login flow drives them). */
 export interface LoginChallenges {
@@ -18,6 +22,7 @@ export interface LoginChallenges {
   startLoginChallenge(
     userId: number,
     methods: Array<'totp' | 'email'>,
+    firstFactor?: FirstFactor,
   ): Promise<{ mfaToken: string; methods: string[]; expiresIn: number }>;
   /** The live (unconsumed, unexpired) challenge of an mfa_token, or `mfa_token_invalid`. */
   findLoginChallenge(mfaToken: string): Promise<LoginChallenge>;
@@ -33,11 +38,11 @@ export function createLoginChallenges(repository: TwoFactorRepository, clock: Cl
   const nowMs = (): number => clock.now().getTime();
   const invalidChallenge = (): AppError => new AppError('mfa_token_invalid');
   return {
-    async startLoginChallenge(userId, methods) {
+    async startLoginChallenge(userId, methods, firstFactor = 'pwd') {
       const mfaToken = randomToken(32);
       const now = nowMs();
       // Only the token's hash is stored: a copy of the table does not let anyone finish a login.
-      await repository.insertFlow(sha256Hex(mfaToken), userId, now, now + MFA_TOKEN_TTL_SECONDS * 1000);
+      await repository.insertFlow(sha256Hex(mfaToken), userId, now, now + MFA_TOKEN_TTL_SECONDS * 1000, firstFactor);
       const backupCodes = await repository.countBackupCodes(userId);
       return {
         mfaToken,
@@ -50,7 +55,7 @@ export function createLoginChallenges(repository: TwoFactorRepository, clock: Cl
       const tokenHash = sha256Hex(mfaToken);
       const flow = await repository.findFlow(tokenHash);
       if (!flow || flow.consumed_at !== null || flow.expires_at <= nowMs()) throw invalidChallenge();
-      return { tokenHash, userId: flow.user_id };
+      return { tokenHash, userId: flow.user_id, firstFactor: flow.first_factor === 'hwk' ? 'hwk' : 'pwd' };
     },
 
     async spendLoginChallengeAttempt({ tokenHash }) {

@@ -40,7 +40,13 @@ export interface TwoFactorRepository extends TotpAuthenticatorsRepository {
   replaceBackupCodes(userId: number, codeHashes: string[], nowMs: number): Promise<void>;
   consumeBackupCode(userId: number, codeHash: string, nowMs: number): Promise<boolean>;
   countBackupCodes(userId: number): Promise<number>;
-  insertFlow(tokenHash: string, userId: number, nowMs: number, expiresAtMs: number): Promise<void>;
+  insertFlow(
+    tokenHash: string,
+    userId: number,
+    nowMs: number,
+    expiresAtMs: number,
+    firstFactor?: 'pwd' | 'hwk',
+  ): Promise<void>;
   findFlow(tokenHash: string): Promise<FlowRow | undefined>;
   reserveFlowAttempt(tokenHash: string, nowMs: number): Promise<boolean>;
   consumeFlow(tokenHash: string, nowMs: number): Promise<boolean>;
@@ -167,7 +173,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    async insertFlow(tokenHash, userId, nowMs, expiresAtMs) {
+    async insertFlow(tokenHash, userId, nowMs, expiresAtMs, firstFactor = 'pwd') {
       await db
         .insertInto('mfa_flows')
         .values({
@@ -176,6 +182,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
           created_at: nowMs,
           expires_at: expiresAtMs,
           consumed_at: null,
+          first_factor: firstFactor,
         })
         .execute();
     },
