@@ -155,3 +155,34 @@ describe.each(dialects)('passkeys under REQUIRE_2FA=all on %s', (dialect) => {
     expect(withoutUv.json()).toMatchObject({ mfa_required: true, mfa_methods: expect.arrayContaining(['totp']) });
   });
 });
+
+/** REQUIRE_2FA=admin: an administrator's passkey without user verification and no other factor. */
+describe.each(dialects)('passkeys under REQUIRE_2FA=admin on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect, env: { ...PASSKEY_ENV, REQUIRE_2FA: 'admin' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('asks for a factor to be set up, and the sign-in it completes names the passkey: amr hwk + otp', async () => {
+    const session = await signUp(t.app);
+    const authenticator = newAuthenticator();
+    await addPasskey(t, session, authenticator);
+    await t.database.handle.db.updateTable('users').set({ role: 'admin' }).where('id', '=', session.userId).execute();
+
+    const first = await passkeySignIn(t, authenticator, { uv: false });
+    expect(first.json()).toMatchObject({ mfa_setup_required: true });
+    const setupAuth = { authorization: `Bearer ${first.json().setup_token}` };
+    const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: setupAuth });
+    const verified = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/verify-setup',
+      headers: setupAuth,
+      payload: { code: totpNow(t, setup.json().secret) },
+    });
+    expect(verified.statusCode).toBe(200);
+    expect((await claimsOf(t, verified.json().tokens.access_token)).amr).toEqual(['hwk', 'otp']);
+  });
+});

@@ -275,7 +275,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const setupRequired = createSetupRequired(deps);
 
   async function setupCompletedStep(
-    { userId, grantId, method }: SetupGrant,
+    { userId, grantId, method, firstFactor = 'pwd' }: SetupGrant,
     client: LockoutClient & ClientInfo,
   ): Promise<LoginTokens | null> {
     // Spent like a second factor's attempt, so an account an administrator locked meanwhile stays locked.
@@ -285,10 +285,15 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       await lockout.refund(target);
       return null;
     }
-    // The set-up's code proved the new factor, the login's password `pwd`.
+    // The set-up's code proved the new factor; the sign-in that asked for it, its first factor.
     const methods = await twoFactor.methodsOf(userId);
     return finishLogin(
-      { user: await accounts.getUser(userId, methods), target, amr: ['pwd', 'otp'], detail: { method, setup: 'true' } },
+      {
+        user: await accounts.getUser(userId, methods),
+        target,
+        amr: [firstFactor, 'otp'],
+        detail: { method, setup: 'true' },
+      },
       client,
     );
   }

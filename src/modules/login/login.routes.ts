@@ -44,10 +44,10 @@ export function createFinishMfaSetup(
   options: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds'>,
 ): FinishMfaSetup {
   return async (request, reply, method) => {
-    const { userId, setupGrant } = requirePrincipal(request.principal);
+    const { userId, setupGrant, amr } = requirePrincipal(request.principal);
     if (setupGrant === undefined) return {};
     const tokens = await options.login.completeMfaSetup(
-      { userId, grantId: setupGrant, method },
+      { userId, grantId: setupGrant, method, firstFactor: amr.includes('hwk') ? 'hwk' : 'pwd' },
       lockoutClient(request),
     );
     if (tokens === null) return {};

@@ -19,6 +19,8 @@ export interface SetupGrant {
   userId: number;
   grantId: string;
   method: 'totp' | 'email';
+  /** What the sign-in that asked for the set-up proved (the set-up token's `amr`): a password or a passkey. */
+  firstFactor?: 'pwd' | 'hwk';
 }
 
 /**
