@@ -175,6 +175,23 @@ describe.each(dialects)('passkey security on %s', (dialect) => {
     expect((await t.app.inject({ url: '/api/auth/passkeys', headers: session.auth })).json().passkeys).toHaveLength(1);
   });
 
+  it('at most 20 passkeys per user; a credential belongs to one account', async () => {
+    const session = await signUp(t.app);
+    const first = newAuthenticator();
+    await addPasskey(t, session, first);
+    for (let i = 1; i < 20; i += 1) await addPasskey(t, session, newAuthenticator());
+    const options = await registrationOptions(t, session);
+    const full = await verifyRegistration(t, session, { response: newAuthenticator().register(options) });
+    expect(full.statusCode).toBe(409);
+    expect(full.json().error).toBe('too_many_passkeys');
+
+    const other = await signUp(t.app);
+    const taken = await verifyRegistration(t, other, { response: first.register(await registrationOptions(t, other)) });
+    expect(taken.statusCode).toBe(409);
+    expect(taken.json().error).toBe('passkey_already_registered');
+    expect((await t.app.inject({ url: '/api/auth/passkeys', headers: other.auth })).json().passkeys).toEqual([]);
+  });
+
   it('a signature counter that goes backwards is refused and audited (a cloned authenticator)', async () => {
     const { session, authenticator } = await userWithPasskey();
     expect((await passkeySignIn(t, authenticator, { counter: 5 })).statusCode).toBe(200);
