@@ -92,6 +92,20 @@ describe.each(dialects)('passkeys on %s', (dialect) => {
     expect(response.body).not.toContain(row.public_key);
   });
 
+  it('the options routes take no body at all, as a first call from a browser may send none', async () => {
+    const session = await signUp(t.app);
+    const options = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/passkeys/register/options',
+      headers: session.auth,
+    });
+    expect(options.statusCode).toBe(200);
+    expect(options.json().rp).toEqual({ id: 'auth.example.test', name: 'Twofold' });
+    const login = await t.app.inject({ method: 'POST', url: '/api/auth/passkeys/login/options' });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().options).toMatchObject({ rpId: 'auth.example.test', allowCredentials: [] });
+  });
+
   it('an account deleted with its passkeys: they sign in no more', async () => {
     const session = await signUp(t.app);
     const authenticator = newAuthenticator();

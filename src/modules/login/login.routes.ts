@@ -113,7 +113,9 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     {
       schema: {
         tags: ['login'],
-        body: Type.Optional(Type.Object({ username: Type.Optional(Str({ minLength: 1, maxLength: 254 })) })),
+        body: Type.Optional(
+          Type.Object({ username: Type.Optional(Str({ minLength: 1, maxLength: 254 })) }, { nullable: true }),
+        ),
         response: {
           200: Type.Object({ flow_token: Type.String(), options: RequestOptions }),
           ...errorResponses(400, 429),

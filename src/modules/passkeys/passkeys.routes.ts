@@ -29,7 +29,8 @@ export const passkeysRoutes: FastifyPluginAsyncTypebox<PasskeysRoutesOptions> = 
       preHandler: requireRecentAuth,
       schema: {
         ...schema,
-        body: Type.Optional(Type.Object({})),
+        // Optional: a client may send no body at all (Fastify validates a missing body as null).
+        body: Type.Optional(Type.Object({}, { nullable: true })),
         response: { 200: CreationOptions, ...errorResponses(400, 401, 403) },
       },
     },

@@ -2306,7 +2306,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         username?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
@@ -2498,7 +2498,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": Record<string, never> | null;
                 };
             };
             responses: {
