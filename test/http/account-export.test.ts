@@ -45,7 +45,12 @@ describe.each(dialects)('data export on %s', (dialect) => {
       mfa_methods: ['totp'],
       last_login_at: expect.any(String),
     });
-    expect(data.two_factor).toEqual({ totp_enabled: true, email_enabled: false, backup_codes_remaining: 10 });
+    expect(data.two_factor).toEqual({
+      totp_enabled: true,
+      email_enabled: false,
+      backup_codes_remaining: 10,
+      totp_count: 1,
+    });
     const listed = await t.app.inject({ url: '/api/auth/sessions', headers: owner.auth });
     expect(data.sessions).toEqual(listed.json().sessions);
     expect(data.sessions.length).toBeGreaterThan(0);

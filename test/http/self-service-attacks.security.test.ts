@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/server.js';
+import { buildTestApp, login, PASSWORD, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import {
   accountOn,
@@ -9,7 +10,7 @@ import {
   setupTokenOf,
   type PolicyApps,
 } from '../support/require-2fa.js';
-import { nextStep, totpNow } from '../support/two-factor.js';
+import { bearer, nextStep, totpNow } from '../support/two-factor.js';
 
 /**
  * The self-service endpoints (address change, export, deletion, several authenticator apps, the
@@ -61,5 +62,53 @@ describe.each(dialects)('set-up tokens against an account that has a factor by n
       .execute();
     expect(apps).toHaveLength(1);
     nextStep(p.t);
+  });
+});
+
+describe.each(dialects)('the data export on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect });
+  });
+  afterAll(async () => t?.close());
+
+  it("holds the administrator's actions on the account, but not the administrator's address or browser", async () => {
+    const adminAccount = await signUp(t.app, uniqueName('admin'));
+    await t.database.handle.db
+      .updateTable('users')
+      .set({ role: 'admin' })
+      .where('id', '=', adminAccount.userId)
+      .execute();
+    const ADMIN_IP = '203.0.113.77';
+    const ADMIN_AGENT = 'AdminWorkstation/9.1';
+    const admin = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      remoteAddress: ADMIN_IP,
+      headers: { 'user-agent': ADMIN_AGENT },
+      payload: { username: adminAccount.username, password: PASSWORD },
+    });
+    const adminAuth = bearer(admin.json().access_token as string);
+    const user = await signUp(t.app, uniqueName('user'));
+    for (const url of [`/api/admin/users/${user.userId}/logout-all`, `/api/admin/users/${user.userId}/2fa/reset`]) {
+      const acted = await t.app.inject({
+        method: 'POST',
+        url,
+        remoteAddress: ADMIN_IP,
+        headers: { ...adminAuth, 'user-agent': ADMIN_AGENT },
+      });
+      expect(acted.statusCode, acted.body).toBeLessThan(300);
+    }
+    const again = await login(t.app, user.username);
+    const exported = await t.app.inject({ url: '/api/user/me/export', headers: again.auth });
+    expect(exported.statusCode).toBe(200);
+    const events = exported.json().audit_events as Array<{ type: string; detail: { by?: unknown } }>;
+    // The person learns what was done to their account, and by which account…
+    expect(events.find((e) => e.type === 'sessions.revoked')?.detail.by).toBe(adminAccount.userId);
+    expect(events.find((e) => e.type === 'mfa.reset')?.detail.by).toBe(adminAccount.userId);
+    // …but the administrator's IP address and browser are the administrator's personal data (GDPR
+    // Art. 15(4): the right of access must not adversely affect the rights of others).
+    expect(exported.body).not.toContain(ADMIN_IP);
+    expect(exported.body).not.toContain(ADMIN_AGENT);
   });
 });

@@ -71,6 +71,18 @@ function deletionEvent(
   }
 }
 
+/**
+ * An event another account caused on this one (an administrator's lock, 2FA reset, sign-out
+ * everywhere: `detail.by` names them) keeps what was done and by which account, but not the
+ * request it came with: that IP address and browser are the administrator's personal data (GDPR
+ * Art. 15(4): the copy must not adversely affect the rights and freedoms of others).
+ */
+function withoutOthersRequest(event: AuditView, userId: number): AuditView {
+  const by = event.detail.by;
+  if (typeof by !== 'number' || by === userId) return event;
+  return { ...event, ip: null, user_agent: null };
+}
+
 export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
   const { repository, accounts, sessions, audit, clock } = deps;
 
@@ -103,7 +115,7 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
         profile,
         sessions: sessionViews,
         two_factor: twoFactor,
-        audit_events: events.slice(0, EXPORT_AUDIT_EVENTS_MAX),
+        audit_events: events.slice(0, EXPORT_AUDIT_EVENTS_MAX).map((event) => withoutOthersRequest(event, userId)),
         audit_events_truncated: events.length > EXPORT_AUDIT_EVENTS_MAX,
       };
     },
