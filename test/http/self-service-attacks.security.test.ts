@@ -112,3 +112,49 @@ describe.each(dialects)('the data export on %s', (dialect) => {
     expect(exported.body).not.toContain(ADMIN_AGENT);
   });
 });
+
+describe.each(dialects)('deleting an account while its sessions refresh on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect });
+  });
+  afterAll(async () => t?.close());
+
+  it('never answers 500, and no token refreshed meanwhile outlives the account', { timeout: 120_000 }, async () => {
+    const statuses = new Set<number>();
+    // Each round races the deletion against a refresh on each of the account's devices: InnoDB picks
+    // one of the two transactions as a deadlock victim now and then, which must be run again.
+    for (let round = 0; round < 15; round++) {
+      const user = await signUp(t.app, uniqueName('race'));
+      const devices = [user, ...(await Promise.all([1, 2, 3].map(() => login(t.app, user.username))))];
+      const [deleted, ...refreshed] = await Promise.all([
+        t.app.inject({
+          method: 'DELETE',
+          url: '/api/user/me',
+          headers: user.auth,
+          payload: { confirm: user.username },
+        }),
+        ...devices.map((device) =>
+          t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: device.refreshToken } }),
+        ),
+      ]);
+      expect(deleted?.statusCode, deleted?.body).toBe(204);
+      for (const response of refreshed) {
+        statuses.add(response.statusCode);
+        expect([200, 401], response.body).toContain(response.statusCode);
+        if (response.statusCode !== 200) continue;
+        const tokens = response.json() as { access_token: string; refresh_token: string };
+        expect((await t.app.inject({ url: '/api/user/me', headers: bearer(tokens.access_token) })).statusCode).toBe(
+          401,
+        );
+        const again = await t.app.inject({
+          method: 'POST',
+          url: '/api/auth/refresh',
+          payload: { refresh_token: tokens.refresh_token },
+        });
+        expect(again.statusCode).toBe(401);
+      }
+    }
+    expect(statuses.has(500)).toBe(false);
+  });
+});
