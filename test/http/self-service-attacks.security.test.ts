@@ -157,4 +157,41 @@ describe.each(dialects)('deleting an account while its sessions refresh on %s', 
     }
     expect(statuses.has(500)).toBe(false);
   });
+
+  it(
+    'a sign-in racing the deletion answers as for an unknown account (401), never 500, and opens no session',
+    { timeout: 120_000 },
+    async () => {
+      for (let round = 0; round < 15; round++) {
+        const user = await signUp(t.app, uniqueName('gone'));
+        const [deleted, ...signIns] = await Promise.all([
+          t.app.inject({
+            method: 'DELETE',
+            url: '/api/user/me',
+            headers: user.auth,
+            payload: { confirm: user.username },
+          }),
+          ...[1, 2].map(() =>
+            t.app.inject({
+              method: 'POST',
+              url: '/api/auth/login',
+              payload: { username: user.username, password: PASSWORD },
+            }),
+          ),
+        ]);
+        expect(deleted?.statusCode, deleted?.body).toBe(204);
+        for (const response of signIns) {
+          if (response.statusCode === 200) {
+            // Signed in just before the deletion: the session went with the account.
+            const me = await t.app.inject({ url: '/api/user/me', headers: bearer(response.json().access_token) });
+            expect(me.statusCode).toBe(401);
+            continue;
+          }
+          expect(`${response.statusCode} ${response.json().error}`, response.body).toMatch(
+            /^(401 invalid_credentials|429 too_many_attempts)$/,
+          );
+        }
+      }
+    },
+  );
 });
