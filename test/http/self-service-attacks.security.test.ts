@@ -10,7 +10,7 @@ import {
   setupTokenOf,
   type PolicyApps,
 } from '../support/require-2fa.js';
-import { bearer, nextStep, totpNow } from '../support/two-factor.js';
+import { addAuthenticator, bearer, nextStep, totpNow } from '../support/two-factor.js';
 
 /**
  * The self-service endpoints (address change, export, deletion, several authenticator apps, the
@@ -164,6 +164,8 @@ describe.each(dialects)('deleting an account while its sessions refresh on %s', 
     async () => {
       for (let round = 0; round < 15; round++) {
         const user = await signUp(t.app, uniqueName('gone'));
+        // Every other account has an authenticator app: its sign-in opens a challenge instead of a session.
+        if (round % 2 === 1) await addAuthenticator(t, user);
         const [deleted, ...signIns] = await Promise.all([
           t.app.inject({
             method: 'DELETE',
@@ -182,6 +184,7 @@ describe.each(dialects)('deleting an account while its sessions refresh on %s', 
         expect(deleted?.statusCode, deleted?.body).toBe(204);
         for (const response of signIns) {
           if (response.statusCode === 200) {
+            if (response.json().access_token === undefined) continue;
             // Signed in just before the deletion: the session went with the account.
             const me = await t.app.inject({ url: '/api/user/me', headers: bearer(response.json().access_token) });
             expect(me.statusCode).toBe(401);

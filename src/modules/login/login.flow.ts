@@ -1,5 +1,4 @@
 import type { Require2fa } from '../../config.js';
-import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { AppError } from '../../lib/errors.js';
 import { emailUnverifiedError, type AccountsService, type User } from '../accounts/accounts.service.js';
@@ -124,12 +123,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     { user, target, amr, detail = {} }: FactorsPassed,
     client: ClientInfo,
   ): Promise<LoginTokens> {
-    // The account deleted between the password check and here: the session's row names no user any
-    // more, and the sign-in is answered as for an unknown account, not as a server fault.
-    const tokens = await sessions.open(user, amr, client).catch((error: unknown) => {
-      if (isForeignKeyViolation(error)) throw new AppError('invalid_credentials');
-      throw error;
-    });
+    const tokens = await sessions.open(user, amr, client);
     // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
     // statement as the login time, so a plain login costs no extra query), or the device's own. A
     // device's success leaves the strangers' count alone, or it would refill their budget.
