@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/server.js';
 import { buildTestApp, login, PASSWORD, signUp, uniqueName, type TestApp } from '../support/app.js';
+import { randomToken, sha256Hex } from '../../src/lib/crypto.js';
 import { testDialects } from '../support/databases.js';
 import {
   accountOn,
@@ -195,6 +196,52 @@ describe.each(dialects)('deleting an account while its sessions refresh on %s', 
           );
         }
       }
+    },
+  );
+
+  it(
+    'password checks and a change link racing the deletion never answer 500 (deadlock victims run again)',
+    { timeout: 120_000 },
+    async () => {
+      const failures: string[] = [];
+      for (let round = 0; round < 12; round++) {
+        const user = await signUp(t.app, uniqueName('lock'));
+        const laptop = await login(t.app, user.username);
+        await addAuthenticator(t, laptop);
+        const password = { password: PASSWORD };
+        // A change link waiting for its use (as if mailed): using it rewrites the same users row.
+        const changeToken = randomToken(32);
+        await t.database.handle.db
+          .insertInto('email_changes')
+          .values({
+            user_id: user.userId,
+            token_hash: sha256Hex(changeToken),
+            new_email: `${user.username.toLowerCase()}@example.com`,
+            created_at: t.clock.now().getTime(),
+            expires_at: t.clock.now().getTime() + 3_600_000,
+          })
+          .execute();
+        // Each of these counts an attempt on the account's lock columns (the users row the deletion removes).
+        const responses = await Promise.all([
+          t.app.inject({
+            method: 'DELETE',
+            url: '/api/user/me',
+            headers: user.auth,
+            payload: { confirm: user.username },
+          }),
+          t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, ...password } }),
+          t.app.inject({ method: 'POST', url: '/api/auth/2fa/backup-codes', headers: laptop.auth, payload: password }),
+          t.app.inject({ method: 'POST', url: '/api/auth/reauth', headers: laptop.auth, payload: password }),
+          t.app.inject({ method: 'POST', url: '/api/auth/2fa/backup-codes', headers: laptop.auth, payload: password }),
+          t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, ...password } }),
+          t.app.inject({ method: 'POST', url: '/api/auth/email/verify', payload: { token: changeToken } }),
+          t.app.inject({ url: '/api/user/me/export', headers: laptop.auth }),
+          t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: laptop.auth, payload: { name: 'x' } }),
+        ]);
+        expect(responses[0]?.statusCode).toBe(204);
+        for (const response of responses) if (response.statusCode >= 500) failures.push(response.body);
+      }
+      expect(failures).toEqual([]);
     },
   );
 });
