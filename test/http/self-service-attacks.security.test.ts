@@ -244,4 +244,48 @@ describe.each(dialects)('deleting an account while its sessions refresh on %s', 
       expect(failures).toEqual([]);
     },
   );
+
+  it(
+    'events of requests still under way when the account went keep no IP address or browser of the person',
+    { timeout: 120_000 },
+    async () => {
+      const deletedIds: number[] = [];
+      for (let round = 0; round < 10; round++) {
+        const user = await signUp(t.app, uniqueName('trail'));
+        const laptop = await login(t.app, user.username);
+        if (round % 2 === 1) await addAuthenticator(t, laptop);
+        await Promise.all([
+          t.app.inject({
+            method: 'DELETE',
+            url: '/api/user/me',
+            headers: user.auth,
+            payload: { confirm: user.username },
+          }),
+          ...[1, 2].map(() =>
+            t.app.inject({
+              method: 'POST',
+              url: '/api/auth/login',
+              payload: { username: user.username, password: PASSWORD },
+            }),
+          ),
+          t.app.inject({
+            method: 'POST',
+            url: '/api/auth/reauth',
+            headers: laptop.auth,
+            payload: { password: PASSWORD },
+          }),
+        ]);
+        deletedIds.push(user.userId);
+      }
+      // The deletion's erasure covers the events written before it; one written by a request that
+      // passed its checks just before must not bring the person's IP address and browser back.
+      const kept = await t.database.handle.db
+        .selectFrom('audit_events')
+        .select(['type', 'user_id', 'ip', 'user_agent'])
+        .where('user_id', 'in', deletedIds)
+        .where((eb) => eb.or([eb('ip', 'is not', null), eb('user_agent', 'is not', null)]))
+        .execute();
+      expect(kept).toEqual([]);
+    },
+  );
 });

@@ -96,6 +96,8 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
     if (outcome === 'not_found') throw new AppError('not_found', { message: 'No such user.' });
     if (outcome === 'last_admin') throw new AppError('last_admin');
     if (outcome === 'actor_not_admin') throw new AppError('forbidden', { message: 'This needs the admin role.' });
+    // Events that requests under way wrote after the transaction's erasure (audit.service's flush).
+    await audit.forgetLateRequests(userId);
     // The rows are gone with the account; this is logout-all's path so that every instance's
     // session cache (the revocation bus) refuses the account's access tokens now, not in seconds.
     await sessions.logoutAll(userId);
