@@ -23,7 +23,7 @@ describe.each(dialects)('migration 0011 (several TOTP authenticators per user) o
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase(dialect);
-    await migrateUpTo(database.handle, '0009-email-proofs');
+    await migrateUpTo(database.handle, '0010-email-changes');
   });
   afterAll(async () => database?.drop());
 
