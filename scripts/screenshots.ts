@@ -28,6 +28,10 @@ const DOCS_SHOTS: Record<string, string> = {
   'mfa-email': 'mfa-email',
   products: 'products',
   'security-qr': 'security-qr',
+  security: 'security',
+  'security-authenticators': 'security-authenticators',
+  'security-email-pending': 'security-email-pending',
+  'login-setup-qr': 'login-setup-qr',
 };
 const WIDTHS = [1280, 390];
 

@@ -115,7 +115,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(passkeysRoutes, { passkeys, authenticate, requireRecentAuth });
   await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
-  await app.register(adminRoutes, { admin, twoFactor, authenticate, require2fa: config.require2fa });
+  await app.register(adminRoutes, {
+    admin,
+    twoFactor,
+    authenticate,
+    require2fa: config.require2fa,
+    requireRecentAuth,
+  });
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });

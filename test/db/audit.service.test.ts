@@ -14,6 +14,8 @@ function countingRepository(repository: AuditRepository): AuditRepository & { ba
   return {
     batches,
     list: (query) => repository.list(query),
+    deletedAmong: (userIds) => repository.deletedAmong(userIds),
+    forgetRequestsOf: (userIds) => repository.forgetRequestsOf(userIds),
     insertMany: async (events) => {
       batches.push(events.length);
       await repository.insertMany(events);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, login, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
+import { PASSWORD, buildTestApp, login, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { auditRows } from '../support/two-factor.js';
 
@@ -93,5 +93,30 @@ describe.each(dialects)('administrators deleting accounts and ending sessions on
     for (const id of ['0', '-1', 'abc', '1.5', '99999999999'])
       expect((await act('DELETE', `/api/admin/users/${id}`)).statusCode, id).toBe(400);
     expect((await probe(victim)).statusCode).toBe(200);
+  });
+  // Last: it moves the test clock past REAUTH_MAX_AGE (300 s by default).
+  it('a deletion needs a recent sign-in: an older administrator token gets 403 reauth_required and deletes nobody', async () => {
+    const other = await signUpAdmin();
+    const user = await signUp(t.app, uniqueName('kept'));
+    t.clock.advance(300_000 + 1000);
+    const refused = await act('DELETE', `/api/admin/users/${user.userId}`, other.auth);
+    expect(refused.statusCode, refused.body).toBe(403);
+    expect(refused.json().error).toBe('reauth_required');
+    expect(await db().selectFrom('users').select('id').where('id', '=', user.userId).executeTakeFirst()).toEqual({
+      id: user.userId,
+    });
+    // A non-administrator is refused as such first, whatever the age of the sign-in.
+    const notAdmin = await act('DELETE', `/api/admin/users/${user.userId}`, user.auth);
+    expect(notAdmin.json().error).toBe('forbidden');
+
+    const reauth = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/reauth',
+      headers: other.auth,
+      payload: { password: PASSWORD },
+    });
+    expect(reauth.statusCode, reauth.body).toBe(200);
+    const fresh = { authorization: `Bearer ${reauth.json().access_token as string}` };
+    expect((await act('DELETE', `/api/admin/users/${user.userId}`, fresh)).statusCode).toBe(204);
   });
 });

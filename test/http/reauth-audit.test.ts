@@ -77,6 +77,15 @@ describe.each(dialects)('re-authentication and its audit trail on %s', (dialect)
     expect(await details(session.userId, 'reauth.succeeded')).toEqual([
       { amr: 'pwd,otp', session_id: sid, method: 'totp' },
     ]);
+
+    // The session remembers the stronger proof: a refresh keeps both methods (RFC 8176 `amr`).
+    const refreshed = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/refresh',
+      payload: { refresh_token: right.json().refresh_token },
+    });
+    expect(refreshed.statusCode).toBe(200);
+    expect((await claimsOf(t, refreshed.json().access_token)).amr).toEqual(['pwd', 'otp']);
   });
 
   it('a step-up code by email: refused with a reason without email codes, else 202 with its lifetime', async () => {

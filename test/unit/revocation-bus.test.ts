@@ -123,7 +123,7 @@ describe('the revocation bus (Redis)', () => {
     recording.revokeUser(user, keep);
     recording.revokeUser(user);
     recording.forgetUser(user);
-    expect(recording.revocations).toEqual([
+    expect(recording.revocations).toStrictEqual([
       { sessionId: sid },
       { userId: user, exceptSessionId: keep },
       { userId: user },

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { clientInfo } from '../../http/client-info.js';
-import { requirePrincipal, type Authenticate } from '../../http/principal.js';
+import { requirePrincipal, type Authenticate, type RequireRecentAuth } from '../../http/principal.js';
 import { IdParams, NoContent, errorResponses } from '../../http/schema.js';
 import type { Require2fa } from '../../config.js';
 import { AppError } from '../../lib/errors.js';
@@ -17,6 +17,8 @@ export interface AdminRoutesOptions {
   authenticate: Authenticate;
   /** REQUIRE_2FA. */
   require2fa: Require2fa;
+  /** Deleting an account is irreversible: it needs a recent sign-in, as deleting your own does. */
+  requireRecentAuth: RequireRecentAuth;
 }
 
 /**
@@ -46,7 +48,7 @@ function actorOf(request: FastifyRequest): AdminActor {
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (
   app,
-  { admin, twoFactor, authenticate, require2fa },
+  { admin, twoFactor, authenticate, require2fa, requireRecentAuth },
 ) => {
   app.addHook('onRequest', authenticate);
   app.addHook('preHandler', createRequireAdmin({ twoFactor, require2fa }));
@@ -103,6 +105,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   app.delete(
     '/api/admin/users/:id',
     {
+      // A stolen administrator's access token must not be enough to erase someone (OWASP ASVS 4.0
+      // V3.7.1: re-authenticate before sensitive operations); the admin checks above run first.
+      preHandler: requireRecentAuth,
       schema: { ...common, params: IdParams, response: { 204: NoContent, ...errorResponses(400, 401, 403, 404, 409) } },
     },
     async (request, reply) => {

@@ -3,6 +3,9 @@ import type { AuditEventsTable, Database } from '../../db/schema.js';
 
 export type AuditRow = Selectable<AuditEventsTable>;
 
+/** The event an account's deletion leaves in its trail (privacy.service's deletionEvent). */
+const ACCOUNT_DELETED = 'account.deleted';
+
 export interface AuditQuery {
   userId?: number | undefined;
   type?: string | undefined;
@@ -15,6 +18,10 @@ export interface AuditRepository {
   /** One multi-row INSERT: the events are written together or not at all. */
   insertMany(events: Array<Omit<AuditRow, 'id'>>): Promise<void>;
   list(query: AuditQuery): Promise<AuditRow[]>;
+  /** Which of these users' accounts were deleted (their trail holds the deletion's own event). */
+  deletedAmong(userIds: number[]): Promise<number[]>;
+  /** Drops the IP address and browser from these users' events, but the deletion's own (whoever deleted). */
+  forgetRequestsOf(userIds: number[]): Promise<void>;
 }
 
 export function createAuditRepository(db: Kysely<Database>): AuditRepository {
@@ -28,6 +35,25 @@ export function createAuditRepository(db: Kysely<Database>): AuditRepository {
       if (type !== undefined) query = query.where('type', '=', type);
       if (beforeId !== undefined) query = query.where('id', '<', beforeId);
       return query.orderBy('id', 'desc').limit(limit).execute();
+    },
+    async deletedAmong(userIds) {
+      const rows = await db
+        .selectFrom('audit_events')
+        .select('user_id')
+        .distinct()
+        .where('type', '=', ACCOUNT_DELETED)
+        .where('user_id', 'in', userIds)
+        .execute();
+      return rows.flatMap((row) => (row.user_id === null ? [] : [row.user_id]));
+    },
+    async forgetRequestsOf(userIds) {
+      await db
+        .updateTable('audit_events')
+        .set({ ip: null, user_agent: null })
+        .where('user_id', 'in', userIds)
+        .where('type', '<>', ACCOUNT_DELETED)
+        .where((eb) => eb.or([eb('ip', 'is not', null), eb('user_agent', 'is not', null)]))
+        .execute();
     },
   };
 }

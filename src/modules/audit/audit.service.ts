@@ -77,6 +77,11 @@ export interface AuditView {
 export interface AuditService {
   record(event: AuditEvent): Promise<void>;
   list(query: AuditQuery): Promise<AuditView[]>;
+  /**
+   * Run once an account's deletion has committed: drops the IP address and browser from the events
+   * that requests under way wrote after the deletion's erasure (see `flush`).
+   */
+  forgetLateRequests(userId: number): Promise<void>;
 }
 
 /** Bounds of the stored detail (the column holds 2,000 characters). */
@@ -162,6 +167,7 @@ export function createAuditService(deps: {
     if (queue.length > 0) setImmediate(() => void flush());
     try {
       await deps.repository.insertMany(batch.map((entry) => entry.row));
+      await forgetDeletedPeople(batch.map((entry) => entry.row));
     } catch (error) {
       // The audit trail must never turn a user's successful action into an error.
       deps.log?.error(
@@ -173,7 +179,28 @@ export function createAuditService(deps: {
     }
   }
 
+  /**
+   * A request that passed its checks just before its account was deleted writes its event after the
+   * deletion erased the trail: that event must not bring back the person's IP address and browser
+   * (GDPR Art. 17). Checked after the INSERT, against the deletion's own event: a deletion that
+   * committed before this check is seen here; one that committed after it runs `forgetLateRequests`
+   * after its commit, which sees this row. Either way the row loses them.
+   */
+  async function forgetDeletedPeople(rows: Array<Omit<AuditRow, 'id'>>): Promise<void> {
+    const ids = [
+      ...new Set(
+        rows.flatMap((row) =>
+          row.user_id !== null && (row.ip !== null || row.user_agent !== null) ? [row.user_id] : [],
+        ),
+      ),
+    ];
+    if (ids.length === 0) return;
+    const gone = await deps.repository.deletedAmong(ids);
+    if (gone.length > 0) await deps.repository.forgetRequestsOf(gone);
+  }
+
   return {
+    forgetLateRequests: (userId) => deps.repository.forgetRequestsOf([userId]),
     record(event) {
       const row = auditRow(event, deps.clock.now().getTime());
       return new Promise<void>((resolve) => {

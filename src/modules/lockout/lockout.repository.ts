@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { uniqueViolation } from '../../db/errors.js';
+import { retryOnDeadlock, uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
 import { accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
 import { failureMemoryMs, lockSecondsAfterFailures, type LockoutPolicy } from './lockout.policy.js';
@@ -142,12 +142,15 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     async reserveAttempt(target, nowMs) {
       if (target.kind !== 'account')
         return reserveKeyed(target.key, target.kind === 'device' ? target.userId : null, nowMs);
-      return accountRow.countAttempt(target.userId, nowMs, reservation(nowMs));
+      // One statement on its own (no transaction), so running it again after PostgreSQL or InnoDB
+      // picked it as a deadlock victim counts the attempt once: an account's deletion (which locks
+      // this users row, then its children) and a concurrent address change can close a cycle with it.
+      return retryOnDeadlock(() => accountRow.countAttempt(target.userId, nowMs, reservation(nowMs)));
     },
     async refundAttempt(target) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.
       if (target.kind === 'account') {
-        await accountRow.refundAttempt(target.userId);
+        await retryOnDeadlock(() => accountRow.refundAttempt(target.userId));
       } else {
         await db
           .updateTable('login_lockouts')

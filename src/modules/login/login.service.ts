@@ -1,4 +1,5 @@
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { AppError, validationError } from '../../lib/errors.js';
@@ -104,6 +105,16 @@ export function createLoginService(deps: LoginDeps): LoginService {
     return { ...attempt, account: fresh };
   }
 
+  /**
+   * The account deleted while its sign-in was under way: the session, challenge or set-up grant it
+   * was about to open names no user any more (the foreign key refuses it). That is the answer for an
+   * unknown account, as `reread` gives, never a server fault.
+   */
+  function goneAsUnknown(error: unknown): never {
+    if (isForeignKeyViolation(error)) throw new AppError('invalid_credentials');
+    throw error;
+  }
+
   return {
     async passwordLogin(input, client) {
       // The account is read once, here, and handed along the flow.
@@ -116,28 +127,30 @@ export function createLoginService(deps: LoginDeps): LoginService {
       const { target } = attempt;
       // Attempts on one budget are checked in turn here, each spending one attempt before the
       // password is checked: a parallel burst cannot exceed it, and parallel right passwords all succeed.
-      return attempts.run(target.kind === 'name' ? `name:${target.key}` : target.userId, async (waited) => {
-        const passed = await flow.passwordStep(
-          waited ? await reread(attempt, input.username) : attempt,
-          input.password,
-          client,
-        );
-        return flow.afterFirstFactor(passed, client, input.totp_code);
-      });
+      return attempts
+        .run(target.kind === 'name' ? `name:${target.key}` : target.userId, async (waited) => {
+          const passed = await flow.passwordStep(
+            waited ? await reread(attempt, input.username) : attempt,
+            input.password,
+            client,
+          );
+          return flow.afterFirstFactor(passed, client, input.totp_code);
+        })
+        .catch(goneAsUnknown);
     },
 
     async passkeyLogin({ flow_token, response }, client) {
       // The flow is spent and the credential found before the budget is chosen: its owner's, as a
       // password login spends the named account's; attempts on it run one at a time, like passwords.
       const pending = await deps.passkeys.openAssertion(flow_token, response);
-      return attempts.run(pending.userId, () => flow.passkeyStep(pending, client));
+      return attempts.run(pending.userId, () => flow.passkeyStep(pending, client)).catch(goneAsUnknown);
     },
 
     passkeyLoginOptions: (username) => deps.passkeys.loginOptions(username),
 
     async secondFactorLogin({ mfa_token, ...input }, client) {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);
-      return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client));
+      return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client)).catch(goneAsUnknown);
     },
 
     completeMfaSetup: (grant, client) => attempts.run(grant.userId, () => flow.setupCompletedStep(grant, client)),

@@ -75,6 +75,18 @@ function deletionEvent(
   }
 }
 
+/**
+ * An event another account caused on this one (an administrator's lock, 2FA reset, sign-out
+ * everywhere: `detail.by` names them) keeps what was done and by which account, but not the
+ * request it came with: that IP address and browser are the administrator's personal data (GDPR
+ * Art. 15(4): the copy must not adversely affect the rights and freedoms of others).
+ */
+function withoutOthersRequest(event: AuditView, userId: number): AuditView {
+  const by = event.detail.by;
+  if (typeof by !== 'number' || by === userId) return event;
+  return { ...event, ip: null, user_agent: null };
+}
+
 export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
   const { repository, accounts, sessions, audit, clock } = deps;
 
@@ -88,6 +100,8 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
     if (outcome === 'not_found') throw new AppError('not_found', { message: 'No such user.' });
     if (outcome === 'last_admin') throw new AppError('last_admin');
     if (outcome === 'actor_not_admin') throw new AppError('forbidden', { message: 'This needs the admin role.' });
+    // Events that requests under way wrote after the transaction's erasure (audit.service's flush).
+    await audit.forgetLateRequests(userId);
     // The rows are gone with the account; this is logout-all's path so that every instance's
     // session cache (the revocation bus) refuses the account's access tokens now, not in seconds.
     await sessions.logoutAll(userId);
@@ -109,7 +123,7 @@ export function createPrivacyService(deps: PrivacyDeps): PrivacyService {
         sessions: sessionViews,
         two_factor: twoFactor,
         passkeys: passkeys.passkeys,
-        audit_events: events.slice(0, EXPORT_AUDIT_EVENTS_MAX),
+        audit_events: events.slice(0, EXPORT_AUDIT_EVENTS_MAX).map((event) => withoutOthersRequest(event, userId)),
         audit_events_truncated: events.length > EXPORT_AUDIT_EVENTS_MAX,
       };
     },

@@ -1,5 +1,6 @@
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
 import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
@@ -237,6 +238,10 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
-    transaction: (work) => db.transaction().execute((trx) => work(createSessionsRepository(trx, dialect))),
+    // A refresh racing the account's deletion (whose cascades lock the same session and token rows
+    // in another order) can be InnoDB's or PostgreSQL's deadlock victim: the whole transaction runs
+    // again, and then finds the token gone (401), never a 500.
+    transaction: (work) =>
+      retryOnDeadlock(() => db.transaction().execute((trx) => work(createSessionsRepository(trx, dialect)))),
   };
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex } from '../../lib/crypto.js';
+import { hasSecondFactor } from './require-2fa.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
 
 /** A set-up token lives 10 minutes: time to install an authenticator app or read a mail. */
@@ -18,7 +19,7 @@ export const SETUP_TOKEN_TTL_SECONDS = 600;
 export interface SetupGrants {
   /** A grant for the account; the id goes into the set-up token's `jti`. */
   openSetupGrant(userId: number, grantId: string): Promise<{ expiresIn: number }>;
-  /** Whether the grant is the user's, unexpired and not yet completed. */
+  /** Whether the grant is the user's, unexpired, not yet completed, and the account still has no second factor. */
   isSetupGrantLive(grantId: string, userId: number): Promise<boolean>;
   /** Single use: true for exactly one caller, who then opens the session. */
   completeSetupGrant(grantId: string): Promise<boolean>;
@@ -34,12 +35,17 @@ export function createSetupGrants(repository: TwoFactorRepository, clock: Clock,
     },
     async isSetupGrantLive(grantId, userId) {
       const row = await repository.findFlow(rowKey(grantId));
-      return (
+      const open =
         row !== undefined &&
         row.user_id === userId &&
         row.consumed_at === null &&
-        row.expires_at > clock.now().getTime()
-      );
+        row.expires_at > clock.now().getTime();
+      if (!open) return false;
+      // A grant stands in for a factor the account lacks. Once it has one (its owner set it up with
+      // another set-up token or session), the password alone must never again be enough (NIST SP
+      // 800-63B §4.2): an older set-up token would otherwise add its holder's own app and sign in.
+      const { totp, email } = await repository.enabledFactors(userId);
+      return !hasSecondFactor([...(totp ? ['totp'] : []), ...(email ? ['email'] : [])]);
     },
     completeSetupGrant: async (grantId) => repository.consumeFlow(rowKey(grantId), clock.now().getTime()),
   };
