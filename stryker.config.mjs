@@ -2,7 +2,7 @@
 // MUTATION_MODULES narrows the run, e.g. `MUTATION_MODULES=tokens,lockout npm run test:mutation`.
 import process from 'node:process';
 
-const ALL_MODULES = ['sessions', 'tokens', 'two-factor', 'lockout', 'login'];
+const ALL_MODULES = ['sessions', 'tokens', 'two-factor', 'lockout', 'login', 'passkeys'];
 const modules =
   process.env.MUTATION_MODULES?.split(',')
     .map((m) => m.trim())
