@@ -28,3 +28,4 @@ export type ProductQuery = QueryOf<'/api/products', 'get'>;
 
 /** A page of a list: GET /api/products's paging fields around items of type T. */
 export type Page<T> = Omit<ResponseOf<'/api/products', 'get'>, 'items'> & { items: T[] };
+export type Passkey = ResponseOf<'/api/auth/passkeys', 'get'>['passkeys'][number];

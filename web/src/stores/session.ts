@@ -1,7 +1,12 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { apiGet, apiPost } from '../api/client';
+import type { RequestBody, ResponseOf } from '../api/schema';
 import type { MfaMethod, Tokens, User } from '../api/types';
+
+/** A passkey's assertion as POST /api/auth/passkeys/login/verify takes it (the credential's JSON). */
+export type PasskeyAssertion = RequestBody<'/api/auth/passkeys/login/verify', 'post'>['response'];
+type FirstFactorResult = ResponseOf<'/api/auth/login', 'post'>;
 
 export interface PendingMfa {
   token: string;
@@ -80,8 +85,18 @@ export const useSessionStore = defineStore('session', () => {
 
   /** Step one. Returns true when signed in, false when a second factor (or its set-up) is needed. */
   async function login(username: string, password: string): Promise<boolean> {
-    const result = await apiPost('/api/auth/login', { body: { username, password }, retry: false });
-    // The answer is Tokens | MfaChallenge | MfaSetupRequired (the login operation's 200).
+    return firstFactor(await apiPost('/api/auth/login', { body: { username, password }, retry: false }));
+  }
+
+  /** Step one with a passkey's assertion (the login flow's `flow_token` from login/options); as login(). */
+  async function loginWithPasskey(flowToken: string, response: PasskeyAssertion): Promise<boolean> {
+    return firstFactor(
+      await apiPost('/api/auth/passkeys/login/verify', { body: { flow_token: flowToken, response }, retry: false }),
+    );
+  }
+
+  /** The answer is Tokens | MfaChallenge | MfaSetupRequired (the 200 of both first steps). */
+  function firstFactor(result: FirstFactorResult): boolean {
     if ('mfa_required' in result && result.mfa_required) {
       pendingMfa.value = { token: result.mfa_token, methods: result.mfa_methods };
       return false;
@@ -192,6 +207,7 @@ export const useSessionStore = defineStore('session', () => {
     refresh,
     restore,
     login,
+    loginWithPasskey,
     completeMfa,
     sendEmailCode,
     cancelMfa,
