@@ -11,3 +11,4 @@ export { VerifyCodePage } from './verify-code-page.js';
 export { ForgotPasswordPage, ResetPasswordPage } from './password-reset-pages.js';
 export { ApiDocsPage } from './api-docs-page.js';
 export { VerifyEmailPage } from './verify-email-page.js';
+export { PasskeysSection } from './passkeys-section.js';

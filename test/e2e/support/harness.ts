@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -50,8 +51,19 @@ export interface Harness {
  * The real server as `npm start` runs it (`node dist/main.js serve`, built first by `npm test`),
  * on a fresh SQLite database, with mail going to a real SMTP server of the test's own.
  */
-export async function startHarness(options: { env?: Record<string, string> } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    env?: Record<string, string>;
+    /**
+     * Listen on a port chosen before the start, with `PUBLIC_URL` http://localhost:<that port>: the origin the pages
+     * open, which WebAuthn needs the relying party (its ID and origins default to PUBLIC_URL's) to match
+     * (W3C WebAuthn Level 3 §5.1.3 step 7; an IP address is never a valid RP ID).
+     */
+    publicUrlIsPageOrigin?: boolean;
+  } = {},
+): Promise<Harness> {
   const mailbox = await startMailbox();
+  const port = options.publicUrlIsPageOrigin ? await freePort() : 0;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'twofold-e2e-'));
   const env = {
     PATH: process.env.PATH ?? '',
@@ -61,11 +73,12 @@ export async function startHarness(options: { env?: Record<string, string> } = {
     SMTP_URL: mailbox.url,
     MAIL_FROM: 'Twofold <no-reply@twofold.test>',
     LOG_LEVEL: 'warn',
+    ...(port ? { PUBLIC_URL: `http://localhost:${port}` } : {}),
     ...options.env,
   };
   const server = spawn(process.execPath, [path.join(ROOT, 'dist/main.js'), 'serve'], {
     cwd: ROOT,
-    env: { ...env, PORT: '0', LOG_LEVEL: 'info' },
+    env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
   });
   let output = '';
   server.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -114,6 +127,19 @@ export async function startHarness(options: { env?: Record<string, string> } = {
       await mailbox.close();
     },
   };
+}
+
+/** A port free on 127.0.0.1 a moment ago (the system's pick), for a server that must know its own before it starts. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 function listeningAddress(server: ChildProcess): Promise<string> {
