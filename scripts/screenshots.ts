@@ -12,6 +12,7 @@ import {
   AdminPage,
   HomePage,
   LoginPage,
+  PasskeysSection,
   ProductsPage,
   RegisterPage,
   SecurityPage,
@@ -19,6 +20,7 @@ import {
 } from '../test/e2e/pages/index.js';
 import { Authenticator } from '../test/e2e/support/authenticator.js';
 import { ARTIFACTS, startHarness, type Harness } from '../test/e2e/support/harness.js';
+import { addVirtualAuthenticator } from '../test/e2e/support/virtual-authenticator.js';
 
 const OUT = path.join(ARTIFACTS, 'screenshots');
 const DOCS = path.resolve(import.meta.dirname, '../docs/screenshots');
@@ -32,6 +34,7 @@ const DOCS_SHOTS: Record<string, string> = {
   'security-authenticators': 'security-authenticators',
   'security-email-pending': 'security-email-pending',
   'login-setup-qr': 'login-setup-qr',
+  'security-passkeys': 'security-passkeys',
 };
 const WIDTHS = [1280, 390];
 
@@ -220,12 +223,38 @@ async function shootRequiredSetup(width: number): Promise<void> {
   }
 }
 
+/**
+ * Passkeys (their own server: WebAuthn needs PUBLIC_URL at the pages' origin), made by Chromium's virtual
+ * authenticator: the Security page listing two, the question before removing one, and the sign-in page.
+ */
+async function shootPasskeys(width: number): Promise<void> {
+  const keyed = await startHarness({ publicUrlIsPageOrigin: true });
+  try {
+    const who = { username: 'pia', email: 'pia@example.test', password: person.password };
+    await post(keyed, '/api/auth/register', who);
+    const { page, context } = await keyed.newPage({ viewport: { width, height: width < 600 ? 844 : 900 } });
+    await addVirtualAuthenticator(page);
+    await signIn(page, who);
+    await new SecurityPage(page).open();
+    const passkeys = new PasskeysSection(page);
+    await passkeys.add('Laptop');
+    await passkeys.rows.first().waitFor();
+    await page.screenshot({ path: path.join(OUT, `security-passkeys-${width}.png`), fullPage: true });
+    await passkeys.askRemove('Laptop');
+    await page.screenshot({ path: path.join(OUT, `security-passkey-remove-${width}.png`), fullPage: true });
+    await context.close();
+  } finally {
+    await keyed.close();
+  }
+}
+
 const h = await startHarness();
 try {
   mkdirSync(OUT, { recursive: true });
   await seed(h);
   for (const width of WIDTHS) await shoot(h, width);
   for (const width of WIDTHS) await shootRequiredSetup(width);
+  for (const width of WIDTHS) await shootPasskeys(width);
   if (process.argv.includes('--docs'))
     for (const [docName, shot] of Object.entries(DOCS_SHOTS))
       copyFileSync(path.join(OUT, `${shot}-1280.png`), path.join(DOCS, `${docName}.png`));

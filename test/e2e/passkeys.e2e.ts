@@ -1,8 +1,9 @@
-import type { CDPSession, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HomePage, LoginPage, PasskeysSection, RegisterPage, SecurityPage } from './pages/index.js';
 import { axeViolations } from './support/axe.js';
 import { startHarness, type Harness } from './support/harness.js';
+import { addVirtualAuthenticator } from './support/virtual-authenticator.js';
 
 /**
  * Passkeys in Chromium with the DevTools Protocol's virtual authenticator (a platform authenticator that
@@ -21,21 +22,37 @@ describe('passkeys in the browser', () => {
   });
   afterAll(async () => h?.close());
 
-  /** A virtual authenticator in `page`'s browser; returns the session and its id (to read its credentials). */
-  const addAuthenticator = async (page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> => {
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
-    return { cdp, authenticatorId };
+  /**
+   * The virtual authenticator answers the autofill's background request at once, so every visit to the sign-in
+   * page would sign in by itself. The page's browser says it has no autofill (as Firefox without it does) unless
+   * the test switches it on (`setAutofill`) for the page's next load.
+   */
+  const AUTOFILL_SWITCH = (): void => {
+    const browser = globalThis as unknown as {
+      PublicKeyCredential: { isConditionalMediationAvailable?: () => Promise<boolean> };
+      sessionStorage: { getItem(key: string): string | null };
+    };
+    browser.PublicKeyCredential.isConditionalMediationAvailable = () =>
+      Promise.resolve(browser.sessionStorage.getItem('e2e-autofill') === 'on');
+  };
+  const setAutofill = (page: Page, on: boolean): Promise<void> =>
+    page.evaluate(
+      (value) =>
+        (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+          'e2e-autofill',
+          value,
+        ),
+      on ? 'on' : 'off',
+    );
+
+  /** No sideways scrolling and no serious axe violation on the page as it is now; `state` names the problems. */
+  const check = async (page: SecurityPage, state: string): Promise<string[]> => {
+    const problems: string[] = [];
+    const { scrollWidth, innerWidth, wide } = await page.overflow();
+    if (scrollWidth > innerWidth)
+      problems.push(`${state}: ${scrollWidth} px wide in ${innerWidth}; ${wide.join('; ')}`);
+    problems.push(...(await axeViolations(page.page)).map((line) => `${state}: ${line}`));
+    return problems;
   };
 
   for (const width of [390, 1280]) {
@@ -47,7 +64,8 @@ describe('passkeys in the browser', () => {
       });
       const problems: string[] = [];
       try {
-        const { cdp, authenticatorId } = await addAuthenticator(page);
+        const { cdp, authenticatorId } = await addVirtualAuthenticator(page);
+        await context.addInitScript(AUTOFILL_SWITCH);
         const register = new RegisterPage(page);
         await register.open();
         await register.fill({ username, email: `${username}@example.test`, password });
@@ -70,23 +88,18 @@ describe('passkeys in the browser', () => {
         const held = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
         expect(held.credentials.map((c) => [c.isResidentCredential, c.rpId])).toEqual([[true, 'localhost']]);
 
-        const { scrollWidth, innerWidth, wide } = await security.overflow();
-        if (scrollWidth > innerWidth) problems.push(`${scrollWidth} px wide in ${innerWidth}; ${wide.join('; ')}`);
-        problems.push(...(await axeViolations(page)));
+        problems.push(...(await check(security, 'listed')));
         await h.screenshot(page, `passkeys-security-${width}`);
 
         // Signed out, the sign-in page's autofill request (conditional mediation) signs in with the passkey: the
         // virtual authenticator answers it at once, as a person picking the passkey under the field would.
         await security.signOut();
+        await setAutofill(page, true);
         await page.goto('/app/login');
         await home.waitForUser(username);
 
         // A browser without the autofill: "Sign in with a passkey" alone, nothing typed.
-        await context.addInitScript(() => {
-          const credential = (globalThis as unknown as { PublicKeyCredential: Record<string, unknown> })
-            .PublicKeyCredential;
-          credential.isConditionalMediationAvailable = () => Promise.resolve(false);
-        });
+        await setAutofill(page, false);
         await security.signOut();
         const login = new LoginPage(page);
         await login.open();
@@ -100,6 +113,8 @@ describe('passkeys in the browser', () => {
         expect(await page.getByTestId('passkey-row').innerText()).not.toMatch(/Not yet/);
         const question = await passkeys.askRemove('Laptop');
         expect(await question.innerText()).toContain('Remove “Laptop”?');
+        expect(await passkeys.focused()).toBe('passkey-cancel-remove');
+        problems.push(...(await check(security, 'remove')));
         await passkeys.confirmRemove('Laptop');
         await page.getByTestId('passkeys-none').waitFor();
 
