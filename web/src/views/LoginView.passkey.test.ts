@@ -97,6 +97,23 @@ describe('LoginView: sign in with a passkey', () => {
     expect(screen.queryByTestId('error-message')).toBeNull();
   });
 
+  it('keeps quiet when the background request is refused or rate-limited: the person did not ask for it', async () => {
+    const ceremonies = stubWebAuthn(() => Promise.reject(new DOMException('No.', 'NotAllowedError')), {
+      autofill: true,
+    });
+    server({ 'POST /api/auth/passkeys/login/options': () => [200, LOGIN_OPTIONS] });
+    await renderAt(LoginView, '/login');
+    await waitFor(() => expect(ceremonies).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.queryByTestId('error-message')).toBeNull();
+    cleanup();
+    server({ 'POST /api/auth/passkeys/login/options': () => [429, { error: 'too_many_attempts', message: 'x' }] });
+    await renderAt(LoginView, '/login');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(screen.queryByTestId('error-message')).toBeNull();
+    expect(ceremonies).toHaveLength(1);
+  });
+
   it('hides the button and says why in a browser without the Web Authentication API', async () => {
     server({});
     await renderAt(LoginView, '/login');
