@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Require2fa } from '../../config.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { AppError } from '../../lib/errors.js';
@@ -13,6 +14,7 @@ import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
 import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
 import { createPasskeyStep } from './passkey-step.js';
+import type { FactorMethod } from '../two-factor/require-2fa.js';
 
 export type { MfaSetupRequired, SetupGrant } from './mfa-setup.js';
 
@@ -55,7 +57,7 @@ export interface FirstFactorPassed {
   /** RFC 8176 authentication method references proven so far (`pwd`, or `hwk` for a passkey). */
   amr: string[];
   /** The second factors the account has turned on: none means the login finishes now. */
-  methods: Array<'totp' | 'email'>;
+  methods: FactorMethod[];
 }
 
 /** The flow's state when every factor it needs is proven. */
@@ -113,10 +115,9 @@ export interface LoginFlow {
   setupCompletedStep(grant: SetupGrant, client: LockoutClient & ClientInfo): Promise<LoginTokens | null>;
 }
 
-export interface SecondFactorInput {
-  code: string;
-  method?: SecondFactor | undefined;
-}
+/** A code (TOTP, email, backup), or with method `passkey` a WebAuthn assertion. */
+export type SecondFactorInput =
+  { code: string; method?: SecondFactor | undefined } | { method: 'passkey'; response: AuthenticationResponseJSON };
 
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const { accounts, lockout, twoFactor, sessions, audit, metrics } = deps;
@@ -198,10 +199,12 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     client: ClientInfo,
     totpCode: string | undefined,
   ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired> {
-    const { account, target, amr, methods } = state;
+    const { account, target, amr } = state;
+    // After a passkey (without user verification) a passkey is no second factor: one of another kind is.
+    const methods = amr.includes('hwk') ? state.methods.filter((m) => m !== 'passkey') : state.methods;
     if (!hasSecondFactor(methods) && policyCovers(deps.require2fa, account.role)) return setupRequired(state, client);
     if (!hasSecondFactor(methods))
-      return finishLogin({ user: await accounts.presentUser(account, methods), target, amr }, client);
+      return finishLogin({ user: await accounts.presentUser(account, state.methods), target, amr }, client);
     if (totpCode !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
       if (!(await twoFactor.verifyTOTP(account.id, totpCode.trim()))) return failSecondFactor(target, client, 'totp');
@@ -250,6 +253,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     const target = lockout.targetFor(userId, client);
     await spendAttempt(target, client);
     const methods = await twoFactor.methodsOf(userId);
+    if (input.method === 'passkey') return passkeySecondFactor(challenge, input.response, target, methods, client);
     const used = await twoFactor.verifyCode(userId, input.code, { method: input.method, methods });
     if (used === null) return failSecondFactor(target, client, input.method ?? 'any');
     // Single use: of two requests that both passed the code check, one completes the challenge.
@@ -268,6 +272,44 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
         amr: [challenge.firstFactor, 'otp'],
         detail: { method: used },
       },
+      client,
+    );
+  }
+
+  /**
+   * Second factor, passkey: the attempts are spent already (the challenge's and the account's). A
+   * refused assertion (another flow's challenge, a replay, another account's credential, a bad
+   * signature) is a failed second factor like a wrong code. After a password it adds `hwk`.
+   */
+  async function passkeySecondFactor(
+    challenge: LoginChallenge,
+    response: AuthenticationResponseJSON,
+    target: AccountTarget,
+    methods: FactorMethod[],
+    client: ClientInfo,
+  ): Promise<LoginTokens> {
+    const { userId } = challenge;
+    // A passkey opened this challenge: the second factor must be of another kind.
+    const outcome =
+      challenge.firstFactor === 'hwk'
+        ? ({ ok: false, reason: 'first_factor' } as const)
+        : await deps.passkeys.verifySecondFactor(userId, challenge.tokenHash, response, client);
+    if (!outcome.ok) {
+      await audit.record({
+        ...client,
+        type: 'mfa.failed',
+        userId,
+        detail: { method: 'passkey', reason: outcome.reason },
+      });
+      await lockout.failed(target, client);
+      metrics.logins.inc({ outcome: 'invalid_mfa_code' });
+      throw new AppError('invalid_mfa_code');
+    }
+    await twoFactor.completeLoginChallenge(challenge);
+    const detail = { method: 'passkey', passkey_id: String(outcome.passkeyId) };
+    await audit.record({ ...client, type: 'mfa.used', userId, detail });
+    return finishLogin(
+      { user: await accounts.getUser(userId, methods), target, amr: [challenge.firstFactor, 'hwk'], detail },
       client,
     );
   }

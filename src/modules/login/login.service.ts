@@ -1,4 +1,4 @@
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
@@ -21,6 +21,8 @@ import {
 
 export type { LoginTokens, MfaChallenge, MfaSetupRequired, SetupGrant } from './login.flow.js';
 
+export type SecondFactorLoginInput = SecondFactorInput & { mfa_token: string };
+
 export interface PasswordLoginInput {
   username: string;
   password: string;
@@ -42,8 +44,10 @@ export interface LoginService {
     client: LoginClient,
   ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
   passkeyLoginOptions(username: string | undefined): ReturnType<PasskeyAssertions['loginOptions']>;
-  /** Second step: a code for the mfa_token the password step answered with. */
-  secondFactorLogin(input: SecondFactorInput & { mfa_token: string }, client: LoginClient): Promise<LoginTokens>;
+  /** Options for a passkey as the second step of the mfa_token's sign-in (its challenge bound to that flow). */
+  passkeySecondFactorOptions(mfaToken: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }>;
+  /** Second step: a code (or a passkey's assertion) for the mfa_token the password step answered with. */
+  secondFactorLogin(input: SecondFactorLoginInput, client: LoginClient): Promise<LoginTokens>;
   /**
    * A set-up token's holder has just set up a second factor (REQUIRE_2FA): the sign-in's tokens, once per
    * set-up token; null when they were issued already.
@@ -148,6 +152,14 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
     passkeyLoginOptions: (username) => deps.passkeys.loginOptions(username),
 
+    async passkeySecondFactorOptions(mfaToken) {
+      const challenge = await twoFactor.findLoginChallenge(mfaToken);
+      // A passkey opened this sign-in: the second factor must be of another kind.
+      if (challenge.firstFactor === 'hwk')
+        throw new AppError('mfa_not_enabled', { message: 'Use a code: a passkey was the first step.' });
+      return { options: await deps.passkeys.secondFactorOptions(challenge.userId, challenge.tokenHash) };
+    },
+
     async secondFactorLogin({ mfa_token, ...input }, client) {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);
       return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client)).catch(goneAsUnknown);
@@ -165,8 +177,10 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
     async reauthenticate({ userId, sessionId }, input, client) {
       const methods = await twoFactor.methodsOf(userId);
+      // Codes are what a password re-authentication takes; a passkey re-authenticates on its own.
+      const codeMethods = methods.filter((m) => m !== 'passkey');
       // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
-      if (methods.length > 0 && input.code === undefined)
+      if (codeMethods.length > 0 && input.code === undefined)
         throw validationError({ code: 'is required when two-factor authentication is on' });
       const fail = async (reason: string): Promise<void> =>
         audit.record({ ...client, type: 'reauth.failed', userId, detail: { reason } });
@@ -177,7 +191,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
             await fail('password');
             throw error;
           });
-          if (methods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
+          if (codeMethods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
           // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
           const used = await twoFactor.verifyCode(userId, input.code, { purpose: 'step_up', methods });
           if (used === null) {
