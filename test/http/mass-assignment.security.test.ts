@@ -108,6 +108,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
   'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/passkeys/register/options': { auth: 'user' },
+  'POST /api/auth/passkeys/reauth/options': { auth: 'user' },
   'POST /api/auth/passkeys/register/verify': { auth: 'user', body: () => ({ response: PASSKEY_REGISTRATION }) },
   'PATCH /api/auth/passkeys/{id}': { auth: 'user', params: () => ({ id: 1 }), body: () => ({ name: 'Key' }) },
   'POST /api/auth/passkeys/login/options': { auth: 'none', body: () => ({ username: 'nobody' }) },

@@ -28,3 +28,21 @@ export function passkeySecondStep(
     payload: { mfa_token: mfaToken, method: 'passkey', response },
   });
 }
+
+/** Options for re-authenticating the session of `auth` with a passkey. */
+export async function reauthOptions(
+  t: Pick<TestApp, 'app'>,
+  auth: { authorization: string },
+): Promise<{ challenge: string; allowCredentials: Array<{ id: string }> }> {
+  const response = await t.app.inject({ method: 'POST', url: '/api/auth/passkeys/reauth/options', headers: auth });
+  if (response.statusCode !== 200) throw new Error(`passkeys/reauth/options failed: ${response.body}`);
+  return response.json().options;
+}
+
+export function reauth(
+  t: Pick<TestApp, 'app'>,
+  auth: { authorization: string },
+  payload: Record<string, unknown>,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({ method: 'POST', url: '/api/auth/reauth', headers: auth, payload });
+}

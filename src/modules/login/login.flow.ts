@@ -119,6 +119,9 @@ export interface LoginFlow {
 export type SecondFactorInput =
   { code: string; method?: SecondFactor | undefined } | { method: 'passkey'; response: AuthenticationResponseJSON };
 
+/** What a second step's passkey challenge is bound to: the login challenge (its mfa_token's hash). */
+export const secondStepKey = (challenge: LoginChallenge): string => `mfa:${challenge.tokenHash}`;
+
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const { accounts, lockout, twoFactor, sessions, audit, metrics } = deps;
   /** A 429 from the budget is counted as a locked login. */
@@ -293,7 +296,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     const outcome =
       challenge.firstFactor === 'hwk'
         ? ({ ok: false, reason: 'first_factor' } as const)
-        : await deps.passkeys.verifySecondFactor(userId, challenge.tokenHash, response, client);
+        : await deps.passkeys.verifyAccountAssertion(userId, secondStepKey(challenge), response, client);
     if (!outcome.ok) {
       await audit.record({
         ...client,

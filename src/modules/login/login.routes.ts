@@ -8,7 +8,7 @@ import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
 import { requirePrincipal, type Authenticate, type FinishMfaSetup } from '../../http/principal.js';
 import { validationError } from '../../lib/errors.js';
-import type { LoginService, LoginTokens, SecondFactorLoginInput } from './login.service.js';
+import type { LoginService, LoginTokens, ReauthInput, SecondFactorLoginInput } from './login.service.js';
 
 export interface LoginRoutesOptions {
   login: LoginService;
@@ -41,6 +41,24 @@ function secondFactorInput(body: Static<typeof SecondFactorBody>): SecondFactorL
   if (body.response !== undefined) throw validationError({ response: 'is only used with method passkey' });
   const method = body.method;
   return { mfa_token, code: aliasedField(body, 'code', 'otp'), method };
+}
+
+// The contract's "password (and code) or a passkey assertion": `response` comes alone.
+const ReauthBody = Type.Object({
+  password: Type.Optional(Str({ minLength: 1, maxLength: 1024 })),
+  code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
+  response: Type.Optional(AuthenticationResponse),
+});
+
+function reauthInput(body: Static<typeof ReauthBody>): ReauthInput {
+  if (body.response !== undefined) {
+    if (body.password !== undefined || body.code !== undefined)
+      throw validationError({ response: 'comes alone: a passkey replaces the password and code' });
+    return { response: body.response };
+  }
+  if (body.password === undefined)
+    throw validationError({ password: 'is required (or a passkey assertion in response)' }, 'password is required.');
+  return { password: body.password, code: body.code };
 }
 
 /** What a sign-in leaves in the browser: the refresh cookie (browser requests only) and the device cookie. */
@@ -169,6 +187,22 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     },
   );
 
+  // Re-authentication with a passkey: options whose challenge belongs to the caller's session.
+  app.post(
+    '/api/auth/passkeys/reauth/options',
+    {
+      onRequest: authenticate,
+      config: { beforeSecondFactor: 'session' },
+      schema: {
+        tags: ['login'],
+        security: [{ bearer: [] }],
+        body: Type.Optional(Type.Object({}, { nullable: true })),
+        response: { 200: Type.Object({ options: RequestOptions }), ...errorResponses(400, 401, 403, 409, 429) },
+      },
+    },
+    async (request) => login.passkeyReauthOptions(requirePrincipal(request.principal)),
+  );
+
   // the HTTP contract "Security rules": a fresh auth_time for changes that need a recent sign-in.
   app.post(
     '/api/auth/reauth',
@@ -179,17 +213,14 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       schema: {
         tags: ['login'],
         security: [{ bearer: [] }],
-        body: Type.Object({
-          password: Str({ minLength: 1, maxLength: 1024 }),
-          code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
-        }),
+        body: ReauthBody,
         response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
       const tokens = await login.reauthenticate(
         requirePrincipal(request.principal),
-        request.body,
+        reauthInput(request.body),
         lockoutClient(request),
       );
       if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);

@@ -41,27 +41,32 @@ export interface PasskeyAssertions {
   /** Spends the flow (single use) and finds the credential; 401 invalid_credentials when either is not there. */
   openAssertion(flowToken: string, response: AuthenticationResponseJSON): Promise<PendingAssertion>;
   /**
-   * Options for a passkey as the second step of a sign-in: the account's own credentials, and a
-   * challenge bound to the login challenge `flowKey` (the mfa_token's hash) and to the account.
+   * Options for an assertion by a known account (the second step of a sign-in, a re-authentication):
+   * the account's own credentials, and a challenge bound to `bindKey` (the mfa_token's hash, or the
+   * session) and to the account. User verification is `discouraged` when another factor is proven.
    */
-  secondFactorOptions(userId: number, flowKey: string): Promise<PublicKeyCredentialRequestOptionsJSON>;
-  /**
-   * Checks a second-step assertion: its challenge must be one of `secondFactorOptions` for this
-   * flow and account (spent here, once), its credential the account's own, its signature good.
-   */
-  verifySecondFactor(
+  accountOptions(
     userId: number,
-    flowKey: string,
+    bindKey: string,
+    userVerification: 'discouraged' | 'preferred',
+  ): Promise<PublicKeyCredentialRequestOptionsJSON>;
+  /**
+   * Checks such an assertion: its challenge must be one of `accountOptions` for this key and account
+   * (spent here, once), its credential the account's own, its signature good.
+   */
+  verifyAccountAssertion(
+    userId: number,
+    bindKey: string,
     response: AuthenticationResponseJSON,
     client: AuditContext,
   ): Promise<AssertionOutcome | { ok: false; reason: 'challenge' | 'credential' }>;
 }
 
-/** The purpose of a challenge for the second step of a sign-in. */
-const SECOND_FACTOR = 'mfa';
+/** The purpose of a challenge for an assertion by a known account (second step, re-authentication). */
+const ACCOUNT = 'account';
 
-/** A second step's challenge is found by the login challenge it belongs to and its own value. */
-const secondFactorKey = (flowKey: string, challenge: string): string => sha256Hex(`mfa:${flowKey}:${challenge}`);
+/** Such a challenge is found by what it is bound to and its own value. */
+const accountKey = (bindKey: string, challenge: string): string => sha256Hex(`account:${bindKey}:${challenge}`);
 
 interface AssertionDeps {
   repository: PasskeysRepository;
@@ -169,7 +174,7 @@ export function createPasskeyAssertions({
         verify: (client) => verifyWith(passkey, flow.challenge, response, client),
       };
     },
-    async secondFactorOptions(userId, flowKey) {
+    async accountOptions(userId, bindKey, userVerification) {
       const mine = await repository.listByUser(userId);
       // Without a passkey there is nothing to sign with: the step is not offered (mfa_methods lacks it).
       if (mine.length === 0) throw new AppError('mfa_not_enabled', { message: 'This account has no passkey.' });
@@ -178,15 +183,14 @@ export function createPasskeyAssertions({
       const options = await generateAuthenticationOptions({
         rpID: relyingParty.rpId,
         allowCredentials: mine.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })),
-        // The password was the first factor: possession is what this step proves, so no PIN is asked for.
-        userVerification: 'discouraged',
+        userVerification,
         timeout: CHALLENGE_TTL_SECONDS * 1000,
       });
       const now = nowMs();
       await repository.saveChallenge({
-        key_hash: secondFactorKey(flowKey, options.challenge),
+        key_hash: accountKey(bindKey, options.challenge),
         user_id: userId,
-        purpose: SECOND_FACTOR,
+        purpose: ACCOUNT,
         challenge: options.challenge,
         created_at: now,
         expires_at: now + CHALLENGE_TTL_SECONDS * 1000,
@@ -194,13 +198,13 @@ export function createPasskeyAssertions({
       return options;
     },
 
-    async verifySecondFactor(userId, flowKey, response, client) {
+    async verifyAccountAssertion(userId, bindKey, response, client) {
       const challenge = challengeOf(response.response.clientDataJSON);
       if (challenge === undefined) return { ok: false, reason: 'challenge' };
-      const keyHash = secondFactorKey(flowKey, challenge);
+      const keyHash = accountKey(bindKey, challenge);
       const now = nowMs();
-      const stored = await repository.findChallenge(keyHash, [SECOND_FACTOR], now);
-      // Another flow's or another account's challenge is not found under this key; found, it is
+      const stored = await repository.findChallenge(keyHash, [ACCOUNT], now);
+      // Another flow's, session's or account's challenge is not found under this key; found, it is
       // spent before the signature is checked, so a replayed assertion gets nothing (§13.4.3).
       if (stored?.user_id !== userId || !(await repository.spendChallenge(keyHash, now)))
         return { ok: false, reason: 'challenge' };

@@ -17,6 +17,7 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   'POST /api/auth/passkeys/login/options': 'login',
   'POST /api/auth/passkeys/login/verify': 'login',
   'POST /api/auth/2fa/passkey/options': 'login',
+  'POST /api/auth/passkeys/reauth/options': 'login',
   'POST /api/auth/register': 'register',
   'POST /register': 'register',
   'POST /api/auth/password/forgot': 'recovery',
