@@ -5474,6 +5474,8 @@ export interface components {
             locked_until: string | null;
             mfa_enabled: boolean;
             mfa_methods: string[];
+            /** @description How many passkeys the user has */
+            passkeys: number;
             role: string;
             username: string;
         };
