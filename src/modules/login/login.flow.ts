@@ -13,6 +13,7 @@ import type { TokenService } from '../tokens/tokens.service.js';
 import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
 import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
+import { createPasskeySecondFactor } from './passkey-second-factor.js';
 import { createPasskeyStep } from './passkey-step.js';
 import type { FactorMethod } from '../two-factor/require-2fa.js';
 
@@ -118,9 +119,6 @@ export interface LoginFlow {
 /** A code (TOTP, email, backup), or with method `passkey` a WebAuthn assertion. */
 export type SecondFactorInput =
   { code: string; method?: SecondFactor | undefined } | { method: 'passkey'; response: AuthenticationResponseJSON };
-
-/** What a second step's passkey challenge is bound to: the login challenge (its mfa_token's hash). */
-export const secondStepKey = (challenge: LoginChallenge): string => `mfa:${challenge.tokenHash}`;
 
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const { accounts, lockout, twoFactor, sessions, audit, metrics } = deps;
@@ -279,43 +277,8 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     );
   }
 
-  /**
-   * Second factor, passkey: the attempts are spent already (the challenge's and the account's). A
-   * refused assertion (another flow's challenge, a replay, another account's credential, a bad
-   * signature) is a failed second factor like a wrong code. After a password it adds `hwk`.
-   */
-  async function passkeySecondFactor(
-    challenge: LoginChallenge,
-    response: AuthenticationResponseJSON,
-    target: AccountTarget,
-    methods: FactorMethod[],
-    client: ClientInfo,
-  ): Promise<LoginTokens> {
-    const { userId } = challenge;
-    // A passkey opened this challenge: the second factor must be of another kind.
-    const outcome =
-      challenge.firstFactor === 'hwk'
-        ? ({ ok: false, reason: 'first_factor' } as const)
-        : await deps.passkeys.verifyAccountAssertion(userId, secondStepKey(challenge), response, client);
-    if (!outcome.ok) {
-      await audit.record({
-        ...client,
-        type: 'mfa.failed',
-        userId,
-        detail: { method: 'passkey', reason: outcome.reason },
-      });
-      await lockout.failed(target, client);
-      metrics.logins.inc({ outcome: 'invalid_mfa_code' });
-      throw new AppError('invalid_mfa_code');
-    }
-    await twoFactor.completeLoginChallenge(challenge);
-    const detail = { method: 'passkey', passkey_id: String(outcome.passkeyId) };
-    await audit.record({ ...client, type: 'mfa.used', userId, detail });
-    return finishLogin(
-      { user: await accounts.getUser(userId, methods), target, amr: [challenge.firstFactor, 'hwk'], detail },
-      client,
-    );
-  }
+  // Second factor, passkey: passkey-second-factor.ts, on this flow's finish.
+  const passkeySecondFactor = createPasskeySecondFactor(deps, finishLogin);
 
   const setupRequired = createSetupRequired(deps);
 

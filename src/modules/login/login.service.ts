@@ -2,6 +2,7 @@ import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON 
 import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
+import { secondStepKey } from './passkey-second-factor.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { DeviceCookie } from '../lockout/device-cookie.js';
 import type { LockoutClient } from '../lockout/lockout.service.js';
@@ -12,7 +13,6 @@ import type { FactorMethod } from '../two-factor/require-2fa.js';
 import { EMAIL_CODE_TTL_SECONDS } from '../two-factor/two-factor.service.js';
 import {
   createLoginFlow,
-  secondStepKey,
   type LoginAttempt,
   type LoginFlowDeps,
   type LoginTokens,
