@@ -256,6 +256,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     audit,
     clock,
     deleteAccount: (userId, actor) => privacy.deleteAccount(userId, actor),
+    passkeys,
   });
   const login = createLoginService({
     accounts,

@@ -160,6 +160,9 @@ describe('command line', { timeout: 120_000 }, () => {
     );
     db.prepare('insert into backup_codes (user_id, code_hash, created_at) values (?, ?, 1)').run(id, 'a'.repeat(64));
     db.prepare(
+      "insert into passkeys (user_id, credential_key, credential_id, public_key, device_type, aaguid, name, created_at) values (?, ?, 'AAAA', 'AA', 'singleDevice', '00000000-0000-0000-0000-000000000000', 'Key', 1)",
+    ).run(id, 'b'.repeat(64));
+    db.prepare(
       "insert into sessions (user_id, amr, created_at, last_used_at, expires_at) values (?, 'pwd,otp', 1, 1, ?)",
     ).run(id, Date.now() + 1e9);
     db.close();
@@ -172,9 +175,12 @@ describe('command line', { timeout: 120_000 }, () => {
     const count = (sql: string): number => (after.prepare(sql).get(id) as { n: number }).n;
     expect(count('select count(*) n from totp_factors where user_id = ?')).toBe(0);
     expect(count('select count(*) n from backup_codes where user_id = ?')).toBe(0);
+    expect(count('select count(*) n from passkeys where user_id = ?')).toBe(0);
     expect(count('select count(*) n from sessions where user_id = ? and revoked_at is null')).toBe(0);
     after.close();
-    expect(auditEvents(dir, 'mfa.reset')).toEqual([{ detail: '{"by":"cli"}', user_agent: 'twofold-cli', ip: null }]);
+    expect(auditEvents(dir, 'mfa.reset')).toEqual([
+      { detail: '{"by":"cli","passkeys_removed":1}', user_agent: 'twofold-cli', ip: null },
+    ]);
 
     const ghost = await cli(dir, ['user', 'reset-2fa', 'ghost']);
     expect(ghost.status).not.toBe(0);

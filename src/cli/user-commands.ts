@@ -54,14 +54,14 @@ export function addUserCommands(program: Command): void {
     });
   user
     .command('reset-2fa')
-    .description("remove a user's second factors (lost device); ends the user's sessions")
+    .description("remove a user's second factors and passkeys (lost device); ends the user's sessions")
     .argument('<username>')
     .action(async (username: string) => {
       await withServices(loadConfig(), async (services) =>
         services.admin.resetTwoFactor((await findUser(services, username)).id, CLI_ACTOR),
       );
       console.log(
-        `Removed every second factor of ${username} and ended their sessions; they can sign in with their password and set up 2FA again.`,
+        `Removed every second factor of ${username} (passkeys included) and ended their sessions; they can sign in with their password and set up 2FA again.`,
       );
     });
   user

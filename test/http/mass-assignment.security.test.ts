@@ -95,6 +95,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /verify': { auth: 'none', body: () => ({ email: 'mass-assignment@example.com', code: '000000' }) },
   'POST /api/auth/2fa/login': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken, code: '000000' }) },
   'POST /api/auth/2fa/email/send': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken }) },
+  'POST /api/auth/2fa/passkey/options': { auth: 'none', body: (f) => ({ mfa_token: f.mfaToken }) },
   'POST /api/auth/2fa/verify-setup': { auth: 'user', body: () => ({ code: '000000' }) },
   'POST /api/auth/2fa/setup': { auth: 'user', body: () => ({ name: 'Phone' }) },
   'PATCH /api/auth/2fa/authenticators/{id}': {
@@ -107,6 +108,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/2fa/disable': { auth: 'user', body: () => ({ password: PASSWORD, code: '000000' }) },
   'POST /api/auth/reauth': { auth: 'user', body: () => ({ password: PASSWORD }) },
   'POST /api/auth/passkeys/register/options': { auth: 'user' },
+  'POST /api/auth/passkeys/reauth/options': { auth: 'user' },
   'POST /api/auth/passkeys/register/verify': { auth: 'user', body: () => ({ response: PASSKEY_REGISTRATION }) },
   'PATCH /api/auth/passkeys/{id}': { auth: 'user', params: () => ({ id: 1 }), body: () => ({ name: 'Key' }) },
   'POST /api/auth/passkeys/login/options': { auth: 'none', body: () => ({ username: 'nobody' }) },

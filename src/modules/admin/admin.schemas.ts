@@ -12,6 +12,7 @@ export const AdminUserSchema = Type.Object(
     ...UserSchema.properties,
     locked_until: NullableDateTime,
     last_login_at: NullableDateTime,
+    passkeys: Type.Integer({ minimum: 0, description: 'How many passkeys the user has' }),
   },
   { $id: 'AdminUser' },
 );

@@ -3,6 +3,7 @@ import { AppError, validationError } from '../../lib/errors.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
 import type { AccountsService, User } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService, AuditView } from '../audit/audit.service.js';
+import type { PasskeysService } from '../passkeys/passkeys.service.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
 import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import type { AdminRepository } from './admin.repository.js';
@@ -12,6 +13,8 @@ import type { ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.sch
 export interface AdminUser extends User {
   locked_until: string | null;
   last_login_at: string | null;
+  /** How many passkeys the user has. */
+  passkeys: number;
 }
 
 export interface AuditPage {
@@ -64,6 +67,8 @@ export interface AdminDeps {
    * administration's layer, docs/architecture.md "Module dependencies").
    */
   deleteAccount(userId: number, actor: AdminActor): Promise<void>;
+  /** The users' passkeys: counted for the list, removed with the second factors by a reset. */
+  passkeys: Pick<PasskeysService, 'countByUsers' | 'removeAllOf'>;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -86,12 +91,14 @@ export function createAdminService(deps: AdminDeps): AdminService {
   const { repository, accounts, sessions, audit, clock } = deps;
 
   /** The contract's `user` (accounts' presentUser) with the lock and last sign-in an administrator sees. */
-  async function presentAdminUser(row: UserRow): Promise<AdminUser> {
+  async function presentAdminUser(row: UserRow, passkeyCounts?: Map<number, number>): Promise<AdminUser> {
     const lockedUntil = row.locked_until !== null && row.locked_until > clock.now().getTime() ? row.locked_until : null;
+    const counts = passkeyCounts ?? (await deps.passkeys.countByUsers([row.id]));
     return {
       ...(await accounts.presentUser(row)),
       locked_until: isoOrNull(lockedUntil),
       last_login_at: isoOrNull(row.last_login_at),
+      passkeys: counts.get(row.id) ?? 0,
     };
   }
 
@@ -118,7 +125,9 @@ export function createAdminService(deps: AdminDeps): AdminService {
   return {
     async listUsers(query) {
       const { rows, total } = await repository.listUsers(query);
-      return { items: await Promise.all(rows.map(presentAdminUser)), total };
+      // One grouped count for the page, not one query per user.
+      const counts = await deps.passkeys.countByUsers(rows.map((r) => r.id));
+      return { items: await Promise.all(rows.map((row) => presentAdminUser(row, counts))), total };
     },
 
     async updateUser(id, changes, actor) {
@@ -145,9 +154,17 @@ export function createAdminService(deps: AdminDeps): AdminService {
     async resetTwoFactor(id, actor) {
       const target = await requireUser(id);
       await deps.twoFactor.removeAll(target.id);
+      // A passkey is a second factor too (it would otherwise still be asked for after the reset).
+      const passkeysRemoved = await deps.passkeys.removeAllOf(target.id);
       await sessions.logoutAll(target.id);
       const { by, ...context } = auditedAs(actor);
-      await audit.record({ ...context, type: 'mfa.reset', userId: target.id, detail: { by } });
+      await audit.record({
+        ...context,
+        type: 'mfa.reset',
+        userId: target.id,
+        // Named only when there were some: a reset without passkeys reads as before.
+        detail: { by, ...(passkeysRemoved > 0 ? { passkeys_removed: passkeysRemoved } : {}) },
+      });
       return accounts.getUser(target.id);
     },
 

@@ -1,3 +1,4 @@
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { Require2fa } from '../../config.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { AppError } from '../../lib/errors.js';
@@ -12,7 +13,9 @@ import type { TokenService } from '../tokens/tokens.service.js';
 import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
 import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
+import { createPasskeySecondFactor } from './passkey-second-factor.js';
 import { createPasskeyStep } from './passkey-step.js';
+import type { FactorMethod } from '../two-factor/require-2fa.js';
 
 export type { MfaSetupRequired, SetupGrant } from './mfa-setup.js';
 
@@ -55,7 +58,7 @@ export interface FirstFactorPassed {
   /** RFC 8176 authentication method references proven so far (`pwd`, or `hwk` for a passkey). */
   amr: string[];
   /** The second factors the account has turned on: none means the login finishes now. */
-  methods: Array<'totp' | 'email'>;
+  methods: FactorMethod[];
 }
 
 /** The flow's state when every factor it needs is proven. */
@@ -113,10 +116,9 @@ export interface LoginFlow {
   setupCompletedStep(grant: SetupGrant, client: LockoutClient & ClientInfo): Promise<LoginTokens | null>;
 }
 
-export interface SecondFactorInput {
-  code: string;
-  method?: SecondFactor | undefined;
-}
+/** A code (TOTP, email, backup), or with method `passkey` a WebAuthn assertion. */
+export type SecondFactorInput =
+  { code: string; method?: SecondFactor | undefined } | { method: 'passkey'; response: AuthenticationResponseJSON };
 
 export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
   const { accounts, lockout, twoFactor, sessions, audit, metrics } = deps;
@@ -198,10 +200,12 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     client: ClientInfo,
     totpCode: string | undefined,
   ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired> {
-    const { account, target, amr, methods } = state;
+    const { account, target, amr } = state;
+    // After a passkey (without user verification) a passkey is no second factor: one of another kind is.
+    const methods = amr.includes('hwk') ? state.methods.filter((m) => m !== 'passkey') : state.methods;
     if (!hasSecondFactor(methods) && policyCovers(deps.require2fa, account.role)) return setupRequired(state, client);
     if (!hasSecondFactor(methods))
-      return finishLogin({ user: await accounts.presentUser(account, methods), target, amr }, client);
+      return finishLogin({ user: await accounts.presentUser(account, state.methods), target, amr }, client);
     if (totpCode !== undefined && methods.includes('totp')) {
       // The original API's one-step login: password and TOTP code in one request.
       if (!(await twoFactor.verifyTOTP(account.id, totpCode.trim()))) return failSecondFactor(target, client, 'totp');
@@ -250,6 +254,7 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     const target = lockout.targetFor(userId, client);
     await spendAttempt(target, client);
     const methods = await twoFactor.methodsOf(userId);
+    if (input.method === 'passkey') return passkeySecondFactor(challenge, input.response, target, methods, client);
     const used = await twoFactor.verifyCode(userId, input.code, { method: input.method, methods });
     if (used === null) return failSecondFactor(target, client, input.method ?? 'any');
     // Single use: of two requests that both passed the code check, one completes the challenge.
@@ -271,6 +276,9 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       client,
     );
   }
+
+  // Second factor, passkey: passkey-second-factor.ts, on this flow's finish.
+  const passkeySecondFactor = createPasskeySecondFactor(deps, finishLogin);
 
   const setupRequired = createSetupRequired(deps);
 

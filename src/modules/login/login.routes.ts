@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Str, aliasedField, errorResponses } from '../../http/schema.js';
 import { LoginBody } from '../accounts/accounts.schemas.js';
@@ -7,7 +7,8 @@ import { AuthenticationResponse, RequestOptions } from '../passkeys/passkeys.sch
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
 import { requirePrincipal, type Authenticate, type FinishMfaSetup } from '../../http/principal.js';
-import type { LoginService, LoginTokens } from './login.service.js';
+import { validationError } from '../../lib/errors.js';
+import type { LoginService, LoginTokens, ReauthInput, SecondFactorLoginInput } from './login.service.js';
 
 export interface LoginRoutesOptions {
   login: LoginService;
@@ -22,8 +23,43 @@ const SecondFactorBody = Type.Object({
   login_token: Type.Optional(Str({ minLength: 1, maxLength: 512, description: 'Another name for mfa_token' })),
   code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
   otp: Type.Optional(Str({ minLength: 1, maxLength: 32, description: 'Another name for code' })),
-  method: Type.Optional(Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('backup_code')])),
+  method: Type.Optional(
+    Type.Union([Type.Literal('totp'), Type.Literal('email'), Type.Literal('backup_code'), Type.Literal('passkey')]),
+  ),
+  response: Type.Optional(AuthenticationResponse),
 });
+
+/** The second step's input: a code, or with method `passkey` the assertion (and no code). */
+function secondFactorInput(body: Static<typeof SecondFactorBody>): SecondFactorLoginInput {
+  const mfa_token = aliasedField(body, 'mfa_token', 'login_token');
+  if (body.method === 'passkey') {
+    if (body.response === undefined) throw validationError({ response: 'is required with method passkey' });
+    if (body.code !== undefined || body.otp !== undefined)
+      throw validationError({ code: 'is not used with method passkey' });
+    return { mfa_token, method: 'passkey', response: body.response };
+  }
+  if (body.response !== undefined) throw validationError({ response: 'is only used with method passkey' });
+  const method = body.method;
+  return { mfa_token, code: aliasedField(body, 'code', 'otp'), method };
+}
+
+// The contract's "password (and code) or a passkey assertion": `response` comes alone.
+const ReauthBody = Type.Object({
+  password: Type.Optional(Str({ minLength: 1, maxLength: 1024 })),
+  code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
+  response: Type.Optional(AuthenticationResponse),
+});
+
+function reauthInput(body: Static<typeof ReauthBody>): ReauthInput {
+  if (body.response !== undefined) {
+    if (body.password !== undefined || body.code !== undefined)
+      throw validationError({ response: 'comes alone: a passkey replaces the password and code' });
+    return { response: body.response };
+  }
+  if (body.password === undefined)
+    throw validationError({ password: 'is required (or a passkey assertion in response)' }, 'password is required.');
+  return { password: body.password, code: body.code };
+}
 
 /** What a sign-in leaves in the browser: the refresh cookie (browser requests only) and the device cookie. */
 function setSignInCookies(
@@ -95,16 +131,23 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { body } = request;
-      const input = {
-        mfa_token: aliasedField(body, 'mfa_token', 'login_token'),
-        code: aliasedField(body, 'code', 'otp'),
-        method: body.method,
-      };
-      const tokens = await login.secondFactorLogin(input, lockoutClient(request));
+      const tokens = await login.secondFactorLogin(secondFactorInput(request.body), lockoutClient(request));
       setSignInCookies(request, reply, tokens, options);
       return tokens;
     },
+  );
+
+  // A passkey as the second step: options whose challenge belongs to this mfa_token's sign-in.
+  app.post(
+    '/api/auth/2fa/passkey/options',
+    {
+      schema: {
+        tags: ['login'],
+        body: Type.Object({ mfa_token: Str({ minLength: 1, maxLength: 512 }) }),
+        response: { 200: Type.Object({ options: RequestOptions }), ...errorResponses(400, 401, 409, 429) },
+      },
+    },
+    async (request) => login.passkeySecondFactorOptions(request.body.mfa_token),
   );
 
   // Passwordless sign-in with a passkey (WebAuthn Level 3, §7.2): options and a flow token, then the assertion.
@@ -144,6 +187,22 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
     },
   );
 
+  // Re-authentication with a passkey: options whose challenge belongs to the caller's session.
+  app.post(
+    '/api/auth/passkeys/reauth/options',
+    {
+      onRequest: authenticate,
+      config: { beforeSecondFactor: 'session' },
+      schema: {
+        tags: ['login'],
+        security: [{ bearer: [] }],
+        body: Type.Optional(Type.Object({}, { nullable: true })),
+        response: { 200: Type.Object({ options: RequestOptions }), ...errorResponses(400, 401, 403, 409, 429) },
+      },
+    },
+    async (request) => login.passkeyReauthOptions(requirePrincipal(request.principal)),
+  );
+
   // the HTTP contract "Security rules": a fresh auth_time for changes that need a recent sign-in.
   app.post(
     '/api/auth/reauth',
@@ -154,17 +213,14 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
       schema: {
         tags: ['login'],
         security: [{ bearer: [] }],
-        body: Type.Object({
-          password: Str({ minLength: 1, maxLength: 1024 }),
-          code: Type.Optional(Str({ minLength: 1, maxLength: 32 })),
-        }),
+        body: ReauthBody,
         response: { 200: Type.Ref('Tokens'), ...errorResponses(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
       const tokens = await login.reauthenticate(
         requirePrincipal(request.principal),
-        request.body,
+        reauthInput(request.body),
         lockoutClient(request),
       );
       if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);

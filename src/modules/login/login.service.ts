@@ -1,12 +1,15 @@
-import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
+import { secondStepKey } from './passkey-second-factor.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import type { DeviceCookie } from '../lockout/device-cookie.js';
 import type { LockoutClient } from '../lockout/lockout.service.js';
 import type { PasskeyAssertions } from '../passkeys/passkey-assertions.js';
+import type { UserRow } from '../accounts/accounts.repository.js';
 import type { Tokens } from '../sessions/sessions.service.js';
+import type { FactorMethod } from '../two-factor/require-2fa.js';
 import { EMAIL_CODE_TTL_SECONDS } from '../two-factor/two-factor.service.js';
 import {
   createLoginFlow,
@@ -20,6 +23,8 @@ import {
 } from './login.flow.js';
 
 export type { LoginTokens, MfaChallenge, MfaSetupRequired, SetupGrant } from './login.flow.js';
+
+export type SecondFactorLoginInput = SecondFactorInput & { mfa_token: string };
 
 export interface PasswordLoginInput {
   username: string;
@@ -42,8 +47,10 @@ export interface LoginService {
     client: LoginClient,
   ): Promise<LoginTokens | MfaChallenge | MfaSetupRequired>;
   passkeyLoginOptions(username: string | undefined): ReturnType<PasskeyAssertions['loginOptions']>;
-  /** Second step: a code for the mfa_token the password step answered with. */
-  secondFactorLogin(input: SecondFactorInput & { mfa_token: string }, client: LoginClient): Promise<LoginTokens>;
+  /** Options for a passkey as the second step of the mfa_token's sign-in (its challenge bound to that flow). */
+  passkeySecondFactorOptions(mfaToken: string): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }>;
+  /** Second step: a code (or a passkey's assertion) for the mfa_token the password step answered with. */
+  secondFactorLogin(input: SecondFactorLoginInput, client: LoginClient): Promise<LoginTokens>;
   /**
    * A set-up token's holder has just set up a second factor (REQUIRE_2FA): the sign-in's tokens, once per
    * set-up token; null when they were issued already.
@@ -58,6 +65,11 @@ export interface LoginService {
    * A signed-in person proves who they are again (password, and a code when 2FA is on): new tokens
    * for the same session with a fresh `auth_time`, for changes that need a recent sign-in.
    */
+  /** Options for re-authenticating with a passkey: the caller's credentials, a challenge bound to the session. */
+  passkeyReauthOptions(principal: {
+    userId: number;
+    sessionId: number;
+  }): Promise<{ options: PublicKeyCredentialRequestOptionsJSON }>;
   reauthenticate(
     principal: { userId: number; sessionId: number },
     input: ReauthInput,
@@ -65,10 +77,11 @@ export interface LoginService {
   ): Promise<Tokens>;
 }
 
-export interface ReauthInput {
-  password: string;
-  code?: string | undefined;
-}
+/** A password (and a code when 2FA is on), or a passkey's assertion for `passkeyReauthOptions`. */
+export type ReauthInput = { password: string; code?: string | undefined } | { response: AuthenticationResponseJSON };
+
+/** What a re-authentication's passkey challenge is bound to: the session it refreshes. */
+const reauthKey = (sessionId: number): string => `reauth:${sessionId}`;
 
 /** The login service drives the one sign-in flow and needs what the flow needs. */
 export type LoginDeps = LoginFlowDeps;
@@ -115,6 +128,29 @@ export function createLoginService(deps: LoginDeps): LoginService {
     throw error;
   }
 
+  /** A re-authentication proven: the same session's new tokens with a fresh auth_time, and the audit line. */
+  async function reauthenticated(
+    proof: { account: UserRow; amr: string[] },
+    methods: FactorMethod[],
+    { userId, sessionId }: { userId: number; sessionId: number },
+    client: LoginClient,
+    method: string | null,
+  ): Promise<Tokens> {
+    const tokens = await sessions.reauthenticate(
+      await accounts.presentUser(proof.account, methods),
+      sessionId,
+      proof.amr,
+      client,
+    );
+    await audit.record({
+      ...client,
+      type: 'reauth.succeeded',
+      userId,
+      detail: { amr: proof.amr.join(','), session_id: sessionId, ...(method ? { method } : {}) },
+    });
+    return tokens;
+  }
+
   return {
     async passwordLogin(input, client) {
       // The account is read once, here, and handed along the flow.
@@ -148,6 +184,16 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
     passkeyLoginOptions: (username) => deps.passkeys.loginOptions(username),
 
+    async passkeySecondFactorOptions(mfaToken) {
+      const challenge = await twoFactor.findLoginChallenge(mfaToken);
+      // A passkey opened this sign-in: the second factor must be of another kind.
+      if (challenge.firstFactor === 'hwk')
+        throw new AppError('mfa_not_enabled', { message: 'Use a code: a passkey was the first step.' });
+      // The password was the first factor: possession is what this step proves, so no PIN is asked for.
+      const options = await deps.passkeys.accountOptions(challenge.userId, secondStepKey(challenge), 'discouraged');
+      return { options };
+    },
+
     async secondFactorLogin({ mfa_token, ...input }, client) {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);
       return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client)).catch(goneAsUnknown);
@@ -163,13 +209,38 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
     sendStepUpEmailCode: (userId) => sendEmailFactorCode(userId, 'step_up'),
 
+    async passkeyReauthOptions({ userId, sessionId }) {
+      // The passkey is the whole proof here: user verification makes it two factors (amr hwk+mfa).
+      return { options: await deps.passkeys.accountOptions(userId, reauthKey(sessionId), 'preferred') };
+    },
+
     async reauthenticate({ userId, sessionId }, input, client) {
       const methods = await twoFactor.methodsOf(userId);
-      // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
-      if (methods.length > 0 && input.code === undefined)
-        throw validationError({ code: 'is required when two-factor authentication is on' });
       const fail = async (reason: string): Promise<void> =>
         audit.record({ ...client, type: 'reauth.failed', userId, detail: { reason } });
+      if ('response' in input) {
+        const { response } = input;
+        // An assertion is a guess like a password: it spends the account's lockout budget.
+        const proof = await attempts.run(userId, () =>
+          lockout.guard(userId, client, async () => {
+            const outcome = await deps.passkeys.verifyAccountAssertion(userId, reauthKey(sessionId), response, client);
+            if (!outcome.ok) {
+              await fail(`passkey_${outcome.reason}`);
+              throw new AppError('invalid_credentials');
+            }
+            const account = await accounts.findById(userId);
+            if (!account) throw new AppError('unauthorized');
+            // RFC 8176: hwk, plus mfa when the authenticator verified the person (NIST SP 800-63B §5.1.9).
+            return { account, amr: outcome.userVerified ? ['hwk', 'mfa'] : ['hwk'] };
+          }),
+        );
+        return reauthenticated(proof, methods, { userId, sessionId }, client, 'passkey');
+      }
+      // Codes are what a password re-authentication takes; a passkey re-authenticates on its own.
+      const codeMethods = methods.filter((m) => m !== 'passkey');
+      // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
+      if (codeMethods.length > 0 && input.code === undefined)
+        throw validationError({ code: 'is required when two-factor authentication is on' });
       // Password and code are guesses like any other: they spend the account's lockout budget.
       const proof = await attempts.run(userId, () =>
         lockout.guard(userId, client, async () => {
@@ -177,7 +248,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
             await fail('password');
             throw error;
           });
-          if (methods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
+          if (codeMethods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
           // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
           const used = await twoFactor.verifyCode(userId, input.code, { purpose: 'step_up', methods });
           if (used === null) {
@@ -187,19 +258,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
           return { account, amr: ['pwd', 'otp'], method: used };
         }),
       );
-      const tokens = await sessions.reauthenticate(
-        await accounts.presentUser(proof.account, methods),
-        sessionId,
-        proof.amr,
-        client,
-      );
-      await audit.record({
-        ...client,
-        type: 'reauth.succeeded',
-        userId,
-        detail: { amr: proof.amr.join(','), session_id: sessionId, ...(proof.method ? { method: proof.method } : {}) },
-      });
-      return tokens;
+      return reauthenticated(proof, methods, { userId, sessionId }, client, proof.method);
     },
   };
 }

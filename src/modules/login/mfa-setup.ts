@@ -2,6 +2,7 @@ import type { ClientInfo } from '../../http/client-info.js';
 import { randomToken } from '../../lib/crypto.js';
 import type { LoginFlowDeps, FirstFactorPassed } from './login.flow.js';
 import { MFA_SETUP_SCOPE } from '../two-factor/require-2fa.js';
+import type { FactorMethod } from '../two-factor/require-2fa.js';
 
 /**
  * The answer instead of tokens when REQUIRE_2FA covers an account without a second factor: a set-up
@@ -11,7 +12,7 @@ export interface MfaSetupRequired {
   mfa_setup_required: true;
   setup_token: string;
   expires_in: number;
-  mfa_methods: Array<'totp' | 'email'>;
+  mfa_methods: FactorMethod[];
 }
 
 /** A set-up token's grant, and the factor whose set-up completes it. */
@@ -35,7 +36,8 @@ export function createSetupRequired(
   return async function setupRequired({ account, target, amr }, client) {
     await deps.lockout.refund(target);
     const grantId = randomToken(16);
-    const { expiresIn } = await deps.twoFactor.openSetupGrant(account.id, grantId);
+    const firstFactor = amr.includes('hwk') ? 'hwk' : 'pwd';
+    const { expiresIn } = await deps.twoFactor.openSetupGrant(account.id, grantId, firstFactor);
     const setupToken = await deps.tokens.signRestrictedToken({
       userId: account.id,
       username: account.username,

@@ -29,6 +29,10 @@ export interface PasskeysRepository {
     nowMs: number,
   ): Promise<boolean>;
   hasAny(userId: number): Promise<boolean>;
+  /** How many passkeys each of the users has (one grouped query; users without one are absent). */
+  countByUsers(userIds: readonly number[]): Promise<Map<number, number>>;
+  /** Removes every passkey of the user (an administrator's reset of the second factors): how many. */
+  removeAllOf(userId: number): Promise<number>;
   saveChallenge(row: ChallengeRow): Promise<void>;
   findChallenge(keyHash: string, purpose: readonly string[], nowMs: number): Promise<ChallengeRow | undefined>;
   /** Guarded DELETE: true for exactly one caller per challenge, on every database. */
@@ -126,6 +130,24 @@ export function createPasskeysRepository(db: Kysely<Database>, dialect: Dialect)
     async hasAny(userId) {
       const row = await db.selectFrom('passkeys').select('id').where('user_id', '=', userId).executeTakeFirst();
       return row !== undefined;
+    },
+
+    async countByUsers(userIds) {
+      if (userIds.length === 0) return new Map();
+      const rows = await db
+        .selectFrom('passkeys')
+        .select((eb) => ['user_id', eb.fn.countAll<number>().as('n')])
+        .where('user_id', 'in', [...userIds])
+        .groupBy('user_id')
+        .execute();
+      return new Map(rows.map((r) => [number(r.user_id), number(r.n)]));
+    },
+
+    async removeAllOf(userId) {
+      // The user's ceremonies in flight go too: a challenge issued before the reset proves nothing after it.
+      await db.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
+      const result = await db.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
 
     async saveChallenge(row) {

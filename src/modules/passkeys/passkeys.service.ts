@@ -17,6 +17,7 @@ import {
   MAX_PASSKEYS,
   SUPPORTED_ALGORITHMS,
   challengeOf,
+  transportsOf,
   userHandleOf,
   type RelyingParty,
 } from './webauthn.js';
@@ -53,18 +54,16 @@ export interface PasskeysService extends PasskeyAssertions {
   remove(userId: number, id: number, client: AuditContext): Promise<void>;
   /** Whether the user has a passkey (`mfa_methods` names it). */
   hasPasskey(userId: number): Promise<boolean>;
+  /** How many passkeys each user has (the administration's list). */
+  countByUsers(userIds: readonly number[]): Promise<Map<number, number>>;
+  /** Removes every passkey of the user (an administrator's reset of the second factors): how many. */
+  removeAllOf(userId: number): Promise<number>;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 export function presentPasskey(row: PasskeyRow): PasskeyView {
-  let transports: string[] = [];
-  try {
-    const parsed: unknown = JSON.parse(row.transports);
-    if (Array.isArray(parsed)) transports = parsed.filter((t): t is string => typeof t === 'string');
-  } catch {
-    transports = [];
-  }
+  const transports: string[] = transportsOf(row);
   return {
     id: row.id,
     name: row.name,
@@ -102,7 +101,7 @@ export function createPasskeysService(deps: PasskeysDeps): PasskeysService {
         // A discoverable credential is what lets a person sign in without typing a name (§6.2.2).
         authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'preferred' },
         // The same authenticator is not registered twice (§5.4, excludeCredentials).
-        excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: presentPasskey(p).transports })),
+        excludeCredentials: existing.map((p) => ({ id: p.credential_id, transports: transportsOf(p) })),
         supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       });
       const now = nowMs();
@@ -175,5 +174,7 @@ export function createPasskeysService(deps: PasskeysDeps): PasskeysService {
     },
 
     hasPasskey: (userId) => repository.hasAny(userId),
+    countByUsers: (userIds) => repository.countByUsers(userIds),
+    removeAllOf: (userId) => repository.removeAllOf(userId),
   };
 }

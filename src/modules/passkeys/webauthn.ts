@@ -48,3 +48,13 @@ export function counterWentBackwards(stored: number, received: number): boolean 
 export function userHandleOf(key: Uint8Array, userId: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(Buffer.from(hmacHex(key, `user:${userId}`).slice(0, 32), 'hex'));
 }
+
+/** The transports stored with a credential (a JSON array of strings); none when unreadable. */
+export function transportsOf(row: { transports: string }): string[] {
+  try {
+    const parsed: unknown = JSON.parse(row.transports);
+    return Array.isArray(parsed) ? parsed.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
+}

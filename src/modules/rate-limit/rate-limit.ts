@@ -16,6 +16,8 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
   // Passwordless sign-in: a failed assertion is a guess like a wrong password.
   'POST /api/auth/passkeys/login/options': 'login',
   'POST /api/auth/passkeys/login/verify': 'login',
+  'POST /api/auth/2fa/passkey/options': 'login',
+  'POST /api/auth/passkeys/reauth/options': 'login',
   'POST /api/auth/register': 'register',
   'POST /register': 'register',
   'POST /api/auth/password/forgot': 'recovery',

@@ -27,6 +27,7 @@ export interface RefreshTokenUser {
   created_at: number;
   totp: boolean;
   emailFactor: boolean;
+  passkey: boolean;
 }
 
 export interface RefreshTokenRecord {
@@ -91,6 +92,7 @@ interface FindRefreshRow {
   created_at: number;
   totp: number | boolean;
   email_factor: number | boolean;
+  passkey: number | boolean;
 }
 
 export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect): SessionsRepository {
@@ -158,6 +160,7 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
           // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
           totp: Boolean(Number(row.totp)),
           emailFactor: Boolean(Number(row.email_factor)),
+          passkey: Boolean(Number(row.passkey)),
         },
         amr: row.amr,
         authenticatedAt: row.authenticated_at,

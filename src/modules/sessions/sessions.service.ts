@@ -200,8 +200,8 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         throw new AppError('refresh_token_invalid');
       }
       if (record.usedAt !== null) return spentTokenPresented(record, client, nowMs);
-      const { totp, emailFactor, ...row } = record.user;
-      const user = presentUser(row, methodsOfFactors({ totp, email: emailFactor }));
+      const { totp, emailFactor, passkey, ...row } = record.user;
+      const user = presentUser(row, methodsOfFactors({ totp, email: emailFactor, passkey }));
       const amr = record.amr.split(',');
       const next = await repository.transaction(async (repo) => {
         // The guarded UPDATE picks exactly one winner among concurrent refreshes of one token.

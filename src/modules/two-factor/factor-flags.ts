@@ -1,5 +1,6 @@
 import type { ReferenceExpression, SelectQueryBuilder } from 'kysely';
 import type { Database } from '../../db/schema.js';
+import { hasPasskeyExists } from '../passkeys/passkey-flag.js';
 
 /** Whether the user has each second factor: a boolean on PostgreSQL, 0/1 on SQLite and MySQL. */
 export interface FactorFlags {
@@ -7,11 +8,13 @@ export interface FactorFlags {
   totp: number | boolean;
   /** Email codes turned on. */
   email_factor: number | boolean;
+  /** A passkey (WebAuthn credential): the passkeys module's EXISTS. */
+  passkey: number | boolean;
 }
 
 /**
  * Selects, in another module's query, whether the user whose id that query holds at `userId` has
- * each second factor (`totp`, `email_factor`: two EXISTS subqueries): the caller's read stays one
+ * each second factor (`totp`, `email_factor`, `passkey`: three EXISTS subqueries): the caller's read stays one
  * query (a refresh reads its token, session, user and factors at once) while the SQL that names the
  * factor tables stays here, with their owner. The subqueries' aliases are this function's own.
  */
@@ -34,5 +37,6 @@ export function selectFactorFlags<DB extends Database, TB extends keyof DB, O>(
     eb
       .exists(eb.selectFrom('email_factors as e').select('e.user_id').whereRef('e.user_id', '=', owner))
       .as('email_factor'),
+    hasPasskeyExists(eb, owner).as('passkey'),
   ]) as unknown as SelectQueryBuilder<DB, TB, O & FactorFlags>;
 }

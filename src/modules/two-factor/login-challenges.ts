@@ -2,6 +2,7 @@ import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
+import type { FactorMethod } from './require-2fa.js';
 
 /** A login's second step must follow its password step within 5 minutes (the mfa_token's life). */
 export const MFA_TOKEN_TTL_SECONDS = 300;
@@ -21,7 +22,7 @@ export interface LoginChallenges {
   /** A login whose password was right waits for its second factor: a new mfa_token, and the methods to offer. */
   startLoginChallenge(
     userId: number,
-    methods: Array<'totp' | 'email'>,
+    methods: FactorMethod[],
     firstFactor?: FirstFactor,
   ): Promise<{ mfaToken: string; methods: string[]; expiresIn: number }>;
   /** The live (unconsumed, unexpired) challenge of an mfa_token, or `mfa_token_invalid`. */

@@ -15,5 +15,7 @@ describe('REQUIRE_2FA rules', () => {
     expect(provesSecondFactor(['pwd', 'otp'])).toBe(true);
     expect(provesSecondFactor(['hwk', 'mfa'])).toBe(true);
     expect(provesSecondFactor(['hwk'])).toBe(false);
+    expect(hasSecondFactor(['passkey'])).toBe(true);
+    expect(provesSecondFactor(['pwd', 'hwk'])).toBe(true);
   });
 });

@@ -15,9 +15,13 @@ export function policyCovers(policy: Require2fa, role: string): boolean {
   return policy === 'all' || (policy === 'admin' && role === 'admin');
 }
 
+/** A second factor an account has turned on, as `mfa_methods` names it. */
+export type FactorMethod = 'totp' | 'email' | 'passkey';
+
 /**
- * Whether the account has a second factor, from its enabled methods (the factor flags). A passkey,
- * when it comes, is one more method here.
+ * Whether the account has a second factor, from its enabled methods (the factor flags). A passkey
+ * counts: after a password it is a second, phishing-resistant factor of another kind (possession;
+ * NIST SP 800-63B §4.2.1, §5.1.8).
  */
 export function hasSecondFactor(methods: readonly string[]): boolean {
   return methods.length > 0;
@@ -26,8 +30,10 @@ export function hasSecondFactor(methods: readonly string[]): boolean {
 /**
  * Whether a sign-in proved a second factor, from its RFC 8176 `amr`: `otp` (a TOTP, email or backup
  * code), or `mfa` (a passkey whose authenticator verified the person: possession and a PIN or
- * biometric in one, NIST SP 800-63B §5.1.9). A passkey without user verification (`hwk` alone) is one factor.
+ * biometric in one, NIST SP 800-63B §5.1.9), or `pwd` + `hwk` (a password and a passkey as its second
+ * step). A passkey without user verification (`hwk` alone) is one factor.
  */
 export function provesSecondFactor(amr: readonly string[]): boolean {
-  return amr.includes('otp') || amr.includes('mfa');
+  // A password then a passkey (`pwd` + `hwk`): something known and something held, two factors.
+  return amr.includes('otp') || amr.includes('mfa') || (amr.includes('pwd') && amr.includes('hwk'));
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex } from '../../lib/crypto.js';
+import type { FirstFactor } from './login-challenges.js';
 import { hasSecondFactor } from './require-2fa.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
 
@@ -18,7 +19,7 @@ export const SETUP_TOKEN_TTL_SECONDS = 600;
  */
 export interface SetupGrants {
   /** A grant for the account; the id goes into the set-up token's `jti`. */
-  openSetupGrant(userId: number, grantId: string): Promise<{ expiresIn: number }>;
+  openSetupGrant(userId: number, grantId: string, firstFactor?: FirstFactor): Promise<{ expiresIn: number }>;
   /** Whether the grant is the user's, unexpired, not yet completed, and the account still has no second factor. */
   isSetupGrantLive(grantId: string, userId: number): Promise<boolean>;
   /** Single use: true for exactly one caller, who then opens the session. */
@@ -28,9 +29,9 @@ export interface SetupGrants {
 export function createSetupGrants(repository: TwoFactorRepository, clock: Clock, hashKey: Uint8Array): SetupGrants {
   const rowKey = (grantId: string): string => hmacHex(hashKey, `mfa_setup:${grantId}`);
   return {
-    async openSetupGrant(userId, grantId) {
+    async openSetupGrant(userId, grantId, firstFactor = 'pwd') {
       const now = clock.now().getTime();
-      await repository.insertFlow(rowKey(grantId), userId, now, now + SETUP_TOKEN_TTL_SECONDS * 1000);
+      await repository.insertFlow(rowKey(grantId), userId, now, now + SETUP_TOKEN_TTL_SECONDS * 1000, firstFactor);
       return { expiresIn: SETUP_TOKEN_TTL_SECONDS };
     },
     async isSetupGrantLive(grantId, userId) {
@@ -44,8 +45,14 @@ export function createSetupGrants(repository: TwoFactorRepository, clock: Clock,
       // A grant stands in for a factor the account lacks. Once it has one (its owner set it up with
       // another set-up token or session), the password alone must never again be enough (NIST SP
       // 800-63B §4.2): an older set-up token would otherwise add its holder's own app and sign in.
-      const { totp, email } = await repository.enabledFactors(userId);
-      return !hasSecondFactor([...(totp ? ['totp'] : []), ...(email ? ['email'] : [])]);
+      const { totp, email, passkey } = await repository.enabledFactors(userId);
+      // After a passkey sign-in (`hwk`) the passkey is the first factor, not the second the grant waits for.
+      const counted = passkey && row.first_factor !== 'hwk';
+      return !hasSecondFactor([
+        ...(totp ? ['totp'] : []),
+        ...(email ? ['email'] : []),
+        ...(counted ? ['passkey'] : []),
+      ]);
     },
     completeSetupGrant: async (grantId) => repository.consumeFlow(rowKey(grantId), clock.now().getTime()),
   };

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
+import { hasPasskeyExists } from '../passkeys/passkey-flag.js';
 import type { Database, EmailCodesTable, MfaFlowsTable } from '../../db/schema.js';
 import {
   createTotpAuthenticatorsRepository,
@@ -19,7 +20,7 @@ export const MAX_CODE_ATTEMPTS = 5;
 export interface TwoFactorRepository extends TotpAuthenticatorsRepository {
   isEmailEnabled(userId: number): Promise<boolean>;
   /** Which second factors are on (a confirmed TOTP factor; the email factor), in one query. */
-  enabledFactors(userId: number): Promise<{ totp: boolean; email: boolean }>;
+  enabledFactors(userId: number): Promise<{ totp: boolean; email: boolean; passkey: boolean }>;
   enableEmail(userId: number, nowMs: number): Promise<void>;
   latestEmailCode(userId: number, purpose: string): Promise<EmailCodeRow | undefined>;
   /**
@@ -80,10 +81,15 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
             )
             .as('totp'),
           eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', userId)).as('email'),
+          hasPasskeyExists(eb, userId).as('passkey'),
         ])
         .executeTakeFirstOrThrow();
       // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
-      return { totp: Boolean(Number(row.totp)), email: Boolean(Number(row.email)) };
+      return {
+        totp: Boolean(Number(row.totp)),
+        email: Boolean(Number(row.email)),
+        passkey: Boolean(Number(row.passkey)),
+      };
     },
     async enableEmail(userId, nowMs) {
       if (await this.isEmailEnabled(userId)) return;

@@ -14,6 +14,8 @@ import { createTotpAuthenticators, type TotpAuthenticators } from './totp-authen
 import type { TwoFactorRepository } from './two-factor.repository.js';
 
 export type SecondFactor = 'totp' | 'email' | 'backup_code';
+import type { FactorMethod } from './require-2fa.js';
+export type { FactorMethod } from './require-2fa.js';
 export type { LoginChallenge } from './login-challenges.js';
 export { EMAIL_CODE_TTL_SECONDS, EMAIL_RESEND_SECONDS } from './email-codes.js';
 export type { Account, EmailCodePurpose } from './email-codes.js';
@@ -57,12 +59,12 @@ export interface VerifyOptions {
   /** Which email code counts (default `login`). */
   purpose?: EmailCodePurpose;
   /** The user's enabled factors, when the caller has read them already. */
-  methods?: Array<'totp' | 'email'>;
+  methods?: FactorMethod[];
 }
 
 /** The user's second factors, their setup and removal, and the login challenges that wait for one. */
 export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuthenticators {
-  methodsOf(userId: number): Promise<Array<'totp' | 'email'>>;
+  methodsOf(userId: number): Promise<FactorMethod[]>;
   status(userId: number): Promise<TwoFactorStatus>;
   /** Which factor accepted the code (consuming it), or null. */
   verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
@@ -81,18 +83,24 @@ export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuth
 }
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
-export async function enabledMethods(
-  repository: TwoFactorRepository,
-  userId: number,
-): Promise<Array<'totp' | 'email'>> {
+export async function enabledMethods(repository: TwoFactorRepository, userId: number): Promise<FactorMethod[]> {
   return methodsOfFactors(await repository.enabledFactors(userId));
 }
 
 /** The `mfa_methods` of a user, in the contract's order, from which factors are on. */
-export function methodsOfFactors({ totp, email }: { totp: boolean; email: boolean }): Array<'totp' | 'email'> {
-  const methods: Array<'totp' | 'email'> = [];
+export function methodsOfFactors({
+  totp,
+  email,
+  passkey,
+}: {
+  totp: boolean;
+  email: boolean;
+  passkey: boolean;
+}): FactorMethod[] {
+  const methods: FactorMethod[] = [];
   if (totp) methods.push('totp');
   if (email) methods.push('email');
+  if (passkey) methods.push('passkey');
   return methods;
 }
 
@@ -123,7 +131,7 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
   const sendEmailCode = emailCodes.send;
   const verifyEmailCode = emailCodes.verify;
 
-  const methodsOf = (userId: number): Promise<Array<'totp' | 'email'>> => enabledMethods(repository, userId);
+  const methodsOf = (userId: number): Promise<FactorMethod[]> => enabledMethods(repository, userId);
 
   const authenticators = createTotpAuthenticators({ ...deps, accountOf, issueBackupCodes });
   const { verifyTOTP } = authenticators;

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, signUp, type TestApp } from '../support/app.js';
+import { testDialects } from '../support/databases.js';
+import { passkeySecondStep, secondStepChallenge } from '../support/passkey-second-step.js';
+import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
+import { auditRows, bearer, challenge, passwordLogin } from '../support/two-factor.js';
+
+const dialects = await testDialects();
+
+/** The administration sees each user's passkeys, and its reset of the second factors removes them. */
+describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
+  let t: TestApp;
+  let adminAuth: { authorization: string };
+  beforeAll(async () => {
+    t = await buildTestApp({ dialect, env: PASSKEY_ENV });
+    // An administrator whose only factor is a passkey, signed in with password + passkey.
+    const admin = await signUp(t.app);
+    const key = newAuthenticator();
+    await addPasskey(t, admin, key);
+    await t.database.handle.db.updateTable('users').set({ role: 'admin' }).where('id', '=', admin.userId).execute();
+    const mfaToken = await challenge(t, admin.username);
+    const done = await passkeySecondStep(t, mfaToken, key.assert(await secondStepChallenge(t, mfaToken)));
+    adminAuth = bearer(done.json().access_token);
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('the user list shows how many passkeys each user has', async () => {
+    const session = await signUp(t.app);
+    await addPasskey(t, session, newAuthenticator());
+    await addPasskey(t, session, newAuthenticator());
+    const plain = await signUp(t.app);
+    const list = await t.app.inject({ method: 'GET', url: '/api/admin/users?limit=100', headers: adminAuth });
+    expect(list.statusCode).toBe(200);
+    const byId = new Map((list.json().items as Array<{ id: number; passkeys: number }>).map((u) => [u.id, u]));
+    expect(byId.get(session.userId)).toMatchObject({ passkeys: 2, mfa_methods: ['passkey'] });
+    expect(byId.get(plain.userId)).toMatchObject({ passkeys: 0, mfa_methods: [] });
+  });
+
+  it("reset two-factor removes the user's passkeys: no challenge after the password, no passkey sign-in", async () => {
+    const session = await signUp(t.app);
+    const authenticator = newAuthenticator();
+    await addPasskey(t, session, authenticator);
+    const reset = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/users/${session.userId}/2fa/reset`,
+      headers: adminAuth,
+    });
+    expect(reset.statusCode).toBe(200);
+    expect(reset.json()).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
+    expect((await passwordLogin(t, session.username)).json()).toHaveProperty('access_token');
+    expect((await passkeySignIn(t, authenticator)).statusCode).toBe(401);
+    const audit = (await auditRows(t, session.userId)).filter((r) => r.type === 'mfa.reset');
+    expect(JSON.parse(audit[0]!.detail)).toMatchObject({ passkeys_removed: 1 });
+  });
+});
