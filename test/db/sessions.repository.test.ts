@@ -97,6 +97,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
         created_at: T0,
         totp: false,
         emailFactor: false,
+        passkey: false,
       },
     });
     expect(typeof record?.tokenExpiresAt).toBe('number');
