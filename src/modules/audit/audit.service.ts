@@ -19,6 +19,7 @@ export const AUDIT_TYPES = [
   'mfa.totp_added',
   'mfa.totp_renamed',
   'mfa.totp_removed',
+  'mfa.totp_unreadable',
   'mfa.email_enabled',
   'mfa.disabled',
   'mfa.backup_codes_regenerated',
