@@ -14,7 +14,7 @@ const MODULE_LAYERS = [
   ['lockout', 'rate-limit', 'passkeys'],
   ['two-factor'],
   ['sessions'],
-  ['recovery', 'login', 'admin', 'privacy'],
+  ['recovery', 'login', 'admin', 'privacy', 'forward-auth'],
   ['email-proof', 'import'],
 ];
 

@@ -11,6 +11,7 @@ import {
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
+import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
@@ -81,6 +82,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     admin,
     privacy,
     passkeys,
+    forwardAuth,
+    sessionCookie,
   } = services;
   const authenticate = createAuthenticate({ tokens, sessions, setupGrants: twoFactor, require2fa: config.require2fa });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
@@ -105,16 +108,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(recoveryRoutes, { recovery });
   await app.register(emailChangeRoutes, { emailChanges, authenticate, requireRecentAuth });
   await app.register(emailProofRoutes, { emailProof });
-  await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
+  await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds, sessionCookie });
   await app.register(twoFactorRoutes, {
     twoFactor,
     authenticate,
     requireRecentAuth,
-    finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
+    finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds, sessionCookie }),
   });
   await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(passkeysRoutes, { passkeys, authenticate, requireRecentAuth });
-  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
+  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth, sessionCookie });
   await app.register(adminRoutes, {
     admin,
     twoFactor,
@@ -122,7 +125,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     require2fa: config.require2fa,
     requireRecentAuth,
   });
-  await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
+  await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds, sessionCookie });
+  await app.register(forwardAuthRoutes, { forwardAuth, sessionCookie });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });

@@ -16,6 +16,7 @@ import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createEmailProofRepository } from './modules/email-proof/email-proof.repository.js';
 import { createEmailProofService, type EmailProofService } from './modules/email-proof/email-proof.service.js';
+import { createForwardAuthService, type ForwardAuthService } from './modules/forward-auth/forward-auth.service.js';
 import { createDeviceCookies } from './modules/lockout/device-cookie.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
 import { createLockoutService, type LockoutService } from './modules/lockout/lockout.service.js';
@@ -41,6 +42,7 @@ import { createRecoveryRepository, deletePasswordResetLinks } from './modules/re
 import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
 import { createSessionCache, type SessionCache } from './modules/sessions/session-cache.js';
+import { createSessionCookie, type SessionCookie } from './modules/sessions/session-cookie.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createTokenService, type TokenService } from './modules/tokens/tokens.service.js';
@@ -96,6 +98,10 @@ export interface Services {
   privacy: PrivacyService;
   /** A user's passkeys (WebAuthn credentials): registration, management, the sign-in's checks. */
   passkeys: PasskeysService;
+  /** Forward authentication for reverse proxies: is the browser's session live, and may it reach this host? */
+  forwardAuth: ForwardAuthService;
+  /** The browser session cookie forward authentication reads. */
+  sessionCookie: SessionCookie;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
   close(): Promise<void>;
 }
@@ -271,6 +277,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     mailConfigured: config.smtpUrl !== undefined || config.nodeEnv !== 'production',
     passkeys,
   });
+  const forwardAuth = createForwardAuthService({
+    config: config.forwardAuth,
+    publicUrl: config.publicUrl,
+    sessions,
+    accounts,
+    clock,
+  });
+  const sessionCookie = createSessionCookie({
+    key: deriveKey(config.encryptionKey, 'session-cookie'),
+    domain: config.forwardAuth.sessionCookieDomain,
+    maxAgeSeconds: config.jwt.refreshTokenTtlSeconds,
+  });
   const registration = createRegistrationService({
     accounts,
     audit,
@@ -300,6 +318,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     admin,
     privacy,
     passkeys,
+    forwardAuth,
+    sessionCookie,
     async close() {
       mailer.close();
       await redis?.close();

@@ -51,6 +51,11 @@ export interface SessionsService {
   check(sessionId: number, userId: number): Promise<SessionState>;
   /** The user changed (role): every instance reads their sessions' state again. */
   userChanged(userId: number): void;
+  /**
+   * What the session's sign-in, or its latest re-authentication, proved (RFC 8176 `amr`); empty for another
+   * user's or an unknown session. Says nothing of the session's life: `check` does.
+   */
+  amrOf(sessionId: number, userId: number): Promise<string[]>;
 }
 
 export interface SessionsDeps {
@@ -260,6 +265,11 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
 
     userChanged(userId) {
       cache.forgetUser(userId);
+    },
+
+    async amrOf(sessionId, userId) {
+      const session = await repository.findSession(sessionId);
+      return session && session.user_id === userId ? session.amr.split(',').filter(Boolean) : [];
     },
   };
 }
