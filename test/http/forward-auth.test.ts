@@ -74,6 +74,11 @@ describe.each(dialects)('forward authentication on %s', (dialect) => {
     const refused = await forward(t.app, undefined, { url: 'https://app.example.com/x' });
     expect(refused.statusCode).toBe(401);
     expect(refused.json()).toEqual({ error: 'unauthorized', message: 'Sign in to Twofold first.' });
+    // nginx passes on only a 401 but reads its headers: the sign-in address comes along in Location.
+    expect(refused.headers.location).toBe(
+      `https://auth.example.com/app/login?redirect=${encodeURIComponent('https://app.example.com/x')}`,
+    );
+    expect((await forward(t.app, undefined)).headers.location).toBeUndefined();
     const redirected = await forward(t.app, undefined, { url: 'https://app.example.com/x?y=1', redirect: true });
     expect(redirected.statusCode).toBe(302);
     expect(redirected.headers.location).toBe(

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { Str, errorResponses } from '../../http/schema.js';
 import type { SessionCookie } from '../sessions/session-cookie.js';
-import type { ForwardAuthService, ForwardIdentity } from './forward-auth.service.js';
+import { AppError } from '../../lib/errors.js';
+import { NOT_SIGNED_IN, type ForwardAuthService, type ForwardIdentity } from './forward-auth.service.js';
 
 export interface ForwardAuthRoutesOptions {
   forwardAuth: ForwardAuthService;
@@ -61,12 +62,14 @@ export const forwardAuthRoutes: FastifyPluginAsyncTypebox<ForwardAuthRoutesOptio
       },
     },
     async (request, reply) => {
-      const verdict = await forwardAuth.check({
-        session: sessionCookie.read(request),
-        headers: request.headers,
-        redirect: request.query.redirect === '1' || request.query.redirect === 'true',
-      });
-      if ('signIn' in verdict) return reply.redirect(verdict.signIn, 302);
+      const verdict = await forwardAuth.check({ session: sessionCookie.read(request), headers: request.headers });
+      if ('signIn' in verdict) {
+        if (request.query.redirect === '1' || request.query.redirect === 'true')
+          return reply.redirect(verdict.signIn, 302);
+        // nginx's auth_request passes on only a 401, but can read its headers: the sign-in address rides along.
+        void reply.header('location', verdict.signIn);
+        throw new AppError('unauthorized', { message: NOT_SIGNED_IN });
+      }
       return reply.headers(identityHeaders(verdict.identity)).send(verdict.identity);
     },
   );

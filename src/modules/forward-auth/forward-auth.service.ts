@@ -21,15 +21,14 @@ export interface ForwardQuestion {
   session: SessionCookieRef | undefined;
   /** The proxy's headers naming the address the person asked for. */
   headers: Record<string, string | string[] | undefined>;
-  /** `?redirect=1`: a person not signed in gets a redirect to the sign-in page instead of a 401. */
-  redirect: boolean;
 }
 
 export interface ForwardAuthService {
   /**
    * The proxy asks whether the request may pass: the person's identity when the session is live and the host's
-   * rule is met, `{ signIn }` (the sign-in page's address) when it is not signed in and a redirect was asked for
-   * towards an allowed host; otherwise 401 (not signed in) or 403 (signed in, the rule not met).
+   * rule is met; `{ signIn }` (the sign-in page's address, returning to the address asked for) when nobody is
+   * signed in and that address's host is under FORWARD_AUTH_DOMAINS; otherwise 401 (not signed in) or 403 (signed
+   * in, the rule not met).
    */
   check(question: ForwardQuestion): Promise<{ identity: ForwardIdentity } | { signIn: string }>;
   /** Where the sign-in page's "return" goes: `raw` when its host is allowed, else Twofold's own start page. */
@@ -52,6 +51,7 @@ export interface ForwardAuthDeps {
  */
 const IDENTITY_TTL_MS = 5000;
 const IDENTITY_MAX_ENTRIES = 100_000;
+export const NOT_SIGNED_IN = 'Sign in to Twofold first.';
 
 interface CachedIdentity {
   userId: number;
@@ -77,8 +77,7 @@ export function createForwardAuthService(deps: ForwardAuthDeps): ForwardAuthServ
   }
 
   function notSignedIn(question: ForwardQuestion): { signIn: string } {
-    const unauthorized = new AppError('unauthorized', { message: 'Sign in to Twofold first.' });
-    if (!question.redirect) throw unauthorized;
+    const unauthorized = new AppError('unauthorized', { message: NOT_SIGNED_IN });
     const original = originalUrl(question.headers);
     // Only towards hosts under FORWARD_AUTH_DOMAINS: anything else would make the sign-in page an open redirect.
     const allowed = original && returnUrl(original.href, { domains: config.domains, publicUrl: deps.publicUrl });
