@@ -160,4 +160,13 @@ describe('LoginView: a passkey as the second step', () => {
     });
     expect(ceremonies).toHaveLength(0);
   });
+
+  it('says why in a browser without the Web Authentication API, and leaves the backup code to type', async () => {
+    server({ 'POST /api/auth/login': challengeWith(['passkey', 'backup_code']) });
+    await renderAt(LoginView, '/login');
+    await password();
+    expect(screen.queryByRole('button', { name: 'Use a passkey' })).toBeNull();
+    expect(screen.getByTestId('mfa-passkey-unsupported').textContent).toMatch(/cannot use passkeys/);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('mfa-code')));
+  });
 });
