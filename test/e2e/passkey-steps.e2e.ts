@@ -10,6 +10,7 @@ import {
   SecurityPage,
 } from './pages/index.js';
 import type { BasePage } from './pages/index.js';
+import { Authenticator } from './support/authenticator.js';
 import { axeViolations } from './support/axe.js';
 import { startHarness, type Harness } from './support/harness.js';
 import { addVirtualAuthenticator } from './support/virtual-authenticator.js';
@@ -55,6 +56,16 @@ describe('a passkey as the second step and for re-authentication', () => {
     return problems;
   };
 
+  async function post(url: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${h.baseUrl}${url}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    if (response.status >= 300) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
   async function signIn(page: Page, who: { username: string; password: string }): Promise<void> {
     const login = new LoginPage(page);
     await login.open();
@@ -83,6 +94,8 @@ describe('a passkey as the second step and for re-authentication', () => {
         await security.open();
         const passkeys = new PasskeysSection(page);
         await passkeys.add('Laptop');
+        // Sign-in now asks for the passkey after the password: the page says two-factor is on.
+        await expect.poll(() => security.mfaStatus.innerText()).toBe('Two-factor authentication is on (passkey).');
 
         // The administrator's list counts it, and the reset question says it goes too.
         await signIn(other.page, admin);
@@ -128,6 +141,64 @@ describe('a passkey as the second step and for re-authentication', () => {
         await expect.poll(() => adminPage.passkeyCount(username).innerText()).toBe('0');
       } finally {
         await other.context.close();
+        await context.close();
+      }
+      expect(problems).toEqual([]);
+    }, 180_000);
+  }
+
+  for (const width of [390, 1280]) {
+    it(`keeps the code first beside an authenticator app; the passkey is the alternative, and confirms a change, at ${width} px`, async () => {
+      const who = { username: `lea${width}`, email: `lea${width}@example.test`, password };
+      await post('/api/auth/register', who);
+      // An authenticator app first, through the API (its backup codes sign in below).
+      const { access_token: token } = await post('/api/auth/login', { username: who.username, password });
+      const { secret } = await post('/api/auth/2fa/setup', {}, String(token));
+      const code = await new Authenticator(String(secret)).nextCode();
+      const { backup_codes: backup } = await post('/api/auth/2fa/verify-setup', { code }, String(token));
+      const [firstBackup] = backup as string[];
+
+      const viewport = { width, height: width < 600 ? 844 : 900 };
+      const { context, page } = await h.newPage({ viewport, bypassCSP: true });
+      const problems: string[] = [];
+      try {
+        await addVirtualAuthenticator(page);
+        await context.addInitScript(NO_AUTOFILL);
+        const login = new LoginPage(page);
+        const home = new HomePage(page);
+        await login.open();
+        await login.signInToSecondStep(who.username, password);
+        await login.chooseMethod('backup');
+        await login.submitCode(String(firstBackup));
+        await home.waitForUser(who.username);
+        const security = new SecurityPage(page);
+        await security.open();
+        const passkeys = new PasskeysSection(page);
+        await passkeys.add('Phone');
+        await expect.poll(() => security.mfaStatus.innerText()).toMatch(/on \(authenticator app and passkey\)/);
+
+        await security.signOut();
+        await login.open();
+        await login.signInToSecondStep(who.username, password);
+        // The code comes first; the passkey is offered after it, saying what it is for.
+        await expect.poll(() => login.focused()).toBe('mfa-code');
+        expect(await login.mfaStep.innerText()).toContain('Or confirm with a passkey instead of a code.');
+        problems.push(...(await check(login, 'second step with a code and a passkey')));
+        await login.usePasskey();
+        await home.waitForUser(who.username);
+
+        // "Confirm it's you" asks for password and code, or the passkey alone; the passkey answers it.
+        await security.open();
+        await page.waitForTimeout(MAX_AGE_MS + 1000);
+        await page.getByTestId('totp-start').click();
+        const reauth = new ReauthDialog(page);
+        await reauth.waitForOpen();
+        expect(await page.getByTestId('reauth-code').count()).toBe(1);
+        problems.push(...(await check(reauth, 'reauth dialog with a code and a passkey')));
+        await reauth.usePasskey();
+        await reauth.waitForClosed();
+        await security.qrImage.waitFor();
+      } finally {
         await context.close();
       }
       expect(problems).toEqual([]);
