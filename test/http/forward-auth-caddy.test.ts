@@ -141,5 +141,11 @@ http://app.example.test:${port}, http://admin.example.test:${port} {
     expect(JSON.parse(answer.body)).toEqual({ user: username, amr: 'pwd' });
     const admin = await viaProxy(port, `admin.example.test:${port}`, '/', { cookie });
     expect(admin.status).toBe(403);
+    // Caddy passes a client's X-Original-URL through: naming a host without a rule does not open this one.
+    const disguised = await viaProxy(port, `admin.example.test:${port}`, '/', {
+      cookie,
+      'x-original-url': `http://app.example.test:${port}/`,
+    });
+    expect(disguised.status).toBe(403);
   });
 });

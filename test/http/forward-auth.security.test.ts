@@ -121,6 +121,34 @@ describe.each(dialects)('forward authentication cannot be fooled on %s', (dialec
     }
   });
 
+  it('refuses a request whose headers name two different hosts: a client cannot trade a ruled host for a free one', async () => {
+    const { username } = await signUp(t.app, uniqueName('dave'));
+    const cookie = sessionCookieOf(await browserLogin(t.app, username));
+    // Traefik and Caddy set X-Forwarded-*, and pass a client's X-Original-URL through; nginx sets X-Original-URL, and
+    // passes a client's X-Forwarded-Host through.
+    const traefik = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'admin.example.com', 'x-forwarded-uri': '/' };
+    const nginx = { 'x-original-url': 'https://admin.example.com/' };
+    for (const headers of [
+      { ...traefik, 'x-original-url': 'https://app.example.com/' },
+      { ...nginx, 'x-forwarded-host': 'app.example.com' },
+      { ...nginx, 'x-forwarded-host': 'app.example.com', 'x-forwarded-proto': 'https' },
+      { ...traefik, 'x-original-url': 'not a url' },
+    ]) {
+      const response = await forward(t.app, cookie, { headers });
+      expect(response.statusCode, JSON.stringify(headers)).toBe(403);
+      expect(response.json().message).toMatch(/disagree/);
+      // Nor is anyone sent to the sign-in page on such a request.
+      const signedOut = await forward(t.app, undefined, { headers, redirect: true });
+      expect(signedOut.statusCode, JSON.stringify(headers)).toBe(401);
+      expect(signedOut.headers.location).toBeUndefined();
+    }
+    // Headers that agree (a CDN's X-Forwarded-Host before nginx) are fine.
+    const agreeing = await forward(t.app, cookie, {
+      headers: { 'x-original-url': 'https://app.example.com/a', 'x-forwarded-host': 'app.example.com' },
+    });
+    expect(agreeing.statusCode).toBe(200);
+  });
+
   it("the sign-in page's return goes only to hosts under FORWARD_AUTH_DOMAINS, to the address it checked", async () => {
     const back = async (url: string) =>
       (await t.app.inject({ url: `/api/auth/forward/return?url=${encodeURIComponent(url)}` })).headers.location;

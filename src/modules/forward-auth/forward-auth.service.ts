@@ -80,7 +80,8 @@ export function createForwardAuthService(deps: ForwardAuthDeps): ForwardAuthServ
     const unauthorized = new AppError('unauthorized', { message: NOT_SIGNED_IN });
     const original = originalUrl(question.headers);
     // Only towards hosts under FORWARD_AUTH_DOMAINS: anything else would make the sign-in page an open redirect.
-    const allowed = original && returnUrl(original.href, { domains: config.domains, publicUrl: deps.publicUrl });
+    const allowed =
+      original instanceof URL && returnUrl(original.href, { domains: config.domains, publicUrl: deps.publicUrl });
     if (!allowed) throw unauthorized;
     return { signIn: `${deps.publicUrl}/app/login?redirect=${encodeURIComponent(allowed.href)}` };
   }
@@ -95,12 +96,16 @@ export function createForwardAuthService(deps: ForwardAuthDeps): ForwardAuthServ
       const identity = await identityOf(ref, nowMs);
       if (!identity) return notSignedIn(question);
       if (config.rules.length > 0) {
-        const host = originalUrl(question.headers)?.hostname;
-        // With rules, a request that names no host cannot be judged: refused rather than waved through.
-        if (host === undefined)
+        const original = originalUrl(question.headers);
+        // With rules, a request that names no host, or two, cannot be judged: refused rather than waved through.
+        if (!(original instanceof URL))
           throw new AppError('forbidden', {
-            message: 'The proxy named no host (X-Original-URL or X-Forwarded-Host); access rules cannot be applied.',
+            message:
+              original === 'none'
+                ? 'The proxy named no host (X-Original-URL or X-Forwarded-Host); access rules cannot be applied.'
+                : 'The request names its host in ways that disagree; access rules cannot be applied.',
           });
+        const host = original.hostname;
         const rule = ruleFor(host, config.rules);
         if (rule?.role === 'admin' && state.role !== 'admin')
           throw new AppError('forbidden', { message: `${host} is for administrators.` });

@@ -33,30 +33,46 @@ export function returnUrl(raw: string, options: { domains: readonly string[]; pu
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function single(headers: Headers, name: string): string | undefined {
+/** A header's one value; null when it came more than once (which one did the proxy set?). */
+function single(headers: Headers, name: string): string | undefined | null {
   const value = headers[name];
-  // A header sent twice is ambiguous (which one did the proxy set?): none is taken.
-  return typeof value === 'string' && value !== '' ? value : undefined;
+  if (Array.isArray(value)) return null;
+  return value === undefined || value === '' ? undefined : value;
 }
+
+function httpUrl(raw: string): URL | null {
+  try {
+    const url = new URL(raw);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The proxy's headers named no address, or named it in ways that disagree: neither can be trusted. */
+export type OriginalUrl = URL | 'none' | 'ambiguous';
 
 /**
  * The address the person asked the proxy for: nginx's `X-Original-URL` (set in its configuration), or Traefik's and
- * Caddy's `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-Uri`. Undefined when the proxy named none or
- * named one that is not an http(s) URL.
+ * Caddy's `X-Forwarded-Proto`, `X-Forwarded-Host` and `X-Forwarded-Uri`. Each proxy sets (and overwrites) only its
+ * own kind and passes the client's other headers through, so a client can add the other kind: when both are there
+ * they must name the same host, or the answer is `ambiguous` — as it is for a header sent twice or one that is no
+ * http(s) address. Otherwise a request for a host with a rule could claim to be for a host without one.
  */
-export function originalUrl(headers: Headers): URL | undefined {
+export function originalUrl(headers: Headers): OriginalUrl {
   const original = single(headers, 'x-original-url');
-  const proto = single(headers, 'x-forwarded-proto');
   const host = single(headers, 'x-forwarded-host');
-  const uri = single(headers, 'x-forwarded-uri') ?? '/';
-  const raw = original ?? (proto !== undefined && host !== undefined ? `${proto}://${host}${uri}` : undefined);
-  if (raw === undefined) return undefined;
-  try {
-    const url = new URL(raw);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
-  } catch {
-    return undefined;
-  }
+  const proto = single(headers, 'x-forwarded-proto');
+  const uri = single(headers, 'x-forwarded-uri');
+  if (original === null || host === null || proto === null || uri === null) return 'ambiguous';
+  const fromOriginal = original === undefined ? undefined : httpUrl(original);
+  const fromForwarded =
+    host === undefined
+      ? undefined
+      : httpUrl(`${proto ?? fromOriginal?.protocol.slice(0, -1) ?? 'https'}://${host}${uri ?? '/'}`);
+  if (fromOriginal === null || fromForwarded === null) return 'ambiguous';
+  if (fromOriginal && fromForwarded && fromOriginal.host !== fromForwarded.host) return 'ambiguous';
+  return fromOriginal ?? fromForwarded ?? 'none';
 }
 
 /** The rule for `hostname`: its own, else the most specific `*.domain` above it, else none (signing in is enough). */
