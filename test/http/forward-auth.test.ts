@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, buildTestApp, login, signUp, uniqueName, type TestApp } from '../support/app.js';
+import { PASSWORD, buildTestApp, login, register, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import {
   BROWSER,
@@ -68,6 +68,21 @@ describe.each(dialects)('forward authentication on %s', (dialect) => {
     expect(response.headers['set-cookie']).toBeUndefined();
     expect(response.json()).toEqual({ username, email: null, role: 'user', amr: ['pwd'] });
     expect(response.body).not.toContain(cookie);
+  });
+
+  it('sends an address only once the person proved it', async () => {
+    const username = uniqueName('fwd');
+    const address = `${username}@example.org`;
+    expect((await register(t.app, username, PASSWORD, address)).statusCode).toBe(201);
+    const { userId } = await login(t.app, username);
+    const cookie = sessionCookieOf(await browserLogin(t.app, username));
+    const unproven = await forward(t.app, cookie, { url: 'https://app.example.com/' });
+    expect(unproven.headers['x-auth-email']).toBe('');
+    expect(unproven.json().email).toBeNull();
+    await t.database.handle.db.updateTable('users').set({ email_verified: 1 }).where('id', '=', userId).execute();
+    t.clock.advance(6000); // past the few seconds the name and address are kept
+    const proven = await forward(t.app, cookie, { url: 'https://app.example.com/' });
+    expect(proven.headers['x-auth-email']).toBe(address);
   });
 
   it('answers 401 in the error format without a cookie, and a redirect to the sign-in page when asked for one', async () => {

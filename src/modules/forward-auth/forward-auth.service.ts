@@ -10,6 +10,7 @@ import { originalUrl, returnUrl, ruleFor } from './forward-urls.js';
 /** Who the proxy's request comes from, for the protected application's headers. */
 export interface ForwardIdentity {
   username: string;
+  /** Only an address the person proved: an application that finds its users by address must not get a claim. */
   email: string | null;
   /** The role stored now (a role change acts on the next request), as the session check reads it. */
   role: string;
@@ -70,7 +71,10 @@ export function createForwardAuthService(deps: ForwardAuthDeps): ForwardAuthServ
     if (cached && cached.userId === ref.userId && nowMs - cached.readAtMs <= IDENTITY_TTL_MS) return cached;
     const [user, amr] = await Promise.all([accounts.findById(ref.userId), sessions.amrOf(ref.sessionId, ref.userId)]);
     if (!user) return undefined;
-    const fresh = { userId: ref.userId, username: user.username, email: user.email, amr, readAtMs: nowMs };
+    // An unproven address could be anyone's: an application that maps users by address would hand that account
+    // over (the reason OpenID Connect has `email_verified`, Core §5.1).
+    const email = user.email_verified ? user.email : null;
+    const fresh = { userId: ref.userId, username: user.username, email, amr, readAtMs: nowMs };
     if (identities.size >= IDENTITY_MAX_ENTRIES) identities.clear();
     identities.set(ref.sessionId, fresh);
     return fresh;
