@@ -86,6 +86,23 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
+    // Every transaction of the server goes through src/db/transaction.ts, which runs a deadlock
+    // victim again. The importer's batches retry on their own terms (a unique-index clash too) and
+    // count what they wrote as they go, so they open their transactions themselves.
+    files: ['src/**/*.ts'],
+    ignores: ['src/db/transaction.ts', 'src/db/migrations/**', 'src/modules/import/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transaction'][arguments.length=0]",
+          message:
+            'Open a transaction with transactionWithRetry (src/db/transaction.ts): it runs a deadlock victim again.',
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**', '**/*.test.ts', 'bench/**', 'web/vite.config.ts'],
     rules: { '@typescript-eslint/explicit-function-return-type': 'off' },
   },

@@ -132,6 +132,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onClose', async () => services.close());
+  // A server sweeps for the late audit events of accounts other processes deleted; the command
+  // line, which answers no requests, writes none.
+  let stopSweep: (() => Promise<void>) | undefined;
+  app.addHook('onReady', async () => {
+    stopSweep = audit.startLateRequestSweep();
+  });
+  app.addHook('onClose', async () => {
+    await stopSweep?.();
+    await services.close();
+  });
   return { app, database, hasher: services.hasher };
 }
