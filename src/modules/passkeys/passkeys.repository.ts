@@ -39,6 +39,17 @@ export interface PasskeysRepository {
   spendChallenge(keyHash: string, nowMs: number): Promise<boolean>;
 }
 
+/**
+ * Removes every passkey of the user, and the user's ceremonies in flight (a challenge issued before
+ * the removal proves nothing after it), on the caller's executor: the administration's reset runs it
+ * in the transaction that removes the other second factors. How many passkeys went.
+ */
+export async function removeAllPasskeys(trx: Kysely<Database>, userId: number): Promise<number> {
+  await trx.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
+  const result = await trx.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 const number = (value: number | string | bigint): number => Number(value);
 
 function normalise(row: PasskeyRow): PasskeyRow {
@@ -143,12 +154,7 @@ export function createPasskeysRepository(db: Kysely<Database>, dialect: Dialect)
       return new Map(rows.map((r) => [number(r.user_id), number(r.n)]));
     },
 
-    async removeAllOf(userId) {
-      // The user's ceremonies in flight go too: a challenge issued before the reset proves nothing after it.
-      await db.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
-      const result = await db.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
-      return Number(result.numDeletedRows);
-    },
+    removeAllOf: (userId) => removeAllPasskeys(db, userId),
 
     async saveChallenge(row) {
       // Expired challenges of anyone go first, so the table holds only live ceremonies.

@@ -102,7 +102,6 @@ export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuth
    * `mfa_methods` say what second factor is left.
    */
   disable(userId: number, input: { password: string; code: string }, client: FactorClient): Promise<DisableResult>;
-  removeAll(userId: number): Promise<void>;
 }
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
@@ -263,10 +262,6 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
         detail: { confirmed_with: used, ...(left.includes('passkey') ? { passkeys_kept: 'true' } : {}) },
       });
       return { enabled: false, mfa_enabled: left.length > 0, mfa_methods: left };
-    },
-
-    async removeAll(userId: number): Promise<void> {
-      await repository.removeAll(userId);
     },
   };
 }
