@@ -419,7 +419,8 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
       totpUsers,
       topUpTotpUsers,
       seconds,
-      relyingParty: config.webauthn,
+      // The relying party as the server computed it: its PUBLIC_URL defaults to its own port.
+      relyingParty: loadConfig({ ...env, PORT: new URL(twofold.url).port }).webauthn,
     });
     const results = [
       small.read,
