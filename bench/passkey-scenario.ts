@@ -7,7 +7,7 @@ import { BENCH_PASSWORD } from './seed.js';
 import { postJSON } from './setup.js';
 
 /*
- * Scenario 6, passkey sign-in: `POST /api/auth/passkeys/login/options`, then
+ * Scenario 3b, passkey sign-in: `POST /api/auth/passkeys/login/options`, then
  * `POST /api/auth/passkeys/login/verify` with an assertion signed by the software authenticator of
  * the test suite (real ES256 keys and CBOR, test/support/software-authenticator.ts), user verified:
  * the sign-in finishes in those two requests (`amr` hwk + mfa).
@@ -166,11 +166,11 @@ export async function passkeyScenario(
   passwordLogins: Figures,
   seconds: number,
 ): Promise<ScenarioResult> {
-  const name = '6. passkey sign-in (logins/s)';
+  const name = '3b. passkey sign-in (logins/s)';
   const started = performance.now();
   const keys = await registerPasskeyUsers(baseUrl, relyingParty, PASSKEY_CREDENTIALS);
   console.log(
-    `6. passkey sign-in: login/options, then login/verify with a user-verified ES256 assertion (${keys.length} users registered through the API in ${((performance.now() - started) / 1000).toFixed(1)} s, each credential signing one request at a time)`,
+    `3b. passkey sign-in: login/options, then login/verify with a user-verified ES256 assertion (${keys.length} users registered through the API in ${((performance.now() - started) / 1000).toFixed(1)} s, each credential signing one request at a time)`,
   );
   const pool = passkeyPool(keys);
   const measured = await measure('Twofold', passkeySignInOptions(baseUrl, pool, relyingParty), seconds);
