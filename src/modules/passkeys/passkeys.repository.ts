@@ -31,8 +31,6 @@ export interface PasskeysRepository {
   hasAny(userId: number): Promise<boolean>;
   /** How many passkeys each of the users has (one grouped query; users without one are absent). */
   countByUsers(userIds: readonly number[]): Promise<Map<number, number>>;
-  /** Removes every passkey of the user (an administrator's reset of the second factors): how many. */
-  removeAllOf(userId: number): Promise<number>;
   saveChallenge(row: ChallengeRow): Promise<void>;
   findChallenge(keyHash: string, purpose: readonly string[], nowMs: number): Promise<ChallengeRow | undefined>;
   /** Guarded DELETE: true for exactly one caller per challenge, on every database. */
@@ -153,8 +151,6 @@ export function createPasskeysRepository(db: Kysely<Database>, dialect: Dialect)
         .execute();
       return new Map(rows.map((r) => [number(r.user_id), number(r.n)]));
     },
-
-    removeAllOf: (userId) => removeAllPasskeys(db, userId),
 
     async saveChallenge(row) {
       // Expired challenges of anyone go first, so the table holds only live ceremonies.
