@@ -231,4 +231,27 @@ describe.each(dialects)('the per-IP login limit on passkey steps on %s', (dialec
     );
     expect(owner.statusCode).toBe(200);
   });
+
+  it('re-authentication options and assertions count among the login attempts of one address', async () => {
+    const session = await signUp(t.app);
+    const key = newAuthenticator();
+    await addPasskey(t, session, key);
+    const from = (remoteAddress: string, url: string, payload?: Record<string, unknown>) =>
+      t.app.inject({ method: 'POST', url, headers: session.auth, remoteAddress, ...(payload ? { payload } : {}) });
+    const thief = '10.9.9.7';
+    for (let i = 0; i < 2; i += 1) {
+      const options = await from(thief, '/api/auth/passkeys/reauth/options');
+      expect(options.statusCode).toBe(200);
+      const wrong = newAuthenticator().assert(options.json().options);
+      expect((await from(thief, '/api/auth/reauth', { response: wrong })).statusCode).toBe(401);
+    }
+    expect((await from(thief, '/api/auth/passkeys/reauth/options')).statusCode).toBe(200);
+    const limited = await from(thief, '/api/auth/passkeys/reauth/options');
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error).toBe('too_many_attempts');
+    // The owner, from another address, still confirms with the passkey (two failures: under the lockout budget of 5).
+    const options = await from('10.9.9.8', '/api/auth/passkeys/reauth/options');
+    const mine = await from('10.9.9.8', '/api/auth/reauth', { response: key.assert(options.json().options) });
+    expect(mine.statusCode).toBe(200);
+  });
 });
