@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Twofold (the real `node dist/main.js serve`, in production mode) against a
  * bare-Fastify ceiling doing the same work by hand and the better-auth peer, one scenario at a
- * time, plus scale, cold start and resident memory. `-- --db postgres` runs scenarios 1, 2 and 4
+ * time (a passkey sign-in on Twofold alone, beside its password logins), plus scale, cold start and
+ * resident memory. `-- --db postgres` runs scenarios 1, 2 and 4
  * on PostgreSQL with one and two instances (run-postgres.ts); `-- --soak` runs only the read soak
  * (run-soak.ts). See bench/README.md for how each figure is measured.
  * BENCH_DURATION=seconds per measured run (default 10; 3 for a quick look); BENCH_USERS (1000),
@@ -29,6 +30,7 @@ import {
   type Machine,
   type ScenarioResult,
 } from './report.js';
+import { passkeyScenario } from './passkey-scenario.js';
 import { runPostgres } from './run-postgres.js';
 import { runSoak } from './run-soak.js';
 import { runScale } from './scale.js';
@@ -93,9 +95,11 @@ interface Context {
   /** Seeds `count` more TOTP users into Twofold's database (while it runs) and adds them to `totpUsers`. */
   topUpTotpUsers(count: number): Promise<void>;
   seconds: number;
+  /** The relying party Twofold was started with, for the passkey scenario's authenticators. */
+  relyingParty: { rpId: string; origins: readonly string[] };
 }
 
-/** Scenarios 1-5, each a table row; `readFew` is the read at 10 connections, shown under the read. */
+/** Scenarios 1-5 and 3b, each a table row; `readFew` is the read at 10 connections, shown under the read. */
 interface SmallResults {
   read: ScenarioResult;
   readFew: ScenarioResult;
@@ -103,6 +107,7 @@ interface SmallResults {
   twoFactor: ScenarioResult;
   refresh: ScenarioResult;
   write: ScenarioResult;
+  passkey: ScenarioResult;
 }
 
 const NO_FIGURES: Figures = { requestsPerSecond: 0, p50Ms: 0, p99Ms: 0, requests: 0, non2xx: 0, errors: 0 };
@@ -133,6 +138,7 @@ async function runScenarios({
   totpUsers,
   topUpTotpUsers,
   seconds,
+  relyingParty,
 }: Context): Promise<SmallResults> {
   const peerOrigin = { origin: peer.url };
   // better-auth's scrypt takes ~170 ms a hash: 50 queued sign-ins answer after seconds, so its
@@ -301,7 +307,12 @@ async function runScenarios({
     };
   });
 
-  return { read, readFew, login, twoFactor, refresh, write };
+  // Run last of the small scenarios (its users are registered through the API, which hashes), shown beside 2 and 3.
+  const passkey = await scenario('3b. passkey sign-in (logins/s)', 'beside password logins/s', () =>
+    passkeyScenario(twofold.url, relyingParty, login.twofold, seconds),
+  );
+
+  return { read, readFew, login, twoFactor, refresh, write, passkey };
 }
 
 async function runSqlite(machine: Machine, date: Date, seconds: number): Promise<void> {
@@ -409,8 +420,18 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
       totpUsers,
       topUpTotpUsers,
       seconds,
+      // The relying party as the server computed it: its PUBLIC_URL defaults to its own port.
+      relyingParty: loadConfig({ ...env, PORT: new URL(twofold.url).port }).webauthn,
     });
-    const results = [small.read, small.readFew, small.login, small.twoFactor, small.refresh, small.write];
+    const results = [
+      small.read,
+      small.readFew,
+      small.login,
+      small.twoFactor,
+      small.passkey,
+      small.refresh,
+      small.write,
+    ];
     const afterLoadRssMiB = twofold.rssMiB();
     const scaleRows = Number(process.env.BENCH_SCALE_ROWS ?? 1_000_000);
     let scale: { seedSeconds: number; readyMs: number } | undefined;

@@ -257,7 +257,6 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   const admin = createAdminService({
     repository: createAdminRepository(db, dialect),
     accounts,
-    twoFactor,
     sessions,
     audit,
     clock,

@@ -159,7 +159,7 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
       headers: a.auth,
       payload: { password: PASSWORD, code: totpNow(t, tablet.secret) },
     });
-    expect(disabled.json()).toEqual({ enabled: false });
+    expect(disabled.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
     const types = (await auditRows(t, a.userId)).map((row) => row.type);
     expect(types).toContain('mfa.totp_removed');
   });

@@ -3,7 +3,7 @@ import { buildTestApp, signUp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { passkeySecondStep, secondStepChallenge } from '../support/passkey-second-step.js';
 import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
-import { auditRows, bearer, challenge, passwordLogin } from '../support/two-factor.js';
+import { auditRows, bearer, challenge, enableTOTP, passwordLogin, totpNow } from '../support/two-factor.js';
 
 const dialects = await testDialects();
 
@@ -53,5 +53,39 @@ describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
     expect((await passkeySignIn(t, authenticator)).statusCode).toBe(401);
     const audit = (await auditRows(t, session.userId)).filter((r) => r.type === 'mfa.reset');
     expect(JSON.parse(audit[0]!.detail)).toMatchObject({ passkeys_removed: 1 });
+  });
+
+  it('reset removes every factor at once: apps, backup codes, passkeys and the ceremonies in flight', async () => {
+    const session = await signUp(t.app);
+    const key = newAuthenticator();
+    await addPasskey(t, session, key);
+    const { secret } = await enableTOTP(t, session);
+    // A second step under way, with its passkey options issued.
+    const mfaToken = await challenge(t, session.username);
+    const options = await secondStepChallenge(t, mfaToken);
+    const reset = await t.app.inject({
+      method: 'POST',
+      url: `/api/admin/users/${session.userId}/2fa/reset`,
+      headers: adminAuth,
+    });
+    expect(reset.json()).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
+    const db = t.database.handle.db;
+    const left = async (table: 'totp_factors' | 'backup_codes' | 'passkeys' | 'webauthn_challenges' | 'mfa_flows') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', session.userId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    for (const table of ['totp_factors', 'backup_codes', 'passkeys', 'webauthn_challenges', 'mfa_flows'] as const)
+      expect([table, await left(table)]).toEqual([table, 0]);
+    // Nothing of before signs in: not the flow under way, not the passkey, not the app's code.
+    expect((await passkeySecondStep(t, mfaToken, key.assert(options))).statusCode).toBe(401);
+    expect((await passkeySignIn(t, key)).statusCode).toBe(401);
+    const signedIn = await passwordLogin(t, session.username, { totp_code: totpNow(t, secret) });
+    expect(signedIn.json().user).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
   });
 });

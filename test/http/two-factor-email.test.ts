@@ -189,7 +189,7 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
       payload: { password: PASSWORD, code },
     });
     expect(disabled.statusCode).toBe(200);
-    expect(disabled.json()).toEqual({ enabled: false });
+    expect(disabled.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
     expect((await t.app.inject({ url: '/api/auth/2fa', headers: a.auth })).json()).toEqual({
       totp_enabled: false,
       email_enabled: false,

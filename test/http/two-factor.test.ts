@@ -332,7 +332,7 @@ describe.each(dialects)('two-factor authentication over HTTP on %s', (dialect) =
 
       const done = await disable({ password: PASSWORD, code: totpNow(t, secret) });
       expect(done.statusCode).toBe(200);
-      expect(done.json()).toEqual({ enabled: false });
+      expect(done.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
       const db = t.database.handle.db;
       for (const table of ['totp_factors', 'email_factors', 'email_codes', 'backup_codes', 'mfa_flows'] as const) {
         expect(await db.selectFrom(table).select('user_id').where('user_id', '=', a.userId).execute()).toEqual([]);
@@ -358,7 +358,7 @@ describe.each(dialects)('two-factor authentication over HTTP on %s', (dialect) =
         payload: { password: PASSWORD, code: backupCodes[3] },
       });
       expect(done.statusCode).toBe(200);
-      expect(done.json()).toEqual({ enabled: false });
+      expect(done.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
     });
 
     it('refuses to disable 2FA that is not enabled with 409 mfa_not_enabled', async () => {

@@ -5,7 +5,6 @@ import type { AccountsService, User } from '../accounts/accounts.service.js';
 import type { AuditContext, AuditService, AuditView } from '../audit/audit.service.js';
 import type { PasskeysService } from '../passkeys/passkeys.service.js';
 import type { SessionsService } from '../sessions/sessions.service.js';
-import type { TwoFactorService } from '../two-factor/two-factor.service.js';
 import type { AdminRepository } from './admin.repository.js';
 import type { ListAuditQuery, ListUsersQuery, UpdateUserBody } from './admin.schemas.js';
 
@@ -58,7 +57,6 @@ export interface AdminService {
 export interface AdminDeps {
   repository: AdminRepository;
   accounts: AccountsService;
-  twoFactor: TwoFactorService;
   sessions: SessionsService;
   audit: AuditService;
   clock: Clock;
@@ -67,8 +65,8 @@ export interface AdminDeps {
    * administration's layer, docs/architecture.md "Module dependencies").
    */
   deleteAccount(userId: number, actor: AdminActor): Promise<void>;
-  /** The users' passkeys: counted for the list, removed with the second factors by a reset. */
-  passkeys: Pick<PasskeysService, 'countByUsers' | 'removeAllOf'>;
+  /** The users' passkeys, counted for the list (a reset removes them through the repository). */
+  passkeys: Pick<PasskeysService, 'countByUsers'>;
 }
 
 function isoOrNull(ms: number | null): string | null {
@@ -153,9 +151,9 @@ export function createAdminService(deps: AdminDeps): AdminService {
 
     async resetTwoFactor(id, actor) {
       const target = await requireUser(id);
-      await deps.twoFactor.removeAll(target.id);
-      // A passkey is a second factor too (it would otherwise still be asked for after the reset).
-      const passkeysRemoved = await deps.passkeys.removeAllOf(target.id);
+      // A passkey is a second factor too (it would otherwise still be asked for after the reset): it
+      // goes with the others in one transaction, all or none.
+      const { passkeysRemoved } = await repository.resetSecondFactors(target.id);
       await sessions.logoutAll(target.id);
       const { by, ...context } = auditedAs(actor);
       await audit.record({

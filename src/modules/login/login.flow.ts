@@ -12,7 +12,7 @@ import type { SessionsService, Tokens } from '../sessions/sessions.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import { hasSecondFactor, policyCovers } from '../two-factor/require-2fa.js';
 import type { LoginChallenge, SecondFactor, TwoFactorService } from '../two-factor/two-factor.service.js';
-import { createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
+import { createSetupCompleted, createSetupRequired, type MfaSetupRequired, type SetupGrant } from './mfa-setup.js';
 import { createPasskeySecondFactor } from './passkey-second-factor.js';
 import { createPasskeyStep } from './passkey-step.js';
 import type { FactorMethod } from '../two-factor/require-2fa.js';
@@ -282,29 +282,8 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
 
   const setupRequired = createSetupRequired(deps);
 
-  async function setupCompletedStep(
-    { userId, grantId, method, firstFactor = 'pwd' }: SetupGrant,
-    client: LockoutClient & ClientInfo,
-  ): Promise<LoginTokens | null> {
-    // Spent like a second factor's attempt, so an account an administrator locked meanwhile stays locked.
-    const target = lockout.targetFor(userId, client);
-    await spendAttempt(target, client);
-    if (!(await twoFactor.completeSetupGrant(grantId))) {
-      await lockout.refund(target);
-      return null;
-    }
-    // The set-up's code proved the new factor; the sign-in that asked for it, its first factor.
-    const methods = await twoFactor.methodsOf(userId);
-    return finishLogin(
-      {
-        user: await accounts.getUser(userId, methods),
-        target,
-        amr: [firstFactor, 'otp'],
-        detail: { method, setup: 'true' },
-      },
-      client,
-    );
-  }
+  // REQUIRE_2FA's set-up finished: mfa-setup.ts, on this flow's attempt and finish.
+  const setupCompletedStep = createSetupCompleted(deps, { spendAttempt, finishLogin });
 
   return { passwordStep, passkeyStep, afterFirstFactor, secondFactorStep, setupCompletedStep };
 }

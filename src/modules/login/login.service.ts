@@ -225,6 +225,16 @@ export function createLoginService(deps: LoginDeps): LoginService {
       }
       // Codes are what a password re-authentication takes; a passkey re-authenticates on its own.
       const codeMethods = methods.filter((m) => m !== 'passkey');
+      // An account whose only second factor is a passkey has no code to add to the password, and the
+      // password alone must not unlock changes to its authenticators (NIST SP 800-63B §6.1.2.1:
+      // binding or removing one asks for authentication at the account's AAL, two factors here): a
+      // stolen access token plus a phished password would otherwise remove the passkey. The passkey
+      // re-authenticates on its own (above).
+      if (codeMethods.length === 0 && methods.includes('passkey'))
+        throw validationError(
+          { response: "is required: this account's second factor is a passkey; confirm with it" },
+          'Confirm with your passkey.',
+        );
       // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
       if (codeMethods.length > 0 && input.code === undefined)
         throw validationError({ code: 'is required when two-factor authentication is on' });

@@ -1,6 +1,8 @@
 import type { ClientInfo } from '../../http/client-info.js';
 import { randomToken } from '../../lib/crypto.js';
-import type { LoginFlowDeps, FirstFactorPassed } from './login.flow.js';
+import type { LockoutClient } from '../lockout/lockout.service.js';
+import type { FactorsPassed, FirstFactorPassed, LoginFlowDeps, LoginTokens } from './login.flow.js';
+import type { FlowSteps } from './passkey-step.js';
 import { MFA_SETUP_SCOPE } from '../two-factor/require-2fa.js';
 import type { FactorMethod } from '../two-factor/require-2fa.js';
 
@@ -57,5 +59,34 @@ export function createSetupRequired(
       expires_in: expiresIn,
       mfa_methods: email ? ['totp', 'email'] : ['totp'],
     };
+  };
+}
+
+/**
+ * The second factor a set-up token's holder has just set up (proven by its code) completes the
+ * sign-in that asked for it: the grant is spent once (a guarded UPDATE), then the session opens as
+ * after a second factor, through the flow's `finishLogin`; null when it was spent already.
+ */
+export function createSetupCompleted(
+  deps: Pick<LoginFlowDeps, 'accounts' | 'lockout' | 'twoFactor'>,
+  { spendAttempt, finishLogin }: Pick<FlowSteps, 'spendAttempt' | 'finishLogin'>,
+): (grant: SetupGrant, client: LockoutClient & ClientInfo) => Promise<LoginTokens | null> {
+  return async function setupCompletedStep({ userId, grantId, method, firstFactor = 'pwd' }, client) {
+    // Spent like a second factor's attempt, so an account an administrator locked meanwhile stays locked.
+    const target = deps.lockout.targetFor(userId, client);
+    await spendAttempt(target, client);
+    if (!(await deps.twoFactor.completeSetupGrant(grantId))) {
+      await deps.lockout.refund(target);
+      return null;
+    }
+    // The set-up's code proved the new factor; the sign-in that asked for it, its first factor.
+    const methods = await deps.twoFactor.methodsOf(userId);
+    const passed: FactorsPassed = {
+      user: await deps.accounts.getUser(userId, methods),
+      target,
+      amr: [firstFactor, 'otp'],
+      detail: { method, setup: 'true' },
+    };
+    return finishLogin(passed, client);
   };
 }

@@ -31,12 +31,21 @@ export interface PasskeysRepository {
   hasAny(userId: number): Promise<boolean>;
   /** How many passkeys each of the users has (one grouped query; users without one are absent). */
   countByUsers(userIds: readonly number[]): Promise<Map<number, number>>;
-  /** Removes every passkey of the user (an administrator's reset of the second factors): how many. */
-  removeAllOf(userId: number): Promise<number>;
   saveChallenge(row: ChallengeRow): Promise<void>;
   findChallenge(keyHash: string, purpose: readonly string[], nowMs: number): Promise<ChallengeRow | undefined>;
   /** Guarded DELETE: true for exactly one caller per challenge, on every database. */
   spendChallenge(keyHash: string, nowMs: number): Promise<boolean>;
+}
+
+/**
+ * Removes every passkey of the user, and the user's ceremonies in flight (a challenge issued before
+ * the removal proves nothing after it), on the caller's executor: the administration's reset runs it
+ * in the transaction that removes the other second factors. How many passkeys went.
+ */
+export async function removeAllPasskeys(trx: Kysely<Database>, userId: number): Promise<number> {
+  await trx.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
+  const result = await trx.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 const number = (value: number | string | bigint): number => Number(value);
@@ -141,13 +150,6 @@ export function createPasskeysRepository(db: Kysely<Database>, dialect: Dialect)
         .groupBy('user_id')
         .execute();
       return new Map(rows.map((r) => [number(r.user_id), number(r.n)]));
-    },
-
-    async removeAllOf(userId) {
-      // The user's ceremonies in flight go too: a challenge issued before the reset proves nothing after it.
-      await db.deleteFrom('webauthn_challenges').where('user_id', '=', userId).execute();
-      const result = await db.deleteFrom('passkeys').where('user_id', '=', userId).executeTakeFirst();
-      return Number(result.numDeletedRows);
     },
 
     async saveChallenge(row) {

@@ -56,8 +56,6 @@ export interface PasskeysService extends PasskeyAssertions {
   hasPasskey(userId: number): Promise<boolean>;
   /** How many passkeys each user has (the administration's list). */
   countByUsers(userIds: readonly number[]): Promise<Map<number, number>>;
-  /** Removes every passkey of the user (an administrator's reset of the second factors): how many. */
-  removeAllOf(userId: number): Promise<number>;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -175,6 +173,5 @@ export function createPasskeysService(deps: PasskeysDeps): PasskeysService {
 
     hasPasskey: (userId) => repository.hasAny(userId),
     countByUsers: (userIds) => repository.countByUsers(userIds),
-    removeAllOf: (userId) => repository.removeAllOf(userId),
   };
 }

@@ -56,6 +56,15 @@ export interface TwoFactorRepository extends TotpAuthenticatorsRepository {
   removeAll(userId: number): Promise<void>;
 }
 
+/**
+ * Removes every code factor of the user (authenticator apps, email codes, backup codes) and the
+ * sign-ins waiting for one, on the caller's executor: 2fa/disable's own transaction, or the
+ * administration's reset, which removes the passkeys in the same one.
+ */
+export async function removeCodeFactors(trx: Kysely<Database>, userId: number): Promise<void> {
+  for (const table of FACTOR_TABLES) await trx.deleteFrom(table).where('user_id', '=', userId).execute();
+}
+
 function changed(result: { numUpdatedRows: bigint }): boolean {
   return Number(result.numUpdatedRows) === 1;
 }
@@ -218,11 +227,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async removeAll(userId) {
-      await transactionWithRetry(db, async (trx) => {
-        for (const table of FACTOR_TABLES) {
-          await trx.deleteFrom(table).where('user_id', '=', userId).execute();
-        }
-      });
+      await transactionWithRetry(db, (trx) => removeCodeFactors(trx, userId));
     },
   };
 }

@@ -23,7 +23,12 @@ export interface TwoFactorRoutesOptions {
 
 const Code = Str({ minLength: 1, maxLength: 32 });
 const BackupCodes = Type.Object({ backup_codes: Type.Array(Type.String()) });
-const Enabled = Type.Object({ enabled: Type.Boolean(), backup_codes: Type.Optional(Type.Array(Type.String())) });
+// Disable turns the code factors off; a passkey may be left, and these say so.
+const Disabled = Type.Object({
+  enabled: Type.Literal(false, { description: 'The code factors (apps, email codes, backup codes) are off' }),
+  mfa_enabled: Type.Boolean({ description: 'Whether a second factor is left (a passkey)' }),
+  mfa_methods: Type.Array(Type.String(), { description: "What is left, as the user's mfa_methods names it" }),
+});
 // A set-up answer to a set-up token's holder also signs them in (REQUIRE_2FA), once.
 const EnabledAndSignedIn = Type.Object({
   enabled: Type.Boolean(),
@@ -171,7 +176,7 @@ export const twoFactorRoutes: FastifyPluginAsyncTypebox<TwoFactorRoutesOptions> 
       schema: {
         ...schema,
         body: Type.Object({ password: Str({ minLength: 1, maxLength: 1024 }), code: Code }),
-        response: { 200: Enabled, ...errorResponses(400, 401, 403, 409, 429) },
+        response: { 200: Disabled, ...errorResponses(400, 401, 403, 409, 429) },
       },
     },
     async (request) => twoFactor.disable(userId(request), request.body, lockoutClient(request)),

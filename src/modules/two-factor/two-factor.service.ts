@@ -50,6 +50,25 @@ export interface TwoFactorDeps {
   lockout: Pick<LockoutService, 'guard'>;
 }
 
+/** What `2fa/disable` leaves: the code factors are off; a passkey may still be a second factor. */
+export interface DisableResult {
+  enabled: false;
+  mfa_enabled: boolean;
+  mfa_methods: FactorMethod[];
+}
+
+/** A factor whose proof is a code (and which `2fa/disable` turns off): not a passkey. */
+const isCodeFactor = (method: FactorMethod): boolean => method !== 'passkey';
+
+/** `mfa_not_enabled` for a disable with no code factor on; it names the passkeys when they are the factor. */
+function notEnabled(methods: readonly FactorMethod[]): AppError {
+  if (!methods.includes('passkey')) return new AppError('mfa_not_enabled');
+  return new AppError('mfa_not_enabled', {
+    message:
+      'No authenticator app or email codes are on: your passkeys are your second factor; remove them one by one.',
+  });
+}
+
 /** Who asks for a change: the audit trail's context and the cookies that may hold a device cookie. */
 export type FactorClient = AuditContext & LockoutClient;
 
@@ -77,9 +96,12 @@ export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuth
   ): Promise<{ enabled: true; backup_codes?: string[] }>;
   /** New backup codes (the old ones die), confirmed with the password. */
   regenerateBackupCodes(userId: number, password: string, client: FactorClient): Promise<string[]>;
-  /** Turns 2FA off, confirmed with the password and a code (a step-up email code counts). */
-  disable(userId: number, input: { password: string; code: string }, client: FactorClient): Promise<{ enabled: false }>;
-  removeAll(userId: number): Promise<void>;
+  /**
+   * Turns the code factors off (authenticator apps, email codes, backup codes), confirmed with the
+   * password and a code (a step-up email code counts); passkeys stay. `mfa_enabled` and
+   * `mfa_methods` say what second factor is left.
+   */
+  disable(userId: number, input: { password: string; code: string }, client: FactorClient): Promise<DisableResult>;
 }
 
 /** The second factors a user has turned on (a pending TOTP setup does not count). */
@@ -219,7 +241,10 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
       const used = await deps.lockout.guard(userId, client, async () => {
         await deps.accounts.verifyPassword(userId, password);
         const methods = await methodsOf(userId);
-        if (methods.length === 0) throw new AppError('mfa_not_enabled');
+        // Turning off means the code factors (apps, email codes, backup codes): passkeys are managed
+        // one by one, each a credential of its own, and stay. Without a code factor there is nothing
+        // to turn off, and no code to confirm with.
+        if (!methods.some(isCodeFactor)) throw notEnabled(methods);
         const factor = await verifyCode(userId, code, { purpose: 'step_up', methods });
         if (factor === null) {
           await deps.audit.record({ ...who(client), type: 'mfa.failed', userId, detail: { during: 'disable' } });
@@ -228,12 +253,15 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
         return factor;
       });
       await repository.removeAll(userId);
-      await deps.audit.record({ ...who(client), type: 'mfa.disabled', userId, detail: { confirmed_with: used } });
-      return { enabled: false };
-    },
-
-    async removeAll(userId: number): Promise<void> {
-      await repository.removeAll(userId);
+      // Read after the removal: what is left is what the answer and the audit line say.
+      const left = await methodsOf(userId);
+      await deps.audit.record({
+        ...who(client),
+        type: 'mfa.disabled',
+        userId,
+        detail: { confirmed_with: used, ...(left.includes('passkey') ? { passkeys_kept: 'true' } : {}) },
+      });
+      return { enabled: false, mfa_enabled: left.length > 0, mfa_methods: left };
     },
   };
 }

@@ -970,8 +970,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            backup_codes?: string[];
-                            enabled: boolean;
+                            /**
+                             * @description The code factors (apps, email codes, backup codes) are off
+                             * @enum {boolean}
+                             */
+                            enabled: false;
+                            /** @description Whether a second factor is left (a passkey) */
+                            mfa_enabled: boolean;
+                            /** @description What is left, as the user's mfa_methods names it */
+                            mfa_methods: string[];
                         };
                     };
                 };
