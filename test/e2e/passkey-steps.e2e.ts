@@ -128,8 +128,9 @@ describe('a passkey as the second step and for re-authentication', () => {
         const reauth = new ReauthDialog(page);
         await reauth.waitForOpen();
         await expect.poll(() => reauth.focused()).toBe('reauth-passkey');
-        // A passkey is no code factor: the password alone would do too.
+        // The passkey is this account's only factor: it alone confirms (no password, no code).
         expect(await page.getByTestId('reauth-code').count()).toBe(0);
+        expect(await page.getByTestId('reauth-password').count()).toBe(0);
         problems.push(...(await check(reauth, 'reauth dialog')));
         await h.screenshot(page, `passkeys-reauth-${width}`, { viewport: true });
         await reauth.usePasskey();

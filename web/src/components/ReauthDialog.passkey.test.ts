@@ -101,20 +101,34 @@ describe('ReauthDialog with a passkey', () => {
     expect(ceremonies).toHaveLength(1);
   });
 
-  it('lets a passkey-only account confirm with its password alone: no code asked for', async () => {
+  it('asks a passkey-only account for its passkey alone: no password, no code (the server refuses a password alone)', async () => {
     stubWebAuthn(() => Promise.resolve(fakeAssertion()));
     const calls = server({
       'POST /api/auth/2fa/backup-codes': regenerateRoute(),
+      'POST /api/auth/passkeys/reauth/options': () => [200, OPTIONS],
       'POST /api/auth/reauth': () => [200, tokens(['passkey'])],
     });
     const { codes } = mount(['passkey']);
     await regenerate();
     expect(screen.queryByTestId('reauth-code')).toBeNull();
-    expect(screen.getByTestId('reauth-dialog').textContent).toMatch(/Use a passkey, or enter your password, and/);
-    await fireEvent.update(screen.getByTestId('reauth-password'), 'a fine long passphrase');
-    await fireEvent.click(screen.getByTestId('reauth-submit'));
+    expect(screen.queryByTestId('reauth-password')).toBeNull();
+    expect(screen.queryByTestId('reauth-submit')).toBeNull();
+    expect(screen.getByTestId('reauth-dialog').textContent).toMatch(/Your passkey is your second factor/);
+    const button = screen.getByRole('button', { name: 'Use a passkey' });
+    await waitFor(() => expect(document.activeElement).toBe(button));
+    await fireEvent.click(button);
     await waitFor(() => expect(codes).toHaveBeenCalled());
-    expect(calls.find((c) => c.key === 'POST /api/auth/reauth')?.body).toEqual({ password: 'a fine long passphrase' });
+    expect(Object.keys(calls.find((c) => c.key === 'POST /api/auth/reauth')?.body as object)).toEqual(['response']);
+  });
+
+  it('tells a passkey-only account on a browser without WebAuthn what to do instead', async () => {
+    vi.stubGlobal('PublicKeyCredential', undefined);
+    server({ 'POST /api/auth/2fa/backup-codes': regenerateRoute() });
+    mount(['passkey']);
+    await regenerate();
+    expect(screen.queryByTestId('reauth-password')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Use a passkey' })).toBeNull();
+    expect(screen.getByTestId('reauth-no-passkeys').textContent).toMatch(/This browser cannot use passkeys/);
   });
 
   it('says so when the person cancels the passkey, and keeps the dialog open for another try', async () => {
