@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/create-database.js';
 import { buildServer, type App, type ServerOptions } from './http/server.js';
+import { deriveKey } from './lib/crypto.js';
 import type { PasswordHasher } from './lib/password-hasher.js';
 import {
   MfaChallengeSchema,
@@ -13,6 +14,8 @@ import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
+import { oidcRoutes } from './modules/oidc/oidc.routes.js';
+import { createOidcProvider } from './modules/oidc/provider.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { passkeysRoutes } from './modules/passkeys/passkeys.routes.js';
@@ -125,6 +128,24 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
+  if (config.oidc.signingKeys) {
+    const provider = createOidcProvider({
+      config: config.oidc,
+      cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
+      db: database.db,
+      dialect: database.dialect,
+      clock,
+      clients: services.oidcClients,
+      findUser: (id) => accounts.findById(id),
+      trustProxy: config.trustProxy !== false,
+      log: app.log,
+      ttl: {
+        accessTokenSeconds: config.jwt.accessTokenTtlSeconds,
+        refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,
+      },
+    });
+    await app.register(oidcRoutes, { provider, issuer: config.oidc.issuer });
+  }
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

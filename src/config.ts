@@ -18,6 +18,7 @@ import {
   parseWebauthn,
   str,
 } from './config-values.js';
+import { loadOidcConfig, type OidcConfig } from './config-oidc.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlg = 'HS256' | 'EdDSA';
@@ -83,6 +84,8 @@ export interface Config {
   readonly secretsFile: string | undefined;
   /** Bearer token that GET /metrics requires; in production /metrics is off without it. */
   readonly metricsToken: string | undefined;
+  /** The OpenID Connect provider (docs/oidc.md): issuer, signing keys, API scopes. */
+  readonly oidc: OidcConfig;
 }
 
 export { ConfigError };
@@ -184,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshReuseGraceSeconds: parseIntRange('REFRESH_REUSE_GRACE', env.REFRESH_REUSE_GRACE, 2, 0, 60),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    oidc: loadOidcConfig(env, nodeEnv, dataDir, publicUrl),
   });
 }
 

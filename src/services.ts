@@ -22,6 +22,8 @@ import { createLockoutService, type LockoutService } from './modules/lockout/loc
 import { createLoginService, type LoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createClientsRepository } from './modules/oidc/clients.repository.js';
+import { createClientsService, type ClientsService } from './modules/oidc/clients.service.js';
 import { createPasskeysRepository } from './modules/passkeys/passkeys.repository.js';
 import { createPasskeysService, type PasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
@@ -96,6 +98,8 @@ export interface Services {
   privacy: PrivacyService;
   /** A user's passkeys (WebAuthn credentials): registration, management, the sign-in's checks. */
   passkeys: PasskeysService;
+  /** The OpenID Connect provider's relying parties (`twofold client …`). */
+  oidcClients: ClientsService;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
   close(): Promise<void>;
 }
@@ -277,6 +281,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sendEmailVerification: (user) => recovery.sendEmailVerification(user),
   });
 
+  const oidcClients = createClientsService({
+    repository: createClientsRepository(db),
+    audit,
+    clock,
+    apiScopes: config.oidc.apiScopes,
+  });
+
   return {
     clock,
     hasher,
@@ -300,6 +311,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     admin,
     privacy,
     passkeys,
+    oidcClients,
     async close() {
       mailer.close();
       await redis?.close();

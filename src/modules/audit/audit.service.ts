@@ -49,6 +49,9 @@ export const AUDIT_TYPES = [
   'user.imported',
   'sessions.revoked',
   'account.deleted',
+  'oidc_client.created',
+  'oidc_client.deleted',
+  'oidc_client.secret_rotated',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
