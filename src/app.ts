@@ -15,7 +15,6 @@ import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { oidcRoutes } from './modules/oidc/oidc.routes.js';
-import { createOidcProvider } from './modules/oidc/provider.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { passkeysRoutes } from './modules/passkeys/passkeys.routes.js';
@@ -129,6 +128,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
   if (config.oidc.signingKeys) {
+    // Loaded only when the provider is on: commands and a server without it never load oidc-provider.
+    const { createOidcProvider } = await import('./modules/oidc/provider.js');
     const provider = createOidcProvider({
       config: config.oidc,
       cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
