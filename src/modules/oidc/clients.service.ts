@@ -111,6 +111,8 @@ export function createClientsService(deps: {
             : []),
       ),
     ];
+    // An empty list would lift oidc-provider's per-client scope check altogether, so every client has one.
+    if (scopes.length === 0) fields.scope = 'at least one is needed (a client_credentials client asks for API scopes)';
     const unknown = scopes.filter((scope) => !knownScopes.has(scope));
     if (unknown.length > 0)
       fields.scope = `unknown: ${unknown.join(', ')} (API scopes must be listed in OIDC_SCOPES first)`;
