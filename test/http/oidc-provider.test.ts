@@ -138,3 +138,23 @@ describe.each(dialects)('OpenID Connect provider with openid-client (%s)', (dial
     });
   });
 });
+
+describe('OpenID Connect provider under an issuer with a path', () => {
+  it('serves discovery and every endpoint under that path, and nothing at the root', async () => {
+    // The issuer's path is where the provider lives; PUBLIC_URL stays the server's own address.
+    const prefixed = await startOidcServer('sqlite', { OIDC_ISSUER_PATH: '/auth' });
+    try {
+      const rp = await prefixed.relyingParty('unknown-client', 'secret');
+      const metadata = rp.serverMetadata();
+      expect(metadata.issuer).toBe(`${prefixed.issuer}`);
+      expect(metadata.token_endpoint).toBe(`${prefixed.issuer}/oidc/token`);
+      const jwks = await fetch(metadata.jwks_uri!);
+      expect(jwks.status).toBe(200);
+      await expect(oidc.clientCredentialsGrant(rp)).rejects.toMatchObject({ status: 401 });
+      const root = await fetch(`${new URL(prefixed.issuer).origin}/.well-known/openid-configuration`);
+      expect(root.status).toBe(404);
+    } finally {
+      await prefixed.close();
+    }
+  });
+});

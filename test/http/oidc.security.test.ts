@@ -96,6 +96,47 @@ describe.each(dialects)('OpenID Connect provider security (%s)', (dialect) => {
     ).rejects.toMatchObject({ fields: { scope: expect.any(String) } });
   });
 
+  it('requires S256 PKCE of a public client at the authorization endpoint (RFC 9700 §2.1.1), and never redirects to an unregistered URI', async () => {
+    const redirectUri = 'http://localhost:5173/callback';
+    const { client } = await server.clients.create(
+      { name: 'SPA', redirectUris: [redirectUri], public: true, skipConsent: false },
+      CLI_ACTOR,
+    );
+    const authorize = (params: Record<string, string>): Promise<Response> =>
+      fetch(
+        `${server.issuer}/oidc/auth?${new URLSearchParams({
+          client_id: client.client_id,
+          redirect_uri: redirectUri,
+          response_type: 'code',
+          scope: 'openid',
+          state: 'st',
+          ...params,
+        })}`,
+        { redirect: 'manual' },
+      );
+    const errorOf = (response: Response): string | null =>
+      new URL(response.headers.get('location')!).searchParams.get('error');
+
+    const withoutPkce = await authorize({});
+    expect(withoutPkce.headers.get('location')).toMatch(/^http:\/\/localhost:5173\/callback\?/);
+    expect(errorOf(withoutPkce)).toBe('invalid_request');
+    const plain = await authorize({ code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' });
+    expect(errorOf(plain)).toBe('invalid_request');
+
+    const verifier = oidc.randomPKCECodeVerifier();
+    const withPkce = await authorize({
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    expect(withPkce.status).toBe(303);
+    // The sign-in step: the web UI's page for this interaction (not built yet, docs/oidc.md).
+    expect(withPkce.headers.get('location')).toMatch(/^\/app\/oidc\/[\w-]+$/);
+
+    const elsewhere = await authorize({ redirect_uri: 'https://evil.example.com/cb' });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.headers.get('location')).toBeNull();
+  });
+
   it('spends a single-use artifact once: of two parallel consumptions one wins, the other ends the whole grant', async () => {
     const adapterFor = createOidcAdapterFactory(server.database.handle.db, dialect, server.clock);
     const codes = adapterFor('AuthorizationCode');

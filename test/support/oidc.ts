@@ -31,13 +31,18 @@ export interface OidcTestServer extends TestApp {
   relyingParty(clientId: string, secret?: string): Promise<oidc.Configuration>;
 }
 
-/** A Twofold server listening on a real port, its issuer that address (openid-client checks it). */
+/**
+ * A Twofold server listening on a real port, its issuer that address (openid-client checks it), or
+ * a path under it with `OIDC_ISSUER_PATH` (a test-only key, not a setting).
+ */
 export async function startOidcServer(dialect: Dialect, env: Record<string, string> = {}): Promise<OidcTestServer> {
   const port = await freePort();
-  const issuer = `http://127.0.0.1:${port}`;
+  const { OIDC_ISSUER_PATH: path = '', ...rest } = env;
+  const origin = `http://127.0.0.1:${port}`;
+  const issuer = `${origin}${path}`;
   const test = await buildTestApp({
     dialect,
-    env: { PUBLIC_URL: issuer, OIDC_SCOPES: 'reports:read,reports:write', ...env },
+    env: { PUBLIC_URL: origin, OIDC_ISSUER: issuer, OIDC_SCOPES: 'reports:read,reports:write', ...rest },
   });
   await test.app.listen({ port, host: '127.0.0.1' });
   const { db } = test.database.handle;
