@@ -140,6 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       findUser: (id) => accounts.findById(id),
       trustProxy: config.trustProxy !== false,
       log: app.log,
+      audit,
       ttl: {
         accessTokenSeconds: config.jwt.accessTokenTtlSeconds,
         refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,

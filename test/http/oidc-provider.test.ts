@@ -1,5 +1,5 @@
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDialects } from '../support/databases.js';
 import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
 
@@ -73,6 +73,20 @@ describe.each(dialects)('OpenID Connect provider with openid-client (%s)', (dial
 
     const active = await oidc.tokenIntrospection(rp, tokens.access_token);
     expect(active).toMatchObject({ active: true, client_id: machine.client_id, scope: 'reports:read' });
+
+    // The audit trail names the client and the grant, never the token (written just after the answer).
+    await vi.waitFor(async () => {
+      const issued = await server.database.handle.db
+        .selectFrom('audit_events')
+        .select(['detail', 'user_id'])
+        .where('type', '=', 'oidc.token_issued')
+        .execute();
+      expect(issued.map((event) => JSON.parse(event.detail))).toContainEqual({
+        client_id: machine.client_id,
+        grant_type: 'client_credentials',
+      });
+      expect(JSON.stringify(issued)).not.toContain(tokens.access_token);
+    });
 
     await oidc.tokenRevocation(rp, tokens.access_token);
     const revoked = await oidc.tokenIntrospection(rp, tokens.access_token);

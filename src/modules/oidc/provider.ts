@@ -6,6 +6,8 @@ import type { Dialect } from '../../db/create-database.js';
 import type { Database } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { auditProviderEvents } from './provider-audit.js';
 import type { ClientRow, ClientsRepository } from './clients.repository.js';
 import { clientSecretMatches } from './clients.service.js';
 import { createOidcAdapterFactory } from './oidc-payloads.repository.js';
@@ -37,6 +39,7 @@ export interface OidcProviderDeps {
   findUser(id: number): Promise<UserRow | undefined>;
   trustProxy: boolean;
   log: FastifyBaseLogger;
+  audit: AuditService;
   ttl: { accessTokenSeconds: number; refreshTokenSeconds: number };
 }
 
@@ -171,6 +174,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   ).compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
     return clientSecretMatches(this.clientSecret ?? null, actual);
   };
+  auditProviderEvents(provider, deps.audit);
   provider.on('server_error', (_ctx, error) => deps.log.error({ err: error }, 'OpenID Connect provider error'));
   return provider;
 }
