@@ -146,7 +146,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,
       },
     });
-    await app.register(oidcRoutes, { provider, issuer: config.oidc.issuer });
+    await app.register(oidcRoutes, {
+      provider,
+      issuer: config.oidc.issuer,
+      tokenLimit: { store: counters, clock, perMinute: config.rateLimits.token },
+    });
   }
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

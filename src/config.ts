@@ -60,7 +60,13 @@ export interface Config {
   /** Per-account brute-force lockout, like Keycloak's failure factor / wait increment / max wait. */
   readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
   /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
-  readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
+  readonly rateLimits: {
+    readonly login: number;
+    readonly register: number;
+    readonly recovery: number;
+    /** Per OpenID Connect client: its token, introspection and revocation requests. */
+    readonly token: number;
+  };
   /**
    * Seconds after the last password/second-factor proof during which sensitive changes are allowed (the HTTP contract
    * "Security rules").
@@ -180,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
       login: parseIntRange('RATE_LIMIT_LOGIN', env.RATE_LIMIT_LOGIN, 20, 1, 1_000_000),
       register: parseIntRange('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, 10, 1, 1_000_000),
       recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
+      token: parseIntRange('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, 300, 1, 1_000_000),
     }),
     reauthMaxAgeSeconds: parseDuration('REAUTH_MAX_AGE', env.REAUTH_MAX_AGE, 300),
     require2fa: parseRequire2fa(env.REQUIRE_2FA),

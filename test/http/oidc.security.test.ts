@@ -166,3 +166,47 @@ describe.each(dialects)('OpenID Connect provider security (%s)', (dialect) => {
     expect(await sessions.findByUid('uid-1')).toBeUndefined();
   });
 });
+
+describe('OpenID Connect token endpoint rate limit', () => {
+  it("limits each client's token requests (RATE_LIMIT_TOKEN), wrong secrets included, without slowing other clients", async () => {
+    const server = await startOidcServer('sqlite', { RATE_LIMIT_TOKEN: '3' });
+    try {
+      const machine = async (): Promise<{ id: string; secret: string }> => {
+        const { client, secret } = await server.clients.create(
+          {
+            name: 'Robot',
+            redirectUris: [],
+            public: false,
+            grants: ['client_credentials'],
+            scopes: ['reports:read'],
+            skipConsent: false,
+          },
+          CLI_ACTOR,
+        );
+        return { id: client.client_id, secret: secret! };
+      };
+      const [a, b] = [await machine(), await machine()];
+      const post = (id: string, secret: string): Promise<Response> =>
+        fetch(`${server.issuer}/oidc/token`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+          },
+          body: 'grant_type=client_credentials',
+        });
+      expect((await post(a.id, 'guess')).status).toBe(401);
+      expect((await post(a.id, a.secret)).status).toBe(200);
+      expect((await post(a.id, a.secret)).status).toBe(200);
+      const limited = await post(a.id, a.secret);
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await limited.json()).toMatchObject({ error: 'too_many_attempts' });
+      expect((await post(b.id, b.secret)).status).toBe(200);
+      server.clock.advance(120_000);
+      expect((await post(a.id, a.secret)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
