@@ -14,6 +14,7 @@ import {
   LoginPage,
   PasskeysSection,
   ProductsPage,
+  ReauthDialog,
   RegisterPage,
   SecurityPage,
   TokenPage,
@@ -35,6 +36,8 @@ const DOCS_SHOTS: Record<string, string> = {
   'security-email-pending': 'security-email-pending',
   'login-setup-qr': 'login-setup-qr',
   'security-passkeys': 'security-passkeys',
+  'login-passkey-second-step': 'login-passkey-second-step',
+  'reauth-passkey': 'reauth-passkey',
 };
 const WIDTHS = [1280, 390];
 
@@ -248,6 +251,71 @@ async function shootPasskeys(width: number): Promise<void> {
   }
 }
 
+/**
+ * A passkey beside an authenticator app (their own server, REAUTH_MAX_AGE 10 s): the second step offering the
+ * passkey as the alternative to the code, and "Confirm it's you" with its "Use a passkey" once the sign-in is old.
+ */
+async function shootPasskeySteps(width: number): Promise<void> {
+  const maxAgeSeconds = 10;
+  const keyed = await startHarness({ publicUrlIsPageOrigin: true, env: { REAUTH_MAX_AGE: String(maxAgeSeconds) } });
+  try {
+    const who = { username: 'quinn', email: 'quinn@example.test', password: person.password };
+    await post(keyed, '/api/auth/register', who);
+    const { access_token: token } = await post(keyed, '/api/auth/login', {
+      username: who.username,
+      password: who.password,
+    });
+    const { secret } = await post(keyed, '/api/auth/2fa/setup', {}, String(token));
+    const code = await new Authenticator(String(secret)).nextCode();
+    const { backup_codes: backup } = await post(keyed, '/api/auth/2fa/verify-setup', { code }, String(token));
+    const [first] = backup as string[];
+
+    const { page, context } = await keyed.newPage({ viewport: { width, height: width < 600 ? 844 : 900 } });
+    // The virtual authenticator would answer the sign-in page's autofill request at once: no autofill here.
+    await context.addInitScript(() => {
+      const browser = globalThis as unknown as {
+        PublicKeyCredential: { isConditionalMediationAvailable?: () => Promise<boolean> };
+      };
+      browser.PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+    });
+    await addVirtualAuthenticator(page);
+    const login = new LoginPage(page);
+    const home = new HomePage(page);
+    const backupSignIn = async (backupCode: string): Promise<void> => {
+      await login.open();
+      await login.signInToSecondStep(who.username, who.password);
+      await login.chooseMethod('backup');
+      await login.submitCode(backupCode);
+      await home.waitForUser(who.username);
+    };
+    await backupSignIn(String(first));
+    const security = new SecurityPage(page);
+    await security.open();
+    const passkeys = new PasskeysSection(page);
+    await passkeys.add('Laptop');
+
+    await security.signOut();
+    await login.open();
+    await login.signInToSecondStep(who.username, who.password);
+    await page.getByTestId('mfa-passkey').waitFor();
+    await page.screenshot({ path: path.join(OUT, `login-passkey-second-step-${width}.png`), fullPage: true });
+    await login.usePasskey();
+    await home.waitForUser(who.username);
+
+    await security.open();
+    await page.waitForTimeout(maxAgeSeconds * 1000 + 1000);
+    await passkeys.askRemove('Laptop');
+    await page.getByTestId('passkey-confirm-remove').click();
+    const reauth = new ReauthDialog(page);
+    await reauth.waitForOpen();
+    await page.screenshot({ path: path.join(OUT, `reauth-passkey-${width}.png`) });
+    await reauth.cancel();
+    await context.close();
+  } finally {
+    await keyed.close();
+  }
+}
+
 const h = await startHarness();
 try {
   mkdirSync(OUT, { recursive: true });
@@ -255,6 +323,7 @@ try {
   for (const width of WIDTHS) await shoot(h, width);
   for (const width of WIDTHS) await shootRequiredSetup(width);
   for (const width of WIDTHS) await shootPasskeys(width);
+  for (const width of WIDTHS) await shootPasskeySteps(width);
   if (process.argv.includes('--docs'))
     for (const [docName, shot] of Object.entries(DOCS_SHOTS))
       copyFileSync(path.join(OUT, `${shot}-1280.png`), path.join(DOCS, `${docName}.png`));

@@ -12,6 +12,7 @@ import {
 import { accountsRoutes } from './modules/accounts/accounts.routes.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
+import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { oidcRoutes } from './modules/oidc/oidc.routes.js';
@@ -83,6 +84,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     admin,
     privacy,
     passkeys,
+    forwardAuth,
+    sessionCookie,
   } = services;
   const authenticate = createAuthenticate({ tokens, sessions, setupGrants: twoFactor, require2fa: config.require2fa });
   const requireRecentAuth = createRequireRecentAuth({ clock, maxAgeSeconds: config.reauthMaxAgeSeconds });
@@ -107,16 +110,16 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(recoveryRoutes, { recovery });
   await app.register(emailChangeRoutes, { emailChanges, authenticate, requireRecentAuth });
   await app.register(emailProofRoutes, { emailProof });
-  await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds });
+  await app.register(loginRoutes, { login, authenticate, refreshTokenTtlSeconds, sessionCookie });
   await app.register(twoFactorRoutes, {
     twoFactor,
     authenticate,
     requireRecentAuth,
-    finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds }),
+    finishMfaSetup: createFinishMfaSetup({ login, refreshTokenTtlSeconds, sessionCookie }),
   });
   await app.register(authenticatorsRoutes, { twoFactor, authenticate, requireRecentAuth });
   await app.register(passkeysRoutes, { passkeys, authenticate, requireRecentAuth });
-  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth });
+  await app.register(privacyRoutes, { privacy, authenticate, requireRecentAuth, sessionCookie });
   await app.register(adminRoutes, {
     admin,
     twoFactor,
@@ -124,7 +127,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     require2fa: config.require2fa,
     requireRecentAuth,
   });
-  await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds });
+  await app.register(sessionsRoutes, { sessions, authenticate, refreshTokenTtlSeconds, sessionCookie });
+  await app.register(forwardAuthRoutes, { forwardAuth, sessionCookie });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
   if (config.oidc.signingKeys) {
@@ -155,6 +159,15 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  app.addHook('onClose', async () => services.close());
+  // A server sweeps for the late audit events of accounts other processes deleted; the command
+  // line, which answers no requests, writes none.
+  let stopSweep: (() => Promise<void>) | undefined;
+  app.addHook('onReady', async () => {
+    stopSweep = audit.startLateRequestSweep();
+  });
+  app.addHook('onClose', async () => {
+    await stopSweep?.();
+    await services.close();
+  });
   return { app, database, hasher: services.hasher };
 }

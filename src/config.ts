@@ -18,6 +18,7 @@ import {
   parseWebauthn,
   str,
 } from './config-values.js';
+import { parseForwardAuth, type ForwardAuthConfig } from './config-forward-auth.js';
 import { loadOidcConfig, type OidcConfig } from './config-oidc.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -86,6 +87,8 @@ export interface Config {
    * Seconds during which a spent refresh token seen again from the same client is a harmless duplicate; 0 turns it off.
    */
   readonly refreshReuseGraceSeconds: number;
+  /** Forward authentication for reverse proxies: return hosts, per-host rules, the session cookie's domain. */
+  readonly forwardAuth: ForwardAuthConfig;
   /** Where generated development secrets are kept, when they were used. */
   readonly secretsFile: string | undefined;
   /** Bearer token that GET /metrics requires; in production /metrics is off without it. */
@@ -192,6 +195,7 @@ export function loadConfig(env: Env = process.env): Config {
     require2fa: parseRequire2fa(env.REQUIRE_2FA),
     webauthn: parseWebauthn(env, publicUrl, totpIssuer),
     refreshReuseGraceSeconds: parseIntRange('REFRESH_REUSE_GRACE', env.REFRESH_REUSE_GRACE, 2, 0, 60),
+    forwardAuth: parseForwardAuth(env, publicUrl),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
     oidc: loadOidcConfig(env, nodeEnv, dataDir, publicUrl),

@@ -16,6 +16,7 @@ import { createAuditRepository } from './modules/audit/audit.repository.js';
 import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
 import { createEmailProofRepository } from './modules/email-proof/email-proof.repository.js';
 import { createEmailProofService, type EmailProofService } from './modules/email-proof/email-proof.service.js';
+import { createForwardAuthService, type ForwardAuthService } from './modules/forward-auth/forward-auth.service.js';
 import { createDeviceCookies } from './modules/lockout/device-cookie.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
 import { createLockoutService, type LockoutService } from './modules/lockout/lockout.service.js';
@@ -43,6 +44,7 @@ import { createRecoveryRepository, deletePasswordResetLinks } from './modules/re
 import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
 import { createSessionCache, type SessionCache } from './modules/sessions/session-cache.js';
+import { createSessionCookie, type SessionCookie } from './modules/sessions/session-cookie.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
 import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
 import { createTokenService, type TokenService } from './modules/tokens/tokens.service.js';
@@ -98,6 +100,10 @@ export interface Services {
   privacy: PrivacyService;
   /** A user's passkeys (WebAuthn credentials): registration, management, the sign-in's checks. */
   passkeys: PasskeysService;
+  /** Forward authentication for reverse proxies: is the browser's session live, and may it reach this host? */
+  forwardAuth: ForwardAuthService;
+  /** The browser session cookie forward authentication reads. */
+  sessionCookie: SessionCookie;
   /** The OpenID Connect provider's relying parties (`twofold client …`). */
   oidcClients: ClientsService;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
@@ -275,6 +281,18 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     mailConfigured: config.smtpUrl !== undefined || config.nodeEnv !== 'production',
     passkeys,
   });
+  const forwardAuth = createForwardAuthService({
+    config: config.forwardAuth,
+    publicUrl: config.publicUrl,
+    sessions,
+    accounts,
+    clock,
+  });
+  const sessionCookie = createSessionCookie({
+    key: deriveKey(config.encryptionKey, 'session-cookie'),
+    domain: config.forwardAuth.sessionCookieDomain,
+    maxAgeSeconds: config.jwt.refreshTokenTtlSeconds,
+  });
   const registration = createRegistrationService({
     accounts,
     audit,
@@ -311,6 +329,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     admin,
     privacy,
     passkeys,
+    forwardAuth,
+    sessionCookie,
     oidcClients,
     async close() {
       mailer.close();

@@ -237,6 +237,34 @@ describe.each(dialects)('two instances sharing %s and Redis', { timeout: 120_000
     expect(await refusedOnB(signedOut.token)).toBe(true);
   });
 
+  it('ends the forward-auth session cookie on the other instance when the browser signs out, well inside the 5 s cache expiry', async () => {
+    const username = await newUser();
+    const signedIn = await fetch(`${a.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'twofold' },
+      body: JSON.stringify({ username, password: PASSWORD }),
+    });
+    const cookies = signedIn.headers.getSetCookie().map((line) => line.split(';')[0] ?? '');
+    const session = cookies.find((c) => c.startsWith('twofold_session='));
+    const refresh = cookies.find((c) => c.startsWith('twofold_refresh='));
+    expect(session && refresh).toBeTruthy();
+    const forwardOnB = async () =>
+      (
+        await fetch(`${b.url}/api/auth/forward`, {
+          headers: { cookie: session ?? '', 'x-original-url': 'https://app.example.com/' },
+        })
+      ).status;
+    // Cached as live on b, then ended on a: only the revocation bus can tell b before its cache entry expires.
+    expect(await forwardOnB()).toBe(200);
+    const out = await fetch(`${a.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'twofold', cookie: refresh ?? '' },
+      body: '{}',
+    });
+    expect(out.status).toBe(204);
+    expect(await eventually(async () => (await forwardOnB()) === 401, 1500)).toBe(true);
+  });
+
   it("applies a role change made on one instance to the other's cached sessions through Redis, well inside the 5 s cache expiry", async () => {
     const promote = async (username: string) =>
       database.handle.db.updateTable('users').set({ role: 'admin' }).where('username', '=', username).execute();

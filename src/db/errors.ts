@@ -40,22 +40,18 @@ export function isDeadlock(error: unknown): boolean {
 }
 
 /**
- * Runs `work` (a whole transaction) again when the database picked it as a deadlock victim, up to
- * `attempts` times; with `alsoOnUniqueViolation`, also when a concurrent transaction inserted the
- * same key first (a delete-then-insert replacement whose DELETE could not yet see that row).
+ * Runs `work` again when the database picked it as a deadlock victim, up to `attempts` times.
+ * `work` is a whole transaction (transactionWithRetry in transaction.ts, which every transaction of
+ * the server uses) or one statement on its own; never a statement inside a transaction, which the
+ * rollback has already undone with everything before it.
  */
-export async function retryOnDeadlock<T>(
-  work: () => Promise<T>,
-  options: { attempts?: number; alsoOnUniqueViolation?: boolean } = {},
-): Promise<T> {
+export async function retryOnDeadlock<T>(work: () => Promise<T>, options: { attempts?: number } = {}): Promise<T> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      const retriable =
-        isDeadlock(error) || (options.alsoOnUniqueViolation === true && uniqueViolation(error) !== null);
-      if (!retriable || attempt >= attempts) throw error;
+      if (!isDeadlock(error) || attempt >= attempts) throw error;
     }
   }
 }

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { buildTestApp, signUp, uniqueName, type Session, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
+import { deleteOwnAccount } from '../support/deletion.js';
 
 /**
  * The last administrator is never deleted, however the requests race: two administrators deleting
@@ -39,11 +40,7 @@ describe.each(dialects)('the race of the last two administrators on %s', (dialec
       for (let round = 0; round < ROUNDS; round++) {
         const other = await newAdmin(t);
         expect(await adminCount(t)).toBe(2);
-        const responses = await Promise.all(
-          [survivor, other].map((a) =>
-            t.app.inject({ method: 'DELETE', url: '/api/user/me', headers: a.auth, payload: { confirm: a.username } }),
-          ),
-        );
+        const responses = await Promise.all([survivor, other].map((a) => deleteOwnAccount(t.app, a)));
         expect(statuses(responses)).toEqual(['204', '409 last_admin']);
         expect(await adminCount(t)).toBe(1);
         survivor = responses[0]!.statusCode === 204 ? other : survivor;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, signUp, type TestApp } from '../support/app.js';
+import { buildTestApp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { passkeySecondStep, secondStepChallenge, secondStepOptions } from '../support/passkey-second-step.js';
-import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
+import { PASSKEY_ENV, passkeySignIn, signUpWithPasskey } from '../support/passkeys.js';
 import { auditRows, challenge, enableTOTP, passwordLogin } from '../support/two-factor.js';
 
 const dialects = await testDialects();
@@ -20,25 +20,14 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
     await t?.close();
   });
 
-  async function passkeyUser(): Promise<{
-    username: string;
-    userId: number;
-    authenticator: ReturnType<typeof newAuthenticator>;
-  }> {
-    const session = await signUp(t.app);
-    const authenticator = newAuthenticator();
-    await addPasskey(t, session, authenticator);
-    return { username: session.username, userId: session.userId, authenticator };
-  }
-
   const refused = (response: { statusCode: number; json(): unknown }): void => {
     expect(response.statusCode).toBe(401);
     expect(response.json()).toMatchObject({ error: 'invalid_mfa_code' });
   };
 
   it("another account's passkey does not finish the sign-in, even signing this flow's challenge", async () => {
-    const alice = await passkeyUser();
-    const bob = await passkeyUser();
+    const alice = await signUpWithPasskey(t);
+    const bob = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, alice.username);
     refused(await passkeySecondStep(t, mfaToken, bob.authenticator.assert(await secondStepChallenge(t, mfaToken))));
     const failed = (await auditRows(t, alice.userId)).filter((r) => r.type === 'mfa.failed');
@@ -46,8 +35,8 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
   });
 
   it('a challenge is used once: an assertion for a spent challenge is refused', async () => {
-    const alice = await passkeyUser();
-    const bob = await passkeyUser();
+    const alice = await signUpWithPasskey(t);
+    const bob = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, alice.username);
     const options = await secondStepChallenge(t, mfaToken);
     // A first, refused, use spends the challenge.
@@ -56,7 +45,7 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
   });
 
   it("another sign-in's challenge is refused, and a spent assertion cannot finish a later sign-in", async () => {
-    const alice = await passkeyUser();
+    const alice = await signUpWithPasskey(t);
     const first = await challenge(t, alice.username);
     const second = await challenge(t, alice.username);
     const forFirst = await secondStepChallenge(t, first);
@@ -67,7 +56,7 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
   });
 
   it('an expired challenge is refused', async () => {
-    const alice = await passkeyUser();
+    const alice = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, alice.username);
     const options = await secondStepChallenge(t, mfaToken);
     t.clock.advance(301_000);
@@ -76,8 +65,8 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
   });
 
   it('refused assertions spend the challenge attempts and the account lockout budget', async () => {
-    const alice = await passkeyUser();
-    const bob = await passkeyUser();
+    const alice = await signUpWithPasskey(t);
+    const bob = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, alice.username);
     for (let i = 0; i < 5; i += 1)
       refused(await passkeySecondStep(t, mfaToken, bob.authenticator.assert(await secondStepChallenge(t, mfaToken))));
@@ -96,9 +85,8 @@ describe.each(dialects)('passkey second step security on %s', (dialect) => {
   });
 
   it('after a passkey without user verification, the passkey is not offered again as the second step', async () => {
-    const session = await signUp(t.app);
-    const authenticator = newAuthenticator();
-    await addPasskey(t, session, authenticator);
+    const session = await signUpWithPasskey(t);
+    const { authenticator } = session;
     await enableTOTP(t, session);
     const challenged = await passkeySignIn(t, authenticator, { uv: false });
     expect(challenged.json()).toMatchObject({ mfa_required: true, mfa_methods: ['totp', 'backup_code'] });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, signUp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { passkeySecondStep, secondStepChallenge, secondStepOptions } from '../support/passkey-second-step.js';
-import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn } from '../support/passkeys.js';
+import { PASSKEY_ENV, addPasskey, newAuthenticator, passkeySignIn, signUpWithPasskey } from '../support/passkeys.js';
 import { challenge, claimsOf, enableTOTP, passwordLogin } from '../support/two-factor.js';
 
 const dialects = await testDialects();
@@ -17,19 +17,8 @@ describe.each(dialects)('passkey as a second factor on %s', (dialect) => {
     await t?.close();
   });
 
-  async function passkeyUser(): Promise<{
-    username: string;
-    userId: number;
-    authenticator: ReturnType<typeof newAuthenticator>;
-  }> {
-    const session = await signUp(t.app);
-    const authenticator = newAuthenticator();
-    await addPasskey(t, session, authenticator);
-    return { username: session.username, userId: session.userId, authenticator };
-  }
-
   it('a password sign-in of a passkey-only account is challenged with methods ["passkey"]', async () => {
-    const { username } = await passkeyUser();
+    const { username } = await signUpWithPasskey(t);
     const response = await passwordLogin(t, username);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ mfa_required: true, mfa_methods: ['passkey'] });
@@ -37,7 +26,7 @@ describe.each(dialects)('passkey as a second factor on %s', (dialect) => {
   });
 
   it('the second step with the account passkey finishes with amr pwd+hwk; the user shows the passkey', async () => {
-    const { username, authenticator } = await passkeyUser();
+    const { username, authenticator } = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, username);
     const options = await secondStepChallenge(t, mfaToken);
     expect(options.allowCredentials.map((c) => c.id)).toEqual([authenticator.id]);
@@ -69,7 +58,7 @@ describe.each(dialects)('passkey as a second factor on %s', (dialect) => {
   });
 
   it('a passkey sign-in without user verification is not challenged for the passkey again', async () => {
-    const { authenticator } = await passkeyUser();
+    const { authenticator } = await signUpWithPasskey(t);
     const single = await passkeySignIn(t, authenticator, { uv: false });
     expect(single.statusCode).toBe(200);
     expect((await claimsOf(t, single.json().access_token)).amr).toEqual(['hwk']);
@@ -87,7 +76,7 @@ describe.each(dialects)('passkey as a second factor on %s', (dialect) => {
   });
 
   it('the body: response only with method passkey, and required with it', async () => {
-    const { username, authenticator } = await passkeyUser();
+    const { username, authenticator } = await signUpWithPasskey(t);
     const mfaToken = await challenge(t, username);
     const assertion = authenticator.assert(await secondStepChallenge(t, mfaToken));
     const withCode = await t.app.inject({

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
-import { PASSWORD, TEST_SECRETS, UNLIMITED, fastHasher, type TestApp } from '../support/app.js';
+import { TEST_SECRETS, UNLIMITED, fastHasher, type TestApp } from '../support/app.js';
 import { createTestDatabase } from '../support/databases.js';
 import { testDialects } from '../support/databases.js';
 import type { Mailbox } from '../support/mailbox.js';
@@ -9,12 +9,14 @@ import {
   NEW_PASSWORD,
   RESET_SUBJECT,
   VERIFY_SUBJECT,
+  changePassword,
   registerWithEmail,
   resetPassword,
   resetToken,
   signUpWithEmail,
   tokenFrom,
   tryLogin,
+  unusedLinks,
   verifyEmail,
   waitForMail,
   startMailApp,
@@ -34,12 +36,7 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
   it('a reset link mailed before a password change no longer opens the account after it', async () => {
     const user = await signUpWithEmail(t);
     const token = await resetToken(t, mailbox, user.email);
-    const changed = await t.app.inject({
-      method: 'POST',
-      url: '/api/auth/password/change',
-      headers: user.auth,
-      payload: { current_password: PASSWORD, new_password: NEW_PASSWORD },
-    });
+    const changed = await changePassword(t, user.auth);
     expect(changed.statusCode, changed.body).toBe(204);
 
     const reset = await resetPassword(t, token, 'an attacker chose this passphrase');
@@ -68,35 +65,16 @@ describe.each(dialects)('reset links and password changes on %s', (dialect) => {
       })
       .execute();
     expect((await resetPassword(t, token)).statusCode).toBe(204);
-    const rows = await t.database.handle.db
-      .selectFrom('account_tokens')
-      .select('token_hash')
-      .where('user_id', '=', user.userId)
-      .where('purpose', '=', 'password_reset')
-      .where('used_at', 'is', null)
-      .execute();
-    expect(rows).toEqual([]);
+    expect(await unusedLinks(t, user.userId, 'password_reset')).toEqual([]);
     expect((await resetPassword(t, token, 'yet another fine passphrase')).statusCode).toBe(400);
   });
 
   it('a password change leaves the email verification link working (only reset links carry the password)', async () => {
     const user = await signUpWithEmail(t);
     await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
-    const changed = await t.app.inject({
-      method: 'POST',
-      url: '/api/auth/password/change',
-      headers: user.auth,
-      payload: { current_password: PASSWORD, new_password: NEW_PASSWORD },
-    });
+    const changed = await changePassword(t, user.auth);
     expect(changed.statusCode).toBe(204);
-    const live = await t.database.handle.db
-      .selectFrom('account_tokens')
-      .select('token_hash')
-      .where('user_id', '=', user.userId)
-      .where('purpose', '=', 'email_verify')
-      .where('used_at', 'is', null)
-      .execute();
-    expect(live).toHaveLength(1);
+    expect(await unusedLinks(t, user.userId, 'email_verify')).toHaveLength(1);
     const mail = await waitForMail(mailbox, user.email, VERIFY_SUBJECT);
     expect((await verifyEmail(t, tokenFrom(mail))).statusCode).toBe(200);
   });

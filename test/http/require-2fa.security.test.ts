@@ -5,8 +5,10 @@ import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 import {
   accountOn,
+  accountWithAddressOn,
   buildPolicyApps,
   errorOf,
+  mailEnv,
   payloadOf,
   sessionCount,
   setupTokenOf,
@@ -49,7 +51,7 @@ const CLOSED: Array<[method: 'GET' | 'POST', url: string, payload?: object]> = [
 describe.each(dialects)('the set-up token on %s', (dialect) => {
   let p: PolicyApps;
   beforeAll(async () => {
-    p = await buildPolicyApps(dialect, { SMTP_URL: mailbox.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' });
+    p = await buildPolicyApps(dialect, mailEnv(mailbox));
   });
   afterAll(async () => p?.close());
 
@@ -105,13 +107,8 @@ describe.each(dialects)('the set-up token on %s', (dialect) => {
   });
 
   it('completes a sign-in once: a replayed verify-setup, or email set-up after it, mints no second session', async () => {
-    const user = await accountOn(p, 'user');
-    const email = `${user.username}@example.test`;
-    await p.t.database.handle.db
-      .updateTable('users')
-      .set({ email, email_verified: 1 })
-      .where('id', '=', user.userId)
-      .execute();
+    const user = await accountWithAddressOn(p, 'user');
+    const { email } = user;
     const { auth } = await setupTokenOf(p.apps.all, user.username);
     const { secret } = (await call(p.apps.all, 'POST', '/api/auth/2fa/setup', auth)).json();
     expect((await call(p.apps.all, 'POST', '/api/auth/2fa/email/enable', auth)).statusCode).toBe(202);
@@ -133,13 +130,8 @@ describe.each(dialects)('the set-up token on %s', (dialect) => {
   });
 
   it('two instances racing to complete one set-up token (TOTP and email at once) open exactly one session', async () => {
-    const user = await accountOn(p, 'user');
-    const email = `${user.username}@example.test`;
-    await p.t.database.handle.db
-      .updateTable('users')
-      .set({ email, email_verified: 1 })
-      .where('id', '=', user.userId)
-      .execute();
+    const user = await accountWithAddressOn(p, 'user');
+    const { email } = user;
     // The admin-policy app is a second instance on the same database; the set-up token is valid on both.
     const { auth } = await setupTokenOf(p.apps.all, user.username);
     const { secret } = (await call(p.apps.all, 'POST', '/api/auth/2fa/setup', auth)).json();

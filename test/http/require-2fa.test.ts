@@ -5,7 +5,9 @@ import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
 import {
   accountOn,
+  accountWithAddressOn,
   buildPolicyApps,
+  mailEnv,
   passwordLoginOn,
   payloadOf,
   sessionCount,
@@ -50,7 +52,7 @@ afterAll(async () => mailbox?.close());
 describe.each(dialects)('REQUIRE_2FA at sign-in on %s', (dialect) => {
   let p: PolicyApps;
   beforeAll(async () => {
-    p = await buildPolicyApps(dialect, { SMTP_URL: mailbox.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' });
+    p = await buildPolicyApps(dialect, mailEnv(mailbox));
   });
   afterAll(async () => p?.close());
 
@@ -170,13 +172,8 @@ describe.each(dialects)('REQUIRE_2FA at sign-in on %s', (dialect) => {
   });
 
   it('setting up email codes with the set-up token signs in too', async () => {
-    const user = await accountOn(p, 'admin');
-    const email = `${user.username}@example.test`;
-    await p.t.database.handle.db
-      .updateTable('users')
-      .set({ email, email_verified: 1 })
-      .where('id', '=', user.userId)
-      .execute();
+    const user = await accountWithAddressOn(p, 'admin');
+    const { email } = user;
     const { auth } = await setupTokenOf(p.apps.admin, user.username);
     const sent = await p.apps.admin.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: auth });
     expect(sent.statusCode).toBe(202);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomToken, sha256Hex } from '../../src/lib/crypto.js';
 import { buildTestApp, login, PASSWORD, signUp, uniqueName, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
+import { raceDeletion } from '../support/deletion.js';
 import { addAuthenticator, bearer } from '../support/two-factor.js';
 
 /**
@@ -19,6 +20,10 @@ describe.each(dialects)('deleting an account while requests are under way on %s'
   });
   afterAll(async () => t?.close());
 
+  /** The account's owner signing in again with the right password. */
+  const signIn = (user: { username: string }) => () =>
+    t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, password: PASSWORD } });
+
   it('never answers 500, and no token refreshed meanwhile outlives the account', { timeout: 120_000 }, async () => {
     const statuses = new Set<number>();
     // Each round races the deletion against a refresh on each of the account's devices: InnoDB picks
@@ -26,18 +31,14 @@ describe.each(dialects)('deleting an account while requests are under way on %s'
     for (let round = 0; round < 15; round++) {
       const user = await signUp(t.app, uniqueName('race'));
       const devices = [user, ...(await Promise.all([1, 2, 3].map(() => login(t.app, user.username))))];
-      const [deleted, ...refreshed] = await Promise.all([
-        t.app.inject({
-          method: 'DELETE',
-          url: '/api/user/me',
-          headers: user.auth,
-          payload: { confirm: user.username },
-        }),
-        ...devices.map((device) =>
-          t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: device.refreshToken } }),
+      const [, ...refreshed] = await raceDeletion(
+        t.app,
+        user,
+        devices.map(
+          (device) => () =>
+            t.app.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refresh_token: device.refreshToken } }),
         ),
-      ]);
-      expect(deleted?.statusCode, deleted?.body).toBe(204);
+      );
       for (const response of refreshed) {
         statuses.add(response.statusCode);
         expect([200, 401], response.body).toContain(response.statusCode);
@@ -65,22 +66,7 @@ describe.each(dialects)('deleting an account while requests are under way on %s'
         const user = await signUp(t.app, uniqueName('gone'));
         // Every other account has an authenticator app: its sign-in opens a challenge instead of a session.
         if (round % 2 === 1) await addAuthenticator(t, user);
-        const [deleted, ...signIns] = await Promise.all([
-          t.app.inject({
-            method: 'DELETE',
-            url: '/api/user/me',
-            headers: user.auth,
-            payload: { confirm: user.username },
-          }),
-          ...[1, 2].map(() =>
-            t.app.inject({
-              method: 'POST',
-              url: '/api/auth/login',
-              payload: { username: user.username, password: PASSWORD },
-            }),
-          ),
-        ]);
-        expect(deleted?.statusCode, deleted?.body).toBe(204);
+        const [, ...signIns] = await raceDeletion(t.app, user, [signIn(user), signIn(user)]);
         for (const response of signIns) {
           if (response.statusCode === 200) {
             if (response.json().access_token === undefined) continue;
@@ -120,23 +106,29 @@ describe.each(dialects)('deleting an account while requests are under way on %s'
           })
           .execute();
         // Each of these counts an attempt on the account's lock columns (the users row the deletion removes).
-        const responses = await Promise.all([
-          t.app.inject({
-            method: 'DELETE',
-            url: '/api/user/me',
-            headers: user.auth,
-            payload: { confirm: user.username },
-          }),
-          t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, ...password } }),
-          t.app.inject({ method: 'POST', url: '/api/auth/2fa/backup-codes', headers: laptop.auth, payload: password }),
-          t.app.inject({ method: 'POST', url: '/api/auth/reauth', headers: laptop.auth, payload: password }),
-          t.app.inject({ method: 'POST', url: '/api/auth/2fa/backup-codes', headers: laptop.auth, payload: password }),
-          t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: user.username, ...password } }),
-          t.app.inject({ method: 'POST', url: '/api/auth/email/verify', payload: { token: changeToken } }),
-          t.app.inject({ url: '/api/user/me/export', headers: laptop.auth }),
-          t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: laptop.auth, payload: { name: 'x' } }),
+        const responses = await raceDeletion(t.app, user, [
+          signIn(user),
+          () =>
+            t.app.inject({
+              method: 'POST',
+              url: '/api/auth/2fa/backup-codes',
+              headers: laptop.auth,
+              payload: password,
+            }),
+          () => t.app.inject({ method: 'POST', url: '/api/auth/reauth', headers: laptop.auth, payload: password }),
+          () =>
+            t.app.inject({
+              method: 'POST',
+              url: '/api/auth/2fa/backup-codes',
+              headers: laptop.auth,
+              payload: password,
+            }),
+          signIn(user),
+          () => t.app.inject({ method: 'POST', url: '/api/auth/email/verify', payload: { token: changeToken } }),
+          () => t.app.inject({ url: '/api/user/me/export', headers: laptop.auth }),
+          () =>
+            t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: laptop.auth, payload: { name: 'x' } }),
         ]);
-        expect(responses[0]?.statusCode).toBe(204);
         for (const response of responses) if (response.statusCode >= 500) failures.push(response.body);
       }
       expect(failures).toEqual([]);
@@ -152,26 +144,16 @@ describe.each(dialects)('deleting an account while requests are under way on %s'
         const user = await signUp(t.app, uniqueName('trail'));
         const laptop = await login(t.app, user.username);
         if (round % 2 === 1) await addAuthenticator(t, laptop);
-        await Promise.all([
-          t.app.inject({
-            method: 'DELETE',
-            url: '/api/user/me',
-            headers: user.auth,
-            payload: { confirm: user.username },
-          }),
-          ...[1, 2].map(() =>
+        await raceDeletion(t.app, user, [
+          signIn(user),
+          signIn(user),
+          () =>
             t.app.inject({
               method: 'POST',
-              url: '/api/auth/login',
-              payload: { username: user.username, password: PASSWORD },
+              url: '/api/auth/reauth',
+              headers: laptop.auth,
+              payload: { password: PASSWORD },
             }),
-          ),
-          t.app.inject({
-            method: 'POST',
-            url: '/api/auth/reauth',
-            headers: laptop.auth,
-            payload: { password: PASSWORD },
-          }),
         ]);
         deletedIds.push(user.userId);
       }

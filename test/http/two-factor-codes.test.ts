@@ -92,4 +92,31 @@ describe.each(dialects)('second-factor codes and factor changes on %s', (dialect
     expect((await secondStep(t, mfaToken, otherCode(totpNow(t, secret)), 'totp')).statusCode).toBe(401);
     expect((await secondStep(t, mfaToken, totpNow(t, secret), 'totp')).statusCode).toBe(200);
   });
+  it("a sealed secret copied into another user's row does not open there (bound to its owner by the AEAD's associated data)", async () => {
+    const owner = await signUp(t.app);
+    const { secret } = await enableTOTP(t, owner);
+    const victim = await signUp(t.app);
+    await enableTOTP(t, victim);
+    const db = t.database.handle.db;
+    const copied = await db
+      .selectFrom('totp_factors')
+      .select('secret_sealed')
+      .where('user_id', '=', owner.userId)
+      .executeTakeFirstOrThrow();
+    // Someone who can write to the table (a restored backup, an SQL injection elsewhere) copies the owner's
+    // sealed secret, whose codes they know, into the victim's row (NIST SP 800-38D: the associated data is
+    // authenticated, so the ciphertext only opens for the row it was sealed for).
+    await db
+      .updateTable('totp_factors')
+      .set({ secret_sealed: copied.secret_sealed })
+      .where('user_id', '=', victim.userId)
+      .execute();
+    const mfaToken = await challenge(t, victim.username);
+    const answer = await secondStep(t, mfaToken, totpNow(t, secret), 'totp');
+    // Refused like a wrong code (never a 500), and recorded for the operator.
+    expect(answer.statusCode).toBe(401);
+    expect(answer.json()).toMatchObject({ error: 'invalid_mfa_code' });
+    const events = await auditRows(t, victim.userId);
+    expect(events.map((row) => row.type)).toContain('mfa.totp_unreadable');
+  });
 });

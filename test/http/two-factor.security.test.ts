@@ -135,6 +135,15 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
   });
 
   describe('backup codes', () => {
+    it('once the last backup code is spent, the challenge stops offering backup codes', async () => {
+      const a = await totpUser();
+      for (const code of a.backupCodes) {
+        expect((await secondStep(t, await challenge(t, a.username), code, 'backup_code')).statusCode).toBe(200);
+      }
+      const login = await passwordLogin(t, a.username);
+      expect(login.json().mfa_methods).toEqual(['totp']);
+    });
+
     it('ten parallel logins with one backup code give exactly one success', async () => {
       const a = await totpUser();
       const tokens = await Promise.all(Array.from({ length: 10 }, (_, i) => challenge(instance(i), a.username)));
@@ -258,6 +267,24 @@ describe.each(dialects)('two-factor security on %s', (dialect) => {
       expect(sent.statusCode).toBe(202);
       return { token, code: mailbox.latestCode(a.email) };
     }
+
+    it('a spent mfa_token, or one at the instant it expires, cannot ask for another emailed code', async () => {
+      const a = await emailUser();
+      const spent = await mailedCode(a);
+      expect((await secondStep(t, spent.token, spent.code, 'email')).statusCode).toBe(200);
+      t.clock.advance(STEP_MS); // past the resend pause: only the spent token can refuse
+      const before = mailbox.codeMails(a.email).length;
+      const again = await sendEmailCode(t, spent.token);
+      expect(again.statusCode).toBe(401);
+      expect(again.json().error).toBe('mfa_token_invalid');
+
+      const token = await challenge(t, a.username);
+      t.clock.advance(300_000); // exactly its life: an expiry instant is already past (RFC 7519 §4.1.4 reads "exp" so)
+      const late = await sendEmailCode(t, token);
+      expect(late.statusCode).toBe(401);
+      expect(late.json().error).toBe('mfa_token_invalid');
+      expect(mailbox.codeMails(a.email)).toHaveLength(before);
+    });
 
     it('an email code expires after 10 minutes', async () => {
       const a = await emailUser();

@@ -35,6 +35,10 @@ export default defineConfig({
       'test/http/recent-auth.security.test.ts',
       'test/http/reauth-audit.test.ts',
       'test/http/bearer-and-cookies.security.test.ts',
+      // The browser session cookie (sessions/session-cookie.ts): set, cleared, forged.
+      'test/http/forward-auth.test.ts',
+      'test/http/forward-auth.security.test.ts',
+      'test/http/forward-auth-sign-in-paths.test.ts',
       'test/http/two-factor.test.ts',
       'test/http/two-factor.security.test.ts',
       'test/http/two-factor-email.test.ts',

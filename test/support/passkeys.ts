@@ -1,5 +1,5 @@
 import type { LightMyRequestResponse } from 'fastify';
-import type { Session, TestApp } from './app.js';
+import { signUp, type Session, type TestApp } from './app.js';
 import { SoftwareAuthenticator, type Algorithm, type CeremonyOptions } from './software-authenticator.js';
 
 /** What the test apps use as the relying party (PUBLIC_URL https://auth.example.test). */
@@ -72,4 +72,14 @@ export async function passkeySignIn(
 ): Promise<LightMyRequestResponse> {
   const { flow_token, options } = await loginOptions(t);
   return loginVerify(t, { flow_token, response: authenticator.assert(options, ceremony) });
+}
+
+/** A new account with one passkey: its first session, its username and the authenticator holding the key. */
+export async function signUpWithPasskey(
+  t: Pick<TestApp, 'app'>,
+): Promise<Session & { username: string; authenticator: SoftwareAuthenticator }> {
+  const session = await signUp(t.app);
+  const authenticator = newAuthenticator();
+  await addPasskey(t, session, authenticator);
+  return { ...session, authenticator };
 }

@@ -102,6 +102,36 @@ export async function signUpWithEmail(t: TestApp): Promise<MailUser & Session> {
   return { ...user, ...(await login(t.app, user.username)) };
 }
 
+/** A signed-in password change from PASSWORD to `newPassword`. */
+export function changePassword(
+  t: TestApp,
+  auth: { authorization: string },
+  newPassword = NEW_PASSWORD,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'POST',
+    url: '/api/auth/password/change',
+    headers: auth,
+    payload: { current_password: PASSWORD, new_password: newPassword },
+  });
+}
+
+/** The hashes of the user's unused links of one kind, as stored (expired ones included). */
+export async function unusedLinks(
+  t: TestApp,
+  userId: number,
+  purpose: 'password_reset' | 'email_verify',
+): Promise<string[]> {
+  const rows = await t.database.handle.db
+    .selectFrom('account_tokens')
+    .select('token_hash')
+    .where('user_id', '=', userId)
+    .where('purpose', '=', purpose)
+    .where('used_at', 'is', null)
+    .execute();
+  return rows.map((row) => row.token_hash);
+}
+
 /** Asks for a reset link and returns the token from the `count`-th reset mail. */
 export async function resetToken(t: TestApp, mailbox: Mailbox, email: string, count = 1): Promise<string> {
   const response = await forgot(t, email);

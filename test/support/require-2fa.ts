@@ -4,6 +4,7 @@ import type { Require2fa } from '../../src/config.js';
 import type { Dialect } from '../../src/db/create-database.js';
 import type { App } from '../../src/http/server.js';
 import { buildTestApp, fastHasher, PASSWORD, signUp, uniqueName, type Session, type TestApp } from './app.js';
+import type { Mailbox } from './mailbox.js';
 
 /**
  * REQUIRE_2FA suites: one database, one app per policy over it (as after a restart with another
@@ -69,6 +70,26 @@ export async function accountOn(
   if (role === 'admin')
     await p.t.database.handle.db.updateTable('users').set({ role }).where('id', '=', created.userId).execute();
   return created;
+}
+
+/** What the policy apps need to mail email codes to the suite's mailbox. */
+export function mailEnv(mailbox: Mailbox): Record<string, string> {
+  return { SMTP_URL: mailbox.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' };
+}
+
+/** `accountOn`, with a verified address (`<username>@example.test`) to receive email codes at. */
+export async function accountWithAddressOn(
+  p: PolicyApps,
+  role: 'user' | 'admin' = 'user',
+): Promise<Session & { username: string; email: string }> {
+  const account = await accountOn(p, role);
+  const email = `${account.username}@example.test`;
+  await p.t.database.handle.db
+    .updateTable('users')
+    .set({ email, email_verified: 1 })
+    .where('id', '=', account.userId)
+    .execute();
+  return { ...account, email };
 }
 
 export async function sessionCount(p: PolicyApps, userId: number): Promise<number> {

@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 import { clearedFailures } from './lock-columns.js';
 
@@ -110,7 +111,7 @@ export interface PasswordWriter {
 export function createPasswordWriter(db: Kysely<Database>, onPasswordChanged: PasswordChangedHook): PasswordWriter {
   return {
     async updatePasswordHash(id, passwordHash, nowMs) {
-      await db.transaction().execute(async (trx) => {
+      await transactionWithRetry(db, async (trx) => {
         await trx
           .updateTable('users')
           .set({ password_hash: passwordHash, updated_at: nowMs })

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
-import { retryOnDeadlock } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 
 /**
  * The user's row is the lock of everything that belongs to the user, so the statement that takes it
@@ -21,11 +21,8 @@ export function inUserLockedTransaction<T>(
   userId: number,
   work: (trx: Transaction<Database>) => Promise<T>,
 ): Promise<T> {
-  return retryOnDeadlock(() =>
-    db.transaction().execute(async (trx) => {
-      if (dialect !== 'sqlite')
-        await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
-      return work(trx);
-    }),
-  );
+  return transactionWithRetry(db, async (trx) => {
+    if (dialect !== 'sqlite') await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().execute();
+    return work(trx);
+  });
 }

@@ -18,8 +18,8 @@ export interface AuditRepository {
   /** One multi-row INSERT: the events are written together or not at all. */
   insertMany(events: Array<Omit<AuditRow, 'id'>>): Promise<void>;
   list(query: AuditQuery): Promise<AuditRow[]>;
-  /** Which of these users' accounts were deleted (their trail holds the deletion's own event). */
-  deletedAmong(userIds: number[]): Promise<number[]>;
+  /** The deletions' own events with an id above `afterId`, oldest first (the type index's range). */
+  deletionsAfter(afterId: number): Promise<Array<{ id: number; userId: number; at: number }>>;
   /** Drops the IP address and browser from these users' events, but the deletion's own (whoever deleted). */
   forgetRequestsOf(userIds: number[]): Promise<void>;
 }
@@ -36,15 +36,15 @@ export function createAuditRepository(db: Kysely<Database>): AuditRepository {
       if (beforeId !== undefined) query = query.where('id', '<', beforeId);
       return query.orderBy('id', 'desc').limit(limit).execute();
     },
-    async deletedAmong(userIds) {
+    async deletionsAfter(afterId) {
       const rows = await db
         .selectFrom('audit_events')
-        .select('user_id')
-        .distinct()
+        .select(['id', 'user_id', 'at'])
         .where('type', '=', ACCOUNT_DELETED)
-        .where('user_id', 'in', userIds)
+        .where('id', '>', afterId)
+        .orderBy('id')
         .execute();
-      return rows.flatMap((row) => (row.user_id === null ? [] : [row.user_id]));
+      return rows.flatMap((row) => (row.user_id === null ? [] : [{ id: row.id, userId: row.user_id, at: row.at }]));
     },
     async forgetRequestsOf(userIds) {
       await db

@@ -3,6 +3,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { createAuditRepository, type AuditQuery, type AuditRepository, type AuditRow } from './audit.repository.js';
+import { createLateRequestEraser } from './late-requests.js';
 
 /** Every security event has one of these types. */
 /** Every kind of event the audit trail records (the admin API publishes the list in its schema). */
@@ -19,6 +20,7 @@ export const AUDIT_TYPES = [
   'mfa.totp_added',
   'mfa.totp_renamed',
   'mfa.totp_removed',
+  'mfa.totp_unreadable',
   'mfa.email_enabled',
   'mfa.disabled',
   'mfa.backup_codes_regenerated',
@@ -85,9 +87,16 @@ export interface AuditService {
   list(query: AuditQuery): Promise<AuditView[]>;
   /**
    * Run once an account's deletion has committed: drops the IP address and browser from the events
-   * that requests under way wrote after the deletion's erasure (see `flush`).
+   * that requests under way wrote after the deletion's erasure, now and as they come (late-requests.ts).
    */
   forgetLateRequests(userId: number): Promise<void>;
+  /**
+   * The server's periodic sweep for the late events of accounts other processes deleted; returns
+   * the function that stops it.
+   */
+  startLateRequestSweep(): () => Promise<void>;
+  /** One run of that sweep. */
+  sweepLateRequests(): Promise<void>;
 }
 
 /** Bounds of the stored detail (the column holds 2,000 characters). */
@@ -167,13 +176,16 @@ export function createAuditService(deps: {
 }): AuditService {
   let queue: Array<{ row: Omit<AuditRow, 'id'>; done: () => void }> = [];
 
+  const late = createLateRequestEraser(deps);
+
   async function flush(): Promise<void> {
     const batch = queue.slice(0, MAX_BATCH);
     queue = queue.slice(batch.length);
     if (queue.length > 0) setImmediate(() => void flush());
     try {
-      await deps.repository.insertMany(batch.map((entry) => entry.row));
-      await forgetDeletedPeople(batch.map((entry) => entry.row));
+      const rows = batch.map((entry) => entry.row);
+      await deps.repository.insertMany(rows);
+      await late.afterInsert(rows);
     } catch (error) {
       // The audit trail must never turn a user's successful action into an error.
       deps.log?.error(
@@ -185,28 +197,10 @@ export function createAuditService(deps: {
     }
   }
 
-  /**
-   * A request that passed its checks just before its account was deleted writes its event after the
-   * deletion erased the trail: that event must not bring back the person's IP address and browser
-   * (GDPR Art. 17). Checked after the INSERT, against the deletion's own event: a deletion that
-   * committed before this check is seen here; one that committed after it runs `forgetLateRequests`
-   * after its commit, which sees this row. Either way the row loses them.
-   */
-  async function forgetDeletedPeople(rows: Array<Omit<AuditRow, 'id'>>): Promise<void> {
-    const ids = [
-      ...new Set(
-        rows.flatMap((row) =>
-          row.user_id !== null && (row.ip !== null || row.user_agent !== null) ? [row.user_id] : [],
-        ),
-      ),
-    ];
-    if (ids.length === 0) return;
-    const gone = await deps.repository.deletedAmong(ids);
-    if (gone.length > 0) await deps.repository.forgetRequestsOf(gone);
-  }
-
   return {
-    forgetLateRequests: (userId) => deps.repository.forgetRequestsOf([userId]),
+    forgetLateRequests: (userId) => late.deleted(userId),
+    startLateRequestSweep: () => late.startSweeping(),
+    sweepLateRequests: () => late.sweep(),
     record(event) {
       const row = auditRow(event, deps.clock.now().getTime());
       return new Promise<void>((resolve) => {

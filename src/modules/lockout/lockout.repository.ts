@@ -1,6 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { retryOnDeadlock, uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
 import { failureMemoryMs, lockSecondsAfterFailures, type LockoutPolicy } from './lockout.policy.js';
 
@@ -48,7 +49,7 @@ export async function liftEveryLock(
   userId: number,
   options: { adminLockToo: boolean; nowMs: number },
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await transactionWithRetry(db, async (trx) => {
     await accountLockColumns(trx).clearLocks(userId, options);
     await trx.deleteFrom('login_lockouts').where('user_id', '=', userId).execute();
   });

@@ -6,6 +6,8 @@ import { LoginBody } from '../accounts/accounts.schemas.js';
 import { AuthenticationResponse, RequestOptions } from '../passkeys/passkeys.schemas.js';
 import { lockoutClient, setDeviceCookie } from '../lockout/device-cookie.js';
 import { isBrowserRequest, setRefreshCookie } from '../sessions/refresh-cookie.js';
+import type { SessionCookie } from '../sessions/session-cookie.js';
+import type { Tokens } from '../sessions/sessions.service.js';
 import { requirePrincipal, type Authenticate, type FinishMfaSetup } from '../../http/principal.js';
 import { validationError } from '../../lib/errors.js';
 import type { LoginService, LoginTokens, ReauthInput, SecondFactorLoginInput } from './login.service.js';
@@ -14,6 +16,8 @@ export interface LoginRoutesOptions {
   login: LoginService;
   authenticate: Authenticate;
   refreshTokenTtlSeconds: number;
+  /** The browser session cookie forward authentication reads, set beside the refresh cookie. */
+  sessionCookie: SessionCookie;
 }
 
 // `login_token` and `otp` are the FastAPI app's names for `mfa_token` and `code` (the HTTP contract, "Compatibility
@@ -61,15 +65,30 @@ function reauthInput(body: Static<typeof ReauthBody>): ReauthInput {
   return { password: body.password, code: body.code };
 }
 
-/** What a sign-in leaves in the browser: the refresh cookie (browser requests only) and the device cookie. */
+/**
+ * What a sign-in leaves in the browser: the refresh and session cookies (browser requests only) and the device
+ * cookie.
+ */
 function setSignInCookies(
   request: FastifyRequest,
   reply: FastifyReply,
   tokens: LoginTokens,
-  { login, refreshTokenTtlSeconds }: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds'>,
+  options: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds' | 'sessionCookie'>,
 ): void {
-  if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, refreshTokenTtlSeconds);
-  setDeviceCookie(reply, login.deviceCookie(tokens.user.id));
+  setBrowserCookies(request, reply, tokens, options);
+  setDeviceCookie(reply, options.login.deviceCookie(tokens.user.id));
+}
+
+/** A browser's answer with tokens keeps its refresh cookie and its session cookie in step. */
+function setBrowserCookies(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tokens: Tokens,
+  options: Pick<LoginRoutesOptions, 'refreshTokenTtlSeconds' | 'sessionCookie'>,
+): void {
+  if (!isBrowserRequest(request)) return;
+  setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+  options.sessionCookie.set(reply, tokens);
 }
 
 /**
@@ -77,7 +96,7 @@ function setSignInCookies(
  * holder gets the sign-in it was waiting for, with the cookies of any sign-in; anyone else nothing.
  */
 export function createFinishMfaSetup(
-  options: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds'>,
+  options: Pick<LoginRoutesOptions, 'login' | 'refreshTokenTtlSeconds' | 'sessionCookie'>,
 ): FinishMfaSetup {
   return async (request, reply, method) => {
     const { userId, setupGrant, amr } = requirePrincipal(request.principal);
@@ -223,7 +242,7 @@ export const loginRoutes: FastifyPluginAsyncTypebox<LoginRoutesOptions> = async 
         reauthInput(request.body),
         lockoutClient(request),
       );
-      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+      setBrowserCookies(request, reply, tokens, options);
       return tokens;
     },
   );

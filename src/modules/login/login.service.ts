@@ -1,5 +1,4 @@
 import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import { isForeignKeyViolation } from '../../db/errors.js';
 import type { ClientInfo } from '../../http/client-info.js';
 import { createKeyedMutex } from '../../lib/keyed-mutex.js';
 import { secondStepKey } from './passkey-second-factor.js';
@@ -118,16 +117,6 @@ export function createLoginService(deps: LoginDeps): LoginService {
     return { ...attempt, account: fresh };
   }
 
-  /**
-   * The account deleted while its sign-in was under way: the session, challenge or set-up grant it
-   * was about to open names no user any more (the foreign key refuses it). That is the answer for an
-   * unknown account, as `reread` gives, never a server fault.
-   */
-  function goneAsUnknown(error: unknown): never {
-    if (isForeignKeyViolation(error)) throw new AppError('invalid_credentials');
-    throw error;
-  }
-
   /** A re-authentication proven: the same session's new tokens with a fresh auth_time, and the audit line. */
   async function reauthenticated(
     proof: { account: UserRow; amr: string[] },
@@ -163,23 +152,21 @@ export function createLoginService(deps: LoginDeps): LoginService {
       const { target } = attempt;
       // Attempts on one budget are checked in turn here, each spending one attempt before the
       // password is checked: a parallel burst cannot exceed it, and parallel right passwords all succeed.
-      return attempts
-        .run(target.kind === 'name' ? `name:${target.key}` : target.userId, async (waited) => {
-          const passed = await flow.passwordStep(
-            waited ? await reread(attempt, input.username) : attempt,
-            input.password,
-            client,
-          );
-          return flow.afterFirstFactor(passed, client, input.totp_code);
-        })
-        .catch(goneAsUnknown);
+      return attempts.run(target.kind === 'name' ? `name:${target.key}` : target.userId, async (waited) => {
+        const passed = await flow.passwordStep(
+          waited ? await reread(attempt, input.username) : attempt,
+          input.password,
+          client,
+        );
+        return flow.afterFirstFactor(passed, client, input.totp_code);
+      });
     },
 
     async passkeyLogin({ flow_token, response }, client) {
       // The flow is spent and the credential found before the budget is chosen: its owner's, as a
       // password login spends the named account's; attempts on it run one at a time, like passwords.
       const pending = await deps.passkeys.openAssertion(flow_token, response);
-      return attempts.run(pending.userId, () => flow.passkeyStep(pending, client)).catch(goneAsUnknown);
+      return attempts.run(pending.userId, () => flow.passkeyStep(pending, client));
     },
 
     passkeyLoginOptions: (username) => deps.passkeys.loginOptions(username),
@@ -196,7 +183,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
     async secondFactorLogin({ mfa_token, ...input }, client) {
       const challenge = await twoFactor.findLoginChallenge(mfa_token);
-      return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client)).catch(goneAsUnknown);
+      return attempts.run(challenge.userId, () => flow.secondFactorStep(challenge, input, client));
     },
 
     completeMfaSetup: (grant, client) => attempts.run(grant.userId, () => flow.setupCompletedStep(grant, client)),

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
-import { retryOnDeadlock } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { removeAccount, type AccountRemoval } from '../accounts/account-removal.js';
 import { eraseUserTrail } from '../audit/audit-erasure.js';
 import { recordInTransaction, type AuditEvent } from '../audit/audit.service.js';
@@ -24,16 +24,14 @@ export interface PrivacyRepository {
 export function createPrivacyRepository(db: Kysely<Database>, dialect: Dialect): PrivacyRepository {
   return {
     deleteAccount: ({ userId, actingAdminId, event, nowMs }) =>
-      // A transaction InnoDB or PostgreSQL picks as a deadlock victim (the cascades take locks on
-      // many tables) is run again from the start.
-      retryOnDeadlock(() =>
-        db.transaction().execute(async (trx) => {
-          const removal = await removeAccount(trx, dialect, userId, actingAdminId);
-          if (removal.outcome !== 'deleted') return removal.outcome;
-          await eraseUserTrail(trx, userId, removal.account);
-          await recordInTransaction(trx, [event], nowMs);
-          return removal.outcome;
-        }),
-      ),
+      // The cascades take locks on many tables: InnoDB or PostgreSQL picks this transaction as a
+      // deadlock victim now and then, and transactionWithRetry runs it again from the start.
+      transactionWithRetry(db, async (trx) => {
+        const removal = await removeAccount(trx, dialect, userId, actingAdminId);
+        if (removal.outcome !== 'deleted') return removal.outcome;
+        await eraseUserTrail(trx, userId, removal.account);
+        await recordInTransaction(trx, [event], nowMs);
+        return removal.outcome;
+      }),
   };
 }

@@ -4,12 +4,15 @@ import { NoContent, errorResponses } from '../../http/schema.js';
 import { DataExportSchema, DeleteAccountBody } from './privacy.schemas.js';
 import type { PrivacyService } from './privacy.service.js';
 import { clearRefreshCookie, isBrowserRequest } from '../sessions/refresh-cookie.js';
+import type { SessionCookie } from '../sessions/session-cookie.js';
 
 export interface PrivacyRoutesOptions {
   privacy: PrivacyService;
   authenticate: Authenticate;
   /** Deleting the account needs a recent sign-in (the HTTP contract "Security rules"). */
   requireRecentAuth: RequireRecentAuth;
+  /** The browser session cookie (forward authentication), cleared with the refresh cookie. */
+  sessionCookie: SessionCookie;
 }
 
 /** A file name made of the characters usernames are made of; anything else (an imported name) becomes `_`. */
@@ -19,7 +22,7 @@ function exportFileName(username: string): string {
 
 export const privacyRoutes: FastifyPluginAsyncTypebox<PrivacyRoutesOptions> = async (
   app,
-  { privacy, authenticate, requireRecentAuth },
+  { privacy, authenticate, requireRecentAuth, sessionCookie },
 ) => {
   const common = { tags: ['accounts'], security: [{ bearer: [] }] };
 
@@ -51,7 +54,10 @@ export const privacyRoutes: FastifyPluginAsyncTypebox<PrivacyRoutesOptions> = as
     async (request, reply) => {
       await privacy.deleteOwnAccount(requirePrincipal(request.principal), request.body.confirm);
       // The web UI's cookies name a session that no longer exists: the browser forgets them.
-      if (isBrowserRequest(request)) clearRefreshCookie(reply);
+      if (isBrowserRequest(request)) {
+        clearRefreshCookie(reply);
+        sessionCookie.clear(reply);
+      }
       return reply.status(204).send();
     },
   );

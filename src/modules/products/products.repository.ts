@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, ProductsTable } from '../../db/schema.js';
 import { likeContains } from '../../db/like.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 
 export type ProductRow = Selectable<ProductsTable>;
 export type ProductChanges = Pick<Updateable<ProductsTable>, 'name' | 'description' | 'price_cents' | 'quantity'>;
@@ -65,7 +66,7 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
     },
     findById: (id) => db.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst(),
     insert: (p) =>
-      db.transaction().execute(async (trx) => {
+      transactionWithRetry(db, async (trx) => {
         const id = await insertWithId(trx, dialect, 'products', {
           name: p.name,
           description: p.description,
@@ -89,7 +90,7 @@ export function createProductsRepository(db: Kysely<Database>, dialect: Dialect)
       return (await db.selectFrom('products').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
     },
     async delete(id) {
-      return db.transaction().execute(async (trx) => {
+      return transactionWithRetry(db, async (trx) => {
         const result = await trx.deleteFrom('products').where('id', '=', id).executeTakeFirst();
         const deleted = Number(result.numDeletedRows) === 1;
         if (deleted) await countProducts(trx, -1);

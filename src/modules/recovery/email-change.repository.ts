@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
-import { retryOnDeadlock, uniqueViolation } from '../../db/errors.js';
+import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { setVerifiedEmail } from '../accounts/accounts.repository.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
 
@@ -84,22 +85,20 @@ export function createEmailChangeRepository(db: Kysely<Database>, dialect: Diale
     },
     async confirm(change, tokenHash, nowMs) {
       try {
-        return await retryOnDeadlock(() =>
-          db.transaction().execute(async (trx): Promise<ConfirmOutcome> => {
-            const spent = await trx
-              .deleteFrom('email_changes')
-              .where('token_hash', '=', tokenHash)
-              .where('user_id', '=', change.userId)
-              .where('expires_at', '>', nowMs)
-              .executeTakeFirst();
-            if (Number(spent.numDeletedRows) !== 1) return 'spent';
-            await setVerifiedEmail(trx, change.userId, change.newEmail, nowMs);
-            // Links mailed to the old address must not act on the account once it has left it (OWASP
-            // Forgot Password Cheat Sheet: outstanding reset tokens die when the account changes hands).
-            await trx.deleteFrom('account_tokens').where('user_id', '=', change.userId).execute();
-            return 'changed';
-          }),
-        );
+        return await transactionWithRetry(db, async (trx): Promise<ConfirmOutcome> => {
+          const spent = await trx
+            .deleteFrom('email_changes')
+            .where('token_hash', '=', tokenHash)
+            .where('user_id', '=', change.userId)
+            .where('expires_at', '>', nowMs)
+            .executeTakeFirst();
+          if (Number(spent.numDeletedRows) !== 1) return 'spent';
+          await setVerifiedEmail(trx, change.userId, change.newEmail, nowMs);
+          // Links mailed to the old address must not act on the account once it has left it (OWASP
+          // Forgot Password Cheat Sheet: outstanding reset tokens die when the account changes hands).
+          await trx.deleteFrom('account_tokens').where('user_id', '=', change.userId).execute();
+          return 'changed';
+        });
       } catch (error) {
         // The UPDATE's unique violation rolled the whole transaction back, the DELETE with it.
         if (uniqueViolation(error) !== null) return 'taken';

@@ -1,6 +1,6 @@
 import type { CompiledQuery, Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
-import { retryOnDeadlock } from '../../db/errors.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
 import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
@@ -244,7 +244,6 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
     // A refresh racing the account's deletion (whose cascades lock the same session and token rows
     // in another order) can be InnoDB's or PostgreSQL's deadlock victim: the whole transaction runs
     // again, and then finds the token gone (401), never a 500.
-    transaction: (work) =>
-      retryOnDeadlock(() => db.transaction().execute((trx) => work(createSessionsRepository(trx, dialect)))),
+    transaction: (work) => transactionWithRetry(db, (trx) => work(createSessionsRepository(trx, dialect))),
   };
 }

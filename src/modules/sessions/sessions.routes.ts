@@ -1,16 +1,20 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { clientInfo } from '../../http/client-info.js';
 import { requirePrincipal, type Authenticate } from '../../http/principal.js';
 import { IdParams, NoContent, Str, errorResponses } from '../../http/schema.js';
 import { validationError } from '../../lib/errors.js';
 import { clearRefreshCookie, isBrowserRequest, refreshTokenFrom, setRefreshCookie } from './refresh-cookie.js';
+import type { SessionCookie } from './session-cookie.js';
 import type { SessionsService } from './sessions.service.js';
 
 export interface SessionsRoutesOptions {
   sessions: SessionsService;
   authenticate: Authenticate;
   refreshTokenTtlSeconds: number;
+  /** The browser session cookie forward authentication reads: set and cleared with the refresh cookie. */
+  sessionCookie: SessionCookie;
 }
 
 const RefreshBody = Type.Optional(Type.Object({ refresh_token: Type.Optional(Str({ minLength: 1, maxLength: 512 })) }));
@@ -25,7 +29,11 @@ export const SessionSchema = Type.Object({
 });
 
 export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = async (app, options) => {
-  const { sessions, authenticate } = options;
+  const { sessions, authenticate, sessionCookie } = options;
+  const clearBrowserCookies = (reply: FastifyReply): void => {
+    clearRefreshCookie(reply);
+    sessionCookie.clear(reply);
+  };
   const bearer = [{ bearer: [] }];
 
   app.post(
@@ -42,10 +50,13 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
       if (!token) throw validationError({ refresh_token: 'is required' });
       const tokens = await sessions.rotateRefreshToken(token, clientInfo(request)).catch((error: unknown) => {
         // A dead cookie is forgotten, so the web UI stops trying it on every start.
-        if (isBrowserRequest(request)) clearRefreshCookie(reply);
+        if (isBrowserRequest(request)) clearBrowserCookies(reply);
         throw error;
       });
-      if (isBrowserRequest(request)) setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+      if (isBrowserRequest(request)) {
+        setRefreshCookie(reply, tokens.refresh_token, options.refreshTokenTtlSeconds);
+        sessionCookie.set(reply, tokens);
+      }
       return tokens;
     },
   );
@@ -57,7 +68,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
       const token = refreshTokenFrom(request, request.body?.refresh_token);
       if (!token) throw validationError({ refresh_token: 'is required' });
       await sessions.logout(token);
-      if (isBrowserRequest(request)) clearRefreshCookie(reply);
+      if (isBrowserRequest(request)) clearBrowserCookies(reply);
       return reply.status(204).send();
     },
   );
@@ -70,7 +81,7 @@ export const sessionsRoutes: FastifyPluginAsyncTypebox<SessionsRoutesOptions> = 
     },
     async (request, reply) => {
       await sessions.logoutAll(requirePrincipal(request.principal).userId);
-      if (isBrowserRequest(request)) clearRefreshCookie(reply);
+      if (isBrowserRequest(request)) clearBrowserCookies(reply);
       return reply.status(204).send();
     },
   );

@@ -2,6 +2,7 @@ import type { ClientInfo } from '../../http/client-info.js';
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex, randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { unknownIfAccountGone } from '../accounts/account-gone.js';
 import { presentUser, type User } from '../accounts/accounts.service.js';
 import type { TokenService } from '../tokens/tokens.service.js';
 import { methodsOfFactors } from '../two-factor/two-factor.service.js';
@@ -27,6 +28,7 @@ export interface SessionView {
 }
 
 export interface SessionsService {
+  /** A sign-in's new session; `invalid_credentials` when the account was deleted meanwhile (account-gone.ts). */
   open(user: User, amr: string[], client: ClientInfo): Promise<Tokens>;
   /**
    * Refresh token rotation (RFC 9700 §4.14.2): spends the token once, issues its successor, and
@@ -51,6 +53,11 @@ export interface SessionsService {
   check(sessionId: number, userId: number): Promise<SessionState>;
   /** The user changed (role): every instance reads their sessions' state again. */
   userChanged(userId: number): void;
+  /**
+   * What the session's sign-in, or its latest re-authentication, proved (RFC 8176 `amr`); empty for another
+   * user's or an unknown session. Says nothing of the session's life: `check` does.
+   */
+  amrOf(sessionId: number, userId: number): Promise<string[]>;
 }
 
 export interface SessionsDeps {
@@ -162,17 +169,19 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   return {
     async open(user, amr, client) {
       const nowMs = clock.now().getTime();
-      const opened = await repository.transaction(async (repo) => {
-        const sessionId = await repo.insertSession({
-          userId: user.id,
-          amr,
-          userAgent: truncate(client.userAgent, 255),
-          ip: client.ip,
-          nowMs,
-          expiresAtMs: nowMs + ttlMs,
-        });
-        return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
-      });
+      const opened = await unknownIfAccountGone(
+        repository.transaction(async (repo) => {
+          const sessionId = await repo.insertSession({
+            userId: user.id,
+            amr,
+            userAgent: truncate(client.userAgent, 255),
+            ip: client.ip,
+            nowMs,
+            expiresAtMs: nowMs + ttlMs,
+          });
+          return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
+        }),
+      );
       return tokensFor(user, opened.sessionId, amr, nowMs, opened.refreshToken);
     },
 
@@ -260,6 +269,11 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
 
     userChanged(userId) {
       cache.forgetUser(userId);
+    },
+
+    async amrOf(sessionId, userId) {
+      const session = await repository.findSession(sessionId);
+      return session && session.user_id === userId ? session.amr.split(',').filter(Boolean) : [];
     },
   };
 }

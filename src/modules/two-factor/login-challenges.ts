@@ -1,6 +1,7 @@
 import type { Clock } from '../../lib/clock.js';
 import { randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError } from '../../lib/errors.js';
+import { unknownIfAccountGone } from '../accounts/account-gone.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
 import type { FactorMethod } from './require-2fa.js';
 
@@ -19,7 +20,10 @@ export type FirstFactor = 'pwd' | 'hwk';
 
 /** The mfa_token between a login's password step and its second step (the login flow drives them). */
 export interface LoginChallenges {
-  /** A login whose password was right waits for its second factor: a new mfa_token, and the methods to offer. */
+  /**
+   * A login whose password was right waits for its second factor: a new mfa_token, and the methods
+   * to offer; `invalid_credentials` when the account was deleted meanwhile (account-gone.ts).
+   */
   startLoginChallenge(
     userId: number,
     methods: FactorMethod[],
@@ -43,7 +47,9 @@ export function createLoginChallenges(repository: TwoFactorRepository, clock: Cl
       const mfaToken = randomToken(32);
       const now = nowMs();
       // Only the token's hash is stored: a copy of the table does not let anyone finish a login.
-      await repository.insertFlow(sha256Hex(mfaToken), userId, now, now + MFA_TOKEN_TTL_SECONDS * 1000, firstFactor);
+      await unknownIfAccountGone(
+        repository.insertFlow(sha256Hex(mfaToken), userId, now, now + MFA_TOKEN_TTL_SECONDS * 1000, firstFactor),
+      );
       const backupCodes = await repository.countBackupCodes(userId);
       return {
         mfaToken,

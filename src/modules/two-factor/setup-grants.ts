@@ -1,5 +1,6 @@
 import type { Clock } from '../../lib/clock.js';
 import { hmacHex } from '../../lib/crypto.js';
+import { unknownIfAccountGone } from '../accounts/account-gone.js';
 import type { FirstFactor } from './login-challenges.js';
 import { hasSecondFactor } from './require-2fa.js';
 import type { TwoFactorRepository } from './two-factor.repository.js';
@@ -18,7 +19,10 @@ export const SETUP_TOKEN_TTL_SECONDS = 600;
  * id sent as an mfa_token to POST /api/auth/2fa/login finds nothing.
  */
 export interface SetupGrants {
-  /** A grant for the account; the id goes into the set-up token's `jti`. */
+  /**
+   * A grant for the account; the id goes into the set-up token's `jti`. `invalid_credentials` when
+   * the account was deleted meanwhile (account-gone.ts).
+   */
   openSetupGrant(userId: number, grantId: string, firstFactor?: FirstFactor): Promise<{ expiresIn: number }>;
   /** Whether the grant is the user's, unexpired, not yet completed, and the account still has no second factor. */
   isSetupGrantLive(grantId: string, userId: number): Promise<boolean>;
@@ -31,7 +35,9 @@ export function createSetupGrants(repository: TwoFactorRepository, clock: Clock,
   return {
     async openSetupGrant(userId, grantId, firstFactor = 'pwd') {
       const now = clock.now().getTime();
-      await repository.insertFlow(rowKey(grantId), userId, now, now + SETUP_TOKEN_TTL_SECONDS * 1000, firstFactor);
+      await unknownIfAccountGone(
+        repository.insertFlow(rowKey(grantId), userId, now, now + SETUP_TOKEN_TTL_SECONDS * 1000, firstFactor),
+      );
       return { expiresIn: SETUP_TOKEN_TTL_SECONDS };
     },
     async isSetupGrantLive(grantId, userId) {

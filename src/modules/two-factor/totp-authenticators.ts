@@ -78,7 +78,23 @@ export function createTotpAuthenticators(deps: TotpAuthenticatorsDeps): TotpAuth
   const { repository, clock } = deps;
   const nowMs = (): number => clock.now().getTime();
   const who = (client: AuditContext): AuditContext => ({ ip: client.ip ?? null, userAgent: client.userAgent ?? null });
-  const secretOf = (row: TotpRow): string => unseal(deps.encryptionKey, row.secret_sealed, totpSecretAad(row.user_id));
+  /**
+   * The secret of a row, or null when it does not open: a sealed secret copied from another user's row (the AEAD's
+   * associated data names the owner; NIST SP 800-38D) or sealed under another ENCRYPTION_KEY. Such a row matches no
+   * code, and the refusal is audited so that an operator sees a tampered table or a changed key.
+   */
+  async function secretOf(row: TotpRow): Promise<string | null> {
+    try {
+      return unseal(deps.encryptionKey, row.secret_sealed, totpSecretAad(row.user_id));
+    } catch {
+      await deps.audit.record({ type: 'mfa.totp_unreadable', userId: row.user_id, detail: { id: row.id } });
+      return null;
+    }
+  }
+  const matchStep = async (row: TotpRow, code: string, now: number): Promise<number | null> => {
+    const secret = await secretOf(row);
+    return secret === null ? null : matchTOTPStep(secret, code, now);
+  };
 
   return {
     async verifyTOTP(userId, code) {
@@ -86,7 +102,7 @@ export function createTotpAuthenticators(deps: TotpAuthenticatorsDeps): TotpAuth
       const now = nowMs();
       // Every authenticator is checked, each comparison constant-time (otpauth), with no early exit:
       // how long the check takes does not tell which of the user's apps a code came from.
-      const matches = rows.map((row) => ({ row, step: matchTOTPStep(secretOf(row), code, now) }));
+      const matches = await Promise.all(rows.map(async (row) => ({ row, step: await matchStep(row, code, now) })));
       // The matching one's step is burnt with a guarded UPDATE (RFC 6238 §5.2: a code is accepted at
       // most once): of two requests with the same code, one wins.
       for (const { row, step } of matches) {
@@ -114,7 +130,7 @@ export function createTotpAuthenticators(deps: TotpAuthenticatorsDeps): TotpAuth
           });
         throw new AppError('mfa_not_enabled', { message: 'Start with POST /api/auth/2fa/setup.' });
       }
-      const step = matchTOTPStep(secretOf(row), code.trim(), nowMs());
+      const step = await matchStep(row, code.trim(), nowMs());
       if (step === null) throw new AppError('invalid_mfa_code');
       const confirmed = await repository.confirmTotp(
         userId,

@@ -1,6 +1,14 @@
 import { Secret } from 'otpauth';
 import { describe, expect, it } from 'vitest';
-import { TOTP_PERIOD_SECONDS, generateTOTP, generateTOTPSecret, matchTOTPStep, otpauthURL, timeStep } from './totp.js';
+import {
+  TOTP_PERIOD_SECONDS,
+  generateTOTP,
+  generateTOTPSecret,
+  matchTOTPStep,
+  otpauthURL,
+  qrDataURL,
+  timeStep,
+} from './totp.js';
 
 // RFC 6238 Appendix B and RFC 4226 Appendix D share the SHA1 key: the ASCII bytes "12345678901234567890".
 const RFC_SECRET = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
@@ -131,6 +139,16 @@ describe('TOTP (RFC 6238, through the code path the service uses)', () => {
       expect(parsed.searchParams.get('issuer')).toBe('Acme & Co');
       expect(parsed.host).toBe('totp');
       expect(decodeURIComponent(parsed.pathname)).toBe('/Acme & Co:a.b_c-d');
+    });
+  });
+  describe('qrDataURL', () => {
+    it('is a 256-pixel square PNG (what the set-up page shows at its size)', async () => {
+      const url = await qrDataURL(otpauthURL('JBSWY3DPEHPK3PXP', 'Twofold', 'alice'));
+      expect(url.startsWith('data:image/png;base64,')).toBe(true);
+      const png = Buffer.from(url.slice('data:image/png;base64,'.length), 'base64');
+      // PNG (RFC 2083 §4.1.1): the IHDR chunk's width and height, big-endian, at bytes 16 and 20.
+      expect(png.readUInt32BE(16)).toBe(256);
+      expect(png.readUInt32BE(20)).toBe(256);
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
+import { transactionWithRetry } from '../../db/transaction.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
 import { hasPasskeyExists } from '../passkeys/passkey-flag.js';
 import type { Database, EmailCodesTable, MfaFlowsTable } from '../../db/schema.js';
@@ -217,7 +218,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async removeAll(userId) {
-      await db.transaction().execute(async (trx) => {
+      await transactionWithRetry(db, async (trx) => {
         for (const table of FACTOR_TABLES) {
           await trx.deleteFrom(table).where('user_id', '=', userId).execute();
         }

@@ -15,6 +15,11 @@ export class AdminPage extends BasePage {
     return this.page.locator(`[data-testid="admin-user-row"][data-username="${username.replace(/["\\]/g, '\\$&')}"]`);
   }
 
+  /** The Passkeys column of `username`'s row: how many they have. */
+  passkeyCount(username: string): Locator {
+    return this.userRow(username).getByTestId('admin-passkeys');
+  }
+
   async search(text: string): Promise<void> {
     await this.id('admin-search').fill(text);
     await this.id('admin-search').press('Enter');

@@ -49,6 +49,11 @@ export class LoginPage extends BasePage {
     await this.id('mfa-send-email').click();
   }
 
+  /** Second step: "Use a passkey" (the browser's authenticator answers); does not wait for the outcome. */
+  async usePasskey(): Promise<void> {
+    await this.id('mfa-passkey').click();
+  }
+
   /** Second step: types the code and submits; does not wait for the outcome. */
   async submitCode(code: string): Promise<void> {
     const field = this.id('mfa-code');

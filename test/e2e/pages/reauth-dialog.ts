@@ -25,6 +25,11 @@ export class ReauthDialog extends BasePage {
     await this.id('reauth-submit').click();
   }
 
+  /** "Use a passkey" instead of the password: the browser's authenticator answers; does not wait for the outcome. */
+  async usePasskey(): Promise<void> {
+    await this.id('reauth-passkey').click();
+  }
+
   async cancel(): Promise<void> {
     await this.id('reauth-cancel').click();
     await this.waitForClosed();

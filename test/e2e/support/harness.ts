@@ -35,6 +35,8 @@ export interface Harness {
   newPage(options?: {
     viewport?: { width: number; height: number };
     bypassCSP?: boolean;
+    /** For pages behind a test's own TLS proxy with a self-signed certificate. */
+    ignoreHTTPSErrors?: boolean;
   }): Promise<{ context: BrowserContext; page: Page }>;
   /** The whole page by default; `viewport: true` for what is on screen (a modal dialog and its backdrop). */
   screenshot(page: Page, name: string, options?: { viewport?: boolean }): Promise<void>;
@@ -60,6 +62,8 @@ export async function startHarness(
      * (W3C WebAuthn Level 3 §5.1.3 step 7; an IP address is never a valid RP ID).
      */
     publicUrlIsPageOrigin?: boolean;
+    /** More Chromium switches (e.g. `--host-resolver-rules` for test host names that lead to 127.0.0.1). */
+    chromiumArgs?: string[];
   } = {},
 ): Promise<Harness> {
   const mailbox = await startMailbox();
@@ -87,7 +91,7 @@ export async function startHarness(
   mkdirSync(ARTIFACTS, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(options.chromiumArgs ?? [])],
   });
   const consoleErrors: string[] = [];
   return {
@@ -100,6 +104,7 @@ export async function startHarness(
         baseURL: baseUrl,
         viewport: options.viewport ?? { width: 1280, height: 900 },
         bypassCSP: options.bypassCSP ?? false,
+        ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
       });
       const page = await context.newPage();
       page.on('console', (message) => {
@@ -130,7 +135,7 @@ export async function startHarness(
 }
 
 /** A port free on 127.0.0.1 a moment ago (the system's pick), for a server that must know its own before it starts. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

@@ -48,6 +48,7 @@ describe('PasskeyList', () => {
         list = [LAPTOP];
         return [204, null];
       },
+      'GET /api/user/me': () => [200, { id: 7, username: 'alice', mfa_enabled: true, mfa_methods: ['passkey'] }],
     });
     await renderAt(PasskeyList, '/security');
     await waitFor(() => expect(screen.getAllByTestId('passkey-row')).toHaveLength(2));
@@ -74,8 +75,10 @@ describe('PasskeyList', () => {
     await fireEvent.click(screen.getByRole('button', { name: 'Remove “Red key”' }));
     await fireEvent.click(screen.getByTestId('passkey-confirm-remove'));
     await waitFor(() => expect(screen.getAllByTestId('passkey-row')).toHaveLength(1));
-    expect(screen.getByTestId('notice').textContent).toMatch(/Passkey “Red key” removed/);
+    await waitFor(() => expect(screen.getByTestId('notice').textContent).toMatch(/Passkey “Red key” removed/));
     await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('notice')));
+    // The signed-in user is read again: its mfa_methods say whether a passkey is left (the reauth dialog reads them).
+    expect(calls.filter((c) => c.key === 'GET /api/user/me')).toHaveLength(1);
   });
 
   it.each([

@@ -12,12 +12,13 @@ export interface Pending {
 }
 
 /** The question of a row, naming the person and what happens. */
-export function question(user: Pick<AdminUser, 'username'>, ask: Pending): string {
+export function question(user: Pick<AdminUser, 'username' | 'passkeys'>, ask: Pending): string {
   switch (ask.kind) {
     case 'lock':
       return `Lock ${user.username}? They are signed out everywhere and cannot sign in until unlocked.`;
     case 'reset':
-      return `Reset two-factor for ${user.username}? Their authenticator app, email codes and backup codes are removed and they are signed out everywhere.`;
+      // The reset removes the passkeys too (docs/api.md, POST /api/admin/users/{id}/2fa/reset).
+      return `Reset two-factor for ${user.username}? Their authenticator apps, email codes, backup codes and ${passkeysOf(user.passkeys)} are removed and they are signed out everywhere.`;
     case 'logout':
       return `Sign ${user.username} out everywhere? Every session on every device ends; they can sign in again.`;
     case 'delete':
@@ -27,6 +28,12 @@ export function question(user: Pick<AdminUser, 'username'>, ask: Pending): strin
         ? `Make ${user.username} an administrator? They can then lock accounts, change roles and read the audit log.`
         : `Make ${user.username} a regular user? They lose access to administration.`;
   }
+}
+
+/** "passkeys", or how many when there are some: what a reset takes away. */
+function passkeysOf(count: number): string {
+  if (count === 0) return 'passkeys';
+  return count === 1 ? '1 passkey' : `${count} passkeys`;
 }
 
 /** The label of the button that answers yes. */

@@ -20,6 +20,7 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'mfa.totp_added': 'Another authenticator app added',
   'mfa.totp_renamed': 'Authenticator app renamed',
   'mfa.totp_removed': 'Authenticator app removed',
+  'mfa.totp_unreadable': 'Authenticator app refused: its stored secret does not open (tampered, or another key)',
   'mfa.email_enabled': 'Email codes turned on',
   'mfa.disabled': 'Two-factor turned off',
   'mfa.backup_codes_regenerated': 'New backup codes',

@@ -18,10 +18,15 @@ export const UNSUPPORTED = 'This browser cannot use passkeys. Use a recent Chrom
  * InvalidStateError means the authenticator already holds one of `excludeCredentials`. A refusal
  * by the server is one of the API's error codes.
  */
-export function passkeyErrorMessage(e: unknown, during: 'register' | 'sign-in'): string {
+export function passkeyErrorMessage(e: unknown, during: 'register' | 'sign-in' | 'second-step' | 'reauth'): string {
   if (e instanceof ApiError) {
     if (during === 'sign-in' && e.code === 'invalid_credentials')
       return 'That passkey was not accepted. Try another one, or sign in with your password.';
+    // The second step refuses a passkey as it refuses a wrong code.
+    if (during === 'second-step' && e.code === 'invalid_mfa_code')
+      return 'That passkey was not accepted. Try another one, or choose another way to confirm.';
+    if (during === 'reauth' && e.code === 'invalid_credentials')
+      return 'That passkey was not accepted. Try another one, or enter your password.';
     if (during === 'register' && e.code === 'validation_failed')
       return 'The server did not accept this passkey. Try again.';
     return errorMessage(e);

@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type Router, type RouterHistory } from 'vue-router';
+import { signInDestination } from '../api/redirect';
 import { useSessionStore } from '../stores/session';
 import HomeView from '../views/HomeView.vue';
 import LoginView from '../views/LoginView.vue';
@@ -45,7 +46,15 @@ export function makeRouter(history: RouterHistory = createWebHistory('/app/')): 
     await session.restore();
     if (to.meta.auth && !session.signedIn) return { name: 'login', query: { redirect: to.fullPath } };
     if (to.meta.admin && !session.isAdmin) return { name: 'home' };
-    if (to.meta.guest && session.signedIn) return { name: 'home' };
+    if (to.meta.guest && session.signedIn) {
+      // Sent by a reverse proxy while already signed in: straight back to the application (forward authentication).
+      const next = to.name === 'login' ? signInDestination(to.query.redirect) : { path: '/' };
+      if ('href' in next) {
+        window.location.assign(next.href);
+        return false;
+      }
+      return { name: 'home' };
+    }
     return true;
   });
   router.afterEach((to) => {

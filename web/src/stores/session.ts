@@ -110,13 +110,32 @@ export const useSessionStore = defineStore('session', () => {
     return true;
   }
 
-  async function completeMfa(code: string, method: MfaMethod): Promise<void> {
+  /**
+   * The second step with a code. Returns the tokens without taking them: the page that shows the step accepts
+   * them (accepting ends the challenge, and with it the step on screen).
+   */
+  async function completeMfa(code: string, method: MfaMethod): Promise<Tokens> {
     if (!pendingMfa.value) throw new Error('No sign-in in progress');
-    const tokens = await apiPost('/api/auth/2fa/login', {
+    return apiPost('/api/auth/2fa/login', {
       body: { mfa_token: pendingMfa.value.token, code, method },
       retry: false,
     });
-    accept(tokens);
+  }
+
+  /** Request options for a passkey as the second step; the server binds their challenge to this sign-in. */
+  async function mfaPasskeyOptions(): Promise<unknown> {
+    if (!pendingMfa.value) throw new Error('No sign-in in progress');
+    const body = { mfa_token: pendingMfa.value.token };
+    return (await apiPost('/api/auth/2fa/passkey/options', { body, retry: false })).options;
+  }
+
+  /** The second step with a passkey's assertion (for `mfaPasskeyOptions`' challenge); as completeMfa. */
+  async function completeMfaWithPasskey(response: PasskeyAssertion): Promise<Tokens> {
+    if (!pendingMfa.value) throw new Error('No sign-in in progress');
+    return apiPost('/api/auth/2fa/login', {
+      body: { mfa_token: pendingMfa.value.token, method: 'passkey', response },
+      retry: false,
+    });
   }
 
   async function sendEmailCode(): Promise<void> {
@@ -177,6 +196,17 @@ export const useSessionStore = defineStore('session', () => {
     settleReauth(true);
   }
 
+  /** Request options for re-authenticating with a passkey (their challenge belongs to this session). */
+  async function reauthPasskeyOptions(): Promise<unknown> {
+    return (await apiPost('/api/auth/passkeys/reauth/options', { body: {} })).options;
+  }
+
+  /** A passkey's assertion instead of password and code: the passkey is the whole proof (the contract). */
+  async function confirmReauthWithPasskey(response: PasskeyAssertion): Promise<void> {
+    accept(await apiPost('/api/auth/reauth', { body: { response } }));
+    settleReauth(true);
+  }
+
   function cancelReauth(): void {
     settleReauth(false);
   }
@@ -209,6 +239,8 @@ export const useSessionStore = defineStore('session', () => {
     login,
     loginWithPasskey,
     completeMfa,
+    mfaPasskeyOptions,
+    completeMfaWithPasskey,
     sendEmailCode,
     cancelMfa,
     cancelSetup,
@@ -218,6 +250,8 @@ export const useSessionStore = defineStore('session', () => {
     expire,
     requestReauth,
     confirmReauth,
+    reauthPasskeyOptions,
+    confirmReauthWithPasskey,
     cancelReauth,
     sendReauthEmailCode,
   };
