@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/create-database.js';
 import { buildServer, type App, type ServerOptions } from './http/server.js';
+import { deriveKey } from './lib/crypto.js';
 import type { PasswordHasher } from './lib/password-hasher.js';
 import {
   MfaChallengeSchema,
@@ -14,6 +15,7 @@ import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
 import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
+import { oidcRoutes } from './modules/oidc/oidc.routes.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
 import { passkeysRoutes } from './modules/passkeys/passkeys.routes.js';
@@ -129,6 +131,31 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(forwardAuthRoutes, { forwardAuth, sessionCookie });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
+  if (config.oidc.signingKeys) {
+    // Loaded only when the provider is on: commands and a server without it never load oidc-provider.
+    const { createOidcProvider } = await import('./modules/oidc/provider.js');
+    const provider = createOidcProvider({
+      config: config.oidc,
+      cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
+      db: database.db,
+      dialect: database.dialect,
+      clock,
+      clients: services.oidcClients,
+      findUser: (id) => accounts.findById(id),
+      trustProxy: config.trustProxy !== false,
+      log: app.log,
+      audit,
+      ttl: {
+        accessTokenSeconds: config.jwt.accessTokenTtlSeconds,
+        refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,
+      },
+    });
+    await app.register(oidcRoutes, {
+      provider,
+      issuer: config.oidc.issuer,
+      tokenLimit: { store: counters, clock, perMinute: config.rateLimits.token },
+    });
+  }
   await app.register(webRoutes, { root: overrides.webRoot, sourceMaps: config.nodeEnv !== 'production' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

@@ -19,6 +19,7 @@ import {
   str,
 } from './config-values.js';
 import { parseForwardAuth, type ForwardAuthConfig } from './config-forward-auth.js';
+import { loadOidcConfig, type OidcConfig } from './config-oidc.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlg = 'HS256' | 'EdDSA';
@@ -60,7 +61,13 @@ export interface Config {
   /** Per-account brute-force lockout, like Keycloak's failure factor / wait increment / max wait. */
   readonly lockout: { readonly threshold: number; readonly baseSeconds: number; readonly maxSeconds: number };
   /** Per-client-IP sliding-window limits, requests per minute for each group of endpoints. */
-  readonly rateLimits: { readonly login: number; readonly register: number; readonly recovery: number };
+  readonly rateLimits: {
+    readonly login: number;
+    readonly register: number;
+    readonly recovery: number;
+    /** Per OpenID Connect client: its token, introspection and revocation requests. */
+    readonly token: number;
+  };
   /**
    * Seconds after the last password/second-factor proof during which sensitive changes are allowed (the HTTP contract
    * "Security rules").
@@ -86,6 +93,8 @@ export interface Config {
   readonly secretsFile: string | undefined;
   /** Bearer token that GET /metrics requires; in production /metrics is off without it. */
   readonly metricsToken: string | undefined;
+  /** The OpenID Connect provider (docs/oidc.md): issuer, signing keys, API scopes. */
+  readonly oidc: OidcConfig;
 }
 
 export { ConfigError };
@@ -180,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
       login: parseIntRange('RATE_LIMIT_LOGIN', env.RATE_LIMIT_LOGIN, 20, 1, 1_000_000),
       register: parseIntRange('RATE_LIMIT_REGISTER', env.RATE_LIMIT_REGISTER, 10, 1, 1_000_000),
       recovery: parseIntRange('RATE_LIMIT_RECOVERY', env.RATE_LIMIT_RECOVERY, 5, 1, 1_000_000),
+      token: parseIntRange('RATE_LIMIT_TOKEN', env.RATE_LIMIT_TOKEN, 300, 1, 1_000_000),
     }),
     reauthMaxAgeSeconds: parseDuration('REAUTH_MAX_AGE', env.REAUTH_MAX_AGE, 300),
     require2fa: parseRequire2fa(env.REQUIRE_2FA),
@@ -188,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     forwardAuth: parseForwardAuth(env, publicUrl),
     secretsFile: generated?.file,
     metricsToken: parseMetricsToken(env.METRICS_TOKEN),
+    oidc: loadOidcConfig(env, nodeEnv, dataDir, publicUrl),
   });
 }
 

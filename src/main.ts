@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { addAuditCommand } from './cli/audit-command.js';
+import { addClientCommands } from './cli/client-commands.js';
 import { addImportCommand } from './cli/import-command.js';
 import { serve } from './cli/serve.js';
 import { addUserCommands } from './cli/user-commands.js';
@@ -44,6 +45,7 @@ function buildProgram(): Command {
   addUserCommands(program);
   addAuditCommand(program);
   addImportCommand(program);
+  addClientCommands(program);
   return program;
 }
 

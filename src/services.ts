@@ -23,6 +23,8 @@ import { createLockoutService, type LockoutService } from './modules/lockout/loc
 import { createLoginService, type LoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createClientsRepository } from './modules/oidc/clients.repository.js';
+import { createClientsService, type ClientsService } from './modules/oidc/clients.service.js';
 import { createPasskeysRepository } from './modules/passkeys/passkeys.repository.js';
 import { createPasskeysService, type PasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
@@ -102,6 +104,8 @@ export interface Services {
   forwardAuth: ForwardAuthService;
   /** The browser session cookie forward authentication reads. */
   sessionCookie: SessionCookie;
+  /** The OpenID Connect provider's relying parties (`twofold client …`). */
+  oidcClients: ClientsService;
   /** Closes the mailer, Redis, and the database unless it was handed in. */
   close(): Promise<void>;
 }
@@ -294,6 +298,13 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     sendEmailVerification: (user) => recovery.sendEmailVerification(user),
   });
 
+  const oidcClients = createClientsService({
+    repository: createClientsRepository(db),
+    audit,
+    clock,
+    apiScopes: config.oidc.apiScopes,
+  });
+
   return {
     clock,
     hasher,
@@ -319,6 +330,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     passkeys,
     forwardAuth,
     sessionCookie,
+    oidcClients,
     async close() {
       mailer.close();
       await redis?.close();

@@ -249,6 +249,90 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(ghost.stderr).toMatch(/No user named "ghost"/);
   });
 
+  it('manages OpenID Connect clients: create prints the secret once, list, rotate-secret, delete, each audited', async () => {
+    const dir = dataDir();
+    const created = await cli(dir, [
+      'client',
+      'create',
+      '--name',
+      'Grafana',
+      '--redirect-uri',
+      'https://grafana.example.com/login/generic_oauth',
+      '--redirect-uri',
+      'https://grafana.example.com/alt',
+      '--skip-consent',
+      '--json',
+    ]);
+    expect(created.stderr).toBe('');
+    expect(created.status).toBe(0);
+    const { client_id: id, client_secret: secret } = JSON.parse(created.stdout) as {
+      client_id: string;
+      client_secret: string;
+    };
+    expect(secret).toMatch(/^[\w-]{43}$/);
+
+    const robot = await cli(
+      dir,
+      ['client', 'create', '--name', 'Robot', '--grant', 'client_credentials', '--scope', 'reports:read', '--json'],
+      {
+        OIDC_SCOPES: 'reports:read',
+      },
+    );
+    expect(robot.status).toBe(0);
+    const spa = await cli(dir, [
+      'client',
+      'create',
+      '--name',
+      'SPA',
+      '--public',
+      '--redirect-uri',
+      'http://localhost:5173/cb',
+      '--json',
+    ]);
+    expect(JSON.parse(spa.stdout)).toEqual({ client_id: expect.any(String) });
+
+    const listed = JSON.parse((await cli(dir, ['client', 'list', '--json'])).stdout) as Array<Record<string, unknown>>;
+    expect(listed.map((client) => [client.name, client.public, client.grant_types])).toEqual([
+      ['Grafana', false, ['authorization_code', 'refresh_token']],
+      ['Robot', false, ['client_credentials']],
+      ['SPA', true, ['authorization_code', 'refresh_token']],
+    ]);
+    expect(listed[0]).toMatchObject({
+      skip_consent: true,
+      redirect_uris: ['https://grafana.example.com/login/generic_oauth', 'https://grafana.example.com/alt'],
+    });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+
+    const rotated = await cli(dir, ['client', 'rotate-secret', id, '--json']);
+    expect(rotated.status).toBe(0);
+    expect(JSON.parse(rotated.stdout)).toEqual({ client_id: id, client_secret: expect.not.stringMatching(secret) });
+    expect((await cli(dir, ['client', 'delete', id])).status).toBe(0);
+    const missing = await cli(dir, ['client', 'delete', id]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain(`No client with id "${id}"`);
+
+    const badGrant = await cli(dir, ['client', 'create', '--name', 'X', '--grant', 'password']);
+    expect(badGrant.status).not.toBe(0);
+    expect(badGrant.stderr).toContain('client_credentials');
+    const badScope = await cli(dir, [
+      'client',
+      'create',
+      '--name',
+      'X',
+      '--grant',
+      'client_credentials',
+      '--scope',
+      'nope',
+    ]);
+    expect(badScope.status).toBe(1);
+    expect(badScope.stderr).toContain('OIDC_SCOPES');
+
+    const types = auditEvents(dir, 'oidc_client.created').length;
+    expect(types).toBe(3);
+    expect(auditEvents(dir, 'oidc_client.secret_rotated')).toHaveLength(1);
+    expect(auditEvents(dir, 'oidc_client.deleted')).toHaveLength(1);
+  });
+
   it('lists audit events newest first with audit, filtered by --user, --type and --limit, and refuses bad arguments', async () => {
     const dir = dataDir();
     expect((await cli(dir, ['migrate'])).status).toBe(0);

@@ -12,6 +12,7 @@ import { emailProofs } from './migrations/0009-email-proofs.js';
 import { emailChanges } from './migrations/0010-email-changes.js';
 import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
 import { passkeys } from './migrations/0012-passkeys.js';
+import { oidc } from './migrations/0013-oidc.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -28,6 +29,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0010-email-changes': emailChanges(),
     '0011-totp-authenticators': totpAuthenticators(dialect),
     '0012-passkeys': passkeys(dialect),
+    '0013-oidc': oidc(),
   };
 }
 

@@ -220,6 +220,38 @@ export interface LoginLockoutsTable {
   failures_expire_at: number;
 }
 
+/** One instance of an oidc-provider model (its adapter's storage). */
+export interface OidcPayloadsTable {
+  /** The provider's model name: `Session`, `Grant`, `AccessToken`, `AuthorizationCode`, … */
+  model: string;
+  id: string;
+  /** The provider's JSON payload, as it gave it. */
+  payload: string;
+  grant_id: string | null;
+  user_code: string | null;
+  uid: string | null;
+  /** Null: kept until destroyed. */
+  expires_at: number | null;
+  consumed_at: number | null;
+}
+
+/** A relying party of the OpenID Connect provider. */
+export interface OidcClientsTable {
+  id: string;
+  name: string;
+  /** SHA-256 (hex) of the client secret; null for a public client. */
+  secret_hash: string | null;
+  /** JSON array of absolute URLs. */
+  redirect_uris: string;
+  /** JSON array of OAuth 2.0 grant types. */
+  grant_types: string;
+  /** Space-separated scopes the client may ask for. */
+  scope: string;
+  skip_consent: number;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -239,4 +271,6 @@ export interface Database {
   email_changes: EmailChangesTable;
   rate_counters: RateCountersTable;
   login_lockouts: LoginLockoutsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_clients: OidcClientsTable;
 }

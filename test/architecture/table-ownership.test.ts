@@ -34,6 +34,8 @@ const OWNERS: Record<string, string> = {
   email_changes: 'recovery',
   passkeys: 'passkeys',
   webauthn_challenges: 'passkeys',
+  oidc_payloads: 'oidc',
+  oidc_clients: 'oidc',
 };
 
 /**

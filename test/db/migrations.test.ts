@@ -14,6 +14,8 @@ const APP_TABLES = [
   'email_proofs',
   'login_lockouts',
   'mfa_flows',
+  'oidc_clients',
+  'oidc_payloads',
   'passkeys',
   'product_counts',
   'products',
@@ -53,6 +55,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0010-email-changes',
         '0011-totp-authenticators',
         '0012-passkeys',
+        '0013-oidc',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

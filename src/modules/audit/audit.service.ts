@@ -51,6 +51,12 @@ export const AUDIT_TYPES = [
   'user.imported',
   'sessions.revoked',
   'account.deleted',
+  'oidc_client.created',
+  'oidc_client.deleted',
+  'oidc_client.secret_rotated',
+  'oidc.token_issued',
+  'oidc.grant_revoked',
+  'oidc.logout',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

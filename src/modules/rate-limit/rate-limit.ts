@@ -35,6 +35,28 @@ export const LIMITED_ROUTES: Record<string, LimitGroup> = {
 const WINDOW_MS = 60_000;
 
 /**
+ * One hit on `key`'s sliding window (two fixed windows, the previous one weighted by how much of it
+ * still overlaps the last minute); over `perMinute`, `429 too_many_attempts` with `Retry-After`.
+ */
+export async function enforceLimit(
+  store: CounterStore,
+  clock: Clock,
+  key: string,
+  perMinute: number,
+  message = 'Too many requests from your address; slow down.',
+): Promise<void> {
+  const nowMs = clock.now().getTime();
+  const windowIndex = Math.floor(nowMs / WINDOW_MS);
+  const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;
+  const counts = await store.hit(key, windowIndex, WINDOW_MS, nowMs);
+  const estimate = counts.previous * (1 - elapsed) + counts.current;
+  if (estimate > perMinute) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(((windowIndex + 1) * WINDOW_MS - nowMs) / 1000));
+    throw new AppError('too_many_attempts', { message, retryAfterSeconds });
+  }
+}
+
+/**
  * Call before the routes are registered. Sliding-window limit per client IP, approximated from two fixed windows (the
  * previous one
  * weighted by how much of it still overlaps the last minute), as Cloudflare and Redis' docs describe.
@@ -46,18 +68,7 @@ export function installRateLimits(
   const check =
     (group: LimitGroup) =>
     async (request: FastifyRequest): Promise<void> => {
-      const nowMs = deps.clock.now().getTime();
-      const windowIndex = Math.floor(nowMs / WINDOW_MS);
-      const elapsed = (nowMs - windowIndex * WINDOW_MS) / WINDOW_MS;
-      const counts = await deps.store.hit(`${group}:${clientKey(request.ip)}`, windowIndex, WINDOW_MS, nowMs);
-      const estimate = counts.previous * (1 - elapsed) + counts.current;
-      if (estimate > deps.perMinute[group]) {
-        const retryAfterSeconds = Math.max(1, Math.ceil(((windowIndex + 1) * WINDOW_MS - nowMs) / 1000));
-        throw new AppError('too_many_attempts', {
-          message: 'Too many requests from your address; slow down.',
-          retryAfterSeconds,
-        });
-      }
+      await enforceLimit(deps.store, deps.clock, `${group}:${clientKey(request.ip)}`, deps.perMinute[group]);
     };
   // Attached to the limited routes only (at registration), so no other route pays for it.
   app.addHook('onRoute', (route) => {

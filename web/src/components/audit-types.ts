@@ -50,6 +50,12 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'product.deleted': 'Product deleted',
   'sessions.revoked': 'Signed out everywhere by an administrator',
   'account.deleted': 'Account deleted',
+  'oidc_client.created': 'OpenID Connect client added',
+  'oidc_client.deleted': 'OpenID Connect client deleted',
+  'oidc_client.secret_rotated': 'OpenID Connect client secret replaced',
+  'oidc.token_issued': 'Token issued to an application',
+  'oidc.grant_revoked': "An application's access revoked",
+  'oidc.logout': 'Signed out of an application',
 };
 
 /** The kinds, in the order of the list above, for a filter. */

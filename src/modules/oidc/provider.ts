@@ -1,0 +1,184 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import Provider, { type Adapter, type ClientMetadata, type Configuration } from 'oidc-provider';
+import { OIDC_SCOPES, type OidcConfig } from '../../config-oidc.js';
+import type { Dialect } from '../../db/create-database.js';
+import type { Database } from '../../db/schema.js';
+import type { Clock } from '../../lib/clock.js';
+import type { UserRow } from '../accounts/accounts.repository.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { auditProviderEvents } from './provider-audit.js';
+import type { ClientRow, ClientsRepository } from './clients.repository.js';
+import { clientSecretMatches } from './clients.service.js';
+import { createOidcAdapterFactory } from './oidc-payloads.repository.js';
+
+/** Where each endpoint lives, under the issuer (the discovery document names them all). */
+export const OIDC_ROUTES = {
+  authorization: '/oidc/auth',
+  token: '/oidc/token',
+  jwks: '/oidc/jwks',
+  userinfo: '/oidc/me',
+  introspection: '/oidc/token/introspection',
+  revocation: '/oidc/token/revocation',
+  end_session: '/oidc/session/end',
+  pushed_authorization_request: '/oidc/request',
+} as const;
+
+/** Signature algorithms on offer. No HS256: it needs the client secret in clear, and Twofold keeps only its hash. */
+const SIGNING_ALGS = ['RS256', 'EdDSA', 'ES256'] as const;
+
+export interface OidcProviderDeps {
+  config: OidcConfig;
+  /** Keys for the provider's signed cookies (interaction and session), newest first. */
+  cookieKeys: string[];
+  db: Kysely<Database>;
+  dialect: Dialect;
+  clock: Clock;
+  clients: Pick<ClientsRepository, 'find'>;
+  /** The account a `sub` names (the accounts module's lookup). */
+  findUser(id: number): Promise<UserRow | undefined>;
+  trustProxy: boolean;
+  log: FastifyBaseLogger;
+  audit: AuditService;
+  ttl: { accessTokenSeconds: number; refreshTokenSeconds: number };
+}
+
+/** A stored client as oidc-provider's Client metadata (OpenID Connect Dynamic Client Registration 1.0 §2). */
+export function clientMetadata(row: ClientRow): ClientMetadata {
+  const grantTypes = JSON.parse(row.grant_types) as string[];
+  return {
+    client_id: row.id,
+    client_name: row.name,
+    // The SHA-256 of the secret stands where the secret would: the Client's compareClientSecret is
+    // replaced below to hash what a client presents, and no feature that needs the secret in clear
+    // (HS256, client_secret_jwt, symmetric encryption) is enabled.
+    ...(row.secret_hash === null
+      ? { token_endpoint_auth_method: 'none' }
+      : { client_secret: row.secret_hash, token_endpoint_auth_method: 'client_secret_basic' }),
+    redirect_uris: JSON.parse(row.redirect_uris) as string[],
+    grant_types: grantTypes,
+    response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
+    scope: row.scope,
+    skip_consent: row.skip_consent === 1,
+  };
+}
+
+function clientAdapter(clients: Pick<ClientsRepository, 'find'>): Adapter {
+  const unsupported = async (): Promise<never> => {
+    throw new Error('clients are managed with `twofold client …`, not through the provider');
+  };
+  return {
+    async find(id) {
+      const row = await clients.find(id);
+      return row && clientMetadata(row);
+    },
+    upsert: unsupported,
+    destroy: unsupported,
+    consume: unsupported,
+    findByUid: unsupported,
+    findByUserCode: unsupported,
+    revokeByGrantId: unsupported,
+  };
+}
+
+export function createOidcProvider(deps: OidcProviderDeps): Provider {
+  const { config } = deps;
+  if (!config.signingKeys) throw new Error('the OpenID Connect provider needs signing keys');
+  const payloads = createOidcAdapterFactory(deps.db, deps.dialect, deps.clock);
+  const clients = clientAdapter(deps.clients);
+
+  const configuration: Configuration = {
+    adapter: (model: string) => (model === 'Client' ? clients : payloads(model)),
+    jwks: { keys: config.signingKeys.map((key) => ({ ...key, use: 'sig' })) as never },
+    cookies: { keys: deps.cookieKeys },
+    scopes: [...OIDC_SCOPES, ...config.apiScopes],
+    // OpenID Connect Core 1.0 §5.4: the claims each scope releases; `roles` is Twofold's own.
+    claims: {
+      openid: ['sub'],
+      profile: ['preferred_username', 'updated_at'],
+      email: ['email', 'email_verified'],
+      roles: ['roles'],
+    },
+    async findAccount(_ctx, sub) {
+      const id = /^[1-9]\d{0,15}$/.test(sub) ? Number(sub) : undefined;
+      const user = id === undefined ? undefined : await deps.findUser(id);
+      if (!user) return undefined;
+      return {
+        accountId: sub,
+        claims: () => ({
+          sub,
+          preferred_username: user.username,
+          updated_at: Math.floor(Number(user.updated_at) / 1000),
+          ...(user.email ? { email: user.email, email_verified: user.email_verified === 1 } : {}),
+          roles: [user.role],
+        }),
+      };
+    },
+    extraClientMetadata: {
+      properties: ['skip_consent'],
+      validator(_ctx, key, value) {
+        if (key === 'skip_consent' && typeof value !== 'boolean') throw new Error('skip_consent must be a boolean');
+      },
+    },
+    // OAuth 2.1 / RFC 9700 §2.1.2: the authorization code flow only, no implicit or hybrid responses.
+    responseTypes: ['code'],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    enabledJWA: {
+      idTokenSigningAlgValues: SIGNING_ALGS,
+      userinfoSigningAlgValues: SIGNING_ALGS,
+      introspectionSigningAlgValues: SIGNING_ALGS,
+      authorizationSigningAlgValues: SIGNING_ALGS,
+      requestObjectSigningAlgValues: SIGNING_ALGS,
+      clientAuthSigningAlgValues: SIGNING_ALGS,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    // RFC 9700 §2.1.1 and OAuth 2.1: PKCE (S256 only, oidc-provider's default) for every public client.
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // RFC 9700 §4.14.2: a refresh token is spent on use; a spent one presented again ends the grant.
+    rotateRefreshToken: true,
+    routes: OIDC_ROUTES,
+    interactions: {
+      // The sign-in and consent pages are not built yet (docs/oidc.md): the web UI will answer here.
+      url: (_ctx, interaction) => `/app/oidc/${interaction.uid}`,
+    },
+    ttl: {
+      AccessToken: deps.ttl.accessTokenSeconds,
+      ClientCredentials: deps.ttl.accessTokenSeconds,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      Interaction: 3600,
+      Grant: deps.ttl.refreshTokenSeconds,
+      Session: deps.ttl.refreshTokenSeconds,
+      RefreshToken: deps.ttl.refreshTokenSeconds,
+    },
+    // Errors are answered as the protocol says (JSON for the token endpoints); the HTML error page
+    // of the browser endpoints shows the error code only, never internal detail.
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Sign-in error</title><h1>Sign-in error</h1><p>${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`;
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = deps.trustProxy;
+  // The stored value is the secret's SHA-256, never the secret (see clientMetadata).
+  (
+    provider.Client.prototype as unknown as { compareClientSecret(actual: string): Promise<boolean> }
+  ).compareClientSecret = async function compareClientSecret(this: { clientSecret?: string }, actual: string) {
+    return clientSecretMatches(this.clientSecret ?? null, actual);
+  };
+  auditProviderEvents(provider, deps.audit);
+  provider.on('server_error', (_ctx, error) => deps.log.error({ err: error }, 'OpenID Connect provider error'));
+  return provider;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
