@@ -33,7 +33,7 @@ const moduleZones = MODULE_LAYERS.flatMap((layer, rank) =>
   }),
 );
 
-const compositionRoots = ['src/app.ts', 'src/services.ts', 'src/main.ts', 'src/cli'];
+const compositionRoots = ['src/app.ts', 'src/services.ts', 'src/services-types.ts', 'src/main.ts', 'src/cli'];
 
 export default tseslint.config(
   {

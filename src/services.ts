@@ -1,114 +1,56 @@
-import type { FastifyBaseLogger } from 'fastify';
+import type { ServiceOverrides, Services } from './services-types.js';
 import type { Config } from './config.js';
-import { createDatabase, type DatabaseHandle } from './db/create-database.js';
+import { createDatabase } from './db/create-database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { systemClock, type Clock } from './lib/clock.js';
+import { systemClock } from './lib/clock.js';
 import { deriveKey } from './lib/crypto.js';
-import { createArgon2Hasher, type PasswordHasher } from './lib/password-hasher.js';
-import { connectRedis, type RedisHandle } from './lib/redis.js';
+import { createArgon2Hasher } from './lib/password-hasher.js';
+import { connectRedis } from './lib/redis.js';
 import { createStderrLogger } from './lib/stderr-logger.js';
 import { createAccountsRepository, createPasswordWriter } from './modules/accounts/accounts.repository.js';
-import { createAccountsService, type AccountsService } from './modules/accounts/accounts.service.js';
-import { createRegistrationService, type RegistrationService } from './modules/accounts/registration.service.js';
+import { createAccountsService } from './modules/accounts/accounts.service.js';
+import { createRegistrationService } from './modules/accounts/registration.service.js';
 import { createAdminRepository } from './modules/admin/admin.repository.js';
-import { createAdminService, type AdminService } from './modules/admin/admin.service.js';
+import { createAdminService } from './modules/admin/admin.service.js';
 import { createAuditRepository } from './modules/audit/audit.repository.js';
-import { createAuditService, type AuditService } from './modules/audit/audit.service.js';
+import { createAuditService } from './modules/audit/audit.service.js';
 import { createEmailProofRepository } from './modules/email-proof/email-proof.repository.js';
-import { createEmailProofService, type EmailProofService } from './modules/email-proof/email-proof.service.js';
-import { createForwardAuthService, type ForwardAuthService } from './modules/forward-auth/forward-auth.service.js';
+import { createEmailProofService } from './modules/email-proof/email-proof.service.js';
+import { createForwardAuthService } from './modules/forward-auth/forward-auth.service.js';
 import { createDeviceCookies } from './modules/lockout/device-cookie.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
-import { createLockoutService, type LockoutService } from './modules/lockout/lockout.service.js';
-import { createLoginService, type LoginService } from './modules/login/login.service.js';
+import { createLockoutService } from './modules/lockout/lockout.service.js';
+import { createLoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
-import { createMetrics, type Metrics } from './modules/ops/metrics.js';
+import { createMetrics } from './modules/ops/metrics.js';
 import { createClientsRepository } from './modules/oidc/clients.repository.js';
-import { createClientsService, type ClientsService } from './modules/oidc/clients.service.js';
+import { createClientsService } from './modules/oidc/clients.service.js';
 import { createPasskeysRepository } from './modules/passkeys/passkeys.repository.js';
-import { createPasskeysService, type PasskeysService } from './modules/passkeys/passkeys.service.js';
+import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
-import { createPrivacyService, type PrivacyService } from './modules/privacy/privacy.service.js';
+import { createPrivacyService } from './modules/privacy/privacy.service.js';
 import { createProductsRepository } from './modules/products/products.repository.js';
-import { createProductsService, type ProductsService } from './modules/products/products.service.js';
+import { createProductsService } from './modules/products/products.service.js';
 import {
   createDatabaseCounterStore,
   createFallbackCounterStore,
   createRedisCounterStore,
-  type CounterStore,
 } from './modules/rate-limit/counter-store.js';
 import { createMailQuota } from './modules/rate-limit/mail-quota.js';
 import { createEmailChangeRepository } from './modules/recovery/email-change.repository.js';
-import { createEmailChangeService, type EmailChangeService } from './modules/recovery/email-change.service.js';
+import { createEmailChangeService } from './modules/recovery/email-change.service.js';
 import { createRecoveryRepository, deletePasswordResetLinks } from './modules/recovery/recovery.repository.js';
-import { createRecoveryService, type RecoveryService } from './modules/recovery/recovery.service.js';
+import { createRecoveryService } from './modules/recovery/recovery.service.js';
 import { createBroadcastingSessionCache } from './modules/sessions/revocation-bus.js';
-import { createSessionCache, type SessionCache } from './modules/sessions/session-cache.js';
-import { createSessionCookie, type SessionCookie } from './modules/sessions/session-cookie.js';
+import { createSessionCache } from './modules/sessions/session-cache.js';
+import { createSessionCookie } from './modules/sessions/session-cookie.js';
 import { createSessionsRepository } from './modules/sessions/sessions.repository.js';
-import { createSessionsService, type SessionsService } from './modules/sessions/sessions.service.js';
-import { createTokenService, type TokenService } from './modules/tokens/tokens.service.js';
+import { createSessionsService } from './modules/sessions/sessions.service.js';
+import { createTokenService } from './modules/tokens/tokens.service.js';
 import { createTwoFactorRepository } from './modules/two-factor/two-factor.repository.js';
-import { createTwoFactorService, type TwoFactorService } from './modules/two-factor/two-factor.service.js';
+import { createTwoFactorService } from './modules/two-factor/two-factor.service.js';
 
-export interface ServiceOverrides {
-  clock?: Clock;
-  hasher?: PasswordHasher;
-  /** An already-open database; `close()` then leaves closing it to the caller. */
-  database?: DatabaseHandle;
-  /** Apply migrations at start (default true). */
-  migrate?: boolean;
-  /** Where the services log (default: warnings and errors on stderr, for a command). */
-  log?: FastifyBaseLogger;
-  /** Default: a registry without process metrics. */
-  metrics?: Metrics;
-  /**
-   * Connect to REDIS_URL when it is set (default true): rate-limit counters shared between
-   * instances and session revocations broadcast to them. A command that runs once passes false.
-   */
-  redis?: boolean;
-  /** Default: the in-process cache, broadcast through Redis when connected. */
-  sessionCache?: SessionCache;
-}
-
-/** Everything the HTTP server and the command line act through, built once. */
-export interface Services {
-  clock: Clock;
-  hasher: PasswordHasher;
-  database: DatabaseHandle;
-  log: FastifyBaseLogger;
-  metrics: Metrics;
-  /** Connected only when REDIS_URL is set (and `redis` was not turned off). */
-  redis: RedisHandle | undefined;
-  counters: CounterStore;
-  audit: AuditService;
-  accounts: AccountsService;
-  /** Self-registration over HTTP (the account, its audit line, the verification mail). */
-  registration: RegistrationService;
-  twoFactor: TwoFactorService;
-  tokens: TokenService;
-  sessions: SessionsService;
-  lockout: LockoutService;
-  login: LoginService;
-  recovery: RecoveryService;
-  /** A signed-in person's new address, proven by a mailed link (the recovery module). */
-  emailChanges: EmailChangeService;
-  emailProof: EmailProofService;
-  products: ProductsService;
-  admin: AdminService;
-  /** The person's data: its export and the account's deletion. */
-  privacy: PrivacyService;
-  /** A user's passkeys (WebAuthn credentials): registration, management, the sign-in's checks. */
-  passkeys: PasskeysService;
-  /** Forward authentication for reverse proxies: is the browser's session live, and may it reach this host? */
-  forwardAuth: ForwardAuthService;
-  /** The browser session cookie forward authentication reads. */
-  sessionCookie: SessionCookie;
-  /** The OpenID Connect provider's relying parties (`twofold client …`). */
-  oidcClients: ClientsService;
-  /** Closes the mailer, Redis, and the database unless it was handed in. */
-  close(): Promise<void>;
-}
+export type { ServiceOverrides, Services } from './services-types.js';
 
 /** The one place where the database, the repositories and the services are built and wired. */
 export async function createServices(config: Config, overrides: ServiceOverrides = {}): Promise<Services> {
