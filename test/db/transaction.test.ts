@@ -91,7 +91,12 @@ describe.each(dialects)('transactionWithRetry on %s', (dialect) => {
     const { runs, done } = crossedUpdates(transactionWithRetry, keys);
     const results = await done;
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled']);
-    expect([...runs].sort()).toEqual([1, 2]);
+    // The winner ran once; the victim at least twice (under load PostgreSQL may hand the row back to the victim's new
+    // run before the winner, a second deadlock, and a third run: still within the helper's attempts).
+    const [fewest, most] = [...runs].sort((x, y) => x - y);
+    expect(fewest).toBe(1);
+    expect(most).toBeGreaterThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(5);
     // The victim's first run was rolled back: each row counts both transactions exactly once.
     expect(await counts(keys)).toEqual([2, 2]);
   });
