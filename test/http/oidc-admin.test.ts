@@ -148,21 +148,21 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
     ]);
   });
 
-  it('refuses bad bodies with 400 naming the field, as the CLI does, and creates nothing', async () => {
+  it('refuses bad bodies with 400 naming the body field (the rules of the CLI), and creates nothing', async () => {
     const before = (await list()).length;
     const cases: Array<[object, string]> = [
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], extra: 1 }, 'extra'],
       [{ redirect_uris: ['https://a.example/cb'] }, 'name'],
       [{ name: '', redirect_uris: ['https://a.example/cb'] }, 'name'],
       [{ name: '   ', redirect_uris: ['https://a.example/cb'] }, 'name'],
-      [{ name: 'X', redirect_uris: ['https://a.example/cb#frag'] }, 'redirect_uri'],
-      [{ name: 'X', redirect_uris: ['not a url'] }, 'redirect_uri'],
-      [{ name: 'X', redirect_uris: ['javascript:alert(1)'] }, 'redirect_uri'],
-      [{ name: 'X' }, 'redirect_uri'],
+      [{ name: 'X', redirect_uris: ['https://a.example/cb#frag'] }, 'redirect_uris'],
+      [{ name: 'X', redirect_uris: ['not a url'] }, 'redirect_uris'],
+      [{ name: 'X', redirect_uris: ['javascript:alert(1)'] }, 'redirect_uris'],
+      [{ name: 'X' }, 'redirect_uris'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], grants: ['password'] }, 'grants.0'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], public: 'yes' }, 'public'],
-      [{ name: 'X', public: true, grants: ['client_credentials'], scopes: ['reports:read'] }, 'grant'],
-      [{ name: 'X', redirect_uris: ['https://a.example/cb'], scopes: ['admin:all'] }, 'scope'],
+      [{ name: 'X', public: true, grants: ['client_credentials'], scopes: ['reports:read'] }, 'grants'],
+      [{ name: 'X', redirect_uris: ['https://a.example/cb'], scopes: ['admin:all'] }, 'scopes'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], scopes: ['a b'] }, 'scopes.0'],
     ];
     for (const [payload, field] of cases) {

@@ -27,6 +27,15 @@ export interface ClientsRoutesOptions {
   requireRecentAuth: RequireRecentAuth;
 }
 
+/** The service names its fields after the CLI's options; an HTTP client reads the names of the body it sent. */
+const BODY_FIELDS: Record<string, string> = { redirect_uri: 'redirect_uris', grant: 'grants', scope: 'scopes' };
+
+function inBodyTerms(error: unknown): unknown {
+  if (!(error instanceof AppError) || error.code !== 'validation_failed' || !error.fields) return error;
+  const fields = Object.fromEntries(Object.entries(error.fields).map(([key, why]) => [BODY_FIELDS[key] ?? key, why]));
+  return new AppError('validation_failed', { message: error.message, fields });
+}
+
 function actorOf(request: FastifyRequest): ClientActor {
   return { ...clientInfo(request), by: requirePrincipal(request.principal).userId };
 }
@@ -80,17 +89,21 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<ClientsRoutesOptions> = as
     async (request, reply) => {
       // The grants' schema is an enum Ajv has checked against CLIENT_GRANTS; its static type is ClientGrant.
       const body = request.body as CreateClientBody;
-      const { client, secret } = await clients.create(
-        {
-          name: body.name,
-          redirectUris: body.redirect_uris ?? [],
-          public: body.public === true,
-          grants: body.grants,
-          scopes: body.scopes,
-          skipConsent: body.skip_consent === true,
-        },
-        actorOf(request),
-      );
+      const { client, secret } = await clients
+        .create(
+          {
+            name: body.name,
+            redirectUris: body.redirect_uris ?? [],
+            public: body.public === true,
+            grants: body.grants,
+            scopes: body.scopes,
+            skipConsent: body.skip_consent === true,
+          },
+          actorOf(request),
+        )
+        .catch((error: unknown) => {
+          throw inBodyTerms(error);
+        });
       // The server's default Cache-Control: no-store (src/http/server.ts) keeps the secret out of caches.
       return reply.status(201).send({ ...client, client_secret: secret });
     },

@@ -87,7 +87,7 @@ describe('OidcClients', () => {
       'GET /api/admin/oidc/clients': [200, { items: [] }],
       'POST /api/admin/oidc/clients': [
         400,
-        { error: 'validation_failed', message: 'x', fields: { scope: 'unknown: admin:all' } },
+        { error: 'validation_failed', message: 'x', fields: { scopes: 'unknown: admin:all' } },
       ],
     });
     await renderAt(OidcClients, '/admin');
