@@ -204,6 +204,15 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await adminPage.userRow(person.username).waitFor();
   await adminPage.auditRows.first().waitFor();
   await snap(a, 'admin');
+  // The OpenID Connect clients: one added through the form, its secret shown once.
+  await a.getByTestId('oidc-name').fill(`Team wiki ${width}`);
+  await a
+    .getByTestId('oidc-redirect-uris')
+    .fill(`https://wiki.example.test/oauth/callback\nhttps://wiki.example.test/${width}`);
+  await a.getByTestId('oidc-skip-consent').check();
+  await a.getByTestId('oidc-create').click();
+  await a.getByTestId('oidc-secret-value').waitFor();
+  await a.getByTestId('oidc-clients').screenshot({ path: path.join(OUT, `admin-oidc-${width}.png`) });
   await adminSide.context.close();
 }
 

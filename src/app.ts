@@ -15,6 +15,7 @@ import { emailProofRoutes } from './modules/email-proof/email-proof.routes.js';
 import { forwardAuthRoutes } from './modules/forward-auth/forward-auth.routes.js';
 import { createFinishMfaSetup, loginRoutes } from './modules/login/login.routes.js';
 import { createMetrics } from './modules/ops/metrics.js';
+import { clientsRoutes } from './modules/oidc/clients.routes.js';
 import { oidcRoutes } from './modules/oidc/oidc.routes.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { ProductSchema } from './modules/products/products.schemas.js';
@@ -131,6 +132,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   await app.register(forwardAuthRoutes, { forwardAuth, sessionCookie });
   await app.register(tokensRoutes, { tokens, sessions });
   await app.register(productsRoutes, { products, authenticate, audit });
+  await app.register(clientsRoutes, {
+    clients: services.oidcClients,
+    providerOn: config.oidc.signingKeys !== undefined,
+    twoFactor,
+    authenticate,
+    require2fa: config.require2fa,
+    requireRecentAuth,
+  });
   if (config.oidc.signingKeys) {
     // Loaded only when the provider is on: commands and a server without it never load oidc-provider.
     const { createOidcProvider } = await import('./modules/oidc/provider.js');

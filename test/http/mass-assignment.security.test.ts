@@ -126,6 +126,15 @@ const FIXTURES: Record<string, OperationFixture> = {
     body: () => ({ role: 'user' }),
     allowed: ['role', 'locked'],
   },
+  'POST /api/admin/oidc/clients': {
+    auth: 'admin',
+    body: () => ({
+      name: 'Smuggler',
+      redirect_uris: ['https://rp.example/callback'],
+      grants: ['authorization_code'],
+      scopes: ['openid'],
+    }),
+  },
   'POST /api/auth/refresh': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },
   'POST /api/auth/logout': { auth: 'none', body: (f) => ({ refresh_token: f.user.refreshToken }) },
   'POST /api/auth/token/verify': { auth: 'none', body: (f) => ({ token: f.user.accessToken }) },

@@ -122,6 +122,364 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/oidc/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["OidcClient"][];
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Default: authorization_code and refresh_token */
+                        grants?: ("authorization_code" | "refresh_token" | "client_credentials")[];
+                        /** @description Shown on the consent page */
+                        name: string;
+                        /**
+                         * @description No secret (must use PKCE)
+                         * @default false
+                         */
+                        public?: boolean;
+                        /** @description Absolute URLs without a fragment (RFC 6749 §3.1.2); none for client_credentials only */
+                        redirect_uris?: string[];
+                        /** @description Default: openid profile email (and offline_access with refresh_token); API scopes from OIDC_SCOPES */
+                        scopes?: string[];
+                        /**
+                         * @description A first-party application: no consent page
+                         * @default false
+                         */
+                        skip_consent?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            /** @description Shown this once (null for a public client); only its hash is stored */
+                            client_secret: string | null;
+                            /** Format: date-time */
+                            created_at: string;
+                            grant_types: string[];
+                            name: string;
+                            /** @description No secret: a browser or native app, which must use PKCE (RFC 6749 §2.1) */
+                            public: boolean;
+                            redirect_uris: string[];
+                            /** @description The scopes the client may ask for, space-separated (RFC 6749 §3.3) */
+                            scope: string;
+                            skip_consent: boolean;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/oidc/clients/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/oidc/clients/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            client_id: string;
+                            /** @description Shown this once; the old secret stops working at once */
+                            client_secret: string;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users": {
         parameters: {
             query?: never;
@@ -5638,6 +5996,19 @@ export interface components {
             mfa_setup_required: true;
             /** @description A restricted access token (scope mfa_setup): Bearer for setting up a second factor only */
             setup_token: string;
+        };
+        OidcClient: {
+            client_id: string;
+            /** Format: date-time */
+            created_at: string;
+            grant_types: string[];
+            name: string;
+            /** @description No secret: a browser or native app, which must use PKCE (RFC 6749 §2.1) */
+            public: boolean;
+            redirect_uris: string[];
+            /** @description The scopes the client may ask for, space-separated (RFC 6749 §3.3) */
+            scope: string;
+            skip_consent: boolean;
         };
         Product: {
             /** Format: date-time */

@@ -10,6 +10,7 @@ export type Role = NonNullable<RequestBody<'/api/admin/users/{id}', 'patch'>['ro
 
 export type User = Schemas['User'];
 export type AdminUser = Schemas['AdminUser'];
+export type OidcClient = Schemas['OidcClient'];
 export type Tokens = Schemas['Tokens'];
 export type MfaChallenge = Schemas['MfaChallenge'];
 export type Product = Schemas['Product'];

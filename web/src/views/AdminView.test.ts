@@ -40,6 +40,7 @@ function stubServer(): Array<{ key: string; body: unknown }> {
       const answers: Record<string, unknown> = {
         'GET /api/admin/users': { items: USERS, total: USERS.length, limit: 50, offset: 0 },
         'GET /api/admin/audit': { items: [], next_before: null },
+        'GET /api/admin/oidc/clients': { items: [] },
         'POST /api/admin/users/2/2fa/reset': { ...USERS[0], mfa_enabled: false, mfa_methods: [], passkeys: 0 },
       };
       const body = answers[key];
