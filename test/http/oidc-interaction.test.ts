@@ -242,4 +242,77 @@ describe.each(dialects)('OpenID Connect sign-in through the interaction API (%s)
     const tokens = await finish(config, started, step.callback!);
     expect(tokens.claims()!.sub).toBe(String(person.userId));
   });
+
+  describe('attacks', () => {
+    it('another browser cannot read or finish an interaction from its uid alone: the interaction cookie binds it', async () => {
+      const victim = await signUp(server.app);
+      const mallory = await signUp(server.app);
+      const started = await start(rp);
+      // Mallory's browser never had the victim's interaction cookie.
+      const stranger = new Browser(started.browser.origin);
+      expect((await stranger.request(`/api/oidc/interaction/${started.uid}`)).status).toBe(404);
+      expect((await stranger.post(`/api/oidc/interaction/${started.uid}/login`, mallory.auth)).status).toBe(404);
+      // With a cookie of an interaction of her own, the victim's uid is still not hers.
+      const own = await start(rp);
+      own.browser.cookies.forEach((value, name) => stranger.cookies.set(name, value));
+      const crossed = await stranger.post(`/api/oidc/interaction/${started.uid}/login`, mallory.auth);
+      expect(crossed.status).toBe(404);
+      // The victim's own interaction is untouched and finishes as the victim.
+      const callback = await signInAndConsent(started, victim);
+      expect((await finish(rp, started, callback)).claims()!.sub).toBe(String(victim.userId));
+    });
+
+    it('consent with another person’s token than the one who signed in is refused', async () => {
+      const person = await signUp(server.app);
+      const mallory = await signUp(server.app);
+      const started = await start(rp);
+      const loggedIn = await started.browser.post(`/api/oidc/interaction/${started.uid}/login`, person.auth);
+      const step = await started.browser.navigate(((await loggedIn.json()) as { redirect_to: string }).redirect_to);
+      const refused = await started.browser.post(`/api/oidc/interaction/${step.uid}/consent`, mallory.auth);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toBe('forbidden');
+    });
+
+    it('a revoked session’s token, a missing one, an unknown field and a malformed uid are refused', async () => {
+      const person = await signUp(server.app);
+      const started = await start(rp);
+      const url = `/api/oidc/interaction/${started.uid}/login`;
+      expect((await started.browser.post(url, {})).status).toBe(401);
+      const extra = await started.browser.post(url, person.auth, { account_id: '1' });
+      expect(extra.status).toBe(400);
+      expect(((await extra.json()) as { error: string }).error).toBe('validation_failed');
+      expect((await started.browser.request('/api/oidc/interaction/..%2F..%2Fx')).status).toBe(400);
+      const logout = await server.app.inject({
+        method: 'POST',
+        url: '/api/auth/logout',
+        payload: { refresh_token: person.refreshToken },
+      });
+      expect(logout.statusCode).toBeLessThan(300);
+      expect((await started.browser.post(url, person.auth)).status).toBe(401);
+    });
+
+    it('a finished interaction cannot be replayed, and an expired one is gone', async () => {
+      const person = await signUp(server.app);
+      const started = await start(rp);
+      const callback = await signInAndConsent(started, person);
+      await finish(rp, started, callback);
+      expect((await started.browser.post(`/api/oidc/interaction/${started.uid}/login`, person.auth)).status).toBe(404);
+
+      const late = await start(rp);
+      server.clock.advance(3601_000);
+      const fresh = await login(server.app, person.username);
+      expect((await late.browser.request(`/api/oidc/interaction/${late.uid}`)).status).toBe(404);
+      expect((await late.browser.post(`/api/oidc/interaction/${late.uid}/login`, fresh.auth)).status).toBe(404);
+    });
+
+    it('max_age refuses a sign-in older than it allows', async () => {
+      server.clock.set(new Date(Date.now() - 120_000));
+      const person = await signUp(server.app);
+      server.clock.set(new Date());
+      const started = await start(rp, { max_age: '60' });
+      const refused = await started.browser.post(`/api/oidc/interaction/${started.uid}/login`, person.auth);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { error: string }).error).toBe('reauth_required');
+    });
+  });
 });
