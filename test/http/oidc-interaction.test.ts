@@ -4,56 +4,9 @@ import { login, signUp, type Session } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
 import { challenge, enableTOTP, nextStep, secondStep, totpNow } from '../support/two-factor.js';
+import { Browser, REDIRECT_URI } from '../support/oidc-browser.js';
 
 const dialects = await testDialects();
-const REDIRECT_URI = 'http://127.0.0.1:9/callback';
-
-/** A browser's cookies (name → value; every cookie sent on every request: paths are the server's business). */
-class Browser {
-  readonly cookies = new Map<string, string>();
-  constructor(readonly origin: string) {}
-  private remember(response: Response): void {
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const at = pair.indexOf('=');
-      const name = pair.slice(0, at).trim();
-      const value = pair.slice(at + 1);
-      if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    const headers = new Headers(init.headers);
-    if (cookie) headers.set('cookie', cookie);
-    const response = await fetch(new URL(url, this.origin), { ...init, headers, redirect: 'manual' });
-    this.remember(response);
-    return response;
-  }
-  /** Follows redirects until the page of an interaction, or the relying party's callback. */
-  async navigate(url: string): Promise<{ uid?: string; callback?: URL; response: Response }> {
-    let next = url;
-    for (let hops = 0; hops < 10; hops += 1) {
-      const response = await this.request(next);
-      const location = response.headers.get('location');
-      if (!location) return { response };
-      const target = new URL(location, this.origin);
-      const page = /^\/app\/oidc\/([\w-]+)$/.exec(target.pathname);
-      if (page) return { uid: page[1], response };
-      if (target.href.startsWith(REDIRECT_URI)) return { callback: target, response };
-      next = target.href;
-    }
-    throw new Error('too many redirects');
-  }
-  post(url: string, auth: { authorization: string } | Record<string, never>, body: unknown = {}): Promise<Response> {
-    return this.request(url, {
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  }
-}
-
 interface Started {
   browser: Browser;
   uid: string;
