@@ -226,6 +226,17 @@ describe.each(dialects)('OpenID Connect sign-in through the interaction API (%s)
       expect(((await refused.json()) as { error: string }).error).toBe('forbidden');
     });
 
+    it('each step answers only its own call: consent before the sign-in, and login at the consent step, are refused', async () => {
+      const person = await signUp(server.app);
+      const started = await start(rp);
+      const early = await started.browser.post(`/api/oidc/interaction/${started.uid}/consent`, person.auth);
+      expect(early.status).toBe(400);
+      const loggedIn = await started.browser.post(`/api/oidc/interaction/${started.uid}/login`, person.auth);
+      const step = await started.browser.navigate(((await loggedIn.json()) as { redirect_to: string }).redirect_to);
+      const again = await started.browser.post(`/api/oidc/interaction/${step.uid}/login`, person.auth);
+      expect(again.status).toBe(400);
+    });
+
     it('a revoked session’s token, a missing one, an unknown field and a malformed uid are refused', async () => {
       const person = await signUp(server.app);
       const started = await start(rp);
