@@ -159,6 +159,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,
       },
     });
+    const { createInteractionsService } = await import('./modules/oidc/interactions.service.js');
+    const { interactionsRoutes } = await import('./modules/oidc/interactions.routes.js');
+    await app.register(interactionsRoutes, {
+      interactions: createInteractionsService({ provider, clock, audit }),
+      authenticate,
+    });
     await app.register(oidcRoutes, {
       provider,
       issuer: config.oidc.issuer,

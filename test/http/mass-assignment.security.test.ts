@@ -49,7 +49,7 @@ interface Fixtures {
 
 interface OperationFixture {
   auth: Auth;
-  params?: (f: Fixtures) => Record<string, number>;
+  params?: (f: Fixtures) => Record<string, number | string>;
   /** Values for fields whose meaning matters; the rest is built from the schema. */
   body?: (f: Fixtures) => Record<string, unknown>;
   /** Fields the operation legitimately takes even though they look privileged. */
@@ -112,6 +112,9 @@ const FIXTURES: Record<string, OperationFixture> = {
   'POST /api/auth/passkeys/register/options': { auth: 'user' },
   'POST /api/auth/passkeys/reauth/options': { auth: 'user' },
   'POST /api/auth/passkeys/register/verify': { auth: 'user', body: () => ({ response: PASSKEY_REGISTRATION }) },
+  // The OpenID Connect sign-in step: the body is refused before any interaction is looked up.
+  'POST /api/oidc/interaction/{uid}/login': { auth: 'user', params: () => ({ uid: 'a'.repeat(21) }) },
+  'POST /api/oidc/interaction/{uid}/consent': { auth: 'user', params: () => ({ uid: 'a'.repeat(21) }) },
   'PATCH /api/auth/passkeys/{id}': { auth: 'user', params: () => ({ id: 1 }), body: () => ({ name: 'Key' }) },
   'POST /api/auth/passkeys/login/options': { auth: 'none', body: () => ({ username: 'nobody' }) },
   'POST /api/auth/passkeys/login/verify': {

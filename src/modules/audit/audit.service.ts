@@ -57,6 +57,7 @@ export const AUDIT_TYPES = [
   'oidc.token_issued',
   'oidc.grant_revoked',
   'oidc.logout',
+  'oidc.consent',
 ] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 

@@ -10,6 +10,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { auditProviderEvents } from './provider-audit.js';
 import type { ClientRow, ClientsRepository } from './clients.repository.js';
 import { clientSecretMatches } from './clients.service.js';
+import { ACR_VALUES } from './interactions.service.js';
 import { createOidcAdapterFactory } from './oidc-payloads.repository.js';
 
 /** Where each endpoint lives, under the issuer (the discovery document names them all). */
@@ -90,11 +91,22 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   const configuration: Configuration = {
     adapter: (model: string) => (model === 'Client' ? clients : payloads(model)),
     jwks: { keys: config.signingKeys.map((key) => ({ ...key, use: 'sig' })) as never },
-    cookies: { keys: deps.cookieKeys },
+    cookies: {
+      keys: deps.cookieKeys,
+      // The interaction cookie would be scoped to the page's path (/app/oidc/<uid>); the page's API
+      // calls go to /api/oidc/interaction/<uid>, which must receive it (it binds the interaction to
+      // this browser). The resume cookie keeps its own path: the provider sets it after these options.
+      short: { httpOnly: true, sameSite: 'lax', path: '/api/oidc/interaction/' },
+    },
+    // OpenID Connect Core 1.0 §2 `acr`: what the interaction step asserts (interactions.service.ts).
+    acrValues: [...ACR_VALUES],
     scopes: [...OIDC_SCOPES, ...config.apiScopes],
     // OpenID Connect Core 1.0 §5.4: the claims each scope releases; `roles` is Twofold's own.
     claims: {
-      openid: ['sub'],
+      // With `sub`, when and how the person signed in (`auth_time`, RFC 8176 `amr`, `acr`:
+      // interactions.service.ts); the
+      // provider fills them from its session, not from the account.
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['preferred_username', 'updated_at'],
       email: ['email', 'email_verified'],
       roles: ['roles'],
@@ -119,6 +131,20 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       validator(_ctx, key, value) {
         if (key === 'skip_consent' && typeof value !== 'boolean') throw new Error('skip_consent must be a boolean');
       },
+    },
+    // A client made with --skip-consent (a first-party application) is granted what it asks for
+    // without the consent page; the provider has already refused any scope the client was not given.
+    async loadExistingGrant(ctx) {
+      const { client, session, params } = ctx.oidc;
+      if (!client || !session) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!(client as unknown as { skip_consent?: boolean }).skip_consent || !session.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
+      if (typeof params?.scope === 'string') grant.addOIDCScope(params.scope);
+      grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
+      await grant.save();
+      return grant;
     },
     // OAuth 2.1 / RFC 9700 §2.1.2: the authorization code flow only, no implicit or hybrid responses.
     responseTypes: ['code'],

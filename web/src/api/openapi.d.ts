@@ -76,7 +76,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.totp_unreadable" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "passkey.registered" | "passkey.renamed" | "passkey.removed" | "passkey.counter_anomaly" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted" | "oidc_client.created" | "oidc_client.deleted" | "oidc_client.secret_rotated" | "oidc.token_issued" | "oidc.grant_revoked" | "oidc.logout";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.totp_unreadable" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "passkey.registered" | "passkey.renamed" | "passkey.removed" | "passkey.counter_anomaly" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted" | "oidc_client.created" | "oidc_client.deleted" | "oidc_client.secret_rotated" | "oidc.token_issued" | "oidc.grant_revoked" | "oidc.logout" | "oidc.consent";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];
@@ -4376,6 +4376,273 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/oidc/interaction/{uid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the sign-in page of an OpenID Connect authorization shows */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    uid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            acr_values: string[];
+                            claims: string[];
+                            client: {
+                                client_id: string;
+                                client_name: string | null;
+                            };
+                            max_age: number | null;
+                            prompt: "login" | "consent";
+                            /** @description prompt=login or max_age: confirm it is you (POST /api/auth/reauth) first */
+                            reauth_required: boolean;
+                            scopes: string[];
+                            uid: string;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oidc/interaction/{uid}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Grants the application the scopes and claims it asked for */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    uid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Where the browser goes next: the provider resumes the authorization there */
+                            redirect_to: string;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/oidc/interaction/{uid}/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Finishes the sign-in step with the person’s access token */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    uid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Where the browser goes next: the provider resumes the authorization there */
+                            redirect_to: string;
+                        };
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Every error has this body (the HTTP contract, Conventions). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/products": {
         parameters: {
             query?: never;
@@ -5031,7 +5298,7 @@ export interface paths {
                                 id: number;
                                 ip: string | null;
                                 /** @enum {string} */
-                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.totp_unreadable" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "passkey.registered" | "passkey.renamed" | "passkey.removed" | "passkey.counter_anomaly" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted" | "oidc_client.created" | "oidc_client.deleted" | "oidc_client.secret_rotated" | "oidc.token_issued" | "oidc.grant_revoked" | "oidc.logout";
+                                type: "user.registered" | "login.succeeded" | "login.failed" | "mfa.challenged" | "mfa.setup_required" | "mfa.used" | "mfa.failed" | "mfa.backup_code_used" | "mfa.totp_enabled" | "mfa.totp_added" | "mfa.totp_renamed" | "mfa.totp_removed" | "mfa.totp_unreadable" | "mfa.email_enabled" | "mfa.disabled" | "mfa.backup_codes_regenerated" | "mfa.reset" | "passkey.registered" | "passkey.renamed" | "passkey.removed" | "passkey.counter_anomaly" | "refresh_token.reused" | "reauth.succeeded" | "reauth.failed" | "password.changed" | "password.reset" | "email.verified" | "email.change_requested" | "email.changed" | "email_proof.issued" | "email_proof.not_sent" | "email_proof.verified" | "email_proof.failed" | "role.changed" | "account.locked" | "device.locked" | "product.created" | "product.updated" | "product.deleted" | "account.unlocked" | "user.imported" | "sessions.revoked" | "account.deleted" | "oidc_client.created" | "oidc_client.deleted" | "oidc_client.secret_rotated" | "oidc.token_issued" | "oidc.grant_revoked" | "oidc.logout" | "oidc.consent";
                                 user_agent: string | null;
                                 user_id: number | null;
                             }[];

@@ -56,6 +56,7 @@ export const AUDIT_TYPE_LABELS: Record<AuditType, string> = {
   'oidc.token_issued': 'Token issued to an application',
   'oidc.grant_revoked': "An application's access revoked",
   'oidc.logout': 'Signed out of an application',
+  'oidc.consent': 'Allowed an application access',
 };
 
 /** The kinds, in the order of the list above, for a filter. */
