@@ -142,7 +142,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   });
   if (config.oidc.signingKeys) {
     // Loaded only when the provider is on: commands and a server without it never load oidc-provider.
-    const { createOidcProvider } = await import('./modules/oidc/provider.js');
+    const { loadOidcProvider } = await import('./modules/oidc/load-provider.js');
+    const { createOidcProvider } = await loadOidcProvider(app.log);
     const provider = createOidcProvider({
       config: config.oidc,
       cookieKeys: [deriveKey(config.encryptionKey, 'oidc-cookies').toString('base64url')],
