@@ -1,4 +1,4 @@
-import { api, apiGet, apiPost } from '../api/client';
+import { apiGet, apiPost } from '../api/client';
 import type { ResponseOf } from '../api/schema';
 
 /**
@@ -23,13 +23,7 @@ export const submitConsent = async (uid: string): Promise<string> =>
 
 /** Cancel or Deny: the application receives `error=access_denied` (RFC 6749 §4.1.2.1). No token is needed. */
 export const submitAbort = async (uid: string): Promise<string> =>
-  (
-    await api<{ redirect_to: string }>(`/api/oidc/interaction/${encodeURIComponent(uid)}/abort`, {
-      method: 'POST',
-      body: {},
-      retry: false,
-    })
-  ).redirect_to;
+  (await apiPost('/api/oidc/interaction/{uid}/abort', { params: { uid }, body: {}, retry: false })).redirect_to;
 
 /**
  * Leaves for where the provider resumes the authorization. Only a web address: the answer is the server's own,
