@@ -160,6 +160,34 @@ describe('OidcView', () => {
     expect(log.at(-1)).toMatchObject({ call: `POST ${BASE}/abort`, body: {} });
   });
 
+  it('"Use another account" signs out of Twofold and shows the sign-in form', async () => {
+    const log = server({
+      'POST /api/auth/refresh': [tokens('old.tok')],
+      [`GET ${BASE}`]: [interaction({ reauth_required: true })],
+      'POST /api/auth/logout': [[204, null]],
+    });
+    await open();
+    await screen.findByRole('dialog', { name: "Confirm it's you" });
+    await fireEvent.click(screen.getByTestId('reauth-cancel'));
+    await fireEvent.click(await screen.findByTestId('oidc-switch'));
+    await waitFor(() => expect(screen.getByTestId('login-username')).toBeTruthy());
+    expect(calls(log)).toContain('POST /api/auth/logout');
+    expect(useSessionStore().signedIn).toBe(false);
+    expect(calls(log)).not.toContain(`POST ${BASE}/login`);
+  });
+
+  it('never follows a redirect_to that is not a web address', async () => {
+    server({
+      'POST /api/auth/refresh': [tokens('access.tok')],
+      [`GET ${BASE}`]: [interaction({ prompt: 'consent' })],
+      [`POST ${BASE}/consent`]: [[200, { redirect_to: 'javascript:alert(document.domain)' }]],
+    });
+    await open();
+    await fireEvent.click(await screen.findByTestId('oidc-allow'));
+    await waitFor(() => expect(screen.getByTestId('error-message')).toBeTruthy());
+    expect(assign).not.toHaveBeenCalled();
+  });
+
   it('not signed in: the sign-in form under the application name, then login with the new token', async () => {
     const log = server({
       'POST /api/auth/refresh': [noSession],
