@@ -34,6 +34,11 @@ export const KEYCLOAK_CLIENT_CREDENTIALS_PER_VCPU = 120;
 const PREPARE_CONCURRENCY = 16;
 /** Codes live 60 s (provider.ts `AuthorizationCode`): a batch is prepared within 40 s … */
 const PREPARE_BUDGET_S = 40;
+/**
+ * Preparing stops here whatever the count, should the machine slow down: the first code is at most
+ * this old when the run starts.
+ */
+const PREPARE_DEADLINE_S = 50;
 /** … and spent within 20 s at the calibrated rate, 40 s should the rate halve: never older than 60 s. */
 const RUN_BUDGET_S = 20;
 /** A batch run shorter than this measures connection start-up and the tail, not the endpoint. */
@@ -81,6 +86,8 @@ function exchangeOptions(url: string, client: BenchClient, codes: PreparedCode[]
 
 interface CodeRun {
   figures: Figures;
+  /** Codes prepared (fewer than asked for only when PREPARE_DEADLINE_S cut the preparation short). */
+  prepared: number;
   seconds: number;
   prepareSeconds: number;
 }
@@ -98,15 +105,17 @@ async function codeRun(
   const { results } = await inParallel(
     PREPARE_CONCURRENCY,
     () => prepareCode(url, client.clientId, auths[next++ % auths.length] as { authorization: string }),
-    { count },
+    { count, untilMs: started + PREPARE_DEADLINE_S * 1000 },
   );
   const prepareSeconds = (performance.now() - started) / 1000;
+  if (results.length === 0) throw new Error('no code could be prepared');
   await waitIdle([pid], 5000);
   const result = await autocannon(exchangeOptions(url, client, results));
   const seconds = result.duration;
   // A run of a fixed number of requests ends inside its last second: the rate is the whole run's.
   return {
     figures: { ...figuresOf(result), requestsPerSecond: result.requests.total / seconds },
+    prepared: results.length,
     seconds,
     prepareSeconds,
   };
@@ -230,7 +239,7 @@ export async function codeExchangeScenario(input: OidcScenarioInput): Promise<Sc
     `4c. code exchange: POST /oidc/token grant_type=authorization_code with PKCE S256 (codes prepared through the sign-in step: authorization request, interaction login with a Bearer token, resume; a --skip-consent client)`,
   );
   const calibration = await codeRun(input.url, input.pid, client, auths, CALIBRATION_CODES);
-  const prepareRate = CALIBRATION_CODES / calibration.prepareSeconds;
+  let prepareRate = CALIBRATION_CODES / calibration.prepareSeconds;
   const exchangeRate = calibration.figures.requestsPerSecond;
   console.log(
     `   calibration: ${CALIBRATION_CODES} codes prepared at ${prepareRate.toFixed(0)}/s (${PREPARE_CONCURRENCY} browsers), exchanged at ${exchangeRate.toFixed(0)}/s`,
@@ -264,8 +273,9 @@ export async function codeExchangeScenario(input: OidcScenarioInput): Promise<Sc
     spent += run.seconds;
     if (run.figures.requests === 0) break;
     rate = run.figures.requestsPerSecond;
+    prepareRate = run.prepared / run.prepareSeconds;
     console.log(
-      `  Twofold      ${run.figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${run.figures.p50Ms} ms   p99 ${run.figures.p99Ms} ms   (${count} codes prepared in ${run.prepareSeconds.toFixed(1)} s, spent in ${run.seconds.toFixed(1)} s)${run.figures.non2xx ? `   (${run.figures.non2xx} non-2xx)` : ''}`,
+      `  Twofold      ${run.figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${run.figures.p50Ms} ms   p99 ${run.figures.p99Ms} ms   (${run.prepared} codes prepared in ${run.prepareSeconds.toFixed(1)} s, spent in ${run.seconds.toFixed(1)} s)${run.figures.non2xx ? `   (${run.figures.non2xx} non-2xx)` : ''}`,
     );
   }
   const figures = combine(runs);
