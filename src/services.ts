@@ -25,6 +25,7 @@ import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics } from './modules/ops/metrics.js';
 import { createClientsRepository } from './modules/oidc/clients.repository.js';
 import { createClientsService } from './modules/oidc/clients.service.js';
+import { endProviderSessions } from './modules/oidc/provider-sessions.js';
 import { createPasskeysRepository } from './modules/passkeys/passkeys.repository.js';
 import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createPrivacyRepository } from './modules/privacy/privacy.repository.js';
@@ -100,6 +101,8 @@ export async function createServices(config: Config, overrides: ServiceOverrides
     clientKey: deriveKey(config.encryptionKey, 'refresh-client'),
     onRefreshTokenReuse: ({ userId, sessionId }) =>
       void audit.record({ type: 'refresh_token.reused', userId, detail: { session_id: sessionId } }),
+    // Only when the provider is on: its rows exist only then (this module never loads oidc-provider).
+    onSessionsEnded: config.oidc.signingKeys ? (userId) => endProviderSessions(db, userId) : undefined,
   });
   const lockout = createLockoutService({
     repository: createLockoutRepository(db, config.lockout),

@@ -13,6 +13,7 @@ import { emailChanges } from './migrations/0010-email-changes.js';
 import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
 import { passkeys } from './migrations/0012-passkeys.js';
 import { oidc } from './migrations/0013-oidc.js';
+import { oidcAccounts } from './migrations/0014-oidc-accounts.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0011-totp-authenticators': totpAuthenticators(dialect),
     '0012-passkeys': passkeys(dialect),
     '0013-oidc': oidc(),
+    '0014-oidc-accounts': oidcAccounts(),
   };
 }
 

@@ -230,6 +230,8 @@ export interface OidcPayloadsTable {
   grant_id: string | null;
   user_code: string | null;
   uid: string | null;
+  /** The account whose sign-in the row holds (the payload's `accountId`), if any. */
+  account_id: string | null;
   /** Null: kept until destroyed. */
   expires_at: number | null;
   consumed_at: number | null;

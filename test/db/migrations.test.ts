@@ -56,6 +56,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0011-totp-authenticators',
         '0012-passkeys',
         '0013-oidc',
+        '0014-oidc-accounts',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

@@ -109,4 +109,20 @@ export const interactionsRoutes: FastifyPluginAsyncTypebox<InteractionsRoutesOpt
       };
     },
   );
+
+  app.post(
+    '/api/oidc/interaction/:uid/abort',
+    {
+      schema: {
+        tags: ['oidc'],
+        summary: 'Cancels the sign-in or declines the consent: the application receives access_denied',
+        description:
+          'Needs no token (a person who is not signed in can cancel), only the interaction cookie of the browser that began the authorization.',
+        params: UidParams,
+        body: EmptyBody,
+        response: { 200: Next, ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => ({ redirect_to: await interactions.abort(raw(request, reply), request.params.uid) }),
+  );
 };

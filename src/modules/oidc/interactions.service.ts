@@ -36,6 +36,8 @@ export interface InteractionsService {
   details(raw: RawExchange, uid: string): Promise<InteractionView>;
   login(raw: RawExchange, uid: string, principal: Principal): Promise<string>;
   consent(raw: RawExchange, uid: string, principal: Principal, actor: Actor): Promise<string>;
+  /** The person cancels the sign-in or declines the consent: the application gets `access_denied`. */
+  abort(raw: RawExchange, uid: string): Promise<string>;
 }
 
 /**
@@ -162,6 +164,17 @@ export function createInteractionsService(deps: {
         detail: { client_id: clientId, scope: scopes.join(' ') },
       });
       return provider.interactionResult(raw.req, raw.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    },
+
+    async abort(raw, uid) {
+      await find(raw, uid);
+      // RFC 6749 §4.1.2.1: the resource owner denied the request; the application learns only that.
+      return provider.interactionResult(
+        raw.req,
+        raw.res,
+        { error: 'access_denied', error_description: 'The person cancelled the sign-in or declined the request.' },
+        { mergeWithLastSubmission: false },
+      );
     },
   };
 }

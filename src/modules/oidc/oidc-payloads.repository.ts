@@ -49,6 +49,7 @@ export function createOidcAdapterFactory(
         grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
+        account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
         expires_at: typeof expiresIn === 'number' ? nowMs + expiresIn * 1000 : null,
         consumed_at: null,
       };

@@ -77,6 +77,12 @@ export interface SessionsDeps {
   clientKey: Uint8Array;
   /** Called when a spent refresh token comes back: a sign of theft (RFC 9700 §4.14.2). */
   onRefreshTokenReuse?(event: { userId: number; sessionId: number }): void;
+  /**
+   * Called once sessions of an account have ended (sign-out, sign-out everywhere, a session ended
+   * from the list, a stolen refresh token): sign-ins that rest on them end too (the OpenID Connect
+   * provider's browser sessions).
+   */
+  onSessionsEnded?(userId: number): Promise<void>;
 }
 
 /**
@@ -113,6 +119,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       await repository.revoke(record.sessionId, nowMs);
       cache.revoke(record.sessionId);
       deps.onRefreshTokenReuse?.({ userId: record.userId, sessionId: record.sessionId });
+      await deps.onSessionsEnded?.(record.userId);
     }
     throw new AppError('refresh_token_invalid');
   }
@@ -235,11 +242,13 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
       if (!record) return;
       await repository.revoke(record.sessionId, clock.now().getTime());
       cache.revoke(record.sessionId);
+      await deps.onSessionsEnded?.(record.userId);
     },
 
     async logoutAll(userId) {
       await repository.revokeForUser(userId, clock.now().getTime());
       cache.revokeUser(userId);
+      await deps.onSessionsEnded?.(userId);
     },
 
     async list(userId, currentSessionId) {
@@ -254,11 +263,13 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
         throw new AppError('not_found', { message: 'No such session.' });
       await repository.revoke(sessionId, clock.now().getTime());
       cache.revoke(sessionId);
+      await deps.onSessionsEnded?.(userId);
     },
 
     async endOthers(userId, keepSessionId) {
       await repository.revokeForUser(userId, clock.now().getTime(), keepSessionId);
       cache.revokeUser(userId, keepSessionId);
+      await deps.onSessionsEnded?.(userId);
     },
 
     async isActive(sessionId, userId) {
