@@ -1,7 +1,7 @@
 import { get as httpGet } from 'node:http';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoginPage, OidcPage } from './pages/index.js';
+import { OidcPage } from './pages/index.js';
 import { startApacheOidc, type ProtectedSite } from './support/apache.js';
 import { freePort, startHarness, type Harness } from './support/harness.js';
 import { createClient } from './support/oidc-rp.js';
@@ -69,7 +69,7 @@ describe('Apache mod_auth_openidc signs people in with Twofold', () => {
       const step = new OidcPage(page);
       await step.clientName.waitFor();
       expect(await step.clientName.textContent()).toContain('Team wiki');
-      await new LoginPage(page).submitPassword('linus', password);
+      await step.signIn('linus', password);
       await step.consent.waitFor();
       await h.screenshot(page, 'apache-oidc-consent');
       await step.allow();
@@ -113,5 +113,6 @@ describe('Apache mod_auth_openidc signs people in with Twofold', () => {
     const script = await get(`${site.origin}/private/`, { 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' });
     expect(script.status).toBe(401);
     expect(script.body).not.toContain('Team wiki');
+    expect(h.consoleErrors).toEqual([]);
   });
 });

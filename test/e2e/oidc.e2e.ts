@@ -61,7 +61,7 @@ describe('OpenID Connect with openid-client and Chromium', () => {
       try {
         const before = Math.floor(Date.now() / 1000);
         const started = await authorization(wiki, callbacks.redirectUri);
-        await page.goto(started.url.href);
+        await page.goto(started.url.href, { waitUntil: 'commit' });
         await page.waitForURL((u) => u.pathname.startsWith('/app/oidc/'));
         const step = new OidcPage(page);
         await step.clientName.waitFor();
@@ -77,8 +77,7 @@ describe('OpenID Connect with openid-client and Chromium', () => {
         await h.screenshot(page, `oidc-consent-${width}`);
         await step.allow();
 
-        const callback = await callbacks.next();
-        await page.waitForURL((u) => u.origin === callbacks.origin);
+        const callback = await callbacks.arrival(page);
         const after = Math.ceil(Date.now() / 1000);
         const tokens = await exchange(wiki, started, callback);
         const claims = tokens.claims()!;
@@ -144,16 +143,16 @@ describe('OpenID Connect with openid-client and Chromium', () => {
     const { context, page } = await h.newPage();
     try {
       const first = await authorization(wiki, callbacks.redirectUri);
-      await page.goto(first.url.href);
+      await page.goto(first.url.href, { waitUntil: 'commit' });
       const step = new OidcPage(page);
       await step.signIn(account.username, account.password, () => account.authenticator.nextCode());
       await step.allow();
-      const tokens = await exchange(wiki, first, await callbacks.next());
+      const tokens = await exchange(wiki, first, await callbacks.arrival(page));
 
       // Signed in at the provider: prompt=none answers with a code (OpenID Connect Core 1.0 §3.1.2.1).
       const silent = await authorization(wiki, callbacks.redirectUri, { prompt: 'none', scope: 'openid profile' });
-      await page.goto(silent.url.href);
-      const again = await exchange(wiki, silent, await callbacks.next());
+      await page.goto(silent.url.href, { waitUntil: 'commit' });
+      const again = await exchange(wiki, silent, await callbacks.arrival(page));
       expect(again.claims()!.sub).toBe(tokens.claims()!.sub);
 
       await page.goto(oidc.buildEndSessionUrl(wiki, { id_token_hint: tokens.id_token! }).href);
@@ -164,10 +163,20 @@ describe('OpenID Connect with openid-client and Chromium', () => {
       // OpenID Connect RP-Initiated Logout 1.0 §2: the session at the provider has ended; a silent request cannot
       // sign the person in any more.
       const after = await authorization(wiki, callbacks.redirectUri, { prompt: 'none', scope: 'openid profile' });
-      await page.goto(after.url.href);
-      await expect(exchange(wiki, after, await callbacks.next())).rejects.toMatchObject({ error: 'login_required' });
+      await page.goto(after.url.href, { waitUntil: 'commit' });
+      await expect(exchange(wiki, after, await callbacks.arrival(page))).rejects.toMatchObject({
+        error: 'login_required',
+      });
     } finally {
       await context.close();
     }
+  });
+
+  it('saw no errors in the browser console (apart from the provider’s own sign-out pages)', () => {
+    // The sign-out question and its answer are oidc-provider's default pages (docs/oidc.md: Twofold's own are still
+    // to come): they @import a web font from fonts.googleapis.com, which a test browser cannot reach, and the
+    // browser asks the server for /favicon.ico, which it does not have.
+    const providerPages = `${h.baseUrl}/oidc/session/end`;
+    expect(h.consoleErrors.filter((line) => !line.startsWith(providerPages))).toEqual([]);
   });
 });

@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { waitForPort } from './nginx.js';
 
 const run = promisify(execFile);
 export const APACHE = process.env.APACHE_PATH ?? '/usr/sbin/apache2';
@@ -39,7 +39,7 @@ export async function startApacheOidc(options: {
   writeFileSync(path.join(dir, 'www/index.html'), '<!doctype html><title>Public</title><h1>Public</h1>');
   writeFileSync(
     path.join(dir, 'www/private/index.shtml'),
-    `<!doctype html><html lang="en"><title>Team wiki</title><h1>Team wiki</h1><ul>
+    `<!doctype html><html lang="en"><title>Team wiki</title><link rel="icon" href="data:,"><h1>Team wiki</h1><ul>
 <li id="user"><!--#echo var="REMOTE_USER" --></li>
 <li id="preferred_username"><!--#echo var="OIDC_CLAIM_preferred_username" --></li>
 <li id="email"><!--#echo var="OIDC_CLAIM_email" --></li>
@@ -107,7 +107,7 @@ OIDCRemoteUserClaim preferred_username
       return '';
     }
   };
-  await waitForPort(options.port, () => child.exitCode !== null, errorLog);
+  await waitForPort(options.port, () => child.exitCode !== null, errorLog, 'apache2');
   return {
     origin,
     errorLog,
@@ -121,19 +121,4 @@ OIDCRemoteUserClaim preferred_username
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitForPort(port: number, exited: () => boolean, log: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (exited()) throw new Error(`apache2 exited: ${log()}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => resolve(false));
-      socket.connect(port, '127.0.0.1');
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`apache2 did not listen on ${port}: ${log()}`);
 }

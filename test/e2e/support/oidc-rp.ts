@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
 import type { Harness } from './harness.js';
 
 /**
@@ -13,6 +14,8 @@ export interface CallbackServer {
   origin: string;
   /** The next callback the server receives (its full URL, as the application sees it). */
   next(): Promise<URL>;
+  /** The next callback, once `page` has landed on it too (so that the page's next navigation is the test's own). */
+  arrival(page: Page): Promise<URL>;
   close(): Promise<void>;
 }
 
@@ -31,18 +34,24 @@ export async function startCallbackServer(): Promise<CallbackServer> {
     else received.push(url);
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
     response.end(
-      '<!doctype html><html lang="en"><title>Wiki</title><h1 id="callback">The application received the answer</h1></html>',
+      // No favicon request: a 404 for it would be a console error of this page.
+      '<!doctype html><html lang="en"><title>Wiki</title><link rel="icon" href="data:,"><h1 id="callback">The application received the answer</h1></html>',
     );
   });
+  const next = (): Promise<URL> => {
+    const first = received.shift();
+    return first ? Promise.resolve(first) : new Promise((resolve) => waiting.push(resolve));
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
   return {
     redirectUri: `${origin}/callback`,
     origin,
-    next: () => {
-      const first = received.shift();
-      return first ? Promise.resolve(first) : new Promise((resolve) => waiting.push(resolve));
+    next,
+    async arrival(page) {
+      const [url] = await Promise.all([next(), page.waitForURL((u) => u.origin === origin)]);
+      return url;
     },
     close: () =>
       new Promise((resolve) => {
