@@ -152,7 +152,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock,
       clients: services.oidcClients,
       findUser: (id) => accounts.findById(id),
-      trustProxy: config.trustProxy !== false,
       log: app.log,
       audit,
       ttl: {

@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testDialects } from '../support/databases.js';
@@ -52,6 +53,29 @@ describe.each(dialects)('OpenID Connect provider with openid-client (%s)', (dial
     expect(metadata.scopes_supported).toEqual(
       expect.arrayContaining(['openid', 'profile', 'email', 'roles', 'offline_access', 'reports:read']),
     );
+  });
+
+  it('builds every address from the issuer, never from the Host or X-Forwarded-* headers a client sends', async () => {
+    // A forged Host would otherwise put another site's endpoints into the discovery document, which a
+    // shared cache could keep for everyone (OWASP WSTG-INPV-17, Host header injection).
+    const forged = await new Promise<string>((resolve, reject) => {
+      const url = new URL(`${server.issuer}/.well-known/openid-configuration`);
+      const req = httpRequest(
+        url,
+        { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve(body));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const metadata = JSON.parse(forged) as Record<string, unknown>;
+    expect(metadata.token_endpoint).toBe(`${server.issuer}/oidc/token`);
+    expect(metadata.authorization_endpoint).toBe(`${server.issuer}/oidc/auth`);
+    expect(forged).not.toContain('evil.example');
   });
 
   it('publishes the public halves of its RS256 and EdDSA keys, never a private part', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, signUp, type TestApp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
@@ -87,5 +88,64 @@ describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
     expect((await passkeySignIn(t, key)).statusCode).toBe(401);
     const signedIn = await passwordLogin(t, session.username, { totp_code: totpNow(t, secret) });
     expect(signedIn.json().user).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
+  });
+
+  it('reset is all or nothing: when removing the passkeys fails, the apps and backup codes are all still there', async () => {
+    const session = await signUp(t.app);
+    await addPasskey(t, session, newAuthenticator());
+    await enableTOTP(t, session);
+    const db = t.database.handle.db;
+    const count = async (table: 'totp_factors' | 'backup_codes' | 'passkeys') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('user_id', '=', session.userId)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = { apps: await count('totp_factors'), codes: await count('backup_codes') };
+    expect(before.apps).toBe(1);
+    expect(before.codes).toBeGreaterThan(0);
+    // The database refuses to delete this user's passkeys: the reset's last statement fails.
+    const name = `keep_passkeys_${session.userId}`;
+    const id = session.userId;
+    const refuse = {
+      sqlite: [
+        sql.raw(
+          `CREATE TRIGGER ${name} BEFORE DELETE ON passkeys WHEN OLD.user_id = ${id} BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+        ),
+      ],
+      postgres: [
+        sql.raw(
+          `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$`,
+        ),
+        sql.raw(
+          `CREATE TRIGGER ${name} BEFORE DELETE ON passkeys FOR EACH ROW WHEN (OLD.user_id = ${id}) EXECUTE FUNCTION ${name}()`,
+        ),
+      ],
+      mysql: [
+        sql.raw(
+          `CREATE TRIGGER ${name} BEFORE DELETE ON passkeys FOR EACH ROW BEGIN IF OLD.user_id = ${id} THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF; END`,
+        ),
+      ],
+    }[dialect];
+    for (const statement of refuse) await statement.execute(db);
+    try {
+      const reset = await t.app.inject({
+        method: 'POST',
+        url: `/api/admin/users/${session.userId}/2fa/reset`,
+        headers: adminAuth,
+      });
+      expect(reset.statusCode).toBe(500);
+      expect(reset.body).not.toContain('refused');
+    } finally {
+      await sql.raw(`DROP TRIGGER ${name}${dialect === 'postgres' ? ' ON passkeys' : ''}`).execute(db);
+      if (dialect === 'postgres') await sql.raw(`DROP FUNCTION ${name}()`).execute(db);
+    }
+    expect({ apps: await count('totp_factors'), codes: await count('backup_codes') }).toEqual(before);
+    expect(await count('passkeys')).toBe(1);
+    expect((await passwordLogin(t, session.username)).json()).toHaveProperty('mfa_required', true);
   });
 });

@@ -43,7 +43,8 @@ export async function oidcRoutes(
     tokenLimit: { store: CounterStore; clock: Clock; perMinute: number };
   },
 ): Promise<void> {
-  const prefix = new URL(options.issuer).pathname.replace(/\/+$/, '');
+  const issuer = new URL(options.issuer);
+  const prefix = issuer.pathname.replace(/\/+$/, '');
   const callback = options.provider.callback();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
@@ -55,6 +56,16 @@ export async function oidcRoutes(
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (!PROVIDER_OWNED.has(name) && value !== undefined) reply.raw.setHeader(name, value);
     }
+    // Every address the provider writes (discovery, redirects to its own endpoints, the audience it
+    // expects of a client assertion) comes from the issuer, never from the Host or X-Forwarded-*
+    // headers a client sends: a forged Host would put another site's endpoints into the discovery
+    // document, which a shared cache could keep (OWASP WSTG-INPV-17, Host header injection). The
+    // provider trusts these headers (its `proxy` setting) and finds the caller's address in
+    // X-Forwarded-For: the one Fastify resolved under TRUST_PROXY.
+    raw.headers.host = issuer.host;
+    raw.headers['x-forwarded-host'] = issuer.host;
+    raw.headers['x-forwarded-proto'] = issuer.protocol.slice(0, -1);
+    raw.headers['x-forwarded-for'] = request.ip;
     if (prefix) {
       // The provider finds its mount path from originalUrl (as under Express).
       raw.originalUrl = raw.url;

@@ -38,7 +38,6 @@ export interface OidcProviderDeps {
   clients: Pick<ClientsRepository, 'find'>;
   /** The account a `sub` names (the accounts module's lookup). */
   findUser(id: number): Promise<UserRow | undefined>;
-  trustProxy: boolean;
   log: FastifyBaseLogger;
   audit: AuditService;
   ttl: { accessTokenSeconds: number; refreshTokenSeconds: number };
@@ -193,7 +192,9 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = deps.trustProxy;
+  // The routes set Host and X-Forwarded-* from the issuer and X-Forwarded-For from Fastify's own
+  // resolution of the caller (oidc.routes.ts): the provider reads its addresses from them.
+  provider.proxy = true;
   // The stored value is the secret's SHA-256, never the secret (see clientMetadata).
   (
     provider.Client.prototype as unknown as { compareClientSecret(actual: string): Promise<boolean> }
