@@ -40,11 +40,11 @@ export async function startApacheOidc(options: {
   writeFileSync(
     path.join(dir, 'www/private/index.shtml'),
     `<!doctype html><html lang="en"><title>Team wiki</title><link rel="icon" href="data:,"><h1>Team wiki</h1><ul>
-<li id="user"><!--#echo var="REMOTE_USER" --></li>
-<li id="preferred_username"><!--#echo var="OIDC_CLAIM_preferred_username" --></li>
-<li id="email"><!--#echo var="OIDC_CLAIM_email" --></li>
-<li id="amr"><!--#echo var="OIDC_CLAIM_amr" --></li>
-<li id="acr"><!--#echo var="OIDC_CLAIM_acr" --></li>
+<li>REMOTE_USER: <span id="user"><!--#echo var="REMOTE_USER" --></span></li>
+<li>OIDC_CLAIM_preferred_username: <span id="preferred_username"><!--#echo var="OIDC_CLAIM_preferred_username" --></span></li>
+<li>OIDC_CLAIM_email: <span id="email"><!--#echo var="OIDC_CLAIM_email" --></span></li>
+<li>OIDC_CLAIM_amr: <span id="amr"><!--#echo var="OIDC_CLAIM_amr" --></span></li>
+<li>OIDC_CLAIM_acr: <span id="acr"><!--#echo var="OIDC_CLAIM_acr" --></span></li>
 </ul></html>`,
   );
   const origin = `http://127.0.0.1:${options.port}`;
