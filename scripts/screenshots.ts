@@ -5,6 +5,7 @@
  * `<page>-<width>.png` to test/e2e/artifacts/screenshots/. With `--docs` it also rewrites the screenshots that
  * docs/ shows (docs/screenshots/*.png, taken at 1280 px).
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -38,6 +39,8 @@ const DOCS_SHOTS: Record<string, string> = {
   'security-passkeys': 'security-passkeys',
   'login-passkey-second-step': 'login-passkey-second-step',
   'reauth-passkey': 'reauth-passkey',
+  'oidc-sign-in': 'oidc-sign-in',
+  'oidc-consent': 'oidc-consent',
 };
 const WIDTHS = [1280, 390];
 
@@ -325,6 +328,55 @@ async function shootPasskeySteps(width: number): Promise<void> {
   }
 }
 
+/**
+ * Signing in to another application through Twofold's OpenID Connect provider (its own server: the issuer is
+ * PUBLIC_URL, the pages' origin): the sign-in step under the application's name, then the consent step.
+ */
+async function shootOidc(width: number): Promise<void> {
+  const provider = await startHarness({ publicUrlIsPageOrigin: true, env: { OIDC_SCOPES: 'reports:read' } });
+  try {
+    await post(provider, '/api/auth/register', person);
+    const scope = 'openid profile email roles offline_access reports:read';
+    const redirectUri = 'http://127.0.0.1:9/callback';
+    const created = await provider.cli([
+      'client',
+      'create',
+      '--name',
+      'Grafana',
+      '--redirect-uri',
+      redirectUri,
+      '--scope',
+      scope,
+      '--json',
+    ]);
+    if (created.code !== 0) throw new Error(`client create failed: ${created.stderr}`);
+    const { client_id: clientId } = JSON.parse(created.stdout) as { client_id: string };
+    const verifier = randomBytes(32).toString('base64url');
+    const query = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: redirectUri,
+      scope,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      state: randomBytes(8).toString('hex'),
+      // offline_access is granted only with a consent asked for (OpenID Connect Core 1.0 §11).
+      prompt: 'consent',
+    });
+    const { page, context } = await provider.newPage({ viewport: { width, height: width < 600 ? 844 : 900 } });
+    await page.goto(`/oidc/auth?${query}`);
+    const login = new LoginPage(page);
+    await page.getByTestId('oidc-client-name').waitFor();
+    await page.screenshot({ path: path.join(OUT, `oidc-sign-in-${width}.png`), fullPage: true });
+    await login.submitPassword(person.username, person.password);
+    await page.getByTestId('oidc-consent').waitFor();
+    await page.screenshot({ path: path.join(OUT, `oidc-consent-${width}.png`), fullPage: true });
+    await context.close();
+  } finally {
+    await provider.close();
+  }
+}
+
 const h = await startHarness();
 try {
   mkdirSync(OUT, { recursive: true });
@@ -333,6 +385,7 @@ try {
   for (const width of WIDTHS) await shootRequiredSetup(width);
   for (const width of WIDTHS) await shootPasskeys(width);
   for (const width of WIDTHS) await shootPasskeySteps(width);
+  for (const width of WIDTHS) await shootOidc(width);
   if (process.argv.includes('--docs'))
     for (const [docName, shot] of Object.entries(DOCS_SHOTS))
       copyFileSync(path.join(OUT, `${shot}-1280.png`), path.join(DOCS, `${docName}.png`));

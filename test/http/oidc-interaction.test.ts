@@ -4,16 +4,16 @@ import { login, signUp, type Session } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
 import { challenge, enableTOTP, nextStep, secondStep, totpNow } from '../support/two-factor.js';
-import { Browser, REDIRECT_URI } from '../support/oidc-browser.js';
+import {
+  Browser,
+  REDIRECT_URI,
+  finish,
+  signInAndConsent,
+  startAuthorization,
+  type Started,
+} from '../support/oidc-browser.js';
 
 const dialects = await testDialects();
-interface Started {
-  browser: Browser;
-  uid: string;
-  verifier: string;
-  state: string;
-  nonce: string;
-}
 
 describe.each(dialects)('OpenID Connect sign-in through the interaction API (%s)', (dialect) => {
   let server: OidcTestServer;
@@ -36,52 +36,8 @@ describe.each(dialects)('OpenID Connect sign-in through the interaction API (%s)
     return { client_id: created.client.client_id, secret: created.secret! };
   }
 
-  /** The relying party sends the browser to the authorization endpoint (PKCE S256, state, nonce). */
-  async function start(config: oidc.Configuration, extra: Record<string, string> = {}): Promise<Started> {
-    const verifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
-    const nonce = oidc.randomNonce();
-    const url = oidc.buildAuthorizationUrl(config, {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid profile email offline_access',
-      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-      prompt: 'consent',
-      ...extra,
-    });
-    const browser = new Browser(new URL(server.issuer).origin);
-    const { uid } = await browser.navigate(url.href);
-    if (!uid) throw new Error('no interaction');
-    return { browser, uid, verifier, state, nonce };
-  }
-
-  async function finish(config: oidc.Configuration, started: Started, callback: URL) {
-    return oidc.authorizationCodeGrant(config, callback, {
-      pkceCodeVerifier: started.verifier,
-      expectedState: started.state,
-      expectedNonce: started.nonce,
-      idTokenExpected: true,
-    });
-  }
-
-  /** Login, then consent (when asked), then the callback. */
-  async function signInAndConsent(started: Started, session: Session): Promise<URL> {
-    const { browser } = started;
-    const loggedIn = await browser.post(`/api/oidc/interaction/${started.uid}/login`, session.auth);
-    expect(loggedIn.status).toBe(200);
-    let step = await browser.navigate(((await loggedIn.json()) as { redirect_to: string }).redirect_to);
-    if (step.uid) {
-      const view = await browser.request(`/api/oidc/interaction/${step.uid}`);
-      expect(((await view.json()) as { prompt: string }).prompt).toBe('consent');
-      const consented = await browser.post(`/api/oidc/interaction/${step.uid}/consent`, session.auth);
-      expect(consented.status).toBe(200);
-      step = await browser.navigate(((await consented.json()) as { redirect_to: string }).redirect_to);
-    }
-    if (!step.callback) throw new Error(`no callback: ${step.response.status}`);
-    return step.callback;
-  }
+  const start = (config: oidc.Configuration, extra: Record<string, string> = {}): Promise<Started> =>
+    startAuthorization(server.issuer, config, { prompt: 'consent', ...extra });
 
   beforeAll(async () => {
     server = await startOidcServer(dialect);

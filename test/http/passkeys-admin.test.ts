@@ -8,6 +8,18 @@ import { auditRows, bearer, challenge, enableTOTP, passwordLogin, totpNow } from
 
 const dialects = await testDialects();
 
+type FactorTable = 'totp_factors' | 'backup_codes' | 'passkeys' | 'webauthn_challenges' | 'mfa_flows';
+
+/** How many rows of `table` a user has. */
+async function rowsOf(t: TestApp, table: FactorTable, userId: number): Promise<number> {
+  const row = await t.database.handle.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** The administration sees each user's passkeys, and its reset of the second factors removes them. */
 describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
   let t: TestApp;
@@ -70,17 +82,7 @@ describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
       headers: adminAuth,
     });
     expect(reset.json()).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
-    const db = t.database.handle.db;
-    const left = async (table: 'totp_factors' | 'backup_codes' | 'passkeys' | 'webauthn_challenges' | 'mfa_flows') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('user_id', '=', session.userId)
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const left = (table: FactorTable) => rowsOf(t, table, session.userId);
     for (const table of ['totp_factors', 'backup_codes', 'passkeys', 'webauthn_challenges', 'mfa_flows'] as const)
       expect([table, await left(table)]).toEqual([table, 0]);
     // Nothing of before signs in: not the flow under way, not the passkey, not the app's code.
@@ -95,16 +97,7 @@ describe.each(dialects)('passkeys in the administration on %s', (dialect) => {
     await addPasskey(t, session, newAuthenticator());
     await enableTOTP(t, session);
     const db = t.database.handle.db;
-    const count = async (table: 'totp_factors' | 'backup_codes' | 'passkeys') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('user_id', '=', session.userId)
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const count = (table: FactorTable) => rowsOf(t, table, session.userId);
     const before = { apps: await count('totp_factors'), codes: await count('backup_codes') };
     expect(before.apps).toBe(1);
     expect(before.codes).toBeGreaterThan(0);

@@ -1,3 +1,4 @@
+import * as oidc from 'openid-client';
 /**
  * A browser for the OpenID Connect sign-in step: a cookie jar over fetch, redirects followed by hand
  * up to the web UI's interaction page or the relying party's callback.
@@ -59,4 +60,65 @@ export class Browser {
       body: JSON.stringify(body),
     });
   }
+}
+
+/** An authorization under way: the browser that holds its interaction cookie, and what the relying party keeps. */
+export interface Started {
+  browser: Browser;
+  uid: string;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+/** The relying party sends a new browser to the authorization endpoint (PKCE S256, state, nonce). */
+export async function startAuthorization(
+  issuer: string,
+  config: oidc.Configuration,
+  extra: Record<string, string> = {},
+): Promise<Started> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid profile email offline_access',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  const browser = new Browser(new URL(issuer).origin);
+  const { uid } = await browser.navigate(url.href);
+  if (!uid) throw new Error('no interaction');
+  return { browser, uid, verifier, state, nonce };
+}
+
+/** The relying party exchanges the callback's code (openid-client checks state, nonce and the ID token). */
+export function finish(config: oidc.Configuration, started: Started, callback: URL) {
+  return oidc.authorizationCodeGrant(config, callback, {
+    pkceCodeVerifier: started.verifier,
+    expectedState: started.state,
+    expectedNonce: started.nonce,
+    idTokenExpected: true,
+  });
+}
+
+/** Login, then consent (when asked), then the callback. */
+export async function signInAndConsent(started: Started, session: { auth: { authorization: string } }): Promise<URL> {
+  const { browser } = started;
+  const loggedIn = await browser.post(`/api/oidc/interaction/${started.uid}/login`, session.auth);
+  if (loggedIn.status !== 200) throw new Error(`login: ${loggedIn.status} ${await loggedIn.text()}`);
+  let step = await browser.navigate(((await loggedIn.json()) as { redirect_to: string }).redirect_to);
+  if (step.uid) {
+    const view = await browser.request(`/api/oidc/interaction/${step.uid}`);
+    const { prompt } = (await view.json()) as { prompt: string };
+    if (prompt !== 'consent') throw new Error(`expected the consent step, got ${prompt}`);
+    const consented = await browser.post(`/api/oidc/interaction/${step.uid}/consent`, session.auth);
+    if (consented.status !== 200) throw new Error(`consent: ${consented.status}`);
+    step = await browser.navigate(((await consented.json()) as { redirect_to: string }).redirect_to);
+  }
+  if (!step.callback) throw new Error(`no callback: ${step.response.status}`);
+  return step.callback;
 }

@@ -8,7 +8,7 @@ import type { LockoutClient } from '../lockout/lockout.service.js';
 import type { PasskeyAssertions } from '../passkeys/passkey-assertions.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
 import type { Tokens } from '../sessions/sessions.service.js';
-import type { FactorMethod } from '../two-factor/require-2fa.js';
+import { reauthProof, type FactorMethod } from '../two-factor/require-2fa.js';
 import { EMAIL_CODE_TTL_SECONDS } from '../two-factor/two-factor.service.js';
 import {
   createLoginFlow,
@@ -223,20 +223,15 @@ export function createLoginService(deps: LoginDeps): LoginService {
         );
         return reauthenticated(proof, methods, { userId, sessionId }, client, 'passkey');
       }
-      // Codes are what a password re-authentication takes; a passkey re-authenticates on its own.
-      const codeMethods = methods.filter((m) => m !== 'passkey');
-      // An account whose only second factor is a passkey has no code to add to the password, and the
-      // password alone must not unlock changes to its authenticators (NIST SP 800-63B §6.1.2.1:
-      // binding or removing one asks for authentication at the account's AAL, two factors here): a
-      // stolen access token plus a phished password would otherwise remove the passkey. The passkey
-      // re-authenticates on its own (above).
-      if (codeMethods.length === 0 && methods.includes('passkey'))
+      // Which proof the account's factors ask for is require-2fa's rule; a passkey proves on its own (above).
+      const proofNeeded = reauthProof(methods);
+      if (proofNeeded === 'passkey')
         throw validationError(
           { response: "is required: this account's second factor is a passkey; confirm with it" },
           'Confirm with your passkey.',
         );
       // Asked before any secret is checked: a forgotten field is no guess and spends no budget.
-      if (codeMethods.length > 0 && input.code === undefined)
+      if (proofNeeded === 'password_and_code' && input.code === undefined)
         throw validationError({ code: 'is required when two-factor authentication is on' });
       // Password and code are guesses like any other: they spend the account's lockout budget.
       const proof = await attempts.run(userId, () =>
@@ -245,7 +240,7 @@ export function createLoginService(deps: LoginDeps): LoginService {
             await fail('password');
             throw error;
           });
-          if (codeMethods.length === 0 || input.code === undefined) return { account, amr: ['pwd'], method: null };
+          if (proofNeeded === 'password' || input.code === undefined) return { account, amr: ['pwd'], method: null };
           // Email codes for this purpose come from POST /api/auth/2fa/email/send with a Bearer token.
           const used = await twoFactor.verifyCode(userId, input.code, { purpose: 'step_up', methods });
           if (used === null) {

@@ -2,9 +2,20 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AuditService, AuditType } from '../audit/audit.service.js';
 
-/** The person a request acted for, when the provider knows one (`sub` is Twofold's user id). */
+/**
+ * The person a request acted for, when the provider knows one (`sub` is Twofold's user id): the
+ * account it loaded, or the one of the token or grant it handled (a revocation loads no account),
+ * or the browser session's.
+ */
 function userIdOf(ctx: KoaContextWithOIDC): number | null {
-  const accountId = ctx.oidc?.entities.Account?.accountId ?? ctx.oidc?.session?.accountId;
+  const entities = ctx.oidc?.entities;
+  const accountId =
+    entities?.Account?.accountId ??
+    entities?.RefreshToken?.accountId ??
+    entities?.AccessToken?.accountId ??
+    entities?.AuthorizationCode?.accountId ??
+    entities?.Grant?.accountId ??
+    ctx.oidc?.session?.accountId;
   return typeof accountId === 'string' && /^\d+$/.test(accountId) ? Number(accountId) : null;
 }
 

@@ -170,7 +170,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     rotateRefreshToken: true,
     routes: OIDC_ROUTES,
     interactions: {
-      // The sign-in and consent pages are not built yet (docs/oidc.md): the web UI will answer here.
+      // The web UI's sign-in and consent page (OidcView), which calls interactions.routes.ts.
       url: (_ctx, interaction) => `/app/oidc/${interaction.uid}`,
     },
     ttl: {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hasSecondFactor, policyCovers, provesSecondFactor } from './require-2fa.js';
+import { hasSecondFactor, policyCovers, provesSecondFactor, reauthProof } from './require-2fa.js';
 
 describe('REQUIRE_2FA rules', () => {
   it('covers nobody with off, administrators with admin, everyone with all', () => {
@@ -17,5 +17,14 @@ describe('REQUIRE_2FA rules', () => {
     expect(provesSecondFactor(['hwk'])).toBe(false);
     expect(hasSecondFactor(['passkey'])).toBe(true);
     expect(provesSecondFactor(['pwd', 'hwk'])).toBe(true);
+  });
+});
+
+describe('reauthProof', () => {
+  it('asks for a code when the account has a code factor, the passkey when a passkey is its only one, else the password', () => {
+    expect(reauthProof(['totp'])).toBe('password_and_code');
+    expect(reauthProof(['email', 'passkey'])).toBe('password_and_code');
+    expect(reauthProof(['passkey'])).toBe('passkey');
+    expect(reauthProof([])).toBe('password');
   });
 });

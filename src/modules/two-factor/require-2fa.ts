@@ -37,3 +37,15 @@ export function provesSecondFactor(amr: readonly string[]): boolean {
   // A password then a passkey (`pwd` + `hwk`): something known and something held, two factors.
   return amr.includes('otp') || amr.includes('mfa') || (amr.includes('pwd') && amr.includes('hwk'));
 }
+
+/**
+ * What "confirm it's you" asks of an account with these second factors: the proof must be at the
+ * account's own level before it may change how the account signs in (NIST SP 800-63B §6.1.2.1). A
+ * code factor: the password and a code. A passkey only: the passkey (a password alone would let a
+ * stolen access token plus a phished password remove it, and there is no code to add). None: the
+ * password.
+ */
+export function reauthProof(methods: readonly FactorMethod[]): 'password' | 'password_and_code' | 'passkey' {
+  if (methods.some((method) => method !== 'passkey')) return 'password_and_code';
+  return methods.includes('passkey') ? 'passkey' : 'password';
+}

@@ -13,6 +13,7 @@ import ResetPasswordView from '../views/ResetPasswordView.vue';
 import VerifyEmailView from '../views/VerifyEmailView.vue';
 import VerifyCodeView from '../views/VerifyCodeView.vue';
 import NotFoundView from '../views/NotFoundView.vue';
+import OidcView from '../views/OidcView.vue';
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -36,6 +37,8 @@ export const routes = [
   { path: '/verify-email', name: 'verify', component: VerifyEmailView, meta: { title: 'Verify email' } },
   // The email-code app's page: prove an address with a mailed code (GET /verify in a browser lands here).
   { path: '/verify', name: 'verify-code', component: VerifyCodeView, meta: { title: 'Confirm an email address' } },
+  // OpenID Connect's sign-in step: signed in or not, the page itself decides (single sign-on, or the sign-in form).
+  { path: '/oidc/:uid', name: 'oidc', component: OidcView, meta: { title: 'Sign in to an application' } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: NotFoundView, meta: { title: 'Not found' } },
 ];
 

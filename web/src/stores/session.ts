@@ -34,6 +34,8 @@ export const useSessionStore = defineStore('session', () => {
   const productsReadOnly = ref(false);
   /** Open while the "Confirm it's you" dialog is shown; settles true when confirmed, false when cancelled. */
   const reauthPending = ref(false);
+  /** Why the dialog asks, when the page that opened it says (another application's request); else a change's. */
+  const reauthReason = ref<string | null>(null);
   let reauthWaiters: Array<(confirmed: boolean) => void> = [];
   let restoring: Promise<void> | null = null;
   let refreshing: Promise<boolean> | null = null;
@@ -175,8 +177,9 @@ export const useSessionStore = defineStore('session', () => {
    * The server asked for a recent sign-in (403 `reauth_required`): show the dialog and wait for the
    * person. Calls that arrive while it is open wait for the same answer.
    */
-  function requestReauth(): Promise<boolean> {
+  function requestReauth(reason: string | null = null): Promise<boolean> {
     if (!signedIn.value) return Promise.resolve(false);
+    if (!reauthPending.value) reauthReason.value = reason;
     reauthPending.value = true;
     return new Promise((resolve) => reauthWaiters.push(resolve));
   }
@@ -232,6 +235,7 @@ export const useSessionStore = defineStore('session', () => {
     signedIn,
     isAdmin,
     reauthPending,
+    reauthReason,
     accept,
     clear,
     refresh,
