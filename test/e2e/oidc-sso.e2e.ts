@@ -75,6 +75,7 @@ describe('OpenID Connect single sign-on and refusals, in Chromium', () => {
       const fresh = await begin(page, wiki, { scope: 'openid profile', prompt: 'login' });
       const reauth = new ReauthDialog(page);
       await reauth.waitForOpen();
+      expect(await reauth.dialog.textContent()).toContain('Wiki asks you to sign in again');
       await h.screenshot(page, 'oidc-prompt-login-reauth', { viewport: true });
       await reauth.confirm(account.password, await account.authenticator.nextCode());
       const freshClaims = (await exchange(wiki, fresh, await callbacks.arrival(page))).claims()!;
