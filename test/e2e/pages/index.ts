@@ -12,3 +12,4 @@ export { ForgotPasswordPage, ResetPasswordPage } from './password-reset-pages.js
 export { ApiDocsPage } from './api-docs-page.js';
 export { VerifyEmailPage } from './verify-email-page.js';
 export { PasskeysSection } from './passkeys-section.js';
+export { OidcPage } from './oidc-page.js';

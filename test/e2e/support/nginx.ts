@@ -172,9 +172,15 @@ http {
   };
 }
 
-async function waitForPort(port: number, exited: () => boolean, log: () => string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (exited()) throw new Error(`nginx exited: ${log()}`);
+/** Waits until a server this test spawned listens on 127.0.0.1:`port`; fails with its log if it exits first. */
+export async function waitForPort(
+  port: number,
+  exited: () => boolean,
+  log: () => string,
+  name = 'nginx',
+): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (exited()) throw new Error(`${name} exited: ${log()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = new Socket();
       socket.once('connect', () => (socket.destroy(), resolve(true)));
@@ -184,5 +190,5 @@ async function waitForPort(port: number, exited: () => boolean, log: () => strin
     if (open) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`nginx did not listen on ${port}: ${log()}`);
+  throw new Error(`${name} did not listen on ${port}: ${log()}`);
 }
