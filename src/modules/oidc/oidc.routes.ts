@@ -25,8 +25,25 @@ function budgetKey(request: FastifyRequest): string {
   return `oidc-client-ip:${clientKey(request.ip)}`;
 }
 
-/** Headers of the server-wide hook the provider sets for itself (caching per endpoint, its pages' own CSP). */
+/** Headers of the server-wide hook the provider sets for itself (caching per endpoint) or gets its own of (CSP). */
 const PROVIDER_OWNED = new Set(['content-security-policy', 'cache-control', 'pragma']);
+
+/**
+ * The provider's own pages (its error page, the sign-out confirmation, the form_post answer) get a
+ * policy of their own: the web UI's, without `form-action 'self'`, since a form_post answer
+ * (OAuth 2.0 Form Post Response Mode) and a sign-out confirmation post across origins. The provider
+ * adds the hash of each inline script it writes to `script-src` (its form_post auto-submit), and
+ * nothing it serves loads from another site (OWASP Content Security Policy Cheat Sheet).
+ */
+const PROVIDER_CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "style-src 'self' 'unsafe-inline'",
+  "script-src 'self'",
+  "base-uri 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'none'",
+].join(';');
 
 /**
  * oidc-provider (a Koa application) answers under the issuer: the discovery document and every
@@ -56,6 +73,7 @@ export async function oidcRoutes(
     for (const [name, value] of Object.entries(reply.getHeaders())) {
       if (!PROVIDER_OWNED.has(name) && value !== undefined) reply.raw.setHeader(name, value);
     }
+    reply.raw.setHeader('content-security-policy', PROVIDER_CSP);
     // Every address the provider writes (discovery, redirects to its own endpoints, the audience it
     // expects of a client assertion) comes from the issuer, never from the Host or X-Forwarded-*
     // headers a client sends: a forged Host would put another site's endpoints into the discovery
