@@ -115,6 +115,7 @@ const FIXTURES: Record<string, OperationFixture> = {
   // The OpenID Connect sign-in step: the body is refused before any interaction is looked up.
   'POST /api/oidc/interaction/{uid}/login': { auth: 'user', params: () => ({ uid: 'a'.repeat(21) }) },
   'POST /api/oidc/interaction/{uid}/consent': { auth: 'user', params: () => ({ uid: 'a'.repeat(21) }) },
+  'POST /api/oidc/interaction/{uid}/abort': { auth: 'none', params: () => ({ uid: 'a'.repeat(21) }) },
   'PATCH /api/auth/passkeys/{id}': { auth: 'user', params: () => ({ id: 1 }), body: () => ({ name: 'Key' }) },
   'POST /api/auth/passkeys/login/options': { auth: 'none', body: () => ({ username: 'nobody' }) },
   'POST /api/auth/passkeys/login/verify': {
