@@ -151,6 +151,16 @@ describe.each(dialects)('OpenID Connect RP-initiated logout (%s)', (dialect) => 
     expect(await webSessionAlive(server, person.web)).toBe(false);
   });
 
+  it('without id_token_hint or client_id, the question names Twofold alone and “Sign out” still ends both', async () => {
+    const person = await signedIn(server, rp);
+    const page = await endSessionPage(person.browser, new URL('/oidc/session/end', server.issuer));
+    expect(page.html).toContain('<h1>Sign out of Twofold?</h1>');
+    const confirmed = await confirm(person.browser, page.xsrf!, true);
+    const html = await (await person.browser.request(confirmed.headers.get('location')!)).text();
+    expect(html).toContain('<h1>You are signed out</h1>');
+    expect(await webSessionAlive(server, person.web)).toBe(false);
+  });
+
   it('escapes the client’s name (an administrator’s input) on both pages', async () => {
     const name = `<img src=x onerror="alert(1)">&'Wiki`;
     const created = await server.clients.create(
