@@ -54,7 +54,7 @@ export function addClientCommands(program: Command): void {
     .option('--redirect-uri <uri>', 'where the sign-in returns (repeat for several)', collect)
     .option(
       '--post-logout-redirect-uri <uri>',
-      "where the application's sign-out may return after Twofold signs the person out (repeat for several; none: Twofold's own page)",
+      "where the application's sign-out may return after Twofold signs the person out: https, or http on localhost (repeat for several; none: Twofold's own page)",
       collect,
     )
     .option('--public', 'no secret: a browser or mobile app, which must use PKCE')

@@ -93,6 +93,14 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
     const spa = await create({ name: 'SPA', redirect_uris: ['http://localhost:5173/cb'], public: true });
     expect(spa.statusCode, spa.body).toBe(201);
     expect(spa.json()).toMatchObject({ public: true, client_secret: null, post_logout_redirect_uris: [] });
+    // Plain http only on this machine (a developer's application).
+    const local = await create({
+      name: 'Local SPA',
+      redirect_uris: ['http://localhost:5173/cb'],
+      post_logout_redirect_uris: ['http://localhost:5173/', 'http://127.0.0.1:5173/bye', 'http://[::1]:5173/'],
+      public: true,
+    });
+    expect(local.statusCode, local.body).toBe(201);
 
     const machine = await create({ name: 'Reports job', grants: ['client_credentials'], scopes: ['reports:read'] });
     expect(machine.statusCode, machine.body).toBe(201);
@@ -176,6 +184,14 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
       ],
       [
         { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['javascript:alert(1)'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['http://a.example/out'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['com.example.app:/out'] },
         'post_logout_redirect_uris',
       ],
       [

@@ -38,7 +38,7 @@ export const CreateClientBody = Type.Object({
     Type.Array(Str({ minLength: 1, maxLength: 2000 }), {
       maxItems: 20,
       description:
-        'Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): absolute URLs without a fragment; only with authorization_code',
+        'Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): https URLs without a fragment (http for localhost, 127.0.0.1, [::1]); only with authorization_code',
     }),
   ),
   public: Type.Optional(Type.Boolean({ default: false, description: 'No secret (must use PKCE)' })),

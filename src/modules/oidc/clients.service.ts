@@ -81,6 +81,21 @@ function checkRedirectUri(uri: string): string | undefined {
   return undefined;
 }
 
+/** Hosts that never leave the machine: plain http to them is no eavesdropper's (RFC 8252 §7.3, RFC 9700 §2.1). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A post-logout redirect URI: a redirect URI's rules, and a web address (the provider takes no other for a web
+ * client), over https unless on this machine: the browser carries the logout's `state` there.
+ */
+function checkPostLogoutUri(uri: string): string | undefined {
+  const problem = checkRedirectUri(uri);
+  if (problem) return problem;
+  const url = new URL(uri);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
+  return `"${uri}" must use https (http only for localhost, 127.0.0.1 or [::1])`;
+}
+
 export function createClientsService(deps: {
   repository: ClientsRepository;
   audit: AuditService;
@@ -107,9 +122,8 @@ export function createClientsService(deps: {
       fields.redirect_uri = 'at least one is needed for the authorization_code grant';
     else if (!interactive && input.redirectUris.length > 0)
       fields.redirect_uri = 'only a client with the authorization_code grant has redirect URIs';
-    // The same rules as a redirect URI: the provider sends the browser there with the logout's `state`.
     const postLogoutUris = input.postLogoutRedirectUris ?? [];
-    const postLogoutProblems = postLogoutUris.map(checkRedirectUri).filter((problem) => problem !== undefined);
+    const postLogoutProblems = postLogoutUris.map(checkPostLogoutUri).filter((problem) => problem !== undefined);
     if (postLogoutProblems.length > 0) fields.post_logout_redirect_uri = postLogoutProblems.join('; ');
     else if (!interactive && postLogoutUris.length > 0)
       fields.post_logout_redirect_uri = 'only a client with the authorization_code grant signs people in and out';

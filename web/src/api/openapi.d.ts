@@ -193,7 +193,7 @@ export interface paths {
                         grants?: ("authorization_code" | "refresh_token" | "client_credentials")[];
                         /** @description Shown on the consent page */
                         name: string;
-                        /** @description Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): absolute URLs without a fragment; only with authorization_code */
+                        /** @description Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): https URLs without a fragment (http for localhost, 127.0.0.1, [::1]); only with authorization_code */
                         post_logout_redirect_uris?: string[];
                         /**
                          * @description No secret (must use PKCE)
