@@ -26,6 +26,7 @@ import { installRateLimits } from './modules/rate-limit/rate-limit.js';
 import { emailChangeRoutes } from './modules/recovery/email-change.routes.js';
 import { recoveryRoutes } from './modules/recovery/recovery.routes.js';
 import { createAuthenticate } from './modules/sessions/authenticate.js';
+import { createBrowserSignOut } from './modules/sessions/browser-sign-out.js';
 import { createRequireRecentAuth } from './modules/sessions/recent-auth.js';
 import { sessionsRoutes } from './modules/sessions/sessions.routes.js';
 import { tokensRoutes } from './modules/tokens/tokens.routes.js';
@@ -154,6 +155,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       findUser: (id) => accounts.findById(id),
       log: app.log,
       audit,
+      signOutBrowser: createBrowserSignOut({ sessions, sessionCookie }),
       ttl: {
         accessTokenSeconds: config.jwt.accessTokenTtlSeconds,
         refreshTokenSeconds: config.jwt.refreshTokenTtlSeconds,

@@ -260,6 +260,8 @@ describe('command line', { timeout: 120_000 }, () => {
       'https://grafana.example.com/login/generic_oauth',
       '--redirect-uri',
       'https://grafana.example.com/alt',
+      '--post-logout-redirect-uri',
+      'https://grafana.example.com/login',
       '--skip-consent',
       '--json',
     ]);
@@ -300,7 +302,11 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(listed[0]).toMatchObject({
       skip_consent: true,
       redirect_uris: ['https://grafana.example.com/login/generic_oauth', 'https://grafana.example.com/alt'],
+      post_logout_redirect_uris: ['https://grafana.example.com/login'],
     });
+    expect(listed[2]).toMatchObject({ post_logout_redirect_uris: [] });
+    const table = (await cli(dir, ['client', 'list'])).stdout;
+    expect(table).toContain('\thttps://grafana.example.com/login\t');
     expect(JSON.stringify(listed)).not.toContain(secret);
 
     const rotated = await cli(dir, ['client', 'rotate-secret', id, '--json']);

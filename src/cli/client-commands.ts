@@ -23,6 +23,7 @@ function parseScope(value: string, previous: string[] = []): string[] {
 interface CreateOptions {
   name: string;
   redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
   public?: boolean;
   grant?: ClientGrant[];
   scope?: string[];
@@ -38,6 +39,7 @@ function describe(client: ClientView): string {
     client.grant_types.join(','),
     client.scope || '-',
     client.redirect_uris.join(',') || '-',
+    client.post_logout_redirect_uris.join(',') || '-',
     client.skip_consent ? 'skip-consent' : 'consent',
   ].join('\t');
 }
@@ -50,6 +52,11 @@ export function addClientCommands(program: Command): void {
     .description('register a client; its secret is printed once and stored only as a hash')
     .requiredOption('--name <name>', 'the name people see on the consent page')
     .option('--redirect-uri <uri>', 'where the sign-in returns (repeat for several)', collect)
+    .option(
+      '--post-logout-redirect-uri <uri>',
+      "where the application's sign-out may return after Twofold signs the person out: https, or http on localhost (repeat for several; none: Twofold's own page)",
+      collect,
+    )
     .option('--public', 'no secret: a browser or mobile app, which must use PKCE')
     .option('--grant <grant>', `${CLIENT_GRANTS.join(', ')} (repeat for several)`, parseGrant)
     .option('--scope <scope>', 'a scope the client may ask for (repeat, or space-separated)', parseScope)
@@ -61,6 +68,7 @@ export function addClientCommands(program: Command): void {
           {
             name: options.name,
             redirectUris: options.redirectUri ?? [],
+            postLogoutRedirectUris: options.postLogoutRedirectUri ?? [],
             public: options.public === true,
             grants: options.grant,
             scopes: options.scope,
@@ -78,7 +86,7 @@ export function addClientCommands(program: Command): void {
     });
   client
     .command('list')
-    .description('list the clients (id, name, type, grants, scopes, redirect URIs, consent)')
+    .description('list the clients (id, name, type, grants, scopes, redirect URIs, post-logout redirect URIs, consent)')
     .option('--json', 'print a JSON array')
     .action(async (options: { json?: boolean }) => {
       const clients = await withServices(loadConfig(), ({ oidcClients }) => oidcClients.list());

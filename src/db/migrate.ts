@@ -14,6 +14,7 @@ import { totpAuthenticators } from './migrations/0011-totp-authenticators.js';
 import { passkeys } from './migrations/0012-passkeys.js';
 import { oidc } from './migrations/0013-oidc.js';
 import { oidcAccounts } from './migrations/0014-oidc-accounts.js';
+import { oidcPostLogout } from './migrations/0015-oidc-post-logout.js';
 
 /** The migration list is static (not read from disk) so it works the same from src/ and dist/. */
 function migrations(dialect: Dialect): Record<string, Migration> {
@@ -32,6 +33,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0012-passkeys': passkeys(dialect),
     '0013-oidc': oidc(),
     '0014-oidc-accounts': oidcAccounts(),
+    '0015-oidc-post-logout': oidcPostLogout(),
   };
 }
 

@@ -245,6 +245,8 @@ export interface OidcClientsTable {
   secret_hash: string | null;
   /** JSON array of absolute URLs. */
   redirect_uris: string;
+  /** JSON array of absolute URLs the browser may be sent to after logout (RP-Initiated Logout 1.0 §3). */
+  post_logout_redirect_uris: string;
   /** JSON array of OAuth 2.0 grant types. */
   grant_types: string;
   /** Space-separated scopes the client may ask for. */

@@ -57,6 +57,7 @@ describe.each(dialects)('migrations on %s', (dialect) => {
         '0012-passkeys',
         '0013-oidc',
         '0014-oidc-accounts',
+        '0015-oidc-post-logout',
       ],
     });
     const names = (await database.handle.db.introspection.getTables()).map((t) => t.name).sort();

@@ -57,6 +57,7 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
     const created = await create({
       name: 'Wiki',
       redirect_uris: ['https://wiki.example/callback'],
+      post_logout_redirect_uris: ['https://wiki.example/signed-out', 'https://wiki.example/signed-out'],
       scopes: ['openid', 'email'],
       skip_consent: true,
     });
@@ -68,6 +69,7 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
       name: 'Wiki',
       public: false,
       redirect_uris: ['https://wiki.example/callback'],
+      post_logout_redirect_uris: ['https://wiki.example/signed-out'],
       grant_types: ['authorization_code', 'refresh_token'],
       scope: 'openid email',
       skip_consent: true,
@@ -90,7 +92,15 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
   it('creates a public client (no secret) and a client_credentials client whose secret the provider accepts', async () => {
     const spa = await create({ name: 'SPA', redirect_uris: ['http://localhost:5173/cb'], public: true });
     expect(spa.statusCode, spa.body).toBe(201);
-    expect(spa.json()).toMatchObject({ public: true, client_secret: null });
+    expect(spa.json()).toMatchObject({ public: true, client_secret: null, post_logout_redirect_uris: [] });
+    // Plain http only on this machine (a developer's application).
+    const local = await create({
+      name: 'Local SPA',
+      redirect_uris: ['http://localhost:5173/cb'],
+      post_logout_redirect_uris: ['http://localhost:5173/', 'http://127.0.0.1:5173/bye', 'http://[::1]:5173/'],
+      public: true,
+    });
+    expect(local.statusCode, local.body).toBe(201);
 
     const machine = await create({ name: 'Reports job', grants: ['client_credentials'], scopes: ['reports:read'] });
     expect(machine.statusCode, machine.body).toBe(201);
@@ -164,6 +174,47 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
       [{ name: 'X', public: true, grants: ['client_credentials'], scopes: ['reports:read'] }, 'grants'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], scopes: ['admin:all'] }, 'scopes'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], scopes: ['a b'] }, 'scopes.0'],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['/out'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['https://a.example/#x'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['javascript:alert(1)'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['http://a.example/out'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: ['com.example.app:/out'] },
+        'post_logout_redirect_uris',
+      ],
+      [
+        { name: 'X', redirect_uris: ['https://a.example/cb'], post_logout_redirect_uris: [''] },
+        'post_logout_redirect_uris.0',
+      ],
+      [
+        {
+          name: 'X',
+          redirect_uris: ['https://a.example/cb'],
+          post_logout_redirect_uris: Array.from({ length: 21 }, (_, i) => `https://a.example/${i}`),
+        },
+        'post_logout_redirect_uris',
+      ],
+      [
+        {
+          name: 'X',
+          grants: ['client_credentials'],
+          scopes: ['reports:read'],
+          post_logout_redirect_uris: ['https://a.example/out'],
+        },
+        'post_logout_redirect_uris',
+      ],
     ];
     for (const [payload, field] of cases) {
       const refused = await create(payload);

@@ -28,7 +28,12 @@ export interface ClientsRoutesOptions {
 }
 
 /** The service names its fields after the CLI's options; an HTTP client reads the names of the body it sent. */
-const BODY_FIELDS: Record<string, string> = { redirect_uri: 'redirect_uris', grant: 'grants', scope: 'scopes' };
+const BODY_FIELDS: Record<string, string> = {
+  redirect_uri: 'redirect_uris',
+  post_logout_redirect_uri: 'post_logout_redirect_uris',
+  grant: 'grants',
+  scope: 'scopes',
+};
 
 function inBodyTerms(error: unknown): unknown {
   if (!(error instanceof AppError) || error.code !== 'validation_failed' || !error.fields) return error;
@@ -94,6 +99,7 @@ export const clientsRoutes: FastifyPluginAsyncTypebox<ClientsRoutesOptions> = as
           {
             name: body.name,
             redirectUris: body.redirect_uris ?? [],
+            postLogoutRedirectUris: body.post_logout_redirect_uris ?? [],
             public: body.public === true,
             grants: body.grants,
             scopes: body.scopes,

@@ -9,6 +9,9 @@ export const OidcClientSchema = Type.Object(
     name: Type.String(),
     public: Type.Boolean({ description: 'No secret: a browser or native app, which must use PKCE (RFC 6749 §2.1)' }),
     redirect_uris: Type.Array(Type.String()),
+    post_logout_redirect_uris: Type.Array(Type.String(), {
+      description: 'Where an RP-initiated logout may send the browser back (OpenID Connect RP-Initiated Logout 1.0 §3)',
+    }),
     grant_types: Type.Array(Type.String()),
     scope: Type.String({ description: 'The scopes the client may ask for, space-separated (RFC 6749 §3.3)' }),
     skip_consent: Type.Boolean(),
@@ -29,6 +32,13 @@ export const CreateClientBody = Type.Object({
     Type.Array(Str({ minLength: 1, maxLength: 2000 }), {
       maxItems: 20,
       description: 'Absolute URLs without a fragment (RFC 6749 §3.1.2); none for client_credentials only',
+    }),
+  ),
+  post_logout_redirect_uris: Type.Optional(
+    Type.Array(Str({ minLength: 1, maxLength: 2000 }), {
+      maxItems: 20,
+      description:
+        'Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): https URLs without a fragment (http for localhost, 127.0.0.1, [::1]); only with authorization_code',
     }),
   ),
   public: Type.Optional(Type.Boolean({ default: false, description: 'No secret (must use PKCE)' })),

@@ -11,6 +11,8 @@ export type ClientGrant = (typeof CLIENT_GRANTS)[number];
 export interface NewClient {
   name: string;
   redirectUris: string[];
+  /** Where an RP-initiated logout may return (RP-Initiated Logout 1.0 §3); default none. */
+  postLogoutRedirectUris?: string[];
   /** No secret: a browser or native app (RFC 6749 §2.1), which must use PKCE. */
   public: boolean;
   /** Default: authorization_code and refresh_token. */
@@ -25,6 +27,7 @@ export interface ClientView {
   name: string;
   public: boolean;
   redirect_uris: string[];
+  post_logout_redirect_uris: string[];
   grant_types: string[];
   scope: string;
   skip_consent: boolean;
@@ -57,6 +60,7 @@ export function presentClient(row: ClientRow): ClientView {
     name: row.name,
     public: row.secret_hash === null,
     redirect_uris: JSON.parse(row.redirect_uris) as string[],
+    post_logout_redirect_uris: JSON.parse(row.post_logout_redirect_uris) as string[],
     grant_types: JSON.parse(row.grant_types) as string[],
     scope: row.scope,
     skip_consent: row.skip_consent === 1,
@@ -75,6 +79,21 @@ function checkRedirectUri(uri: string): string | undefined {
   if (url.hash || uri.includes('#')) return `"${uri}" must not have a fragment (RFC 6749 §3.1.2)`;
   if (url.protocol === 'javascript:' || url.protocol === 'data:') return `"${uri}" is not allowed`;
   return undefined;
+}
+
+/** Hosts that never leave the machine: plain http to them is no eavesdropper's (RFC 8252 §7.3, RFC 9700 §2.1). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A post-logout redirect URI: a redirect URI's rules, and a web address (the provider takes no other for a web
+ * client), over https unless on this machine: the browser carries the logout's `state` there.
+ */
+function checkPostLogoutUri(uri: string): string | undefined {
+  const problem = checkRedirectUri(uri);
+  if (problem) return problem;
+  const url = new URL(uri);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) return undefined;
+  return `"${uri}" must use https (http only for localhost, 127.0.0.1 or [::1])`;
 }
 
 export function createClientsService(deps: {
@@ -103,6 +122,11 @@ export function createClientsService(deps: {
       fields.redirect_uri = 'at least one is needed for the authorization_code grant';
     else if (!interactive && input.redirectUris.length > 0)
       fields.redirect_uri = 'only a client with the authorization_code grant has redirect URIs';
+    const postLogoutUris = input.postLogoutRedirectUris ?? [];
+    const postLogoutProblems = postLogoutUris.map(checkPostLogoutUri).filter((problem) => problem !== undefined);
+    if (postLogoutProblems.length > 0) fields.post_logout_redirect_uri = postLogoutProblems.join('; ');
+    else if (!interactive && postLogoutUris.length > 0)
+      fields.post_logout_redirect_uri = 'only a client with the authorization_code grant signs people in and out';
     const scopes = [
       ...new Set(
         input.scopes ??
@@ -136,6 +160,7 @@ export function createClientsService(deps: {
         name: input.name.trim(),
         secret_hash: secret === null ? null : sha256Hex(secret),
         redirect_uris: JSON.stringify([...new Set(input.redirectUris)]),
+        post_logout_redirect_uris: JSON.stringify([...new Set(input.postLogoutRedirectUris ?? [])]),
         grant_types: JSON.stringify(grants),
         scope: scopes.join(' '),
         skip_consent: input.skipConsent ? 1 : 0,

@@ -7,7 +7,10 @@ import type { Database } from '../../db/schema.js';
 import type { Clock } from '../../lib/clock.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { BrowserSignOut } from '../sessions/browser-sign-out.js';
 import { auditProviderEvents } from './provider-audit.js';
+import { endTwofoldSessionOnLogout } from './provider-logout.js';
+import { escapeHtml, logoutSource, postLogoutSuccessSource } from './provider-pages.js';
 import type { ClientRow, ClientsRepository } from './clients.repository.js';
 import { clientSecretMatches } from './clients.service.js';
 import { ACR_VALUES } from './interactions.service.js';
@@ -40,6 +43,8 @@ export interface OidcProviderDeps {
   findUser(id: number): Promise<UserRow | undefined>;
   log: FastifyBaseLogger;
   audit: AuditService;
+  /** Ends the Twofold session of the browser that confirmed an RP-initiated logout (the sessions module's). */
+  signOutBrowser: BrowserSignOut;
   ttl: { accessTokenSeconds: number; refreshTokenSeconds: number };
 }
 
@@ -56,6 +61,8 @@ export function clientMetadata(row: ClientRow): ClientMetadata {
       ? { token_endpoint_auth_method: 'none' }
       : { client_secret: row.secret_hash, token_endpoint_auth_method: 'client_secret_basic' }),
     redirect_uris: JSON.parse(row.redirect_uris) as string[],
+    // RP-Initiated Logout 1.0 §3: the provider redirects after logout only to one of these.
+    post_logout_redirect_uris: JSON.parse(row.post_logout_redirect_uris) as string[],
     grant_types: grantTypes,
     response_types: grantTypes.includes('authorization_code') ? ['code'] : [],
     scope: row.scope,
@@ -161,7 +168,8 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
       clientCredentials: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // OpenID Connect RP-Initiated Logout 1.0, with Twofold's own pages (provider-pages.ts).
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       userinfo: { enabled: true },
     },
     // RFC 9700 §2.1.1 and OAuth 2.1: PKCE (S256 only, oidc-provider's default) for every public client.
@@ -202,10 +210,7 @@ export function createOidcProvider(deps: OidcProviderDeps): Provider {
     return clientSecretMatches(this.clientSecret ?? null, actual);
   };
   auditProviderEvents(provider, deps.audit);
+  endTwofoldSessionOnLogout(provider, { signOut: deps.signOutBrowser, audit: deps.audit, log: deps.log });
   provider.on('server_error', (_ctx, error) => deps.log.error({ err: error }, 'OpenID Connect provider error'));
   return provider;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

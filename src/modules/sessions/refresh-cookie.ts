@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clearingHeader } from './clearing-header.js';
 
 // the HTTP contract "Browser sessions": the web UI keeps the refresh token in this cookie only.
 export const REFRESH_COOKIE = 'twofold_refresh';
@@ -21,25 +22,21 @@ export function refreshTokenFrom(request: FastifyRequest, bodyToken: string | un
  */
 export const SIGNED_IN_COOKIE = 'twofold_signed_in';
 
+// Secure cookies are accepted on http://localhost by browsers; production needs HTTPS.
+const REFRESH_ATTRIBUTES = { httpOnly: true, secure: true, sameSite: 'strict', path: COOKIE_PATH } as const;
+const SIGNED_IN_ATTRIBUTES = { httpOnly: false, secure: true, sameSite: 'strict', path: '/' } as const;
+
 export function setRefreshCookie(reply: FastifyReply, refreshToken: string, maxAgeSeconds: number): void {
-  // Secure cookies are accepted on http://localhost by browsers; production needs HTTPS.
-  reply.setCookie(REFRESH_COOKIE, refreshToken, {
-    httpOnly: true,
-    secure: true,
-    sameSite: 'strict',
-    path: COOKIE_PATH,
-    maxAge: maxAgeSeconds,
-  });
-  reply.setCookie(SIGNED_IN_COOKIE, '1', {
-    httpOnly: false,
-    secure: true,
-    sameSite: 'strict',
-    path: '/',
-    maxAge: maxAgeSeconds,
-  });
+  reply.setCookie(REFRESH_COOKIE, refreshToken, { ...REFRESH_ATTRIBUTES, maxAge: maxAgeSeconds });
+  reply.setCookie(SIGNED_IN_COOKIE, '1', { ...SIGNED_IN_ATTRIBUTES, maxAge: maxAgeSeconds });
 }
 
 export function clearRefreshCookie(reply: FastifyReply): void {
-  reply.clearCookie(REFRESH_COOKIE, { httpOnly: true, secure: true, sameSite: 'strict', path: COOKIE_PATH });
-  reply.clearCookie(SIGNED_IN_COOKIE, { httpOnly: false, secure: true, sameSite: 'strict', path: '/' });
+  reply.clearCookie(REFRESH_COOKIE, REFRESH_ATTRIBUTES);
+  reply.clearCookie(SIGNED_IN_COOKIE, SIGNED_IN_ATTRIBUTES);
+}
+
+/** The Set-Cookie values of clearRefreshCookie, for an answer Fastify does not write. */
+export function refreshCookieClearHeaders(): string[] {
+  return [clearingHeader(REFRESH_COOKIE, REFRESH_ATTRIBUTES), clearingHeader(SIGNED_IN_COOKIE, SIGNED_IN_ATTRIBUTES)];
 }

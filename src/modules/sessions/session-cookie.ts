@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { constantTimeEqual, hmacHex } from '../../lib/crypto.js';
+import { clearingHeader } from './clearing-header.js';
 import type { Tokens } from './sessions.service.js';
 
 /**
@@ -29,8 +30,12 @@ export interface SessionCookie {
   /** Sets the cookie for the session a fresh answer with tokens opened or continued. */
   set(reply: FastifyReply, tokens: Pick<Tokens, 'access_token'>): void;
   clear(reply: FastifyReply): void;
+  /** A Set-Cookie value that removes the cookie, for an answer Fastify does not write (the OIDC provider's). */
+  clearHeader(): string;
   /** The session the request's cookie names, when its MAC is genuine; nothing is said about the session's life. */
   read(request: FastifyRequest): SessionCookieRef | undefined;
+  /** The same check for a value read elsewhere than from a Fastify request. */
+  verify(value: string | undefined): SessionCookieRef | undefined;
 }
 
 export interface SessionCookieOptions {
@@ -52,6 +57,15 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     path: '/',
     ...(options.domain ? { domain: options.domain } : {}),
   };
+  const verify = (value: string | undefined): SessionCookieRef | undefined => {
+    if (typeof value !== 'string' || value.length > MAX_LENGTH) return undefined;
+    const match = /^v1\.(\d{1,16})\.(\d{1,16})\.([0-9a-f]{64})$/.exec(value);
+    if (!match) return undefined;
+    const sessionId = Number(match[1]);
+    const userId = Number(match[2]);
+    if (!constantTimeEqual(match[3] ?? '', mac(sessionId, userId))) return undefined;
+    return { sessionId, userId };
+  };
   return {
     set(reply, tokens) {
       // The access token was signed a moment ago by this process: its `sid` and `sub` name the session.
@@ -67,15 +81,8 @@ export function createSessionCookie(options: SessionCookieOptions): SessionCooki
     clear(reply) {
       reply.clearCookie(SESSION_COOKIE, attributes);
     },
-    read(request) {
-      const value = request.cookies[SESSION_COOKIE];
-      if (typeof value !== 'string' || value.length > MAX_LENGTH) return undefined;
-      const match = /^v1\.(\d{1,16})\.(\d{1,16})\.([0-9a-f]{64})$/.exec(value);
-      if (!match) return undefined;
-      const sessionId = Number(match[1]);
-      const userId = Number(match[2]);
-      if (!constantTimeEqual(match[3] ?? '', mac(sessionId, userId))) return undefined;
-      return { sessionId, userId };
-    },
+    clearHeader: () => clearingHeader(SESSION_COOKIE, attributes),
+    read: (request) => verify(request.cookies[SESSION_COOKIE]),
+    verify,
   };
 }

@@ -193,6 +193,8 @@ export interface paths {
                         grants?: ("authorization_code" | "refresh_token" | "client_credentials")[];
                         /** @description Shown on the consent page */
                         name: string;
+                        /** @description Where the browser may return after an RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0 §3): https URLs without a fragment (http for localhost, 127.0.0.1, [::1]); only with authorization_code */
+                        post_logout_redirect_uris?: string[];
                         /**
                          * @description No secret (must use PKCE)
                          * @default false
@@ -225,6 +227,8 @@ export interface paths {
                             created_at: string;
                             grant_types: string[];
                             name: string;
+                            /** @description Where an RP-initiated logout may send the browser back (OpenID Connect RP-Initiated Logout 1.0 §3) */
+                            post_logout_redirect_uris: string[];
                             /** @description No secret: a browser or native app, which must use PKCE (RFC 6749 §2.1) */
                             public: boolean;
                             redirect_uris: string[];
@@ -6354,6 +6358,8 @@ export interface components {
             created_at: string;
             grant_types: string[];
             name: string;
+            /** @description Where an RP-initiated logout may send the browser back (OpenID Connect RP-Initiated Logout 1.0 §3) */
+            post_logout_redirect_uris: string[];
             /** @description No secret: a browser or native app, which must use PKCE (RFC 6749 §2.1) */
             public: boolean;
             redirect_uris: string[];

@@ -15,6 +15,7 @@ const WIKI: OidcClient = {
   name: 'Wiki',
   public: false,
   redirect_uris: ['https://wiki.example/cb'],
+  post_logout_redirect_uris: [],
   grant_types: ['authorization_code', 'refresh_token'],
   scope: 'openid profile email offline_access',
   skip_consent: false,
@@ -101,6 +102,46 @@ describe('OidcClients', () => {
       redirect_uris: [],
       grants: ['client_credentials'],
     });
+  });
+
+  it('sends the post-logout redirect URIs, lists them under the redirect URIs, and shows their field error', async () => {
+    let items: OidcClient[] = [];
+    const calls = stubServer({
+      'GET /api/admin/oidc/clients': () => [200, { items }],
+      'POST /api/admin/oidc/clients': () => {
+        const body = calls.at(-1)?.body as { post_logout_redirect_uris?: string[] };
+        if (body.post_logout_redirect_uris?.includes('/out'))
+          return [
+            400,
+            {
+              error: 'validation_failed',
+              message: 'x',
+              fields: { post_logout_redirect_uris: '"/out" is not an absolute URL' },
+            },
+          ];
+        items = [{ ...WIKI, post_logout_redirect_uris: body.post_logout_redirect_uris ?? [] }];
+        return [201, { ...items[0], client_secret: 's3cret-value' }];
+      },
+    });
+    await renderAt(OidcClients, '/admin');
+    await fireEvent.update(screen.getByTestId('oidc-name'), 'Wiki');
+    await fireEvent.update(screen.getByTestId('oidc-redirect-uris'), 'https://wiki.example/cb');
+    await fireEvent.update(screen.getByTestId('oidc-post-logout-uris'), '/out');
+    await fireEvent.click(screen.getByTestId('oidc-create'));
+    await waitFor(() =>
+      expect(screen.getByTestId('error-post_logout_redirect_uri').textContent).toMatch(/not an absolute URL/),
+    );
+    expect(screen.getByTestId('oidc-post-logout-uris').getAttribute('aria-invalid')).toBe('true');
+
+    await fireEvent.update(screen.getByTestId('oidc-post-logout-uris'), ' https://wiki.example/bye \n\n');
+    await fireEvent.click(screen.getByTestId('oidc-create'));
+    await waitFor(() =>
+      expect(screen.getByTestId('oidc-post-logout-list').textContent).toBe('After sign-out:\nhttps://wiki.example/bye'),
+    );
+    expect(calls.filter((c) => c.key === 'POST /api/admin/oidc/clients').map((c) => c.body)).toEqual([
+      expect.objectContaining({ post_logout_redirect_uris: ['/out'] }),
+      expect.objectContaining({ post_logout_redirect_uris: ['https://wiki.example/bye'] }),
+    ]);
   });
 
   it('asks before deleting or replacing a secret, naming the client, and does nothing on Cancel', async () => {

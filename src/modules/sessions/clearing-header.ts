@@ -1,0 +1,25 @@
+export interface CookieAttributes {
+  path: string;
+  domain?: string;
+  httpOnly: boolean;
+  secure: boolean;
+  sameSite: 'lax' | 'strict';
+}
+
+/**
+ * A Set-Cookie value that makes the browser drop a cookie: the same name, Path and Domain as when it was set
+ * (RFC 6265 §5.3 step 11: only those identify it), an empty value and a date in the past, with the attributes it
+ * had (a Secure cookie is overwritten only from a secure origin: RFC 6265bis §5.6 step 12).
+ */
+export function clearingHeader(name: string, attributes: CookieAttributes): string {
+  return [
+    `${name}=`,
+    `Path=${attributes.path}`,
+    ...(attributes.domain ? [`Domain=${attributes.domain}`] : []),
+    'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
+    'Max-Age=0',
+    ...(attributes.httpOnly ? ['HttpOnly'] : []),
+    ...(attributes.secure ? ['Secure'] : []),
+    `SameSite=${attributes.sameSite === 'lax' ? 'Lax' : 'Strict'}`,
+  ].join('; ');
+}
