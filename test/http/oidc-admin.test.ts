@@ -168,6 +168,8 @@ describe.each(dialects)('OpenID Connect clients in the admin API on %s', (dialec
       [{ name: 'X', redirect_uris: ['https://a.example/cb#frag'] }, 'redirect_uris'],
       [{ name: 'X', redirect_uris: ['not a url'] }, 'redirect_uris'],
       [{ name: 'X', redirect_uris: ['javascript:alert(1)'] }, 'redirect_uris'],
+      // A private-use scheme (RFC 8252 §7.1): the provider would refuse it at the first sign-in.
+      [{ name: 'X', redirect_uris: ['com.example.app:/callback'] }, 'redirect_uris'],
       [{ name: 'X' }, 'redirect_uris'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], grants: ['password'] }, 'grants.0'],
       [{ name: 'X', redirect_uris: ['https://a.example/cb'], public: 'yes' }, 'public'],

@@ -77,7 +77,9 @@ function checkRedirectUri(uri: string): string | undefined {
     return `"${uri}" is not an absolute URL`;
   }
   if (url.hash || uri.includes('#')) return `"${uri}" must not have a fragment (RFC 6749 §3.1.2)`;
-  if (url.protocol === 'javascript:' || url.protocol === 'data:') return `"${uri}" is not allowed`;
+  // The provider registers every client as a web application (OpenID Connect Registration 1.0 §2,
+  // `application_type` web): it refuses any other scheme at the first sign-in, so say so now.
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `"${uri}" must be an http or https address`;
   return undefined;
 }
 
