@@ -57,6 +57,11 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     (await t.app.inject({ url: '/api/auth/2fa', headers: session.auth })).json();
   const remove = (session: Session, id: number) =>
     t.app.inject({ method: 'DELETE', url: `/api/auth/2fa/authenticators/${id}`, headers: session.auth });
+  /** The authenticator apps' audit lines of a user, detail parsed. */
+  const totpAudit = async (userId: number) =>
+    (await auditRows(t, userId))
+      .filter((row) => row.type.startsWith('mfa.totp'))
+      .map((row) => ({ type: row.type, detail: JSON.parse(row.detail), ip: row.ip, user_agent: row.user_agent }));
   /** The second step of a fresh sign-in with `code`: its status. */
   const signInWith = async (username: string, code: string) =>
     (await secondStep(t, await challenge(t, username), code)).statusCode;
@@ -83,6 +88,40 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     });
     const types = (await auditRows(t, a.userId)).map((row) => row.type);
     expect(types.filter((type) => type.startsWith('mfa.totp'))).toEqual(['mfa.totp_enabled', 'mfa.totp_added']);
+    // Each line names the app and where the request came from.
+    expect(await totpAudit(a.userId)).toEqual([
+      { type: 'mfa.totp_enabled', detail: { id: phone.id }, ip: '127.0.0.1', user_agent: expect.any(String) },
+      { type: 'mfa.totp_added', detail: { id: tablet.id }, ip: '127.0.0.1', user_agent: expect.any(String) },
+    ]);
+  });
+
+  it('adding another app answers no new backup codes while some are left, and new ones once none are', async () => {
+    const a = await signUp(t.app);
+    await addAuthenticator(t, a, 'Phone');
+    const confirm = async (name: string) => {
+      const setup = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/setup',
+        headers: a.auth,
+        payload: { name },
+      });
+      const verified = await t.app.inject({
+        method: 'POST',
+        url: '/api/auth/2fa/verify-setup',
+        headers: a.auth,
+        payload: { code: totpNow(t, setup.json().secret) },
+      });
+      nextStep(t);
+      expect(verified.statusCode).toBe(200);
+      return verified.json();
+    };
+    expect(await confirm('Tablet')).toEqual({ enabled: true });
+    // None left (each one spent at a sign-in): without new ones the person would have no fallback.
+    await t.database.handle.db.deleteFrom('backup_codes').where('user_id', '=', a.userId).execute();
+    const laptop = await confirm('Laptop');
+    expect(laptop).toEqual({ enabled: true, backup_codes: expect.any(Array) });
+    expect(laptop.backup_codes).toHaveLength(10);
+    expect(await status(a)).toMatchObject({ backup_codes_remaining: 10, totp_count: 3 });
   });
 
   it('takes the name at verify-setup too, and a setup without a body or with {} as before (the default name)', async () => {
@@ -162,6 +201,12 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     expect(disabled.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
     const types = (await auditRows(t, a.userId)).map((row) => row.type);
     expect(types).toContain('mfa.totp_removed');
+    expect((await totpAudit(a.userId)).find((row) => row.type === 'mfa.totp_removed')).toEqual({
+      type: 'mfa.totp_removed',
+      detail: { id: phone.id },
+      ip: '127.0.0.1',
+      user_agent: expect.any(String),
+    });
   });
 
   it('removing the last app is turning 2FA off: backup codes gone, sign-in with the password alone, audited as a disable', async () => {
@@ -187,6 +232,9 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     expect(signedIn.json().user).toMatchObject({ mfa_enabled: false, mfa_methods: [] });
     const types = (await auditRows(t, a.userId)).map((row) => row.type);
     expect(types.slice(-3, -1)).toEqual(['mfa.totp_removed', 'mfa.disabled']);
+    const disabled = (await auditRows(t, a.userId)).find((row) => row.type === 'mfa.disabled')!;
+    expect(JSON.parse(disabled.detail)).toEqual({ confirmed_with: 'recent_auth', removed: 'last_authenticator' });
+    expect(disabled.ip).toBe('127.0.0.1');
   });
 
   it('removing the last app while email codes are on leaves 2FA on, with the backup codes', async () => {
@@ -220,5 +268,11 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     expect((await list(a))[0]?.name).toBe('Old phone');
     expect(await signInWith(a.username, totpNow(t, phone.secret))).toBe(200);
     expect((await auditRows(t, a.userId)).map((row) => row.type)).toContain('mfa.totp_renamed');
+    expect((await totpAudit(a.userId)).find((row) => row.type === 'mfa.totp_renamed')).toEqual({
+      type: 'mfa.totp_renamed',
+      detail: { id: phone.id },
+      ip: '127.0.0.1',
+      user_agent: expect.any(String),
+    });
   });
 });

@@ -118,5 +118,13 @@ describe.each(dialects)('second-factor codes and factor changes on %s', (dialect
     expect(answer.json()).toMatchObject({ error: 'invalid_mfa_code' });
     const events = await auditRows(t, victim.userId);
     expect(events.map((row) => row.type)).toContain('mfa.totp_unreadable');
+    // The audit line names the row that did not open, so the operator knows which one to look at.
+    const victimRow = await db
+      .selectFrom('totp_factors')
+      .select('id')
+      .where('user_id', '=', victim.userId)
+      .executeTakeFirstOrThrow();
+    const unreadable = events.find((row) => row.type === 'mfa.totp_unreadable')!;
+    expect(JSON.parse(unreadable.detail)).toEqual({ id: Number(victimRow.id) });
   });
 });

@@ -155,7 +155,10 @@ describe.each(dialects)('two-factor authentication over HTTP on %s', (dialect) =
         payload: { code: totpNow(t, secret) },
       });
       expect(verifyAgain.statusCode).toBe(409);
-      expect(verifyAgain.json().error).toBe('mfa_already_enabled');
+      expect(verifyAgain.json()).toMatchObject({
+        error: 'mfa_already_enabled',
+        message: 'No authenticator app is waiting to be confirmed: start with POST /api/auth/2fa/setup.',
+      });
     });
   });
 
