@@ -125,15 +125,17 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
       for (const code of [setupCode, loginCode]) expect(JSON.stringify(event)).not.toContain(code);
   });
 
-  it('takes a mailed code without `method` when email is the only factor', async () => {
+  it('takes a mailed code without `method` when email is the only factor, and codes pasted with spaces', async () => {
     const a = await userWithEmail();
     await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
-    await t.app.inject({
+    const verified = await t.app.inject({
       method: 'POST',
       url: '/api/auth/2fa/email/verify-setup',
       headers: a.auth,
-      payload: { code: mailbox.latestCode(a.email) },
+      payload: { code: ` ${mailbox.latestCode(a.email)} ` },
     });
+    expect(verified.statusCode).toBe(200);
+    expect(verified.json().enabled).toBe(true);
     const token = await challenge(t, a.username);
     await sendEmailCode(t, token);
     const response = await secondStep(t, token, ` ${mailbox.latestCode(a.email)} `);
@@ -215,6 +217,15 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
     const twice = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/email/enable', headers: a.auth });
     expect(twice.statusCode).toBe(409);
     expect(twice.json().error).toBe('mfa_already_enabled');
+    // Confirming again is refused as such, whatever the code, not judged as a wrong code.
+    const confirmedAgain = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: a.auth,
+      payload: { code: mailbox.latestCode(a.email) },
+    });
+    expect(confirmedAgain.statusCode).toBe(409);
+    expect(confirmedAgain.json().error).toBe('mfa_already_enabled');
 
     // TOTP only: the mailbox must not become a factor the user never turned on.
     const b = await userWithEmail();
