@@ -120,6 +120,40 @@ describe.each(dialects)('authenticator apps under attack on %s', (dialect) => {
     expect(await names(a)).toHaveLength(10);
   });
 
+  /** Four verify-setups of the one pending setup at once, with the same right code: the refusals. */
+  const confirmAtOnce = async (session: Session) => {
+    const setup = await t.app.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: session.auth });
+    expect(setup.statusCode).toBe(200);
+    const code = totpNow(t, setup.json().secret);
+    const answers = await Promise.all(
+      [0, 1, 2, 3].map(() =>
+        t.app.inject({ method: 'POST', url: '/api/auth/2fa/verify-setup', headers: session.auth, payload: { code } }),
+      ),
+    );
+    nextStep(t);
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 409, 409, 409]);
+    return answers.filter((r) => r.statusCode === 409).map((r) => r.json() as { error: string; message: string });
+  };
+  // A loser either read the setup before the winner confirmed it (then the confirmation under the
+  // user's lock refuses it) or after (then no setup is pending); either way it confirms nothing.
+  const NOTHING_PENDING = 'No authenticator app is waiting to be confirmed: start with POST /api/auth/2fa/setup.';
+
+  it('of confirmations of one setup at once, one adds the app; the others are 409 mfa_already_enabled', async () => {
+    const a = await signUp(t.app);
+    for (const loser of await confirmAtOnce(a)) expect(loser.error).toBe('mfa_already_enabled');
+    expect(await names(a)).toHaveLength(1);
+  });
+
+  it('of confirmations of the 10th app at once, the others are refused as the 11th (409 too_many_authenticators)', async () => {
+    const a = await signUp(t.app);
+    for (let n = 1; n <= 9; n += 1) await addAuthenticator(t, a, `App ${n}`);
+    for (const loser of await confirmAtOnce(a)) {
+      if (loser.error === 'mfa_already_enabled') expect(loser.message).toBe(NOTHING_PENDING);
+      else expect(loser.error).toBe('too_many_authenticators');
+    }
+    expect(await names(a)).toHaveLength(10);
+  });
+
   it('of two sign-ins sending the same code at once, exactly one succeeds', async () => {
     const a = await signUp(t.app);
     await addAuthenticator(t, a, 'Phone');
