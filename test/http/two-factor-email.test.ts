@@ -170,6 +170,16 @@ describe.each(dialects)('email codes through a real SMTP server on %s', (dialect
     // A TOTP code still signs in while an email code is pending, and old backup codes still count.
     expect((await secondStep(t, token, totpNow(t, secret))).statusCode).toBe(200);
     expect((await secondStep(t, await challenge(t, a.username), backupCodes[0]!, 'backup_code')).statusCode).toBe(200);
+    // Without `method`, six digits that are not the app's code are tried as the mailed code.
+    t.clock.advance(30_000);
+    const other = await challenge(t, a.username);
+    expect((await sendEmailCode(t, other)).statusCode).toBe(202);
+    const byMail = await secondStep(t, other, mailbox.latestCode(a.email));
+    expect(byMail.statusCode).toBe(200);
+    expect((await claimsOf(t, byMail.json().access_token)).amr).toEqual(['pwd', 'otp']);
+    expect(JSON.parse((await auditRows(t, a.userId)).filter((e) => e.type === 'mfa.used').at(-1)!.detail)).toEqual({
+      method: 'email',
+    });
   });
 
   it('disables 2FA with an emailed step-up code', async () => {
