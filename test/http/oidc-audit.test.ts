@@ -2,8 +2,8 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { signUp } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
-import { REDIRECT_URI, finish, signInAndConsent, startAuthorization } from '../support/oidc-browser.js';
-import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
+import { finish, signInAndConsent, startAuthorization } from '../support/oidc-browser.js';
+import { startOidcServer, webClient, type OidcTestServer } from '../support/oidc.js';
 import { auditRows } from '../support/two-factor.js';
 
 const dialects = await testDialects();
@@ -19,19 +19,11 @@ describe.each(dialects)('OpenID Connect audit trail (%s)', (dialect) => {
 
   beforeAll(async () => {
     server = await startOidcServer(dialect);
-    const created = await server.clients.create(
-      {
-        name: 'Wiki',
-        redirectUris: [REDIRECT_URI],
-        public: false,
-        grants: ['authorization_code', 'refresh_token'],
-        scopes: ['openid', 'profile', 'email', 'offline_access'],
-        skipConsent: false,
-      },
-      CLI_ACTOR,
-    );
-    clientId = created.client.client_id;
-    rp = await server.relyingParty(clientId, created.secret!);
+    ({ clientId, rp } = await webClient(server, {
+      grants: ['authorization_code', 'refresh_token'],
+      scopes: ['openid', 'profile', 'email', 'offline_access'],
+      skipConsent: false,
+    }));
   });
   afterAll(async () => server.close());
   beforeEach(() => server.clock.set(new Date()));

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { register, uniqueName } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { Browser, REDIRECT_URI } from '../support/oidc-browser.js';
-import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
+import { startOidcServer, webClient, type OidcTestServer } from '../support/oidc.js';
 import { setupTokenOf } from '../support/require-2fa.js';
 
 const dialects = await testDialects();
@@ -31,18 +31,7 @@ describe.each(dialects)('OpenID Connect sign-in step under attack (%s)', (dialec
   beforeAll(async () => {
     // REQUIRE_2FA=all: a password-only account gets a set-up token, which is no sign-in.
     server = await startOidcServer(dialect, { REQUIRE_2FA: 'all', CORS_ORIGINS: 'https://app.example.com' });
-    const created = await server.clients.create(
-      {
-        name: 'Wiki',
-        redirectUris: [REDIRECT_URI],
-        public: false,
-        grants: ['authorization_code'],
-        scopes: ['openid'],
-        skipConsent: true,
-      },
-      CLI_ACTOR,
-    );
-    rp = await server.relyingParty(created.client.client_id, created.secret!);
+    ({ rp } = await webClient(server));
   });
   afterAll(async () => server.close());
   beforeEach(() => server.clock.set(new Date()));

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signUp } from '../support/app.js';
-import { REDIRECT_URI, finish, signInAndConsent, startAuthorization } from '../support/oidc-browser.js';
-import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
+import { finish, signInAndConsent, startAuthorization } from '../support/oidc-browser.js';
+import { startOidcServer, webClient, type OidcTestServer } from '../support/oidc.js';
 
 /** A private RS256 key as OIDC_SIGNING_KEYS_FILE holds it (docs/oidc.md shows the same command). */
 function rsaKey(): JWK {
@@ -22,18 +22,7 @@ function keyFile(keys: JWK[]): string {
 
 /** Signs a person in to a fresh client of `server` and returns the ID token. */
 async function idTokenFrom(server: OidcTestServer): Promise<string> {
-  const created = await server.clients.create(
-    {
-      name: 'Wiki',
-      redirectUris: [REDIRECT_URI],
-      public: false,
-      grants: ['authorization_code'],
-      scopes: ['openid'],
-      skipConsent: true,
-    },
-    CLI_ACTOR,
-  );
-  const rp = await server.relyingParty(created.client.client_id, created.secret!);
+  const { rp } = await webClient(server);
   const started = await startAuthorization(server.issuer, rp, { scope: 'openid' });
   const tokens = await finish(rp, started, await signInAndConsent(started, await signUp(server.app)));
   return tokens.id_token!;

@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp } from '../support/app.js';
 import { Browser, REDIRECT_URI } from '../support/oidc-browser.js';
-import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
+import { startOidcServer, webClient, type OidcTestServer } from '../support/oidc.js';
 
 /** The CSP directives of an answer, by name. */
 function directives(response: Response): Map<string, string[]> {
@@ -26,18 +26,7 @@ describe('OpenID Connect provider pages under a Content-Security-Policy', () => 
   let rp: oidc.Configuration;
   beforeAll(async () => {
     server = await startOidcServer('sqlite');
-    const created = await server.clients.create(
-      {
-        name: 'Wiki',
-        redirectUris: [REDIRECT_URI],
-        public: false,
-        grants: ['authorization_code'],
-        scopes: ['openid'],
-        skipConsent: true,
-      },
-      CLI_ACTOR,
-    );
-    rp = await server.relyingParty(created.client.client_id, created.secret!);
+    ({ rp } = await webClient(server));
   });
   afterAll(async () => server.close());
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { login, signUp, type Session } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { Browser, REDIRECT_URI } from '../support/oidc-browser.js';
-import { CLI_ACTOR, startOidcServer, type OidcTestServer } from '../support/oidc.js';
+import { startOidcServer, webClient, type OidcTestServer } from '../support/oidc.js';
 
 const dialects = await testDialects();
 
@@ -36,18 +36,11 @@ describe.each(dialects)(
 
     beforeAll(async () => {
       server = await startOidcServer(dialect);
-      const created = await server.clients.create(
-        {
-          name: 'Intranet',
-          redirectUris: [REDIRECT_URI],
-          public: false,
-          grants: ['authorization_code', 'refresh_token'],
-          scopes: ['openid', 'profile'],
-          skipConsent: true,
-        },
-        CLI_ACTOR,
-      );
-      rp = await server.relyingParty(created.client.client_id, created.secret!);
+      ({ rp } = await webClient(server, {
+        name: 'Intranet',
+        grants: ['authorization_code', 'refresh_token'],
+        scopes: ['openid', 'profile'],
+      }));
     });
     afterAll(async () => server.close());
     beforeEach(() => server.clock.set(new Date()));

@@ -4,8 +4,9 @@ import type { Dialect } from '../../src/db/create-database.js';
 import { createAuditService } from '../../src/modules/audit/audit.service.js';
 import { createAuditRepository } from '../../src/modules/audit/audit.repository.js';
 import { createClientsRepository } from '../../src/modules/oidc/clients.repository.js';
-import { createClientsService, type ClientsService } from '../../src/modules/oidc/clients.service.js';
+import { createClientsService, type ClientsService, type NewClient } from '../../src/modules/oidc/clients.service.js';
 import { buildTestApp, type TestApp } from './app.js';
+import { REDIRECT_URI } from './oidc-browser.js';
 
 export const CLI_ACTOR = { by: 'cli', ip: null, userAgent: 'twofold-cli' } as const;
 
@@ -61,4 +62,28 @@ export async function startOidcServer(dialect: Dialect, env: Record<string, stri
         execute: [oidc.allowInsecureRequests],
       }),
   };
+}
+
+/**
+ * A confidential web client of `server` with the test browser's redirect URI (what `twofold client create`
+ * makes), and openid-client's configuration for it.
+ */
+export async function webClient(
+  server: OidcTestServer,
+  options: Partial<Omit<NewClient, 'public'>> = {},
+): Promise<{ clientId: string; rp: oidc.Configuration }> {
+  const created = await server.clients.create(
+    {
+      name: 'Wiki',
+      redirectUris: [REDIRECT_URI],
+      grants: ['authorization_code'],
+      scopes: ['openid'],
+      skipConsent: true,
+      ...options,
+      public: false,
+    },
+    CLI_ACTOR,
+  );
+  const clientId = created.client.client_id;
+  return { clientId, rp: await server.relyingParty(clientId, created.secret!) };
 }
