@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/http/server.js';
@@ -146,6 +147,42 @@ describe.each(dialects)('the set-up token on %s', (dialect) => {
     const withTokens = responses.filter((r) => r.statusCode === 200 && r.json().tokens !== undefined);
     expect(withTokens).toHaveLength(1);
     expect(await sessionCount(p, user.userId)).toBe(before + 1);
+    nextStep(p.t);
+  });
+
+  it('a set-up that passed the token check before another completed the grant adds its factor, but signs no one in', async () => {
+    const user = await accountWithAddressOn(p, 'user');
+    const { auth } = await setupTokenOf(p.apps.all, user.username);
+    const { secret } = (await call(p.apps.all, 'POST', '/api/auth/2fa/setup', auth)).json();
+    expect((await call(p.apps.all, 'POST', '/api/auth/2fa/email/enable', auth)).statusCode).toBe(202);
+    const emailCode = mailbox.latestCode(user.email);
+    const before = await sessionCount(p, user.userId);
+    // The email set-up's body is held back. Fastify reads a body only after the onRequest hooks, so
+    // once it asks for the first byte, this request has passed the set-up token's check.
+    let reading!: () => void;
+    const bodyRead = new Promise<void>((resolve) => (reading = resolve));
+    const heldBody = new Readable({ read: () => reading() });
+    const late = p.apps.all.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/email/verify-setup',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: heldBody,
+    });
+    await bodyRead;
+    const first = await call(p.apps.all, 'POST', '/api/auth/2fa/verify-setup', auth, { code: totpNow(p.t, secret) });
+    expect(first.json().tokens).toBeDefined();
+    heldBody.push(JSON.stringify({ code: emailCode }));
+    heldBody.push(null);
+    const second = await late;
+    // Its code was right, so the email factor is on; the grant was spent, so no second sign-in (and
+    // the backup codes were issued by the first set-up).
+    expect(second.statusCode).toBe(200);
+    expect(second.json()).toEqual({ enabled: true });
+    expect(await sessionCount(p, user.userId)).toBe(before + 1);
+    const me = await call(p.apps.all, 'GET', '/api/user/me', {
+      authorization: `Bearer ${first.json().tokens.access_token}`,
+    });
+    expect(me.json()).toMatchObject({ mfa_methods: ['totp', 'email'] });
     nextStep(p.t);
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import type { App } from '../../src/http/server.js';
 import { TEST_SECRETS } from '../support/app.js';
 import { testDialects } from '../support/databases.js';
 import { startMailbox, type Mailbox } from '../support/mailbox.js';
@@ -14,7 +15,7 @@ import {
   setupTokenOf,
   type PolicyApps,
 } from '../support/require-2fa.js';
-import { enableTOTP, nextStep, totpNow } from '../support/two-factor.js';
+import { auditRows, enableTOTP, nextStep, totpNow } from '../support/two-factor.js';
 
 /**
  * REQUIRE_2FA=off|admin|all at sign-in (docs/security.md, "Required second factor"): who gets tokens,
@@ -49,12 +50,37 @@ beforeAll(async () => {
 });
 afterAll(async () => mailbox?.close());
 
+/** `twofold_logins_total` by outcome, as GET /metrics shows it (each app has its own registry). */
+async function loginCounts(app: App): Promise<Record<string, number>> {
+  const body = (await app.inject({ url: '/metrics' })).body;
+  const counts: Record<string, number> = {};
+  for (const [, outcome, value] of body.matchAll(/^twofold_logins_total\{outcome="(\w+)"\} (\S+)$/gm))
+    counts[outcome!] = Number(value);
+  return counts;
+}
+
+/** How much each outcome grew from `before` to `after` (outcomes that did not move are left out). */
+function grown(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([outcome, value]) => [outcome, value - (before[outcome] ?? 0)] as const)
+      .filter(([, delta]) => delta !== 0),
+  );
+}
+
 describe.each(dialects)('REQUIRE_2FA at sign-in on %s', (dialect) => {
   let p: PolicyApps;
   beforeAll(async () => {
     p = await buildPolicyApps(dialect, mailEnv(mailbox));
   });
   afterAll(async () => p?.close());
+
+  /** The user's audit events from the `skip`th on: type and parsed detail. */
+  async function eventsSince(userId: number, skip: number): Promise<Array<{ type: string; detail: unknown }>> {
+    return (await auditRows(p.t, userId))
+      .slice(skip)
+      .map((row) => ({ type: row.type, detail: JSON.parse(row.detail || '{}') as unknown }));
+  }
 
   it('off: an account without a second factor signs in as before, admin or not', async () => {
     for (const role of ['user', 'admin'] as const) {
@@ -187,11 +213,42 @@ describe.each(dialects)('REQUIRE_2FA at sign-in on %s', (dialect) => {
     const body = verified.json();
     expect(body).toMatchObject({ enabled: true, tokens: { user: { mfa_methods: ['email'] } } });
     expect(body.backup_codes).toHaveLength(10);
+    const succeeded = (await auditRows(p.t, user.userId)).filter((row) => row.type === 'login.succeeded');
+    expect(JSON.parse(succeeded.at(-1)!.detail)).toEqual({ amr: 'pwd,otp', method: 'email', setup: 'true' });
     // The admin signed in this way may administer at once.
     const signedIn = { authorization: `Bearer ${body.tokens.access_token}` };
     expect((await p.apps.admin.inject({ method: 'GET', url: '/api/admin/users', headers: signedIn })).statusCode).toBe(
       200,
     );
+  });
+
+  it('the set-up answer and the sign-in its set-up completes are counted and audited as such', async () => {
+    // The operator's metric and the investigator's trail tell a sign-in sent to set up a factor from a
+    // refused one, and the sign-in the set-up completed from an ordinary one (OWASP Logging Cheat Sheet).
+    const user = await accountOn(p, 'user');
+    const seen = (await auditRows(p.t, user.userId)).length;
+    const counted = await loginCounts(p.apps.all);
+    const { auth } = await setupTokenOf(p.apps.all, user.username);
+    expect(grown(counted, await loginCounts(p.apps.all))).toEqual({ mfa_setup_required: 1 });
+    const [asked] = (await auditRows(p.t, user.userId)).slice(seen);
+    expect(asked).toMatchObject({ type: 'mfa.setup_required', ip: '127.0.0.1' });
+
+    const setup = await p.apps.all.inject({ method: 'POST', url: '/api/auth/2fa/setup', headers: auth });
+    const verified = await p.apps.all.inject({
+      method: 'POST',
+      url: '/api/auth/2fa/verify-setup',
+      headers: auth,
+      payload: { code: totpNow(p.t, setup.json().secret) },
+    });
+    expect(verified.json().tokens).toBeDefined();
+    expect(grown(counted, await loginCounts(p.apps.all))).toEqual({ mfa_setup_required: 1, success: 1 });
+    const events = await eventsSince(user.userId, seen);
+    expect(events[0]).toEqual({ type: 'mfa.setup_required', detail: {} });
+    expect(events.at(-1)).toEqual({
+      type: 'login.succeeded',
+      detail: { amr: 'pwd,otp', method: 'totp', setup: 'true' },
+    });
+    nextStep(p.t);
   });
 
   it('a signed-in set-up (a normal session) answers as before: no tokens field', async () => {

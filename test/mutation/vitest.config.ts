@@ -22,6 +22,7 @@ export default defineConfig({
       'test/db/sessions.repository.test.ts',
       'test/db/lockout.repository.test.ts',
       'test/db/two-factor.repository.test.ts',
+      'test/db/setup-grants.test.ts',
       'test/http/auth-flow.test.ts',
       'test/http/login-flow.security.test.ts',
       'test/http/compat.test.ts',
