@@ -1,3 +1,5 @@
+import { fastifyCookie } from '@fastify/cookie';
+
 export interface CookieAttributes {
   path: string;
   domain?: string;
@@ -9,17 +11,9 @@ export interface CookieAttributes {
 /**
  * A Set-Cookie value that makes the browser drop a cookie: the same name, Path and Domain as when it was set
  * (RFC 6265 §5.3 step 11: only those identify it), an empty value and a date in the past, with the attributes it
- * had (a Secure cookie is overwritten only from a secure origin: RFC 6265bis §5.6 step 12).
+ * had (a Secure cookie is overwritten only from a secure origin: RFC 6265bis §5.6 step 12). Written by
+ * @fastify/cookie's serializer, the one `reply.clearCookie` uses, for an answer Fastify does not send.
  */
 export function clearingHeader(name: string, attributes: CookieAttributes): string {
-  return [
-    `${name}=`,
-    `Path=${attributes.path}`,
-    ...(attributes.domain ? [`Domain=${attributes.domain}`] : []),
-    'Expires=Thu, 01 Jan 1970 00:00:00 GMT',
-    'Max-Age=0',
-    ...(attributes.httpOnly ? ['HttpOnly'] : []),
-    ...(attributes.secure ? ['Secure'] : []),
-    `SameSite=${attributes.sameSite === 'lax' ? 'Lax' : 'Strict'}`,
-  ].join('; ');
+  return fastifyCookie.serialize(name, '', { ...attributes, expires: new Date(0), maxAge: 0 });
 }
