@@ -13,6 +13,7 @@ import {
 import type * as Mysql from 'mysql2';
 import type * as Pg from 'pg';
 import { lazy } from '../lib/lazy.js';
+import { withNamedStatements } from './pg-named-statements.js';
 import type { Database } from './schema.js';
 
 // Only the driver of the configured database is ever loaded.
@@ -60,7 +61,7 @@ function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDi
     // terminate) emits 'error' on the pool; without a listener that would crash the process.
     // The pool drops that client, and the next query opens a new connection.
     pool.on('error', () => undefined);
-    return new PostgresDialect({ pool });
+    return new PostgresDialect({ pool: withNamedStatements(pool) });
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   return new MysqlDialect({
