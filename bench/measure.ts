@@ -1,4 +1,5 @@
 import autocannon from 'autocannon';
+import { addCpu, cpuSecondsPerThousand, cpuSince, cpuSnapshot, type CpuUse, type CpuWatch } from './cpu.js';
 import { positiveInt } from './options.js';
 import { waitIdle } from './processes.js';
 import { figuresOf, type Figures } from './report.js';
@@ -25,6 +26,8 @@ export interface Side {
   options: autocannon.Options | autocannon.Options[];
   /** Already warmed up by an earlier comparison on the same server: no second warm-up run. */
   warm?: boolean;
+  /** The processes whose CPU time each measured run of this side is charged (cpu.ts). */
+  cpu?: CpuWatch | undefined;
 }
 
 export function sumFigures(parts: Figures[]): Figures {
@@ -36,18 +39,24 @@ export function sumFigures(parts: Figures[]): Figures {
     requests: total((f) => f.requests),
     non2xx: total((f) => f.non2xx),
     errors: total((f) => f.errors),
+    cpu: addCpu(parts.map((f) => f.cpu)),
   };
 }
 
-async function runSide(options: Side['options'], seconds: number): Promise<Figures> {
+async function runSide(options: Side['options'], seconds: number, watch?: CpuWatch): Promise<Figures> {
   const list = Array.isArray(options) ? options : [options];
+  const before = watch ? cpuSnapshot(watch) : undefined;
   const results = await Promise.all(list.map((o) => autocannon({ ...o, duration: seconds })));
-  return sumFigures(results.map(figuresOf));
+  const cpu: CpuUse | undefined = watch && before ? cpuSince(before, cpuSnapshot(watch)) : undefined;
+  return { ...sumFigures(results.map(figuresOf)), ...(cpu ? { cpu } : {}) };
 }
 
 function logRun(label: string, figures: Figures, round: number, rounds: number): void {
+  const cpu = figures.cpu
+    ? `   CPU ${cpuSecondsPerThousand(figures.cpu, figures.requests).toFixed(2)} s/1,000 requests${figures.cpu.databaseSeconds > 0 ? ` (database ${((1000 * figures.cpu.databaseSeconds) / Math.max(1, figures.requests)).toFixed(2)})` : ''}`
+    : '';
   console.log(
-    `  ${label.padEnd(12)} ${figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${figures.p50Ms} ms   p99 ${figures.p99Ms} ms` +
+    `  ${label.padEnd(12)} ${figures.requestsPerSecond.toFixed(1).padStart(9)} req/s   p50 ${figures.p50Ms} ms   p99 ${figures.p99Ms} ms${cpu}` +
       `${rounds > 1 ? `   (round ${round})` : ''}${figures.non2xx ? `   (${figures.non2xx} non-2xx)` : ''}`,
   );
 }
@@ -71,7 +80,7 @@ export async function measureSides(
   await waitIdle(serverPids);
   for (let round = 1; round <= rounds; round++) {
     for (const [i, side] of sides.entries()) {
-      const figures = await runSide(side.options, seconds);
+      const figures = await runSide(side.options, seconds, side.cpu);
       await waitIdle(serverPids);
       logRun(side.label, figures, round, rounds);
       const current = best[i];
@@ -86,8 +95,8 @@ export async function measure(
   label: string,
   options: autocannon.Options,
   seconds: number,
-  { warm = false } = {},
+  { warm = false, cpu }: { warm?: boolean; cpu?: CpuWatch | undefined } = {},
 ): Promise<Figures> {
-  const [figures] = await measureSides([{ label, options, warm }], seconds, 1);
+  const [figures] = await measureSides([{ label, options, warm, cpu }], seconds, 1);
   return figures as Figures;
 }

@@ -1,4 +1,6 @@
 import autocannon from 'autocannon';
+import { addCpu, cpuSince, cpuSnapshot } from './cpu.js';
+import { KEYCLOAK_PER_VCPU } from './keycloak.js';
 import { measure } from './measure.js';
 import {
   BENCH_API_SCOPE,
@@ -25,11 +27,6 @@ import { bearerFor } from './setup.js';
  */
 
 const FORM = 'application/x-www-form-urlencoded';
-/**
- * Keycloak's sizing guide ("Concepts for sizing CPU and memory resources", Keycloak 26): one vCPU
- * per 120 client credentials grants per second, measured with a new TLS connection per request.
- */
-export const KEYCLOAK_CLIENT_CREDENTIALS_PER_VCPU = 120;
 /** Concurrent browsers preparing codes (from this process, which shares the machine's cores). */
 const PREPARE_CONCURRENCY = 16;
 /** Codes live 60 s (provider.ts `AuthorizationCode`): a batch is prepared within 40 s … */
@@ -110,11 +107,14 @@ async function codeRun(
   const prepareSeconds = (performance.now() - started) / 1000;
   if (results.length === 0) throw new Error('no code could be prepared');
   await waitIdle([pid], 5000);
+  const watch = { service: [pid] };
+  const before = cpuSnapshot(watch);
   const result = await autocannon(exchangeOptions(url, client, results));
+  const cpu = cpuSince(before, cpuSnapshot(watch));
   const seconds = result.duration;
   // A run of a fixed number of requests ends inside its last second: the rate is the whole run's.
   return {
-    figures: { ...figuresOf(result), requestsPerSecond: result.requests.total / seconds },
+    figures: { ...figuresOf(result), requestsPerSecond: result.requests.total / seconds, cpu },
     prepared: results.length,
     seconds,
     prepareSeconds,
@@ -132,6 +132,7 @@ function combine(runs: CodeRun[]): Figures {
     requests,
     non2xx: runs.reduce((sum, r) => sum + r.figures.non2xx, 0),
     errors: runs.reduce((sum, r) => sum + r.figures.errors, 0),
+    cpu: addCpu(runs.map((r) => r.figures.cpu)),
   };
 }
 
@@ -205,13 +206,16 @@ export async function clientCredentialsScenario(input: OidcScenarioInput): Promi
   console.log(
     `4b. client credentials: POST /oidc/token grant_type=client_credentials scope=${BENCH_API_SCOPE}, client_secret_basic (client made with \`twofold client create\`)`,
   );
-  const figures = await measure('Twofold', clientCredentialsOptions(input.url, client), input.seconds);
-  const keycloak = KEYCLOAK_CLIENT_CREDENTIALS_PER_VCPU * input.cores;
+  const figures = await measure('Twofold', clientCredentialsOptions(input.url, client), input.seconds, {
+    cpu: { service: [input.pid] },
+  });
+  const keycloak = KEYCLOAK_PER_VCPU.clientCredentials * input.cores;
   return {
     scenario: '4b. POST /oidc/token client_credentials',
     twofold: figures,
     target: 'beside refresh/s; Keycloak sizing for reference',
-    note: `${num(figures.requestsPerSecond)} grants/s, refresh ${num(input.refresh.requestsPerSecond)}/s; Keycloak's sizing guide: ~${KEYCLOAK_CLIENT_CREDENTIALS_PER_VCPU}/s per vCPU (${keycloak}/s for ${input.cores}), not measured here`,
+    keycloakPerVcpu: KEYCLOAK_PER_VCPU.clientCredentials,
+    note: `${num(figures.requestsPerSecond)} grants/s, refresh ${num(input.refresh.requestsPerSecond)}/s; Keycloak's sizing guide: ~${KEYCLOAK_PER_VCPU.clientCredentials}/s per vCPU (${keycloak}/s for ${input.cores}), not measured here`,
   };
 }
 

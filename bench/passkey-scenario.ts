@@ -1,3 +1,4 @@
+import type { CpuWatch } from './cpu.js';
 import type autocannon from 'autocannon';
 import { SoftwareAuthenticator } from '../test/support/software-authenticator.js';
 import { measure } from './measure.js';
@@ -165,6 +166,7 @@ export async function passkeyScenario(
   relyingParty: BenchRelyingParty,
   passwordLogins: Figures,
   seconds: number,
+  cpu?: CpuWatch,
 ): Promise<ScenarioResult> {
   const name = '3b. passkey sign-in (logins/s)';
   const started = performance.now();
@@ -173,7 +175,7 @@ export async function passkeyScenario(
     `3b. passkey sign-in: login/options, then login/verify with a user-verified ES256 assertion (${keys.length} users registered through the API in ${((performance.now() - started) / 1000).toFixed(1)} s, each credential signing one request at a time)`,
   );
   const pool = passkeyPool(keys);
-  const measured = await measure('Twofold', passkeySignInOptions(baseUrl, pool, relyingParty), seconds);
+  const measured = await measure('Twofold', passkeySignInOptions(baseUrl, pool, relyingParty), seconds, { cpu });
   const logins: Figures = { ...measured, requestsPerSecond: measured.requestsPerSecond / 2 };
   const percent = percentOf(logins.requestsPerSecond, passwordLogins.requestsPerSecond);
   const exhausted =
@@ -183,6 +185,7 @@ export async function passkeyScenario(
     twofold: logins,
     percent,
     target: 'beside password logins/s',
+    requestsPerOperation: 2,
     note: `${logins.requestsPerSecond.toFixed(1)} passkey logins/s, ${passwordLogins.requestsPerSecond.toFixed(1)} password logins/s (${Math.round(percent)}%)${exhausted}`,
   };
 }

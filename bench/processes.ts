@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { processTicks } from './cpu.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const READY_TIMEOUT_MS = 60_000;
@@ -21,28 +22,16 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
-/** CPU time a process has used so far, in clock ticks (Linux /proc; utime + stime). */
-function cpuTicks(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      .replace(/^.*\) /, '')
-      .split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Waits until the processes have gone quiet (under ~10% of a core for 300 ms): requests a load
  * run left queued (a hashing backlog) must not eat into the next measurement.
  */
 export async function waitIdle(pids: number[], maxMs = 60_000): Promise<void> {
   const deadline = performance.now() + maxMs;
-  let before = pids.map(cpuTicks);
+  let before = pids.map(processTicks);
   while (performance.now() < deadline) {
     await delay(300);
-    const now = pids.map(cpuTicks);
+    const now = pids.map(processTicks);
     const busiest = Math.max(...now.map((ticks, i) => ticks - (before[i] ?? 0)));
     before = now;
     if (busiest <= 3) return;

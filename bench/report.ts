@@ -2,6 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type autocannon from 'autocannon';
+import { cpuSecondsPerThousand, operationsPerCore, type CpuUse } from './cpu.js';
+
+/** The read's latency target: p99 within this factor of the ceiling's p99 in the same run. */
+export const READ_P99_FACTOR = 1.3;
 
 export interface Figures {
   requestsPerSecond: number;
@@ -10,6 +14,8 @@ export interface Figures {
   requests: number;
   non2xx: number;
   errors: number;
+  /** CPU the service (and its database server) spent during the run, when the side was watched. */
+  cpu?: CpuUse | undefined;
 }
 
 export interface ScenarioResult {
@@ -36,6 +42,13 @@ export interface ScenarioResult {
    * target.
    */
   note?: string | undefined;
+  /**
+   * Keycloak's published sizing for the same kind of operation, per vCPU ("Concepts for sizing CPU
+   * and memory resources", Keycloak 26), printed beside Twofold's operations per second per core.
+   */
+  keycloakPerVcpu?: number | undefined;
+  /** What one operation is when it takes several requests (a two-factor login: 2). */
+  requestsPerOperation?: number | undefined;
 }
 
 export interface Machine {
@@ -80,7 +93,7 @@ export function num(value: number): string {
 export function markdownTable(results: ScenarioResult[]): string {
   const rows = results.map((r) => {
     const ceiling = r.ceiling
-      ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%)`
+      ? `${num(r.ceiling.requestsPerSecond)} (${Math.round(percentOf(r.twofold.requestsPerSecond, r.ceiling.requestsPerSecond))}%), p99 ${num(r.ceiling.p99Ms)} ms`
       : '–';
     const peer = r.peer
       ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})`
@@ -89,7 +102,49 @@ export function markdownTable(results: ScenarioResult[]): string {
     return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${verdict} |`;
   });
   return [
-    '| scenario | Twofold req/s | p50 ms | p99 ms | ceiling req/s (Twofold %) | better-auth req/s (Twofold ×) | target |',
+    '| scenario | Twofold req/s | p50 ms | p99 ms | ceiling req/s (Twofold %), ceiling p99 | better-auth req/s (Twofold ×) | target |',
+    '|---|---:|---:|---:|---:|---:|---|',
+    ...rows,
+  ].join('\n');
+}
+
+/** CPU seconds per 1,000 operations of one side, or '–' when it was not watched. */
+function perThousand(figures: Figures | undefined, requestsPerOperation: number): string {
+  if (!figures?.cpu || figures.requests === 0) return '–';
+  return cpuSecondsPerThousand(figures.cpu, figures.requests / requestsPerOperation).toFixed(2);
+}
+
+/** Operations per second per core of one side (all its watched processes), or undefined. */
+export function perCore(figures: Figures | undefined, requestsPerOperation = 1): number | undefined {
+  if (!figures?.cpu || figures.requests === 0) return undefined;
+  const rate = operationsPerCore(figures.cpu, figures.requests / requestsPerOperation);
+  return Number.isFinite(rate) ? rate : undefined;
+}
+
+/**
+ * The cost table: CPU seconds per 1,000 operations (Twofold's process, and the database server's
+ * processes beside it), operations per second per core, the ceiling's per core for the same work,
+ * and Keycloak's published sizing per vCPU where it publishes one.
+ */
+export function costTable(results: ScenarioResult[]): string {
+  const rows = results
+    .filter((r) => r.twofold.cpu)
+    .map((r) => {
+      const per = r.requestsPerOperation ?? 1;
+      const cpu = r.twofold.cpu as CpuUse;
+      const operations = r.twofold.requests / per;
+      const database = operations > 0 ? ((1000 * cpu.databaseSeconds) / operations).toFixed(2) : '–';
+      const service = operations > 0 ? ((1000 * cpu.serviceSeconds) / operations).toFixed(2) : '–';
+      const core = perCore(r.twofold, per);
+      const ceilingCore = perCore(r.ceiling, per);
+      const keycloak =
+        r.keycloakPerVcpu !== undefined && core !== undefined
+          ? `${r.keycloakPerVcpu} (Twofold ×${(core / r.keycloakPerVcpu).toFixed(1)})`
+          : '–';
+      return `| ${r.scenario} | ${service} | ${database} | ${perThousand(r.twofold, per)} | ${core === undefined ? '–' : num(core)} | ${ceilingCore === undefined ? '–' : num(ceilingCore)} | ${keycloak} |`;
+    });
+  return [
+    '| scenario | Twofold CPU s per 1,000 ops | database CPU s per 1,000 ops | total | ops/s per core | ceiling ops/s per core | Keycloak per vCPU (published) |',
     '|---|---:|---:|---:|---:|---:|---|',
     ...rows,
   ].join('\n');
