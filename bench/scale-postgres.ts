@@ -2,9 +2,10 @@
  * Scenario 6 on PostgreSQL (`--db postgres`): the scale step of scale.ts against a second database
  * of BENCH_PG_SCALE_ROWS (10,000,000) users and as many products, seeded inside the server.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { Kysely, PostgresDialect, sql, type RawBuilder } from 'kysely';
+import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { createDatabase } from '../src/db/create-database.js';
+import { redactUrl, type DatabaseHandle } from '../src/db/create-database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
 import { createArgon2Hasher, type Argon2Params } from '../src/lib/password-hasher.js';
@@ -86,6 +87,29 @@ async function secondaryIndexes(db: Kysely<Database>): Promise<Array<{ name: str
 }
 
 /**
+ * The seeding's own pool, whose clients survive a lost connection. A Ctrl-C drops the database
+ * WITH (FORCE), which ends the seeding connection while a transaction holds it; node-postgres then
+ * emits 'error' on that client (node-postgres docs, Client, "events: error"), and unheard it would
+ * crash the process before the other database is dropped. The query in flight still fails, so the
+ * seeding stops and its cleanup runs.
+ */
+function seedingDatabase(url: string): DatabaseHandle {
+  const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    displayUrl: redactUrl(url),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+/**
  * Migrates the database, then seeds `rows` users (`bench_user_<n>`, filled as seed.ts fills them,
  * all with one real argon2id hash of BENCH_PASSWORD: verifying it costs the same) and as many
  * products, inside the server: no row crosses the network. Then VACUUM (ANALYZE): the planner's
@@ -93,7 +117,7 @@ async function secondaryIndexes(db: Kysely<Database>): Promise<Array<{ name: str
  * an autovacuum of 10,000,000 fresh rows during the measurement. Returns pg_database_size.
  */
 async function seedBig(url: string, argon2: Argon2Params, rows: number): Promise<number> {
-  const database = createDatabase(url);
+  const database = seedingDatabase(url);
   try {
     await migrateToLatest(database);
     const passwordHash = await createArgon2Hasher(argon2).hash(BENCH_PASSWORD);
