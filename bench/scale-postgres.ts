@@ -71,19 +71,52 @@ async function insertSeries(
 }
 
 /**
- * The secondary indexes the migrations put on users and products (not the primary keys, which
- * the foreign keys need), with their definitions as PostgreSQL reports them (pg_indexes): dropped
- * before the load and recreated from those very statements after it, so they end up identical.
- * Building a B-tree once from sorted input is faster than inserting 10,000,000 keys one by one
- * (PostgreSQL manual, "Populating a Database", 14.4.3: "Remove Indexes").
+ * The secondary indexes the migrations put on a table (not its primary key, which the foreign keys
+ * need), with their definitions as PostgreSQL reports them (pg_indexes): dropped before the load and
+ * recreated from those very statements after it, so they end up identical. Building a B-tree once
+ * from sorted input beats inserting 10,000,000 keys one by one into a tree larger than the buffer
+ * cache (PostgreSQL manual, "Populating a Database": "Remove Indexes").
  */
-async function secondaryIndexes(db: Kysely<Database>): Promise<Array<{ name: string; definition: string }>> {
+async function secondaryIndexes(
+  db: Kysely<Database>,
+  table: 'users' | 'products',
+): Promise<Array<{ name: string; definition: string }>> {
   const result = await sql<{ indexname: string; indexdef: string }>`
     select i.indexname, i.indexdef from pg_indexes i
-    where i.schemaname = current_schema() and i.tablename in ('users', 'products')
+    where i.schemaname = current_schema() and i.tablename = ${table}
       and not exists (select 1 from pg_constraint c where c.conname = i.indexname)
     order by i.indexname`.execute(db);
   return result.rows.map((row) => ({ name: row.indexname, definition: row.indexdef }));
+}
+
+const elapsed = (since: number): string => ((performance.now() - since) / 1000).toFixed(1);
+
+/**
+ * One table's load on a connection of its own: its secondary indexes dropped, the rows inserted
+ * (insertSeries), the indexes rebuilt, then VACUUM (ANALYZE): the planner's statistics, and the hint
+ * bits and visibility map set now rather than by the first reads or by an autovacuum of ten million
+ * fresh rows during the measurement.
+ */
+async function loadTable(
+  db: Kysely<Database>,
+  table: 'users' | 'products',
+  load: (db: Kysely<Database>) => Promise<void>,
+): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    // For this session's index builds (the default 64 MB sorts ten million keys on disk).
+    await sql`set maintenance_work_mem = '512MB'`.execute(conn);
+    const indexes = await secondaryIndexes(conn, table);
+    for (const index of indexes) await sql`drop index ${sql.id(index.name)}`.execute(conn);
+    await load(conn);
+    for (const index of indexes) {
+      const started = performance.now();
+      await sql.raw(index.definition).execute(conn);
+      console.log(`   index ${index.name} built in ${elapsed(started)} s`);
+    }
+    const started = performance.now();
+    await sql`vacuum (analyze) ${sql.table(table)}`.execute(conn);
+    console.log(`   VACUUM (ANALYZE) ${table} in ${elapsed(started)} s`);
+  });
 }
 
 /**
@@ -112,23 +145,18 @@ function seedingDatabase(url: string): DatabaseHandle {
 /**
  * Migrates the database, then seeds `rows` users (`bench_user_<n>`, filled as seed.ts fills them,
  * all with one real argon2id hash of BENCH_PASSWORD: verifying it costs the same) and as many
- * products, inside the server: no row crosses the network. Then VACUUM (ANALYZE): the planner's
- * statistics, and the hint bits and visibility map set now rather than by the first reads or by
- * an autovacuum of 10,000,000 fresh rows during the measurement. Returns pg_database_size.
+ * products, inside the server: no row crosses the network. The two tables load at once, on two
+ * connections: the server's WAL writes and inserts then overlap. Returns pg_database_size.
  */
-async function seedBig(url: string, argon2: Argon2Params, rows: number): Promise<number> {
-  const database = seedingDatabase(url);
-  try {
-    await migrateToLatest(database);
-    const passwordHash = await createArgon2Hasher(argon2).hash(BENCH_PASSWORD);
-    const now = Date.now();
-    // One connection for all of it: the session's maintenance_work_mem serves the index builds.
-    return await database.db.connection().execute(async (db) => {
-      await sql`set maintenance_work_mem = '512MB'`.execute(db);
-      const indexes = await secondaryIndexes(db);
-      for (const index of indexes) await sql`drop index ${sql.id(index.name)}`.execute(db);
-      await insertSeries(
-        db,
+async function seedBig(database: DatabaseHandle, argon2: Argon2Params, rows: number): Promise<number> {
+  const { db } = database;
+  await migrateToLatest(database);
+  const passwordHash = await createArgon2Hasher(argon2).hash(BENCH_PASSWORD);
+  const now = Date.now();
+  await Promise.all([
+    loadTable(db, 'users', (conn) =>
+      insertSeries(
+        conn,
         'users',
         rows,
         (from, to) => sql`
@@ -136,9 +164,11 @@ async function seedBig(url: string, argon2: Argon2Params, rows: number): Promise
                              password_hash, role, created_at, updated_at)
           select 'bench_user_' || n, 'bench_user_' || n, null, null, 0, ${passwordHash}, 'user', ${now}, ${now}
           from generate_series(${from}::bigint, ${to}::bigint) as n`,
-      );
-      await insertSeries(
-        db,
+      ),
+    ),
+    loadTable(db, 'products', (conn) =>
+      insertSeries(
+        conn,
         'products',
         rows,
         (from, to) => sql`
@@ -146,21 +176,11 @@ async function seedBig(url: string, argon2: Argon2Params, rows: number): Promise
           select 'Product ' || n, 'Seeded product number ' || n, n * 100 + 99, (n % 100)::integer, null, ${now}, ${now}
           from generate_series(${from}::bigint, ${to}::bigint) as n`,
         (trx, count) => countProducts(trx, count),
-      );
-      for (const index of indexes) {
-        const started = performance.now();
-        await sql.raw(index.definition).execute(db);
-        console.log(`   index ${index.name} built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      }
-      const started = performance.now();
-      await sql`vacuum (analyze) users, products`.execute(db);
-      console.log(`   VACUUM (ANALYZE) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-      const size = await sql<{ bytes: string }>`select pg_database_size(current_database()) as bytes`.execute(db);
-      return Number(size.rows[0]?.bytes);
-    });
-  } finally {
-    await database.close();
-  }
+      ),
+    ),
+  ]);
+  const size = await sql<{ bytes: string }>`select pg_database_size(current_database()) as bytes`.execute(db);
+  return Number(size.rows[0]?.bytes);
 }
 
 async function dropBig(database: BenchDatabase): Promise<void> {
@@ -191,7 +211,17 @@ export async function runPostgresScale({
     await database.create();
     console.log(`6. scale: seeding ${count} users and ${count} products in ${database.displayUrl} …`);
     const started = performance.now();
-    const databaseBytes = await seedBig(database.url, loadConfig(env).argon2, rows);
+    const seeding = seedingDatabase(database.url);
+    let databaseBytes: number;
+    try {
+      databaseBytes = await seedBig(seeding, loadConfig(env).argon2, rows);
+    } catch (error) {
+      // Dropped (WITH (FORCE)) before the pool is closed: a load still running on the other table ends now.
+      await database.drop().catch(() => undefined);
+      throw error;
+    } finally {
+      await seeding.close();
+    }
     const seedSeconds = (performance.now() - started) / 1000;
     const big = await startTwofold({ ...env, DATABASE_URL: database.url });
     try {
