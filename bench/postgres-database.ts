@@ -74,33 +74,43 @@ export function benchDatabase(serverUrl = postgresServerUrl()): BenchDatabase {
   };
 }
 
+/** The databases a signal must drop: the run's own, and the scale step's while it exists. */
+const guarded = new Set<BenchDatabase>();
+let interrupted = false;
+
+function onSignal(signal: NodeJS.Signals): void {
+  if (interrupted) return;
+  interrupted = true;
+  const code = signal === 'SIGINT' ? 130 : 143;
+  // A server that does not answer must not keep the process alive: give up after 15 s.
+  setTimeout(() => process.exit(code), 15_000).unref();
+  // Every guarded database is dropped before the exit, not just the first to answer.
+  const drops = [...guarded].map((database) => {
+    console.error(`\n${signal}: dropping ${database.name} …`);
+    return database.drop().then(
+      () => console.error(`dropped ${database.name}`),
+      (error: unknown) =>
+        console.error(`could not drop ${database.name}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  });
+  void Promise.all(drops).finally(() => process.exit(code));
+}
+
 /**
  * Drops the database when the run is interrupted (Ctrl-C, SIGTERM) before its own cleanup runs,
- * then exits. Later signals are ignored meanwhile: `npm run` forwards the terminal's Ctrl-C to a
- * process that already got it from the terminal, so every interrupt arrives twice. Returns the
- * function that removes the guard.
+ * then exits; with several guarded databases (the scale step's beside the run's), all of them.
+ * Later signals are ignored meanwhile: `npm run` forwards the terminal's Ctrl-C to a process that
+ * already got it from the terminal, so every interrupt arrives twice. Returns the function that
+ * removes the guard.
  */
 export function dropOnSignal(database: BenchDatabase): () => void {
-  let interrupted = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (interrupted) return;
-    interrupted = true;
-    const code = signal === 'SIGINT' ? 130 : 143;
-    console.error(`\n${signal}: dropping ${database.name} …`);
-    // A server that does not answer must not keep the process alive: give up after 15 s.
-    setTimeout(() => process.exit(code), 15_000).unref();
-    database
-      .drop()
-      .then(
-        () => console.error(`dropped ${database.name}`),
-        (error: unknown) =>
-          console.error(`could not drop ${database.name}: ${error instanceof Error ? error.message : String(error)}`),
-      )
-      .finally(() => process.exit(code));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (guarded.size === 0) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  guarded.add(database);
   return () => {
+    if (!guarded.delete(database) || guarded.size > 0) return;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
