@@ -26,9 +26,13 @@ async function withRedis<T>(url: string, work: (client: Redis) => Promise<T>): P
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined);
+  // connect() rejects with "Connection is closed."; the 'error' event has the cause (ECONNREFUSED …).
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => (cause ??= error));
   try {
-    await client.connect();
+    await client.connect().catch((error: unknown) => {
+      throw cause ?? error;
+    });
     return await work(client);
   } finally {
     client.disconnect();

@@ -153,7 +153,7 @@ function comparisons(servers: Servers, usernames: string[]): Comparison[] {
   const readTarget = `≥ ${PERCENT_TARGET}% of ceiling, p99 ≤ ${P99_FACTOR}× the ceiling's p99`;
   const read: Comparison = {
     name: '1. GET /api/products?limit=20',
-    intro: `1. protected read: GET /api/products?limit=20 with a Bearer token; with Redis, without, the ceiling${twoInstances}`,
+    intro: `1. protected read: GET /api/products?limit=20 with a Bearer token; ${servers.withRedis ? 'with Redis, without' : 'Twofold without Redis'}, the ceiling${twoInstances}`,
     target: readTarget,
     async prepare() {
       const bearer = await bearerFor(plain.url, usernames[0] as string);
