@@ -1,6 +1,6 @@
 /**
  * The ceiling's process (forked by bench/run.ts with tsx): the bare Fastify app of ceiling.ts on an
- * ephemeral port, on the same database (SQLite file or PostgreSQL) and JWT settings as Twofold
+ * ephemeral port, on the same database (SQLite file, PostgreSQL or MySQL) and JWT settings as Twofold
  * (read from the same environment). Reports `{ type: 'ready', url, refreshTokens }` over IPC and
  * exits when the parent disconnects, so Twofold's own process holds nothing but Twofold.
  */

@@ -11,7 +11,7 @@ import { dialectOf } from '../src/db/create-database.js';
  * least work each Twofold scenario must do. Twofold ÷ ceiling is the cost of everything else.
  */
 export interface CeilingOptions {
-  /** Twofold's database: `sqlite:<file>` or `postgres://…`. */
+  /** Twofold's database: `sqlite:<file>`, `postgres://…` or `mysql://…`. */
   databaseUrl: string;
   jwt: Config['jwt'];
   argon2: Config['argon2'];
@@ -49,7 +49,7 @@ export interface RefreshRow {
 }
 
 /**
- * The SQL both ceilings run (placeholders `?`; the PostgreSQL half numbers them): what the contract
+ * The SQL every ceiling runs (placeholders `?`; the PostgreSQL half numbers them): what the contract
  * needs done and nothing else, in the fewest statements.
  */
 export const CEILING_SQL = {
@@ -186,12 +186,19 @@ export async function buildCeiling(
   });
   const parts: CeilingParts = { app, verifyBearer, signAccessToken, refreshTokens: options.refreshTokens };
   const database = options.databaseUrl;
-  // The pg driver is loaded only for a PostgreSQL run (as Twofold loads only its configured driver).
-  const refreshTokens =
-    dialectOf(database) === 'postgres'
-      ? await (await import('./ceiling-postgres.js')).postgresRoutes(parts, database)
-      : sqliteRoutes(parts, database.slice('sqlite:'.length));
-  return { app, refreshTokens };
+  return { app, refreshTokens: await databaseRoutes(parts, database) };
+}
+
+/** The routes on the run's database; a server's driver is loaded only for its run (as Twofold loads only its own). */
+async function databaseRoutes(parts: CeilingParts, database: string): Promise<string[]> {
+  switch (dialectOf(database)) {
+    case 'postgres':
+      return (await import('./ceiling-postgres.js')).postgresRoutes(parts, database);
+    case 'mysql':
+      return (await import('./ceiling-mysql.js')).mysqlRoutes(parts, database);
+    case 'sqlite':
+      return sqliteRoutes(parts, database.slice('sqlite:'.length));
+  }
 }
 
 /** The read, write and refresh routes on SQLite: better-sqlite3 prepared statements, called synchronously. */

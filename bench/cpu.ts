@@ -90,6 +90,12 @@ function ticksOf(pids: number[]): Map<number, number> {
   return new Map(pids.map((pid) => [pid, processTicks(pid)]));
 }
 
+/** Every process of a database server (and Redis's, when asked). */
+export function serverPids(database: DatabaseServer | undefined, redis = false): number[] {
+  const names = [...(database ? SERVER_NAMES[database] : []), ...(redis ? SERVER_NAMES.redis : [])];
+  return names.length > 0 ? pidsNamed(names) : [];
+}
+
 export function cpuSnapshot(watch: CpuWatch): CpuSnapshot {
   const names = [...(watch.database ? SERVER_NAMES[watch.database] : []), ...(watch.redis ? SERVER_NAMES.redis : [])];
   return { service: ticksOf(watch.service), database: ticksOf(names.length > 0 ? pidsNamed(names) : []) };

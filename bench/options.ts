@@ -2,18 +2,23 @@ import { parseArgs } from 'node:util';
 
 /** What `npm run bench -- …` asked for. */
 export interface BenchOptions {
-  /** `sqlite` (default): the full run. `postgres`: scenarios 1, 2 and 4 and the two-instance variant on PostgreSQL. */
-  db: 'sqlite' | 'postgres';
+  /**
+   * `sqlite` (default): the full run. `postgres`, `mysql`: scenarios 1, 2 and 4 on that server, with and without
+   * Redis, and the two-instance variant.
+   */
+  db: 'sqlite' | 'postgres' | 'mysql';
   /** Only the soak of the read scenario (BENCH_SOAK_SECONDS). */
   soak: boolean;
   help: boolean;
 }
 
-export const USAGE = `usage: npm run bench [-- --db sqlite|postgres | --soak]
+export const USAGE = `usage: npm run bench [-- --db sqlite|postgres|mysql | --soak]
 
   (no flags)      every scenario on SQLite, against the ceiling and better-auth
   --db postgres   scenarios 1, 2 and 4 on PostgreSQL (BENCH_PG_URL, or PGHOST/PGPORT/PGUSER;
-                  default postgres://postgres@127.0.0.1:5432), plus two Twofold instances on one database
+                  default postgres://postgres@127.0.0.1:5432): Twofold with Redis (BENCH_REDIS_URL,
+                  default redis://127.0.0.1:6379/15, flushed), without Redis, the ceiling, two instances
+  --db mysql      the same on MySQL/MariaDB (BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306)
   --soak          only a soak of the read scenario (BENCH_SOAK_SECONDS, default 300), printing RSS
   --help          this text
 
@@ -39,7 +44,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   const db = values.db ?? 'sqlite';
-  if (db !== 'sqlite' && db !== 'postgres') throw new UsageError(`--db must be sqlite or postgres (got "${db}")`);
+  if (db !== 'sqlite' && db !== 'postgres' && db !== 'mysql')
+    throw new UsageError(`--db must be sqlite, postgres or mysql (got "${db}")`);
   if (values.soak && values.db !== undefined)
     throw new UsageError('--soak runs on a fresh SQLite database only; it takes no --db');
   return { db, soak: values.soak ?? false, help: values.help ?? false };

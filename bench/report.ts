@@ -150,6 +150,20 @@ export function costTable(results: ScenarioResult[]): string {
   ].join('\n');
 }
 
+/**
+ * What the per-core cost predicts for larger machines: operations per second per core (Twofold and
+ * its database together) times the cores, as Keycloak's guide also assumes CPU to scale linearly.
+ * An upper bound: it leaves out the load generator, the network and contention on hot rows.
+ */
+export function projectionLines(results: ScenarioResult[], coreCounts: number[]): string[] {
+  return results.flatMap((r) => {
+    const core = perCore(r.twofold, r.requestsPerOperation ?? 1);
+    if (core === undefined) return [];
+    const each = coreCounts.map((n) => `${n} cores ≈ ${num(core * n)}/s`).join(', ');
+    return [`| ${r.scenario} | ${num(core)}/s per core | ${each} |`];
+  });
+}
+
 /** Requests that failed make a figure meaningless; say so beside the table rather than hide it. */
 export function failureNotes(results: ScenarioResult[]): string[] {
   return results.flatMap((r) =>

@@ -10,7 +10,7 @@ import { migrateToLatest } from '../src/db/migrate.js';
 import type { Database } from '../src/db/schema.js';
 import { createArgon2Hasher, type Argon2Params } from '../src/lib/password-hasher.js';
 import { countProducts } from '../src/modules/products/products.repository.js';
-import { benchDatabase, dropOnSignal, type BenchDatabase } from './postgres-database.js';
+import { benchDatabase, dropOnSignal, type BenchDatabase } from './server-database.js';
 import { startTwofold, type RunningServer } from './processes.js';
 import { measureScale, spreadUsernames, type ScaleOutcome } from './scale.js';
 import { BENCH_PASSWORD } from './seed.js';
@@ -203,7 +203,7 @@ export async function runPostgresScale({
   seconds,
   env,
 }: PostgresScaleContext): Promise<PostgresScaleOutcome> {
-  const database = benchDatabase();
+  const database = benchDatabase('postgres');
   // Installed before the database exists: an interrupt at any point leaves nothing behind.
   const unguard = dropOnSignal(database);
   const count = rows.toLocaleString('en-US');
