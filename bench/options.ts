@@ -17,13 +17,14 @@ export const USAGE = `usage: npm run bench [-- --db sqlite|postgres|mysql | --so
   (no flags)      every scenario on SQLite, against the ceiling and better-auth
   --db postgres   scenarios 1, 2 and 4 on PostgreSQL (BENCH_PG_URL, or PGHOST/PGPORT/PGUSER;
                   default postgres://postgres@127.0.0.1:5432): Twofold with Redis (BENCH_REDIS_URL,
-                  default redis://127.0.0.1:6379/15, flushed), without Redis, the ceiling, two instances
+                  default redis://127.0.0.1:6379/15, flushed), without Redis, the ceiling, two instances;
+                  then scenario 6 on a second database of BENCH_PG_SCALE_ROWS (10000000; 0 skips it)
   --db mysql      the same on MySQL/MariaDB (BENCH_MYSQL_URL, default mysql://root@127.0.0.1:3306)
   --soak          only a soak of the read scenario (BENCH_SOAK_SECONDS, default 300), printing RSS
   --help          this text
 
 environment: BENCH_DURATION (s per run, 10), BENCH_ROUNDS (2), BENCH_USERS (1000), BENCH_TOTP_USERS (4000),
-BENCH_PRODUCTS (1000), BENCH_SCALE_ROWS (1000000; 0 skips scenario 6), BENCH_SOAK_SECONDS (300)`;
+BENCH_PRODUCTS (1000), BENCH_SCALE_ROWS (1000000; 0 skips scenario 6 on SQLite), BENCH_SOAK_SECONDS (300)`;
 
 /** Thrown for a command line a person must fix: run.ts prints the message and the usage. */
 export class UsageError extends Error {

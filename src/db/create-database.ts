@@ -13,6 +13,7 @@ import {
 import type * as Mysql from 'mysql2';
 import type * as Pg from 'pg';
 import { lazy } from '../lib/lazy.js';
+import { PREPARED_PER_CONNECTION, withPreparedStatements } from './mysql-prepared-statements.js';
 import { withNamedStatements } from './pg-named-statements.js';
 import type { Database } from './schema.js';
 
@@ -65,13 +66,16 @@ function buildDialect(dialect: Dialect, url: string): SqliteDialect | PostgresDi
   }
   const mysqlUrl = url.replace(/^mariadb:/, 'mysql:');
   return new MysqlDialect({
-    pool: mysql().createPool({
-      uri: mysqlUrl,
-      connectionLimit: 10,
-      supportBigNumbers: true,
-      bigNumberStrings: false,
-      charset: 'utf8mb4',
-    }),
+    pool: withPreparedStatements(
+      mysql().createPool({
+        uri: mysqlUrl,
+        connectionLimit: 10,
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        charset: 'utf8mb4',
+        maxPreparedStatements: PREPARED_PER_CONNECTION,
+      }),
+    ),
   });
 }
 
