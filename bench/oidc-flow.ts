@@ -127,7 +127,10 @@ export async function prepareCode(
   });
   if (loggedIn.status !== 200) throw new Error(`interaction login: ${loggedIn.status} ${await loggedIn.text()}`);
   const { redirect_to } = (await loggedIn.json()) as { redirect_to: string };
-  const callback = await locationOf(await jar.fetch(redirect_to), 'resume');
+  // The provider names its addresses by the issuer (a public https name, as behind a reverse proxy);
+  // the bench reaches the same server on the loopback, as the proxy would.
+  const resume = new URL(redirect_to);
+  const callback = await locationOf(await jar.fetch(`${baseUrl}${resume.pathname}${resume.search}`), 'resume');
   const code = callback.searchParams.get('code');
   if (!callback.href.startsWith(BENCH_REDIRECT_URI) || !code)
     throw new Error(
