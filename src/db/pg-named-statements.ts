@@ -28,6 +28,9 @@ export function statementNames(max = 1000): StatementNames {
   let renamed = 0;
   return {
     nameOf(text) {
+      // The hot path: a text seen before (never DDL, never several statements) has its name.
+      const known = names.get(text);
+      if (known !== undefined) return known;
       if (DDL.test(text)) {
         generation += 1;
         names = new Map();
@@ -35,11 +38,9 @@ export function statementNames(max = 1000): StatementNames {
       }
       // Several statements in one text need the simple protocol, which has no names.
       if (text.includes(';')) return undefined;
-      let name = names.get(text);
-      if (name === undefined && names.size < max) {
-        name = `tf${generation}_${names.size}`;
-        names.set(text, name);
-      }
+      if (names.size >= max) return undefined;
+      const name = `tf${generation}_${names.size}`;
+      names.set(text, name);
       return name;
     },
     rename(text) {
