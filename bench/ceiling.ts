@@ -1,6 +1,5 @@
 import { createHash, randomBytes, webcrypto } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
-import SQLite from 'better-sqlite3';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Config } from '../src/config.js';
@@ -71,8 +70,73 @@ export const CEILING_SQL = {
 
 export const DAY_MS = 86_400_000;
 
-/** What the database-specific half of the ceiling gets from the common half. */
-export interface CeilingParts {
+/** A value bound to a placeholder of CEILING_SQL. */
+export type Value = string | number | null;
+
+/** better-sqlite3 answers synchronously, the server drivers with promises. */
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * The database half of a ceiling (ceiling-sqlite.ts, ceiling-postgres.ts, ceiling-mysql.ts): each
+ * measured method runs the statements of CEILING_SQL it names, prepared as its driver allows, within
+ * the transaction it names. The routes (ceilingRoutes) are the same on every database.
+ */
+export interface CeilingStore {
+  /** The first `limit` users by id (setup, not measured). */
+  userIds(limit: number): Awaitable<number[]>;
+  /** `insertSession`; the new session's id (setup, not measured). */
+  insertSession(values: Value[]): Awaitable<number>;
+  /** `insertRefresh` outside any transaction: a chain's first token (setup, not measured). */
+  insertRefresh(values: Value[]): Awaitable<unknown>;
+  /** `page` and `count`. */
+  readProducts(limit: number, offset: number): Awaitable<{ rows: ProductRow[]; total: number }>;
+  /**
+   * One transaction: `insertProduct` with `product`, `countUp`, `insertAudit` with `audit(id)` (the
+   * product, the counter and the audit event commit together); the product's id.
+   */
+  createProduct(product: Value[], audit: (productId: number) => Value[]): Awaitable<number>;
+  /** `findRefresh`: the token, its session and the user's fields, or undefined. */
+  findRefresh(tokenHash: string): Awaitable<RefreshRow | undefined>;
+  /**
+   * One transaction: the guarded `spendRefresh` picks one winner, and the winner writes the next
+   * token (nextRefreshToken, `insertRefresh`) in the same commit; that token, or null for a loser.
+   */
+  rotate(tokenHash: string, sessionId: number, now: number): Awaitable<string | null>;
+  close(): Awaitable<void>;
+}
+
+/** A new refresh token and the `insertRefresh` values that store its hash, valid for a day. */
+export function nextRefreshToken(sessionId: number, now: number): { token: string; values: Value[] } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, values: [sha256(token), sessionId, now, now + DAY_MS] };
+}
+
+/** A pooled connection of `pg` or mysql2: both run a plain statement with `query` and go back with `release`. */
+interface PooledConnection {
+  query(sql: string): Promise<unknown>;
+  release(): void;
+}
+
+/** BEGIN … COMMIT on one pooled connection; ROLLBACK on any failure; the connection released either way. */
+export async function inTransaction<C extends PooledConnection, T>(
+  connection: C,
+  work: (connection: C) => Promise<T>,
+): Promise<T> {
+  try {
+    await connection.query('begin');
+    const result = await work(connection);
+    await connection.query('commit');
+    return result;
+  } catch (error) {
+    await connection.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    connection.release();
+  }
+}
+
+/** What the routes get from buildCeiling, beside the store. */
+interface CeilingParts {
   app: FastifyInstance;
   /** The subject of a valid Bearer token, or null. */
   verifyBearer(authorization: string | undefined): Promise<string | null>;
@@ -185,68 +249,41 @@ export async function buildCeiling(
     return ok ? { ok: true } : reply.status(401).send({ error: 'invalid_credentials' });
   });
   const parts: CeilingParts = { app, verifyBearer, signAccessToken, refreshTokens: options.refreshTokens };
-  const database = options.databaseUrl;
-  return { app, refreshTokens: await databaseRoutes(parts, database) };
+  return { app, refreshTokens: await ceilingRoutes(parts, await openStore(options.databaseUrl)) };
 }
 
-/** The routes on the run's database; a server's driver is loaded only for its run (as Twofold loads only its own). */
-async function databaseRoutes(parts: CeilingParts, database: string): Promise<string[]> {
+/** The run's store; a driver is loaded only for its own database (as Twofold loads only its own). */
+async function openStore(database: string): Promise<CeilingStore> {
   switch (dialectOf(database)) {
     case 'postgres':
-      return (await import('./ceiling-postgres.js')).postgresRoutes(parts, database);
+      return (await import('./ceiling-postgres.js')).postgresStore(database);
     case 'mysql':
-      return (await import('./ceiling-mysql.js')).mysqlRoutes(parts, database);
+      return (await import('./ceiling-mysql.js')).mysqlStore(database);
     case 'sqlite':
-      return sqliteRoutes(parts, database.slice('sqlite:'.length));
+      return (await import('./ceiling-sqlite.js')).sqliteStore(database.slice('sqlite:'.length));
   }
 }
 
-/** The read, write and refresh routes on SQLite: better-sqlite3 prepared statements, called synchronously. */
-function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: CeilingParts, file: string): string[] {
-  // A second connection to the same SQLite file (WAL), as Twofold's own is private to its Kysely instance.
-  const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = ON');
-  const page = sqlite.prepare<[number, number], ProductRow>(CEILING_SQL.page);
-  const count = sqlite.prepare<[], { total: number }>(CEILING_SQL.count);
-  const insertProduct = sqlite.prepare<unknown[], { id: number }>(CEILING_SQL.insertProduct);
-  const countUp = sqlite.prepare(CEILING_SQL.countUp);
-  const insertAudit = sqlite.prepare(CEILING_SQL.insertAudit);
-  const findRefresh = sqlite.prepare<[string], RefreshRow>(CEILING_SQL.findRefresh);
-  const spendRefresh = sqlite.prepare(CEILING_SQL.spendRefresh);
-  const insertRefresh = sqlite.prepare(CEILING_SQL.insertRefresh);
-  const insertSession = sqlite.prepare<unknown[], { id: number }>(CEILING_SQL.insertSession);
-  const newToken = (sessionId: number, now: number): string => {
-    const token = randomBytes(32).toString('base64url');
-    insertRefresh.run(sha256(token), sessionId, now, now + DAY_MS);
-    return token;
-  };
-  // One session per chain, for the seeded users in turn, in Twofold's own tables.
-  const userIds = sqlite
-    .prepare<[number], { id: number }>('select id from users order by id limit ?')
-    .all(refreshTokens)
-    .map((row) => row.id);
-  const tokens = Array.from({ length: refreshTokens }, (_, i) => {
-    const now = Date.now();
-    const session = insertSession.get(userIds[i % userIds.length], now, now, now + 30 * DAY_MS) as { id: number };
-    return newToken(session.id, now);
-  });
-  // The product, the counter and the audit event commit together.
-  const createProduct = sqlite.transaction((values: unknown[], subject: number, now: number, ip: string): number => {
-    const { id } = insertProduct.get(...values) as { id: number };
-    countUp.run();
-    insertAudit.run(now, 'product.created', subject, ip, null, JSON.stringify({ product_id: id }));
-    return id;
-  });
-  // The guarded spend picks one winner; the next token is written in the same commit.
-  const rotate = sqlite.transaction((tokenHash: string, sessionId: number, now: number): string | null =>
-    spendRefresh.run(now, tokenHash).changes === 1 ? newToken(sessionId, now) : null,
-  );
+/**
+ * The read, write and refresh routes over any store, and the refresh chains they start with: one
+ * session per chain, for the seeded users in turn, in Twofold's own tables.
+ */
+async function ceilingRoutes(
+  { app, verifyBearer, signAccessToken, refreshTokens }: CeilingParts,
+  store: CeilingStore,
+): Promise<string[]> {
   app.addHook('onClose', async () => {
-    sqlite.close();
+    await store.close();
   });
+  const userIds = await store.userIds(refreshTokens);
+  const tokens: string[] = [];
+  for (let i = 0; i < refreshTokens; i++) {
+    const now = Date.now();
+    const sessionId = await store.insertSession([userIds[i % userIds.length] as number, now, now, now + 30 * DAY_MS]);
+    const first = nextRefreshToken(sessionId, now);
+    await store.insertRefresh(first.values);
+    tokens.push(first.token);
+  }
 
   app.get('/products', async (request, reply) => {
     if ((await verifyBearer(request.headers.authorization)) === null)
@@ -254,8 +291,8 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
     const query = request.query as { limit?: string; offset?: string };
     const limit = Number(query.limit ?? 20);
     const offset = Number(query.offset ?? 0);
-    const items = page.all(limit, offset).map(productOut);
-    return { items, total: count.get()?.total ?? 0, limit, offset };
+    const { rows, total } = await store.readProducts(limit, offset);
+    return { items: rows.map(productOut), total, limit, offset };
   });
 
   app.post('/products', async (request, reply) => {
@@ -263,11 +300,10 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
     if (subject === null) return reply.status(401).send({ error: 'unauthorized' });
     const body = request.body as { name: string; description?: string; price: number; quantity: number };
     const now = Date.now();
-    const id = createProduct(
-      [body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, Number(subject), now, now],
-      Number(subject),
-      now,
-      request.ip,
+    const userId = Number(subject);
+    const id = await store.createProduct(
+      [body.name, body.description ?? '', Math.round(body.price * 100), body.quantity, userId, now, now],
+      (productId) => [now, 'product.created', userId, request.ip, null, JSON.stringify({ product_id: productId })],
     );
     const at = new Date(now).toISOString();
     return reply.status(201).send({
@@ -284,9 +320,10 @@ function sqliteRoutes({ app, verifyBearer, signAccessToken, refreshTokens }: Cei
   app.post('/refresh', async (request, reply) => {
     const tokenHash = sha256((request.body as { refresh_token?: string }).refresh_token ?? '');
     const now = Date.now();
-    const row = findRefresh.get(tokenHash);
-    const next = refreshUsable(row, now) ? rotate(tokenHash, row.session_id, now) : null;
-    if (!row || next === null) return reply.status(401).send({ error: 'refresh_token_invalid' });
+    const row = await store.findRefresh(tokenHash);
+    if (!refreshUsable(row, now)) return reply.status(401).send({ error: 'refresh_token_invalid' });
+    const next = await store.rotate(tokenHash, row.session_id, now);
+    if (next === null) return reply.status(401).send({ error: 'refresh_token_invalid' });
     return tokensOut(row, await signAccessToken(row), next);
   });
   return tokens;

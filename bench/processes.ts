@@ -131,10 +131,11 @@ export async function forkChild<T extends { type: 'ready' }>(
     }),
   );
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${path.basename(script)} was not ready within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
+    // A child that never answers is stopped, not left running beside the measured servers.
+    const timer = setTimeout(() => {
+      reject(new Error(`${path.basename(script)} was not ready within ${timeoutMs / 1000} s`));
+      void stopChild(child);
+    }, timeoutMs);
     child.once('message', (message: T | { type: 'failed'; message: string }) => {
       clearTimeout(timer);
       if (message.type === 'ready') resolve(message as T);

@@ -25,6 +25,8 @@ export interface ScenarioResult {
   ceiling?: Figures | undefined;
   /** better-auth doing the same job, when the scenario has a peer. */
   peer?: Figures | undefined;
+  /** Why the scenario's better-auth side did not run, shown in its column instead of a figure. */
+  peerMissing?: string | undefined;
   /**
    * Twofold's own figures this row is compared with, measured in alternation with it: the small
    * database for the scale rows, one instance for the two-instance rows.
@@ -97,7 +99,9 @@ export function markdownTable(results: ScenarioResult[]): string {
       : '–';
     const peer = r.peer
       ? `${num(r.peer.requestsPerSecond)} (×${(r.twofold.requestsPerSecond / Math.max(r.peer.requestsPerSecond, 0.001)).toFixed(1)})`
-      : '–';
+      : r.peerMissing
+        ? `– (${r.peerMissing})`
+        : '–';
     const verdict = r.note ?? `${Math.round(r.percent ?? 0)}% ${r.target}: ${r.met ? 'meets' : 'BELOW'}`;
     return `| ${r.scenario} | ${num(r.twofold.requestsPerSecond)} | ${num(r.twofold.p50Ms)} | ${num(r.twofold.p99Ms)} | ${ceiling} | ${peer} | ${verdict} |`;
   });

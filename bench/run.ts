@@ -72,6 +72,13 @@ interface PeerReady {
   version: string;
 }
 
+/** The peer when it could not be installed or started: its columns and lines say why, its figures are "–". */
+interface PeerMissing {
+  type: 'missing';
+  /** "better-auth peer could not start: <reason>". */
+  reason: string;
+}
+
 /** better-auth is a dependency of the benchmark only, installed into its own folder on first use. */
 function ensurePeerInstalled(): void {
   if (existsSync(path.join(PEER_DIR, 'node_modules/better-auth/package.json'))) return;
@@ -82,12 +89,50 @@ function ensurePeerInstalled(): void {
   });
 }
 
+/** An error's first line, and the one after it when the first only introduces it (a child's stack). */
+function shortReason(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+  const [first = 'unknown error', second] = lines;
+  return first.endsWith(':') && second !== undefined ? `${first} ${second}` : first;
+}
+
+/**
+ * Installs (first use) and starts the better-auth peer, or says why it cannot: the peer is a
+ * comparison, not what is measured, so like Redis in run-server-db.ts it is optional and the run
+ * goes on without it.
+ */
+async function startPeer(
+  dataDir: string,
+): Promise<{ ready: PeerReady; pid: number; stop(): Promise<void> } | PeerMissing> {
+  try {
+    ensurePeerInstalled();
+    const peerDir = path.join(dataDir, 'peer');
+    mkdirSync(peerDir);
+    return await forkChild<PeerReady>(path.join(PEER_DIR, 'server.ts'), {
+      NODE_ENV: 'production',
+      BENCH_DATA_DIR: peerDir,
+      BENCH_USERS: '1000',
+      BENCH_TOTP_USERS: '300',
+      BENCH_PRODUCTS: String(positiveInt('BENCH_PRODUCTS', 1000)),
+    });
+  } catch (error) {
+    const message = (error instanceof Error ? error.message : String(error)).trim();
+    const reason = shortReason(message);
+    // The whole message (a child's stack) once here; the table and the peer's lines carry the short reason.
+    if (message !== reason) console.log(`the better-auth peer failed:\n${message}`);
+    return { type: 'missing', reason: `better-auth peer could not start: ${reason}` };
+  }
+}
+
 interface Context {
   twofold: RunningServer;
   ceiling: CeilingReady;
-  peer: PeerReady;
+  peer: PeerReady | PeerMissing;
   /** The processes each side's CPU time is read from (cpu.ts). */
-  cpu: { twofold: CpuWatch; ceiling: CpuWatch; peer: CpuWatch };
+  cpu: { twofold: CpuWatch; ceiling: CpuWatch; peer?: CpuWatch | undefined };
   usernames: string[];
   /** Grows when topUpTotpUsers adds more. */
   totpUsers: Array<{ username: string; secret: string }>;
@@ -124,7 +169,9 @@ async function runScenarios({
   seconds,
   relyingParty,
 }: Context): Promise<SmallResults> {
-  const peerOrigin = { origin: peer.url };
+  const ready = peer.type === 'ready' ? peer : undefined;
+  // Where the peer is missing, its column says why instead of a figure.
+  const peerMissing = peer.type === 'missing' ? { peerMissing: peer.reason } : {};
   // better-auth's scrypt takes ~170 ms a hash: 50 queued sign-ins answer after seconds, so its
   // hashing scenarios run 3× longer (≥ 30 s) to count a steady state rather than the first wave.
   const slowSeconds = Math.max(30, 3 * seconds);
@@ -137,25 +184,36 @@ async function runScenarios({
       [
         { label: 'Twofold', options: readOptions(`${twofold.url}/api/products?limit=20`, bearer), cpu: cpu.twofold },
         { label: 'ceiling', options: readOptions(`${ceiling.url}/products?limit=20`, bearer), cpu: cpu.ceiling },
-        {
-          label: 'better-auth',
-          options: readOptions(`${peer.url}/api/products?limit=20`, { cookie: peer.sessionCookie }),
-          cpu: cpu.peer,
-        },
+        ...(ready
+          ? [
+              {
+                label: 'better-auth',
+                options: readOptions(`${ready.url}/api/products?limit=20`, { cookie: ready.sessionCookie }),
+                cpu: cpu.peer,
+              },
+            ]
+          : []),
       ],
       seconds,
-    )) as [Figures, Figures, Figures];
+    )) as [Figures, Figures, Figures | undefined];
     const readPercent = percentOf(twofoldRead.requestsPerSecond, readCeiling.requestsPerSecond);
-    const readTimes = twofoldRead.requestsPerSecond / readPeer.requestsPerSecond;
-    return {
+    const ceilingMet = readPercent >= 70 && twofoldRead.p99Ms <= READ_P99_FACTOR * readCeiling.p99Ms;
+    const row = {
       scenario: '1. GET /api/products?limit=20',
       twofold: twofoldRead,
       ceiling: readCeiling,
-      peer: readPeer,
       percent: readPercent,
       target: readTarget,
-      met: readPercent >= 70 && readTimes >= 3 && twofoldRead.p99Ms <= READ_P99_FACTOR * readCeiling.p99Ms,
     };
+    if (!readPeer)
+      // Half the target cannot be judged: the row says which half held, and that the other is missing.
+      return {
+        ...row,
+        ...peerMissing,
+        note: `${Math.round(readPercent)}% of ceiling and p99 ≤ ${READ_P99_FACTOR}× the ceiling's: ${ceilingMet ? 'meets' : 'BELOW'}; ≥ 3× better-auth: –`,
+      };
+    const readTimes = twofoldRead.requestsPerSecond / readPeer.requestsPerSecond;
+    return { ...row, peer: readPeer, met: ceilingMet && readTimes >= 3 };
   });
   const readFewName = `1. the same read at ${FEW_CONNECTIONS} connections`;
   const readFewTarget = `p99 at ${FEW_CONNECTIONS} connections, beside the ${CONNECTIONS}-connection target`;
@@ -193,18 +251,22 @@ async function runScenarios({
       ],
       seconds,
     )) as [Figures, Figures];
-    const loginPeer = await measure(
-      'better-auth',
-      loginOptions(`${peer.url}/api/auth/sign-in/email`, peer.emails, peer.password, 'email', peerOrigin),
-      slowSeconds,
-      { cpu: cpu.peer },
-    );
+    const loginPeer = ready
+      ? await measure(
+          'better-auth',
+          loginOptions(`${ready.url}/api/auth/sign-in/email`, ready.emails, ready.password, 'email', {
+            origin: ready.url,
+          }),
+          slowSeconds,
+          { cpu: cpu.peer },
+        )
+      : undefined;
     const loginPercent = percentOf(twofoldLogin.requestsPerSecond, loginCeiling.requestsPerSecond);
     return {
       scenario: '2. POST /api/auth/login',
       twofold: twofoldLogin,
       ceiling: loginCeiling,
-      peer: loginPeer,
+      ...(loginPeer ? { peer: loginPeer } : peerMissing),
       percent: loginPercent,
       target: loginTarget,
       met: loginPercent >= 80,
@@ -230,20 +292,19 @@ async function runScenarios({
     const measured = await measure('Twofold', twoFactorLoginOptions(twofold.url, pick, BENCH_PASSWORD), seconds, {
       cpu: cpu.twofold,
     });
-    const peerPick = totpUserPicker(peer.totpUsers);
-    const measuredPeer = await measure(
-      'better-auth',
-      peerTwoFactorLoginOptions(peer.url, peerPick, peer.password),
-      slowSeconds,
-    );
+    const peerPick = ready ? totpUserPicker(ready.totpUsers) : undefined;
+    const measuredPeer =
+      ready && peerPick
+        ? await measure('better-auth', peerTwoFactorLoginOptions(ready.url, peerPick, ready.password), slowSeconds)
+        : undefined;
     // Two requests make one login: compare logins per second with the password login's.
     const perLogin = (figures: Figures): Figures => ({ ...figures, requestsPerSecond: figures.requestsPerSecond / 2 });
     const twoFactorLogins = perLogin(measured);
     const twoFactorPercent = percentOf(twoFactorLogins.requestsPerSecond, login.twofold.requestsPerSecond);
     const exhausted = [
       ...(pick.exhausted ? [`Twofold's ${totpUsers.length} TOTP users ran out ${pick.exhausted} times`] : []),
-      ...(peerPick.exhausted
-        ? [`better-auth's ${peer.totpUsers.length} TOTP users ran out ${peerPick.exhausted} times`]
+      ...(ready && peerPick?.exhausted
+        ? [`better-auth's ${ready.totpUsers.length} TOTP users ran out ${peerPick.exhausted} times`]
         : []),
     ];
     if (exhausted.length > 0)
@@ -251,7 +312,7 @@ async function runScenarios({
     return {
       scenario: '3. two-factor login (logins/s)',
       twofold: twoFactorLogins,
-      peer: perLogin(measuredPeer),
+      ...(measuredPeer ? { peer: perLogin(measuredPeer) } : peerMissing),
       percent: twoFactorPercent,
       target: twoFactorTarget,
       requestsPerOperation: 2,
@@ -361,40 +422,39 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
       BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS),
     });
     stoppers.push(() => ceiling.stop());
-    ensurePeerInstalled();
-    const peerDir = path.join(dataDir, 'peer');
-    mkdirSync(peerDir);
-    const peer = await forkChild<PeerReady>(path.join(PEER_DIR, 'server.ts'), {
-      NODE_ENV: 'production',
-      BENCH_DATA_DIR: peerDir,
-      BENCH_USERS: '1000',
-      BENCH_TOTP_USERS: '300',
-      BENCH_PRODUCTS: String(positiveInt('BENCH_PRODUCTS', 1000)),
-    });
-    stoppers.push(() => peer.stop());
-    watchServers([twofold.pid, ceiling.pid, peer.pid]);
+    const started = await startPeer(dataDir);
+    const peerUp = 'ready' in started ? started : undefined;
+    if (peerUp) stoppers.push(() => peerUp.stop());
+    const peer = 'ready' in started ? started.ready : started;
+    watchServers([twofold.pid, ceiling.pid, ...(peerUp ? [peerUp.pid] : [])]);
     const argon2 = describeArgon2(config.argon2);
     const hashes = await compareWithKeycloak(config.argon2);
-    const hashCost = {
-      ...hashes,
-      // better-auth's default: node:crypto scrypt N=16384 r=16 p=1, 64-byte key (@better-auth/utils/password).
-      peerMs: await hashMs(
-        () =>
-          new Promise((resolve, reject) =>
-            scrypt(
-              BENCH_PASSWORD,
-              'saltsaltsaltsalt',
-              64,
-              { N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 },
-              (e, k) => (e ? reject(e) : resolve(k)),
+    // better-auth's default: node:crypto scrypt N=16384 r=16 p=1, 64-byte key (@better-auth/utils/password).
+    // Timed only beside a peer that runs: the figure describes that peer.
+    const peerHashMs = peerUp
+      ? await hashMs(
+          () =>
+            new Promise((resolve, reject) =>
+              scrypt(
+                BENCH_PASSWORD,
+                'saltsaltsaltsalt',
+                64,
+                { N: 16384, r: 16, p: 1, maxmem: 128 * 16384 * 16 * 2 },
+                (e, k) => (e ? reject(e) : resolve(k)),
+              ),
             ),
-          ),
-        11,
-      ),
-    };
-    console.log(`better-auth ${peer.ready.version} at ${peer.ready.url}: ${peer.ready.passwordHash}`);
+          11,
+        )
+      : undefined;
+    const hashCost = { ...hashes, ...(peerHashMs === undefined ? {} : { peerMs: peerHashMs }) };
+    const peerMs = peerHashMs === undefined ? '–' : `${peerHashMs.toFixed(1)} ms`;
     console.log(
-      `one hash on one thread: Twofold ${argon2} ${hashCost.twofoldMs.toFixed(1)} ms; Keycloak's default ${hashCost.keycloakDefaultMs.toFixed(1)} ms; better-auth scrypt ${hashCost.peerMs.toFixed(1)} ms`,
+      peer.type === 'missing'
+        ? `better-auth: – (${peer.reason}); the run goes on without it`
+        : `better-auth ${peer.version} at ${peer.url}: ${peer.passwordHash}`,
+    );
+    console.log(
+      `one hash on one thread: Twofold ${argon2} ${hashCost.twofoldMs.toFixed(1)} ms; Keycloak's default ${hashCost.keycloakDefaultMs.toFixed(1)} ms; better-auth scrypt ${peerMs}`,
     );
     console.log(
       `servers: Twofold ${twofold.url} (pid ${twofold.pid}, ${env.DATABASE_URL}), ceiling ${ceiling.ready.url}; password hashing ${argon2}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}\n`,
@@ -414,8 +474,12 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
     const small = await runScenarios({
       twofold,
       ceiling: ceiling.ready,
-      peer: peer.ready,
-      cpu: { twofold: { service: [twofold.pid] }, ceiling: { service: [ceiling.pid] }, peer: { service: [peer.pid] } },
+      peer,
+      cpu: {
+        twofold: { service: [twofold.pid] },
+        ceiling: { service: [ceiling.pid] },
+        peer: peerUp ? { service: [peerUp.pid] } : undefined,
+      },
       usernames: seeded.usernames,
       totpUsers,
       topUpTotpUsers,
@@ -458,7 +522,7 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
     if (scaleRows > 0) {
       // The ceiling and the peer have done their part: only the two Twofold servers run from here.
       await ceiling.stop();
-      await peer.stop();
+      await peerUp?.stop();
       const scaled = await runScale({
         small: twofold,
         smallUsernames: seeded.usernames,
@@ -484,9 +548,13 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
     // Logins per second × seconds per hash = how many threads' worth of hashing each service keeps busy:
     // the same figure for both means the difference in logins/s is only the hash, not the service.
     const busy = (rps: number, ms: number): string => ((rps * ms) / 1000).toFixed(2);
+    const peerHashing =
+      peer.type === 'missing'
+        ? `better-auth: – (${peer.reason})`
+        : `better-auth ${peer.passwordHash}: ${peerMs} per hash, ${peerHashMs === undefined ? '–' : busy(small.login.peer?.requestsPerSecond ?? 0, peerHashMs)} hash-seconds per second`;
     console.log(
       `| password hashing | Twofold ${argon2}: ${hashCost.twofoldMs.toFixed(1)} ms per hash, ${busy(small.login.twofold.requestsPerSecond, hashCost.twofoldMs)} hash-seconds per second | ` +
-        `better-auth ${peer.ready.passwordHash}: ${hashCost.peerMs.toFixed(1)} ms per hash, ${busy(small.login.peer?.requestsPerSecond ?? 0, hashCost.peerMs)} hash-seconds per second | (${machine.cores} cores) |`,
+        `${peerHashing} | (${machine.cores} cores) |`,
     );
     console.log(hashingLine(config.argon2, hashes));
     console.log(`\ncost per operation (CPU time read from /proc around each measured run; ${KEYCLOAK_NOTE})\n`);
@@ -500,7 +568,8 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
       rounds: ROUNDS,
       argon2: config.argon2,
       hashCost,
-      peer: { version: peer.ready.version, passwordHash: peer.ready.passwordHash },
+      peer:
+        peer.type === 'missing' ? { missing: peer.reason } : { version: peer.version, passwordHash: peer.passwordHash },
       results,
       coldStart,
       seededStart,
