@@ -1,4 +1,5 @@
-import type { CompiledQuery, Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
+import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
 import type { Dialect } from '../../db/create-database.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { insertWithId } from '../../db/insert.js';
@@ -95,34 +96,71 @@ interface FindRefreshRow {
   passkey: number | boolean;
 }
 
-export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect): SessionsRepository {
-  /**
-   * Every refresh starts here: the token, its session, and the user and second factors its answer
-   * shows, in one query, built and compiled once (the hash is its only parameter) on first use. The
-   * user's columns are joined by accounts, which owns the users table, and the second factors'
-   * flags selected by two-factor, which owns their tables.
-   */
-  const buildFindRefresh = (): CompiledQuery =>
-    db
-      .selectFrom('refresh_tokens as t')
-      .innerJoin('sessions as s', 's.id', 't.session_id')
-      .select([
-        't.session_id',
-        't.used_at',
-        't.used_by',
-        't.expires_at as token_expires_at',
-        's.user_id',
-        's.amr',
-        's.authenticated_at',
-        's.revoked_at',
-        's.expires_at as session_expires_at',
-        's.last_used_at as session_last_used_at',
-      ])
-      .$call((query) => selectFactorFlags(query, 's.user_id'))
-      .$call((query) => joinUserColumns(query, 's.user_id', PRESENTED_USER_COLUMNS))
-      .where('t.token_hash', '=', '')
-      .compile();
-  let findRefresh: CompiledQuery | undefined;
+/**
+ * The statements every sign-in and refresh sends, compiled once per repository (compiled.ts) and
+ * shared with its transactions.
+ */
+interface HotStatements {
+  findRefresh: CompiledOnce<[tokenHash: string], FindRefreshRow>;
+  insertRefresh: CompiledOnce<[tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number], never>;
+  spendRefresh: CompiledOnce<[tokenHash: string, nowMs: number, usedBy: string], never>;
+  extendSession: CompiledOnce<[sessionId: number, nowMs: number, expiresAtMs: number], never>;
+}
+
+function hotStatements(): HotStatements {
+  return {
+    /**
+     * Every refresh starts here: the token, its session, and the user and second factors its answer
+     * shows, in one query. The user's columns are joined by accounts, which owns the users table,
+     * and the second factors' flags selected by two-factor, which owns their tables.
+     */
+    findRefresh: compiledOnce<[tokenHash: string], FindRefreshRow>((db, arg) =>
+      db
+        .selectFrom('refresh_tokens as t')
+        .innerJoin('sessions as s', 's.id', 't.session_id')
+        .select([
+          't.session_id',
+          't.used_at',
+          't.used_by',
+          't.expires_at as token_expires_at',
+          's.user_id',
+          's.amr',
+          's.authenticated_at',
+          's.revoked_at',
+          's.expires_at as session_expires_at',
+          's.last_used_at as session_last_used_at',
+        ])
+        .$call((query) => selectFactorFlags(query, 's.user_id'))
+        .$call((query) => joinUserColumns(query, 's.user_id', PRESENTED_USER_COLUMNS))
+        .where('t.token_hash', '=', arg(0)),
+    ),
+    insertRefresh: compiledOnce<[tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number], never>(
+      (db, arg) =>
+        db
+          .insertInto('refresh_tokens')
+          .values({ token_hash: arg(0), session_id: arg(1), created_at: arg(2), expires_at: arg(3) }),
+    ),
+    spendRefresh: compiledOnce<[tokenHash: string, nowMs: number, usedBy: string], never>((db, arg) =>
+      db
+        .updateTable('refresh_tokens')
+        .set({ used_at: arg(1), used_by: arg(2) })
+        .where('token_hash', '=', arg(0))
+        .where('used_at', 'is', null),
+    ),
+    extendSession: compiledOnce<[sessionId: number, nowMs: number, expiresAtMs: number], never>((db, arg) =>
+      db
+        .updateTable('sessions')
+        .set({ last_used_at: arg(1), expires_at: arg(2) })
+        .where('id', '=', arg(0)),
+    ),
+  };
+}
+
+export function createSessionsRepository(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  hot: HotStatements = hotStatements(),
+): SessionsRepository {
   return {
     insertSession: (s) =>
       insertWithId(db, dialect, 'sessions', {
@@ -137,15 +175,10 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
         authenticated_at: s.nowMs,
       }),
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
-      await db
-        .insertInto('refresh_tokens')
-        .values({ token_hash: tokenHash, session_id: sessionId, created_at: nowMs, expires_at: expiresAtMs })
-        .execute();
+      await hot.insertRefresh(db, tokenHash, sessionId, nowMs, expiresAtMs);
     },
     async findRefreshToken(tokenHash) {
-      const row = (
-        await db.executeQuery<FindRefreshRow>({ ...(findRefresh ??= buildFindRefresh()), parameters: [tokenHash] })
-      ).rows[0];
+      const row = (await hot.findRefresh(db, tokenHash)).rows[0];
       if (!row) return undefined;
       return {
         sessionId: row.session_id,
@@ -173,13 +206,7 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       };
     },
     async spendRefreshToken(tokenHash, nowMs, usedBy) {
-      const result = await db
-        .updateTable('refresh_tokens')
-        .set({ used_at: nowMs, used_by: usedBy })
-        .where('token_hash', '=', tokenHash)
-        .where('used_at', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+      return Number((await hot.spendRefresh(db, tokenHash, nowMs, usedBy)).numAffectedRows) === 1;
     },
     async reauthenticate(sessionId, amr, nowMs, usedBy) {
       const result = await db
@@ -198,11 +225,7 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
       return true;
     },
     async extendSession(sessionId, nowMs, expiresAtMs) {
-      await db
-        .updateTable('sessions')
-        .set({ last_used_at: nowMs, expires_at: expiresAtMs })
-        .where('id', '=', sessionId)
-        .execute();
+      await hot.extendSession(db, sessionId, nowMs, expiresAtMs);
     },
     findSession: (sessionId) => db.selectFrom('sessions').selectAll().where('id', '=', sessionId).executeTakeFirst(),
     findSessionState: (sessionId) =>
@@ -244,6 +267,6 @@ export function createSessionsRepository(db: Kysely<Database>, dialect: Dialect)
     // A refresh racing the account's deletion (whose cascades lock the same session and token rows
     // in another order) can be InnoDB's or PostgreSQL's deadlock victim: the whole transaction runs
     // again, and then finds the token gone (401), never a 500.
-    transaction: (work) => transactionWithRetry(db, (trx) => work(createSessionsRepository(trx, dialect))),
+    transaction: (work) => transactionWithRetry(db, (trx) => work(createSessionsRepository(trx, dialect, hot))),
   };
 }
