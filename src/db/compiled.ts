@@ -24,7 +24,9 @@ export type CompiledOnce<Args extends readonly unknown[], Row> = (
  * they stay bound parameters (the values never enter the SQL text).
  *
  * The compiled SQL belongs to the dialect of the first `db` it is run on: one compiledOnce per
- * repository (whose database has one dialect), shared with that repository's transactions.
+ * repository (whose database has one dialect), shared with that repository's transactions. Kysely
+ * plugins (the service uses none) see the query once, when it is compiled, and its results every
+ * time, under the query id it was compiled with.
  */
 export function compiledOnce<Args extends readonly unknown[], Row>(
   build: (db: Kysely<Database>, arg: Arg) => Compilable<Row>,

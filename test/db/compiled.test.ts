@@ -34,7 +34,10 @@ describe.each(dialects)('compiledOnce on %s', (dialect) => {
         .where('price_cents', '>=', arg(0)),
   );
   const setQuantity = compiledOnce<[name: string, quantity: number], never>((db, arg) =>
-    db.updateTable('products').set({ quantity: arg(1) }).where('name', '=', arg(0)),
+    db
+      .updateTable('products')
+      .set({ quantity: arg(1) })
+      .where('name', '=', arg(0)),
   );
 
   it('runs one compiled statement with new values each time, matched by argument, not by position', async () => {
@@ -47,7 +50,11 @@ describe.each(dialects)('compiledOnce on %s', (dialect) => {
     expect((await findByNameAndCents(db, 275, names[0]!)).rows).toEqual([]);
     expect(Number((await setQuantity(db, names[1]!, 9)).numAffectedRows)).toBe(1);
     expect(Number((await setQuantity(db, `missing_${digits()}`, 9)).numAffectedRows)).toBe(0);
-    const quantities = await db.selectFrom('products').select(['name', 'quantity']).where('name', 'in', names).execute();
+    const quantities = await db
+      .selectFrom('products')
+      .select(['name', 'quantity'])
+      .where('name', 'in', names)
+      .execute();
     expect(Object.fromEntries(quantities.map((row) => [row.name, row.quantity]))).toEqual({
       [names[0]!]: 3,
       [names[1]!]: 9,

@@ -3,6 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
+import { compiledOnce } from '../../db/compiled.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 import { clearedFailures } from './lock-columns.js';
@@ -147,6 +148,28 @@ export function normalizeUsername(username: string): string {
 }
 
 export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
+  // What every sign-in reads and writes, compiled once (compiled.ts).
+  const byUsername = compiledOnce<[key: string], UserRow>((qb, arg) =>
+    qb.selectFrom('users').selectAll().where('username_normalized', '=', arg(0)),
+  );
+  const byEmail = compiledOnce<[key: string], UserRow>((qb, arg) =>
+    qb.selectFrom('users').selectAll().where('email_normalized', '=', arg(0)),
+  );
+  const byId = compiledOnce<[id: number], UserRow>((qb, arg) =>
+    qb.selectFrom('users').selectAll().where('id', '=', arg(0)),
+  );
+  const loginTime = compiledOnce<[id: number, nowMs: number], never>((qb, arg) =>
+    qb
+      .updateTable('users')
+      .set({ last_login_at: arg(1) })
+      .where('id', '=', arg(0)),
+  );
+  const loginTimeClearingFailures = compiledOnce<[id: number, nowMs: number], never>((qb, arg) =>
+    qb
+      .updateTable('users')
+      .set({ last_login_at: arg(1), ...clearedFailures })
+      .where('id', '=', arg(0)),
+  );
   return {
     insert: (user) =>
       insertWithId(db, dialect, 'users', {
@@ -160,9 +183,8 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
         created_at: user.nowMs,
         updated_at: user.nowMs,
       }),
-    findById: (id) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst(),
+    findById: async (id) => (await byId(db, id)).rows[0],
     async findByLogin(identifier) {
-      const query = db.selectFrom('users').selectAll();
       // The row must carry exactly the key, not just one the database collation calls equal: MariaDB's
       // default collation ignores trailing spaces and accents ('alice ' = 'alicé' = 'alice'). Else a
       // spelling would name an account on MariaDB but not elsewhere, and its lockout budget (shared with
@@ -170,12 +192,12 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
       // Authentication Cheat Sheet, account enumeration).
       if (!identifier.includes('@')) {
         const key = normalizeUsername(identifier);
-        const row = await query.where('username_normalized', '=', key).executeTakeFirst();
+        const row = (await byUsername(db, key)).rows[0];
         return row?.username_normalized === key ? row : undefined;
       }
       const key = emailLookupKey(identifier);
       if (key === null) return undefined;
-      const row = await query.where('email_normalized', '=', key).executeTakeFirst();
+      const row = (await byEmail(db, key)).rows[0];
       return row?.email_normalized === key ? row : undefined;
     },
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
@@ -193,12 +215,7 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     async recordLogin(id, nowMs, clearFailures = true) {
       // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
       // it spent a device cookie's budget: then the strangers' count stays (see the login service).
-      const failures = clearFailures ? clearedFailures : {};
-      await db
-        .updateTable('users')
-        .set({ last_login_at: nowMs, ...failures })
-        .where('id', '=', id)
-        .execute();
+      await (clearFailures ? loginTimeClearingFailures : loginTime)(db, id, nowMs);
     },
     async findContactByEmail(email) {
       const key = emailLookupKey(email);

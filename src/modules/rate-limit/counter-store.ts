@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import { sql } from 'kysely';
+import { compiledOnce } from '../../db/compiled.js';
 import { uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
 
@@ -20,23 +21,28 @@ export interface CounterStore {
 /** Counters in the `rate_counters` table: shared by every instance on the same database. */
 export function createDatabaseCounterStore(db: Kysely<Database>): CounterStore {
   let calls = 0;
-  async function increment(key: string, expiresAt: number): Promise<void> {
-    const updated = await db
+  // Sent on every limited request, so compiled once (compiled.ts).
+  const countUp = compiledOnce<[key: string], never>((qb, arg) =>
+    qb
       .updateTable('rate_counters')
       .set({ hits: sql`hits + 1` })
-      .where('counter_key', '=', key)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return;
+      .where('counter_key', '=', arg(0)),
+  );
+  const bothWindows = compiledOnce<[current: string, previous: string], { counter_key: string; hits: number }>(
+    (qb, arg) =>
+      qb
+        .selectFrom('rate_counters')
+        .select(['counter_key', 'hits'])
+        .where('counter_key', 'in', [arg(0), arg(1)]),
+  );
+  async function increment(key: string, expiresAt: number): Promise<void> {
+    if (Number((await countUp(db, key)).numAffectedRows) > 0) return;
     try {
       await db.insertInto('rate_counters').values({ counter_key: key, hits: 1, expires_at: expiresAt }).execute();
     } catch (error) {
       // Another request inserted the row first: count on it instead.
       if (uniqueViolation(error) === null) throw error;
-      await db
-        .updateTable('rate_counters')
-        .set({ hits: sql`hits + 1` })
-        .where('counter_key', '=', key)
-        .execute();
+      await countUp(db, key);
     }
   }
   return {
@@ -46,11 +52,7 @@ export function createDatabaseCounterStore(db: Kysely<Database>): CounterStore {
       const previousKey = `${key}:${windowIndex - 1}`;
       await increment(currentKey, (windowIndex + 2) * windowMs);
       if (++calls % 500 === 0) await db.deleteFrom('rate_counters').where('expires_at', '<', nowMs).execute();
-      const rows = await db
-        .selectFrom('rate_counters')
-        .select(['counter_key', 'hits'])
-        .where('counter_key', 'in', [currentKey, previousKey])
-        .execute();
+      const { rows } = await bothWindows(db, currentKey, previousKey);
       const hits = (k: string): number => rows.find((r) => r.counter_key === k)?.hits ?? 0;
       return { current: hits(currentKey), previous: hits(previousKey) };
     },

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
+import { compiledOnce } from '../../db/compiled.js';
 import { insertWithId } from '../../db/insert.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
@@ -70,6 +71,22 @@ function changed(result: { numUpdatedRows: bigint }): boolean {
 }
 
 export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect): TwoFactorRepository {
+  // Read on every sign-in (which second step follows the password), so compiled once (compiled.ts).
+  const factorsOf = compiledOnce<[userId: number], { totp: unknown; email: unknown; passkey: unknown }>((qb, arg) =>
+    qb.selectNoFrom((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('totp_factors')
+            .select('user_id')
+            .where('user_id', '=', arg(0))
+            .where('confirmed_at', 'is not', null),
+        )
+        .as('totp'),
+      eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', arg(0))).as('email'),
+      hasPasskeyExists(eb, eb.val<number>(arg(0))).as('passkey'),
+    ]),
+  );
   return {
     ...createTotpAuthenticatorsRepository(db, dialect),
     async isEmailEnabled(userId) {
@@ -79,26 +96,13 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
       );
     },
     async enabledFactors(userId) {
-      const row = await db
-        .selectNoFrom((eb) => [
-          eb
-            .exists(
-              eb
-                .selectFrom('totp_factors')
-                .select('user_id')
-                .where('user_id', '=', userId)
-                .where('confirmed_at', 'is not', null),
-            )
-            .as('totp'),
-          eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', userId)).as('email'),
-          hasPasskeyExists(eb, userId).as('passkey'),
-        ])
-        .executeTakeFirstOrThrow();
+      // A select without FROM answers exactly one row.
+      const [row] = (await factorsOf(db, userId)).rows;
       // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
       return {
-        totp: Boolean(Number(row.totp)),
-        email: Boolean(Number(row.email)),
-        passkey: Boolean(Number(row.passkey)),
+        totp: Boolean(Number(row?.totp)),
+        email: Boolean(Number(row?.email)),
+        passkey: Boolean(Number(row?.passkey)),
       };
     },
     async enableEmail(userId, nowMs) {
