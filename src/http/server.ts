@@ -107,11 +107,13 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
       },
     },
   });
-  // Answers other than built assets are not to be stored; both header sets are merged once, here.
-  const apiHeaders = { ...headers, ...NO_STORE };
+  // Answers other than built assets are not to be stored; the header sets are merged once, here.
+  const pageHeaders = { ...headers, ...NO_STORE };
+  const apiHeaders = jsonApiHeaders(headers);
   app.addHook('onRequest', (request, reply, done) => {
     if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
-    reply.headers(isStaticAsset(request.url) ? headers : apiHeaders);
+    const { url } = request;
+    reply.headers(url.startsWith('/api/') ? apiHeaders : isStaticAsset(url) ? headers : pageHeaders);
     done();
   });
 
@@ -191,6 +193,29 @@ function declareFrameworkAnswers(app: App): void {
  * still set its own policy for a public document (the JWKS does).
  */
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' } as const;
+
+/**
+ * The JSON API's answers are never rendered as documents, so they carry the headers the OWASP REST
+ * Security Cheat Sheet ("Security Headers") lists for API responses: no caching, a policy that
+ * allows nothing and no framing, HSTS, nosniff, X-Frame-Options; and helmet's
+ * Cross-Origin-Resource-Policy and Referrer-Policy. Helmet's document-only headers (COOP,
+ * Origin-Agent-Cluster, X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies,
+ * X-XSS-Protection) stay with the pages: every header is validated and written on every answer.
+ */
+function jsonApiHeaders(helmetHeaders: Record<string, string>): Record<string, string> {
+  const kept = [
+    'strict-transport-security',
+    'x-content-type-options',
+    'cross-origin-resource-policy',
+    'referrer-policy',
+  ];
+  return {
+    ...Object.fromEntries(kept.flatMap((name) => (helmetHeaders[name] ? [[name, helmetHeaders[name]]] : []))),
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+    ...NO_STORE,
+  };
+}
 
 function isStaticAsset(url: string): boolean {
   return url.startsWith('/app/assets/') || url.startsWith('/docs/static/');

@@ -184,15 +184,26 @@ describe('operations endpoints (sqlite)', () => {
     for (const response of responses) {
       const headers = response.headers;
       expect(headers['x-content-type-options']).toBe('nosniff');
-      const csp = String(headers['content-security-policy'] ?? '');
-      expect(csp).toMatch(/default-src 'self'/);
-      const framing = String(headers['x-frame-options'] ?? '');
-      expect(['DENY', 'SAMEORIGIN'].includes(framing.toUpperCase()) || /frame-ancestors '(none|self)'/.test(csp)).toBe(
-        true,
-      );
+      // JSON is never a document: a policy that allows nothing (OWASP REST Security Cheat Sheet).
+      expect(headers['content-security-policy']).toBe("default-src 'none'; frame-ancestors 'none'");
+      expect(headers['x-frame-options']).toBe('DENY');
       expect(headers['strict-transport-security']).toMatch(/max-age=\d+/);
+      expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+      expect(headers['cache-control']).toBe('no-store');
       expect(headers['x-powered-by']).toBeUndefined();
+      // Document-only headers stay with the pages.
+      expect(headers['cross-origin-opener-policy']).toBeUndefined();
     }
+  });
+
+  it('keeps the whole document policy on answers outside the JSON API', async () => {
+    const response = await t.app.inject({ url: '/no-such-page' });
+    const csp = String(response.headers['content-security-policy'] ?? '');
+    expect(csp).toMatch(/default-src 'self'/);
+    expect(csp).toMatch(/frame-ancestors 'self'/);
+    expect(response.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['cache-control']).toBe('no-store');
   });
 
   describe('CORS', () => {
