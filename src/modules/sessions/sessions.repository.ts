@@ -2,7 +2,6 @@ import type { Kysely, Selectable } from 'kysely';
 import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
 import type { Dialect } from '../../db/create-database.js';
 import { transactionWithRetry } from '../../db/transaction.js';
-import { insertWithId } from '../../db/insert.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
 import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
 import { selectFactorFlags } from '../two-factor/factor-flags.js';
@@ -100,15 +99,40 @@ interface FindRefreshRow {
  * The statements every sign-in and refresh sends, compiled once per repository (compiled.ts) and
  * shared with its transactions.
  */
+type NewSessionValues = [
+  userId: number,
+  amr: string,
+  userAgent: string | null,
+  ip: string | null,
+  nowMs: number,
+  expiresAtMs: number,
+];
+
 interface HotStatements {
+  /** Answers the new id: RETURNING on SQLite and PostgreSQL, the insert id on MySQL. */
+  insertSession: CompiledOnce<NewSessionValues, { id: number }>;
   findRefresh: CompiledOnce<[tokenHash: string], FindRefreshRow>;
   insertRefresh: CompiledOnce<[tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number], never>;
   spendRefresh: CompiledOnce<[tokenHash: string, nowMs: number, usedBy: string], never>;
   extendSession: CompiledOnce<[sessionId: number, nowMs: number, expiresAtMs: number], never>;
 }
 
-function hotStatements(): HotStatements {
+function hotStatements(dialect: Dialect): HotStatements {
   return {
+    insertSession: compiledOnce<NewSessionValues, { id: number }>((db, arg) => {
+      const insert = db.insertInto('sessions').values({
+        user_id: arg(0),
+        amr: arg(1),
+        user_agent: arg(2),
+        ip: arg(3),
+        created_at: arg(4),
+        last_used_at: arg(4),
+        expires_at: arg(5),
+        // A session opens on a sign-in: the person has just proved who they are.
+        authenticated_at: arg(4),
+      });
+      return dialect === 'mysql' ? insert : insert.returning('id');
+    }),
     /**
      * Every refresh starts here: the token, its session, and the user and second factors its answer
      * shows, in one query. The user's columns are joined by accounts, which owns the users table,
@@ -159,21 +183,13 @@ function hotStatements(): HotStatements {
 export function createSessionsRepository(
   db: Kysely<Database>,
   dialect: Dialect,
-  hot: HotStatements = hotStatements(),
+  hot: HotStatements = hotStatements(dialect),
 ): SessionsRepository {
   return {
-    insertSession: (s) =>
-      insertWithId(db, dialect, 'sessions', {
-        user_id: s.userId,
-        amr: s.amr.join(','),
-        user_agent: s.userAgent,
-        ip: s.ip,
-        created_at: s.nowMs,
-        last_used_at: s.nowMs,
-        expires_at: s.expiresAtMs,
-        // A session opens on a sign-in: the person has just proved who they are.
-        authenticated_at: s.nowMs,
-      }),
+    async insertSession(s) {
+      const result = await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs);
+      return Number(result.insertId ?? result.rows[0]?.id);
+    },
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
       await hot.insertRefresh(db, tokenHash, sessionId, nowMs, expiresAtMs);
     },
