@@ -4,6 +4,7 @@ import { insertWithId } from '../../db/insert.js';
 import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { compiledOnce } from '../../db/compiled.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 import { clearedFailures } from './lock-columns.js';
@@ -215,7 +216,10 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     async recordLogin(id, nowMs, clearFailures = true) {
       // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
       // it spent a device cookie's budget: then the strangers' count stays (see the login service).
-      await (clearFailures ? loginTimeClearingFailures : loginTime)(db, id, nowMs);
+      // One statement on its own on the users row, like the lockout's count: an account's deletion
+      // racing the sign-in can make PostgreSQL or InnoDB pick it as the deadlock victim, and running
+      // it again writes the same values (or finds the row gone).
+      await retryOnDeadlock(() => (clearFailures ? loginTimeClearingFailures : loginTime)(db, id, nowMs));
     },
     async findContactByEmail(email) {
       const key = emailLookupKey(email);
