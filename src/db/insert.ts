@@ -1,4 +1,4 @@
-import type { Insertable, Kysely } from 'kysely';
+import type { InsertQueryBuilder, InsertResult, Insertable, Kysely, QueryResult } from 'kysely';
 import type { Dialect } from './create-database.js';
 import type { Database } from './schema.js';
 
@@ -25,4 +25,19 @@ export async function insertWithId<T extends TableWithId>(
     .returning('id')
     .executeTakeFirstOrThrow();
   return Number(row.id);
+}
+
+/**
+ * The same rule for an INSERT built elsewhere (a statement compiled once): RETURNING id where the
+ * dialect has it, nothing on MySQL, whose driver answers the insert id; `insertedId` reads either.
+ */
+export function returningId<DB, TB extends keyof DB & string>(
+  insert: InsertQueryBuilder<DB, TB, InsertResult>,
+  dialect: Dialect,
+): InsertQueryBuilder<DB, TB, InsertResult> | InsertQueryBuilder<DB, TB, { id: number }> {
+  return dialect === 'mysql' ? insert : (insert.returning('id' as never) as InsertQueryBuilder<DB, TB, { id: number }>);
+}
+
+export function insertedId(result: QueryResult<{ id: number }>): number {
+  return Number(result.insertId ?? result.rows[0]?.id);
 }

@@ -61,6 +61,22 @@ describe.each(dialects)('compiledOnce on %s', (dialect) => {
     });
   });
 
+  it('builds and compiles the query once, however often and wherever it runs', async () => {
+    const { db } = database.handle;
+    let builds = 0;
+    const countOf = compiledOnce<[name: string], { name: string }>((qb, arg) => {
+      builds += 1;
+      return qb.selectFrom('products').select('name').where('name', '=', arg(0));
+    });
+    const name = `counted_${digits()}`;
+    await insertProduct(db, name, 5, 5, T0);
+    for (let i = 0; i < 3; i++) expect((await countOf(db, name)).rows).toEqual([{ name }]);
+    await db.transaction().execute(async (trx) => {
+      expect((await countOf(trx, name)).rows).toEqual([{ name }]);
+    });
+    expect(builds).toBe(1);
+  });
+
   it('runs inside a transaction, and a rollback undoes it', async () => {
     const { db } = database.handle;
     const name = `rolled_back_${digits()}`;

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
+import { insertedId, returningId } from '../../db/insert.js';
 import type { Dialect } from '../../db/create-database.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
@@ -131,7 +132,7 @@ function hotStatements(dialect: Dialect): HotStatements {
         // A session opens on a sign-in: the person has just proved who they are.
         authenticated_at: arg(4),
       });
-      return dialect === 'mysql' ? insert : insert.returning('id');
+      return returningId(insert, dialect);
     }),
     /**
      * Every refresh starts here: the token, its session, and the user and second factors its answer
@@ -187,8 +188,9 @@ export function createSessionsRepository(
 ): SessionsRepository {
   return {
     async insertSession(s) {
-      const result = await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs);
-      return Number(result.insertId ?? result.rows[0]?.id);
+      return insertedId(
+        await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs),
+      );
     },
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
       await hot.insertRefresh(db, tokenHash, sessionId, nowMs, expiresAtMs);
