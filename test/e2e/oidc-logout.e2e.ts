@@ -95,6 +95,8 @@ describe('signing out of an application through Twofold', () => {
     // Signed in to Twofold in this browser: the page continues to the application without a question.
     await page.goto(authorization.href);
     await expect.poll(() => reached.length, { timeout: 15_000 }).toBe(1);
+    // The request is seen before the page has loaded it: the next goto must not interrupt that navigation.
+    await page.waitForURL((url) => url.port === '9');
     const tokens = await oidc.authorizationCodeGrant(rp, reached[0]!, {
       pkceCodeVerifier: verifier,
       expectedState: state,
@@ -113,6 +115,7 @@ describe('signing out of an application through Twofold', () => {
       .toBe('Sign out of Twofold and Wiki 390?');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect.poll(() => reached.length, { timeout: 15_000 }).toBe(2);
+    await page.waitForURL((url) => url.port === '9' && url.searchParams.get('state') === logoutState);
     expect(`${reached[1]!.origin}${reached[1]!.pathname}`).toBe(SIGNED_OUT);
     expect(reached[1]!.searchParams.get('state')).toBe(logoutState);
     expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain('twofold_session');
