@@ -105,6 +105,43 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     expect(await sessions.findRefreshToken(tokenHash())).toBeUndefined();
   });
 
+  it('opens a session together with its first refresh token, which expires with the session', async () => {
+    const userId = await newUserId();
+    const hash = tokenHash();
+    const sessionId = await sessions.openSession(newSession(userId, { amr: ['pwd', 'otp'], ip: '2001:db8::2' }), hash);
+    expect(Number.isInteger(sessionId)).toBe(true);
+    expect(await sessions.findSession(sessionId)).toMatchObject({ user_id: userId, amr: 'pwd,otp', ip: '2001:db8::2' });
+    expect(await sessions.findRefreshToken(hash)).toMatchObject({
+      sessionId,
+      userId,
+      usedAt: null,
+      tokenExpiresAt: T0 + 30 * DAY_MS,
+      sessionExpiresAt: T0 + 30 * DAY_MS,
+    });
+  });
+
+  it('opens neither the session nor its token when either cannot be written', async () => {
+    const userId = await newUserId();
+    const taken = tokenHash();
+    await sessions.openSession(newSession(userId), taken);
+    // The token's hash is taken: the session written before it in the same step must not stay.
+    const clash = await sessions.openSession(newSession(userId, { nowMs: T0 + 1 }), taken).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(uniqueViolation(clash)).not.toBeNull();
+    expect(await sessions.listActive(userId, T0 + 2)).toHaveLength(1);
+    // No such account: no token is left without its session.
+    const orphan = tokenHash();
+    const gone = await sessions.openSession(newSession(2_000_000_000), orphan).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(gone).not.toBeNull();
+    expect(uniqueViolation(gone)).toBeNull();
+    expect(await sessions.findRefreshToken(orphan)).toBeUndefined();
+  });
+
   it('refuses a second refresh token with the same hash as a unique violation', async () => {
     const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();

@@ -1,12 +1,13 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { compiledOnce } from '../../db/compiled.js';
 import type { Database } from '../../db/schema.js';
 
 /*
  * The lock columns of a user's row (`failed_attempts`, `locked_until`, `failures_expire_at`). They
  * live in the users table, which this module owns: the lockout module counts failures and locks in
- * them through `accountLockColumns` below, a finished login clears them (accounts.repository's
- * recordLogin), an administrator locks with ADMIN_LOCK_UNTIL_MS. Their meaning and every statement
- * on them are written once, here, below all three.
+ * them through `accountAttemptCounter` and `accountLockColumns` below, a finished login clears them
+ * (accounts.repository's recordLogin), an administrator locks with ADMIN_LOCK_UNTIL_MS. Their
+ * meaning and every statement on them are written once, here, below all three.
  */
 
 /** `locked_until` of an administrator's lock: until unlocked, never lifted by a login or a timer. */
@@ -35,6 +36,39 @@ export interface CountedAttempt {
   failures_expire_at: number;
 }
 
+/**
+ * The policy's SET list over the attempt's time `now` and the policy's own values `value(i)` (the
+ * times its locks and its memory end). Both stand for bound parameters: the statement is compiled
+ * once and every attempt sends only its values.
+ */
+export type CountedAttemptOver = (now: number, value: (index: number) => number) => CountedAttempt;
+
+/**
+ * Counts one attempt on an account's row unless it is locked (`locked_until` unset or past), in one
+ * UPDATE whose WHERE refuses a locked row: the database, not the caller, reads and changes the
+ * count, so parallel attempts on every instance never get more than the budget. Every sign-in sends
+ * it, so it is compiled once for the policy's SET list (`counted`, src/db/compiled.ts). True when
+ * counted; false when locked (or no row).
+ */
+export type AttemptCounter = (
+  db: Kysely<Database>,
+  userId: number,
+  nowMs: number,
+  values: readonly number[],
+) => Promise<boolean>;
+
+export function accountAttemptCounter(counted: CountedAttemptOver): AttemptCounter {
+  const statement = compiledOnce<[userId: number, nowMs: number, ...values: number[]], never>((db, arg) =>
+    db
+      .updateTable('users')
+      .set(counted(arg(1), (index) => arg(index + 2)))
+      .where('id', '=', arg(0))
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', arg(1))])),
+  );
+  return async (db, userId, nowMs, values) =>
+    Number((await statement(db, userId, nowMs, ...values)).numAffectedRows ?? 0) === 1;
+}
+
 /** The lock columns of an account's row as they stand. */
 export interface AccountLockState {
   failed_attempts: number;
@@ -48,11 +82,6 @@ export interface AccountLockState {
  * every instance sharing the database never get more than the budget.
  */
 export interface AccountLockColumns {
-  /**
-   * Counts one attempt with `counted` unless the account is locked (`locked_until` unset or past),
-   * in one UPDATE whose WHERE refuses a locked row. True when counted; false when locked (or no row).
-   */
-  countAttempt(userId: number, nowMs: number, counted: CountedAttempt): Promise<boolean>;
   /** Gives back one counted attempt (never below zero) and lifts a brute-force lock, in one statement. */
   refundAttempt(userId: number): Promise<void>;
   lockState(userId: number): Promise<AccountLockState | undefined>;
@@ -68,15 +97,6 @@ export interface AccountLockColumns {
 /** The lock columns through `db`, which may be a transaction (the lockout module's lifting of every lock). */
 export function accountLockColumns(db: Kysely<Database>): AccountLockColumns {
   return {
-    async countAttempt(userId, nowMs, counted) {
-      const result = await db
-        .updateTable('users')
-        .set(counted)
-        .where('id', '=', userId)
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
-    },
     async refundAttempt(userId) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.
       await db

@@ -1,8 +1,8 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { retryOnDeadlock, uniqueViolation } from '../../db/errors.js';
 import type { Database } from '../../db/schema.js';
 import { transactionWithRetry } from '../../db/transaction.js';
-import { accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
+import { accountAttemptCounter, accountLockColumns, type CountedAttempt } from '../accounts/lock-columns.js';
 import { failureMemoryMs, lockSecondsAfterFailures, type LockoutPolicy } from './lockout.policy.js';
 
 export type { LockoutPolicy } from './lockout.policy.js';
@@ -64,36 +64,41 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
   const accountRow = accountLockColumns(db);
   let lastSweepMs = Number.NEGATIVE_INFINITY;
 
-  /** The failure count as it stands: zero once its memory has run out (NULL compares as not expired). */
-  const current = (nowMs: number): RawBuilder<number> =>
-    sql<number>`(case when failures_expire_at <= ${nowMs} then 0 else failed_attempts end)`;
-
-  /** CASE over the new failure count: the doubling schedule as literal steps (portable, no pow()). */
-  function lockExpression(nowMs: number): RawBuilder<number | null> {
-    const steps: Array<[number, number]> = [];
-    for (let failures = policy.threshold; ; failures++) {
-      const seconds = lockSecondsAfterFailures(failures, policy);
-      steps.push([failures, seconds]);
-      if (seconds >= policy.maxSeconds) break;
-    }
-    const branches = steps
-      .reverse()
-      .map(([failures, seconds]) => sql`when ${current(nowMs)} + 1 >= ${failures} then ${nowMs + seconds * 1000}`);
-    return sql<number | null>`case ${sql.join(branches, sql` `)} else locked_until end`;
+  /** The doubling schedule as literal steps, longest lock first: [failures, seconds of lock]. */
+  const steps: Array<[number, number]> = [];
+  for (let failures = policy.threshold; ; failures++) {
+    const seconds = lockSecondsAfterFailures(failures, policy);
+    steps.push([failures, seconds]);
+    if (seconds >= policy.maxSeconds) break;
   }
+  steps.reverse();
 
   /**
-   * The SET list of a reservation. Order matters: MySQL evaluates SET assignments left to right, so
-   * locked_until and failed_attempts must come before failures_expire_at changes (and locked_until
-   * before failed_attempts), each seeing the old values.
+   * The SET list of a reservation at `now`, with `value(0)` the end of the count's memory and
+   * `value(1 + i)` the end of step i's lock (reservationValues), so that the account's statement
+   * can be compiled once with slots for them. Order matters: MySQL evaluates SET assignments left
+   * to right, so locked_until and failed_attempts must come before failures_expire_at changes (and
+   * locked_until before failed_attempts), each seeing the old values.
    */
-  function reservation(nowMs: number): CountedAttempt {
+  function reservation(now: number, value: (index: number) => number): CountedAttempt {
+    // The failure count as it stands: zero once its memory has run out (NULL compares as not expired).
+    const current = sql<number>`(case when failures_expire_at <= ${now} then 0 else failed_attempts end)`;
+    // A CASE over the new failure count: portable, no pow().
+    const branches = steps.map(([failures], i) => sql`when ${current} + 1 >= ${failures} then ${value(1 + i)}`);
     return {
-      locked_until: lockExpression(nowMs),
-      failed_attempts: sql<number>`${current(nowMs)} + 1`,
-      failures_expire_at: nowMs + memoryMs,
+      locked_until: sql<number | null>`case ${sql.join(branches, sql` `)} else locked_until end`,
+      failed_attempts: sql<number>`${current} + 1`,
+      failures_expire_at: value(0),
     };
   }
+
+  /** The values of reservation's `value(i)` for an attempt at nowMs. */
+  const reservationValues = (nowMs: number): number[] => [
+    nowMs + memoryMs,
+    ...steps.map(([, seconds]) => nowMs + seconds * 1000),
+  ];
+
+  const countOnAccount = accountAttemptCounter(reservation);
 
   async function sweep(nowMs: number): Promise<void> {
     if (nowMs - lastSweepMs < SWEEP_INTERVAL_MS) return;
@@ -105,9 +110,10 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
     await sweep(nowMs);
     // The row may not exist yet (first failure) or may vanish (swept) between statements: retry.
     for (let round = 0; round < 3; round++) {
+      const values = reservationValues(nowMs);
       const updated = await db
         .updateTable('login_lockouts')
-        .set(reservation(nowMs))
+        .set(reservation(nowMs, (index) => values[index] as number))
         .where('lockout_key', '=', key)
         .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', nowMs)]))
         .executeTakeFirst();
@@ -146,7 +152,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
       // One statement on its own (no transaction), so running it again after PostgreSQL or InnoDB
       // picked it as a deadlock victim counts the attempt once: an account's deletion (which locks
       // this users row, then its children) and a concurrent address change can close a cycle with it.
-      return retryOnDeadlock(() => accountRow.countAttempt(target.userId, nowMs, reservation(nowMs)));
+      return retryOnDeadlock(() => countOnAccount(db, target.userId, nowMs, reservationValues(nowMs)));
     },
     async refundAttempt(target) {
       // The attempt that reached the threshold may have set a lock; a right password lifts it again.

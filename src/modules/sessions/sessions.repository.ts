@@ -1,5 +1,5 @@
-import type { Kysely, Selectable } from 'kysely';
-import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
+import type { Insertable, Kysely, Selectable } from 'kysely';
+import { compiledOnce, type Arg, type CompiledOnce } from '../../db/compiled.js';
 import { insertedId, returningId } from '../../db/insert.js';
 import type { Dialect } from '../../db/create-database.js';
 import { transactionWithRetry } from '../../db/transaction.js';
@@ -49,6 +49,11 @@ export interface RefreshTokenRecord {
 
 export interface SessionsRepository {
   insertSession(session: NewSession): Promise<number>;
+  /**
+   * A sign-in's new session and its first refresh token (expiring with the session), both or
+   * neither; answers the session's id.
+   */
+  openSession(session: NewSession, tokenHash: string): Promise<number>;
   insertRefreshToken(tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
@@ -112,28 +117,56 @@ type NewSessionValues = [
 interface HotStatements {
   /** Answers the new id: RETURNING on SQLite and PostgreSQL, the insert id on MySQL. */
   insertSession: CompiledOnce<NewSessionValues, { id: number }>;
+  /** PostgreSQL only: the session and its first refresh token in one statement. */
+  openSession: CompiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }> | undefined;
   findRefresh: CompiledOnce<[tokenHash: string], FindRefreshRow>;
   insertRefresh: CompiledOnce<[tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number], never>;
   spendRefresh: CompiledOnce<[tokenHash: string, nowMs: number, usedBy: string], never>;
   extendSession: CompiledOnce<[sessionId: number, nowMs: number, expiresAtMs: number], never>;
 }
 
+/** A new session's row over the slots of NewSessionValues. */
+function sessionValues(arg: Arg): Insertable<SessionsTable> {
+  return {
+    user_id: arg(0),
+    amr: arg(1),
+    user_agent: arg(2),
+    ip: arg(3),
+    created_at: arg(4),
+    last_used_at: arg(4),
+    expires_at: arg(5),
+    // A session opens on a sign-in: the person has just proved who they are.
+    authenticated_at: arg(4),
+  };
+}
+
 function hotStatements(dialect: Dialect): HotStatements {
   return {
-    insertSession: compiledOnce<NewSessionValues, { id: number }>((db, arg) => {
-      const insert = db.insertInto('sessions').values({
-        user_id: arg(0),
-        amr: arg(1),
-        user_agent: arg(2),
-        ip: arg(3),
-        created_at: arg(4),
-        last_used_at: arg(4),
-        expires_at: arg(5),
-        // A session opens on a sign-in: the person has just proved who they are.
-        authenticated_at: arg(4),
-      });
-      return returningId(insert, dialect);
-    }),
+    insertSession: compiledOnce<NewSessionValues, { id: number }>((db, arg) =>
+      returningId(db.insertInto('sessions').values(sessionValues(arg)), dialect),
+    ),
+    /*
+     * A sign-in sent four statements (BEGIN, two INSERTs, COMMIT), each a round trip costing both
+     * processes CPU. PostgreSQL runs a data-modifying WITH and the statement that uses its RETURNING
+     * as one statement, atomic without a transaction block, and checks the token's foreign key
+     * after both rows exist (PostgreSQL manual, "Data-Modifying Statements in WITH"). SQLite and
+     * MySQL have no INSERT in WITH: they keep the transaction.
+     */
+    openSession:
+      dialect === 'postgres'
+        ? compiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }>((db, arg) =>
+            db
+              .with('opened', (qb) => qb.insertInto('sessions').values(sessionValues(arg)).returning('id'))
+              .insertInto('refresh_tokens')
+              .values((eb) => ({
+                token_hash: arg(6),
+                session_id: eb.selectFrom('opened').select('opened.id'),
+                created_at: arg(4),
+                expires_at: arg(5),
+              }))
+              .returning('session_id'),
+          )
+        : undefined,
     /**
      * Every refresh starts here: the token, its session, and the user and second factors its answer
      * shows, in one query. The user's columns are joined by accounts, which owns the users table,
@@ -191,6 +224,15 @@ export function createSessionsRepository(
       return insertedId(
         await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs),
       );
+    },
+    async openSession(s, tokenHash) {
+      const values: NewSessionValues = [s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs];
+      if (hot.openSession) return Number((await hot.openSession(db, ...values, tokenHash)).rows[0]?.session_id);
+      return transactionWithRetry(db, async (trx) => {
+        const sessionId = insertedId(await hot.insertSession(trx, ...values));
+        await hot.insertRefresh(trx, tokenHash, sessionId, s.nowMs, s.expiresAtMs);
+        return sessionId;
+      });
     },
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
       await hot.insertRefresh(db, tokenHash, sessionId, nowMs, expiresAtMs);

@@ -176,20 +176,22 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   return {
     async open(user, amr, client) {
       const nowMs = clock.now().getTime();
-      const opened = await unknownIfAccountGone(
-        repository.transaction(async (repo) => {
-          const sessionId = await repo.insertSession({
+      // The first refresh token of the session, 256 bits and opaque like every next one (storeRefreshToken).
+      const refreshToken = randomToken(32);
+      const sessionId = await unknownIfAccountGone(
+        repository.openSession(
+          {
             userId: user.id,
             amr,
             userAgent: truncate(client.userAgent, 255),
             ip: client.ip,
             nowMs,
             expiresAtMs: nowMs + ttlMs,
-          });
-          return { sessionId, refreshToken: await storeRefreshToken(sessionId, repo, nowMs) };
-        }),
+          },
+          sha256Hex(refreshToken),
+        ),
       );
-      return tokensFor(user, opened.sessionId, amr, nowMs, opened.refreshToken);
+      return tokensFor(user, sessionId, amr, nowMs, refreshToken);
     },
 
     async reauthenticate(user, sessionId, amr, client) {
