@@ -20,6 +20,7 @@ import { createForwardAuthService } from './modules/forward-auth/forward-auth.se
 import { createDeviceCookies } from './modules/lockout/device-cookie.js';
 import { createLockoutRepository } from './modules/lockout/lockout.repository.js';
 import { createLockoutService } from './modules/lockout/lockout.service.js';
+import { createLoginRepository } from './modules/login/login.repository.js';
 import { createLoginService } from './modules/login/login.service.js';
 import { createMailer } from './modules/mail/mailer.js';
 import { createMetrics } from './modules/ops/metrics.js';
@@ -214,6 +215,7 @@ export async function createServices(config: Config, overrides: ServiceOverrides
   });
   const login = createLoginService({
     accounts,
+    repository: createLoginRepository(db),
     lockout,
     twoFactor,
     sessions,

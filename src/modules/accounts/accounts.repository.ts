@@ -3,7 +3,7 @@ import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
-import { compiledOnce } from '../../db/compiled.js';
+import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
 import { retryOnDeadlock } from '../../db/errors.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
@@ -148,14 +148,45 @@ export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
 
+/** The sign-in lookup's query on the users table, to which a caller may add columns of its own. */
+export type UsersQuery = SelectQueryBuilder<Database, 'users', UserRow>;
+
+/**
+ * The account a login identifier names (a username, or an address when it holds '@'), read by
+ * `extend`'s query: the sign-in adds its second factors' flags (two-factor's EXISTS), so a sign-in
+ * reads the account and its factors in one query while the SQL on the users table stays here.
+ * Compiled once (src/db/compiled.ts); undefined when no account carries exactly the identifier's key.
+ */
+export function accountLookupByLogin<X extends object>(
+  extend: (query: UsersQuery) => SelectQueryBuilder<Database, 'users', UserRow & X>,
+): (db: Kysely<Database>, identifier: string) => Promise<(UserRow & X) | undefined> {
+  const by = (column: 'username_normalized' | 'email_normalized'): CompiledOnce<[key: string], UserRow & X> =>
+    compiledOnce<[key: string], UserRow & X>((qb, arg) =>
+      extend(qb.selectFrom('users').selectAll('users').where(column, '=', arg(0))),
+    );
+  const byUsername = by('username_normalized');
+  const byEmail = by('email_normalized');
+  return async (db, identifier) => {
+    // The row must carry exactly the key, not just one the database collation calls equal: MariaDB's
+    // default collation ignores trailing spaces and accents ('alice ' = 'alicé' = 'alice'). Else a
+    // spelling would name an account on MariaDB but not elsewhere, and its lockout budget (shared with
+    // the account's when it exists, its own when not) would tell which accounts exist (OWASP
+    // Authentication Cheat Sheet, account enumeration).
+    if (!identifier.includes('@')) {
+      const key = normalizeUsername(identifier);
+      const row = (await byUsername(db, key)).rows[0];
+      return row?.username_normalized === key ? row : undefined;
+    }
+    const key = emailLookupKey(identifier);
+    if (key === null) return undefined;
+    const row = (await byEmail(db, key)).rows[0];
+    return row?.email_normalized === key ? row : undefined;
+  };
+}
+
 export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect): AccountsRepository {
   // What every sign-in reads and writes, compiled once (compiled.ts).
-  const byUsername = compiledOnce<[key: string], UserRow>((qb, arg) =>
-    qb.selectFrom('users').selectAll().where('username_normalized', '=', arg(0)),
-  );
-  const byEmail = compiledOnce<[key: string], UserRow>((qb, arg) =>
-    qb.selectFrom('users').selectAll().where('email_normalized', '=', arg(0)),
-  );
+  const byLogin = accountLookupByLogin((query) => query);
   const byId = compiledOnce<[id: number], UserRow>((qb, arg) =>
     qb.selectFrom('users').selectAll().where('id', '=', arg(0)),
   );
@@ -185,22 +216,7 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
         updated_at: user.nowMs,
       }),
     findById: async (id) => (await byId(db, id)).rows[0],
-    async findByLogin(identifier) {
-      // The row must carry exactly the key, not just one the database collation calls equal: MariaDB's
-      // default collation ignores trailing spaces and accents ('alice ' = 'alicé' = 'alice'). Else a
-      // spelling would name an account on MariaDB but not elsewhere, and its lockout budget (shared with
-      // the account's when it exists, its own when not) would tell which accounts exist (OWASP
-      // Authentication Cheat Sheet, account enumeration).
-      if (!identifier.includes('@')) {
-        const key = normalizeUsername(identifier);
-        const row = (await byUsername(db, key)).rows[0];
-        return row?.username_normalized === key ? row : undefined;
-      }
-      const key = emailLookupKey(identifier);
-      if (key === null) return undefined;
-      const row = (await byEmail(db, key)).rows[0];
-      return row?.email_normalized === key ? row : undefined;
-    },
+    findByLogin: (identifier) => byLogin(db, identifier),
     async replacePasswordHash(id, expected, passwordHash, nowMs) {
       const result = await db
         .updateTable('users')

@@ -4,6 +4,7 @@ import type { ClientInfo } from '../../http/client-info.js';
 import { AppError } from '../../lib/errors.js';
 import { emailUnverifiedError, type AccountsService, type User } from '../accounts/accounts.service.js';
 import type { UserRow } from '../accounts/accounts.repository.js';
+import type { LoginRepository } from './login.repository.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { AccountTarget, LockTarget, LockoutClient, LockoutService } from '../lockout/lockout.service.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -48,8 +49,12 @@ export interface MfaChallenge {
 /** Tokens from a sign-in carry the FastAPI app's flag too: no second step is needed. */
 export type LoginTokens = Tokens & { '2fa_required': false };
 
-/** The flow's state before the first factor: the account the login names (read once), and the budget it spends. */
-export type LoginAttempt = { account: UserRow; target: AccountTarget } | { account: undefined; target: LockTarget };
+/**
+ * The flow's state before the first factor: the account the login names and its second factors (read
+ * once, in one query), and the budget it spends.
+ */
+export type LoginAttempt =
+  { account: UserRow; methods: FactorMethod[]; target: AccountTarget } | { account: undefined; target: LockTarget };
 
 /** The flow's state once a first factor has proven who signs in. */
 export interface FirstFactorPassed {
@@ -71,6 +76,8 @@ export interface FactorsPassed {
 
 export interface LoginFlowDeps {
   accounts: AccountsService;
+  /** The account a sign-in names, with its second factors. */
+  repository: LoginRepository;
   lockout: LockoutService;
   twoFactor: TwoFactorService;
   sessions: SessionsService;
@@ -181,8 +188,8 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
       throw new AppError('invalid_credentials');
     }
     // authenticate succeeds only for the account it was handed, whose budget is an account's: never a name's.
-    if (target.kind === 'name') throw new AppError('invalid_credentials');
-    return { account: check.user, target, amr: ['pwd'], methods: await twoFactor.methodsOf(check.user.id) };
+    if (attempt.account === undefined || target.kind === 'name') throw new AppError('invalid_credentials');
+    return { account: check.user, target, amr: ['pwd'], methods: attempt.methods };
   }
 
   // First factor, passkey (WebAuthn): passkey-step.ts, on this flow's attempt, finish and next step.

@@ -111,10 +111,10 @@ export function createLoginService(deps: LoginDeps): LoginService {
    */
   async function reread(attempt: LoginAttempt, username: string): Promise<LoginAttempt> {
     if (attempt.account === undefined) return attempt;
-    const fresh = await accounts.findByUsername(username);
+    const fresh = await deps.repository.findSignIn(username);
     // Renamed or deleted meanwhile: the name no longer leads to the account whose budget was chosen.
-    if (fresh?.id !== attempt.account.id) throw new AppError('invalid_credentials');
-    return { ...attempt, account: fresh };
+    if (fresh?.account.id !== attempt.account.id) throw new AppError('invalid_credentials');
+    return { ...attempt, ...fresh };
   }
 
   /** A re-authentication proven: the same session's new tokens with a fresh auth_time, and the audit line. */
@@ -142,12 +142,12 @@ export function createLoginService(deps: LoginDeps): LoginService {
 
   return {
     async passwordLogin(input, client) {
-      // The account is read once, here, and handed along the flow.
-      const account = await accounts.findByUsername(input.username);
+      // The account and its second factors are read once, here (one query), and handed along the flow.
+      const found = await deps.repository.findSignIn(input.username);
       // A name without an account has a budget of its own that locks exactly like an account's, so
       // a 429 never tells which accounts exist (OWASP Authentication Cheat Sheet, account enumeration).
-      const attempt: LoginAttempt = account
-        ? { account, target: lockout.targetFor(account.id, client) }
+      const attempt: LoginAttempt = found
+        ? { ...found, target: lockout.targetFor(found.account.id, client) }
         : { account: undefined, target: lockout.targetForUnknown(input.username) };
       const { target } = attempt;
       // Attempts on one budget are checked in turn here, each spending one attempt before the

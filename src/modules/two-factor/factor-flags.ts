@@ -40,3 +40,12 @@ export function selectFactorFlags<DB extends Database, TB extends keyof DB, O>(
     hasPasskeyExists(eb, owner).as('passkey'),
   ]) as unknown as SelectQueryBuilder<DB, TB, O & FactorFlags>;
 }
+
+/** The flags as booleans (methodsOfFactors' input): PostgreSQL answers booleans, SQLite and MySQL 0/1. */
+export function factorsOn(flags: FactorFlags): { totp: boolean; email: boolean; passkey: boolean } {
+  return {
+    totp: Boolean(Number(flags.totp)),
+    email: Boolean(Number(flags.email_factor)),
+    passkey: Boolean(Number(flags.passkey)),
+  };
+}
