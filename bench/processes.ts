@@ -73,10 +73,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The Node flags `npm start` runs the server with (package.json; docs/operations.md, "Memory"). */
-export const SERVE_NODE_FLAGS = ['--max-semi-space-size=4'];
+export const SERVE_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /**
- * Starts the real server, `node --max-semi-space-size=4 dist/main.js serve`, exactly as an operator would (production
+ * Starts the real server, `node --max-semi-space-size=8 dist/main.js serve`, exactly as an operator would (production
  * mode, its own process), and times process start to readiness by polling `/readyz` every 5 ms.
  */
 export async function startTwofold(env: Record<string, string>): Promise<RunningServer> {
