@@ -127,15 +127,6 @@ describe.each(dialects)('accounts repository on %s', (dialect) => {
     expect(await accounts.findById(id)).toEqual({ ...before, role: 'admin', updated_at: T0 + 2 * MINUTE_MS });
   });
 
-  it('records the last login time as a number with recordLogin', async () => {
-    const id = await accounts.insert(newUser());
-    const before = await accounts.findById(id);
-    await accounts.recordLogin(id, T0 + 3 * MINUTE_MS);
-    const after = await accounts.findById(id);
-    expect(after).toEqual({ ...before, last_login_at: T0 + 3 * MINUTE_MS });
-    expect(typeof after?.last_login_at).toBe('number');
-  });
-
   it('lets exactly one of 20 concurrent inserts of one username (any case) win; the rest are unique violations', async () => {
     const variants = caseVariants(`racer${digits(4)}`, 20);
     expect(new Set(variants).size).toBe(20);

@@ -108,7 +108,11 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   it('opens a session together with its first refresh token, which expires with the session', async () => {
     const userId = await newUserId();
     const hash = tokenHash();
-    const sessionId = await sessions.openSession(newSession(userId, { amr: ['pwd', 'otp'], ip: '2001:db8::2' }), hash);
+    const sessionId = await sessions.openSession(
+      newSession(userId, { amr: ['pwd', 'otp'], ip: '2001:db8::2' }),
+      hash,
+      true,
+    );
     expect(Number.isInteger(sessionId)).toBe(true);
     expect(await sessions.findSession(sessionId)).toMatchObject({ user_id: userId, amr: 'pwd,otp', ip: '2001:db8::2' });
     expect(await sessions.findRefreshToken(hash)).toMatchObject({
@@ -120,20 +124,39 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     });
   });
 
+  it('records the login time with the session, and forgets the failure count only when asked', async () => {
+    const userId = await newUserId();
+    const counted = { failed_attempts: 3, failures_expire_at: T0 + DAY_MS, locked_until: T0 + MINUTE_MS };
+    await database.handle.db.updateTable('users').set(counted).where('id', '=', userId).execute();
+    // A device cookie's success: the login time, the strangers' count stays.
+    await sessions.openSession(newSession(userId, { nowMs: T0 + 5 }), tokenHash(), false);
+    expect(await accounts.findById(userId)).toMatchObject({ ...counted, last_login_at: T0 + 5 });
+    expect(typeof (await accounts.findById(userId))?.last_login_at).toBe('number');
+    await sessions.openSession(newSession(userId, { nowMs: T0 + 6 }), tokenHash(), true);
+    expect(await accounts.findById(userId)).toMatchObject({
+      failed_attempts: 0,
+      failures_expire_at: null,
+      locked_until: null,
+      last_login_at: T0 + 6,
+    });
+  });
+
   it('opens neither the session nor its token when either cannot be written', async () => {
     const userId = await newUserId();
     const taken = tokenHash();
-    await sessions.openSession(newSession(userId), taken);
+    await sessions.openSession(newSession(userId), taken, true);
     // The token's hash is taken: the session written before it in the same step must not stay.
-    const clash = await sessions.openSession(newSession(userId, { nowMs: T0 + 1 }), taken).then(
+    const clash = await sessions.openSession(newSession(userId, { nowMs: T0 + 1 }), taken, true).then(
       () => null,
       (e: unknown) => e,
     );
     expect(uniqueViolation(clash)).not.toBeNull();
     expect(await sessions.listActive(userId, T0 + 2)).toHaveLength(1);
+    // …nor the login time of the sign-in that failed.
+    expect((await accounts.findById(userId))?.last_login_at).toBe(T0);
     // No such account: no token is left without its session.
     const orphan = tokenHash();
-    const gone = await sessions.openSession(newSession(2_000_000_000), orphan).then(
+    const gone = await sessions.openSession(newSession(2_000_000_000), orphan, true).then(
       () => null,
       (e: unknown) => e,
     );

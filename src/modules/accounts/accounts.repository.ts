@@ -1,10 +1,18 @@
-import { sql, type Kysely, type ReferenceExpression, type Selectable, type SelectQueryBuilder } from 'kysely';
+import {
+  sql,
+  type Kysely,
+  type QueryCreator,
+  type ReferenceExpression,
+  type Selectable,
+  type SelectQueryBuilder,
+  type UpdateQueryBuilder,
+  type UpdateResult,
+} from 'kysely';
 import type { Dialect } from '../../db/create-database.js';
 import { insertWithId } from '../../db/insert.js';
 import { likeContains } from '../../db/like.js';
 import type { Database, UsersTable } from '../../db/schema.js';
 import { compiledOnce, type CompiledOnce } from '../../db/compiled.js';
-import { retryOnDeadlock } from '../../db/errors.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { canonicalEmail, emailLookupKey } from './email-address.js';
 import { clearedFailures } from './lock-columns.js';
@@ -43,11 +51,6 @@ export interface AccountsRepository {
   /** Compare-and-set: replaces the hash only if it is still `expected` (a concurrent change wins). */
   replacePasswordHash(id: number, expected: string, passwordHash: string, nowMs: number): Promise<boolean>;
   updateRole(id: number, role: string, nowMs: number): Promise<void>;
-  /**
-   * The login time; with `clearFailures` also the untrusted-client failure count and its brute-force lock (one
-   * statement).
-   */
-  recordLogin(id: number, nowMs: number, clearFailures?: boolean): Promise<void>;
   /** By address, compared by its lookup key (case-insensitive, like sign-in by email). */
   findContactByEmail(email: string): Promise<AccountContact | undefined>;
   findContactById(id: number): Promise<AccountContact | undefined>;
@@ -148,6 +151,24 @@ export function normalizeUsername(username: string): string {
   return username.toLowerCase();
 }
 
+/**
+ * A finished sign-in on the account's row: the login time and, with `clearFailures`, the untrusted
+ * clients' failure count and brute-force lock forgotten (a success resets it, as in Keycloak; a
+ * device cookie's success leaves the strangers' count alone). The sessions module runs it in the
+ * statement or transaction that opens the session, so a sign-in is written whole or not at all.
+ */
+export function recordSignIn(
+  db: QueryCreator<Database>,
+  userId: number,
+  nowMs: number,
+  clearFailures: boolean,
+): UpdateQueryBuilder<Database, 'users', 'users', UpdateResult> {
+  return db
+    .updateTable('users')
+    .set(clearFailures ? { last_login_at: nowMs, ...clearedFailures } : { last_login_at: nowMs })
+    .where('id', '=', userId);
+}
+
 /** The sign-in lookup's query on the users table, to which a caller may add columns of its own. */
 export type UsersQuery = SelectQueryBuilder<Database, 'users', UserRow>;
 
@@ -190,18 +211,6 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
   const byId = compiledOnce<[id: number], UserRow>((qb, arg) =>
     qb.selectFrom('users').selectAll().where('id', '=', arg(0)),
   );
-  const loginTime = compiledOnce<[id: number, nowMs: number], never>((qb, arg) =>
-    qb
-      .updateTable('users')
-      .set({ last_login_at: arg(1) })
-      .where('id', '=', arg(0)),
-  );
-  const loginTimeClearingFailures = compiledOnce<[id: number, nowMs: number], never>((qb, arg) =>
-    qb
-      .updateTable('users')
-      .set({ last_login_at: arg(1), ...clearedFailures })
-      .where('id', '=', arg(0)),
-  );
   return {
     insert: (user) =>
       insertWithId(db, dialect, 'users', {
@@ -228,14 +237,6 @@ export function createAccountsRepository(db: Kysely<Database>, dialect: Dialect)
     },
     async updateRole(id, role, nowMs) {
       await db.updateTable('users').set({ role, updated_at: nowMs }).where('id', '=', id).execute();
-    },
-    async recordLogin(id, nowMs, clearFailures = true) {
-      // A finished login clears the brute-force count (a success resets it, as in Keycloak), unless
-      // it spent a device cookie's budget: then the strangers' count stays (see the login service).
-      // One statement on its own on the users row, like the lockout's count: an account's deletion
-      // racing the sign-in can make PostgreSQL or InnoDB pick it as the deadlock victim, and running
-      // it again writes the same values (or finds the row gone).
-      await retryOnDeadlock(() => (clearFailures ? loginTimeClearingFailures : loginTime)(db, id, nowMs));
     },
     async findContactByEmail(email) {
       const key = emailLookupKey(email);

@@ -73,8 +73,6 @@ export interface AccountsService {
     client: ChangeClient,
   ): Promise<void>;
   setRole(userId: number, role: Role): Promise<User>;
-  /** See AccountsRepository.recordLogin. */
-  recordLogin(userId: number, options?: { clearFailures: boolean }): Promise<void>;
 }
 
 export interface AccountsDeps {
@@ -241,8 +239,5 @@ export function createAccountsService(deps: AccountsDeps): AccountsService {
       await repository.updateRole(userId, role, clock.now().getTime());
       return present(await loadRow(userId));
     },
-
-    recordLogin: (userId, options) =>
-      repository.recordLogin(userId, clock.now().getTime(), options?.clearFailures ?? true),
   };
 }

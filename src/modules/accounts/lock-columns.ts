@@ -6,7 +6,7 @@ import type { Database } from '../../db/schema.js';
  * The lock columns of a user's row (`failed_attempts`, `locked_until`, `failures_expire_at`). They
  * live in the users table, which this module owns: the lockout module counts failures and locks in
  * them through `accountAttemptCounter` and `accountLockColumns` below, a finished login clears them
- * (accounts.repository's recordLogin), an administrator locks with ADMIN_LOCK_UNTIL_MS. Their
+ * (accounts.repository's recordSignIn), an administrator locks with ADMIN_LOCK_UNTIL_MS. Their
  * meaning and every statement on them are written once, here, below all three.
  */
 

@@ -168,7 +168,7 @@ export function createLockoutRepository(db: Kysely<Database>, policy: LockoutPol
       }
     },
     async clearFailures(target) {
-      // The account's own count is cleared with the login time (accounts' recordLogin, one statement).
+      // The account's own count is cleared with the login time, as the session opens (accounts' recordSignIn).
       await db.deleteFrom('login_lockouts').where('lockout_key', '=', target.key).execute();
     },
     async state(target) {

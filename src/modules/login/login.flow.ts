@@ -142,11 +142,10 @@ export function createLoginFlow(deps: LoginFlowDeps): LoginFlow {
     { user, target, amr, detail = {} }: FactorsPassed,
     client: ClientInfo,
   ): Promise<LoginTokens> {
-    const tokens = await sessions.open(user, amr, client);
-    // A success forgets the failures of the budget it spent: the untrusted clients' (in the same
-    // statement as the login time, so a plain login costs no extra query), or the device's own. A
+    // A success forgets the failures of the budget it spent: the untrusted clients' (written with the
+    // session and the login time, so a plain login costs no extra query), or the device's own. A
     // device's success leaves the strangers' count alone, or it would refill their budget.
-    await accounts.recordLogin(user.id, { clearFailures: target.kind === 'account' });
+    const tokens = await sessions.open(user, amr, client, { clearFailures: target.kind === 'account' });
     if (target.kind === 'device') await lockout.succeeded(target);
     await audit.record({
       ...client,

@@ -2,9 +2,10 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import { compiledOnce, type Arg, type CompiledOnce } from '../../db/compiled.js';
 import { insertedId, returningId } from '../../db/insert.js';
 import type { Dialect } from '../../db/create-database.js';
+import { retryOnDeadlock } from '../../db/errors.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
-import { joinUserColumns, PRESENTED_USER_COLUMNS } from '../accounts/accounts.repository.js';
+import { joinUserColumns, PRESENTED_USER_COLUMNS, recordSignIn } from '../accounts/accounts.repository.js';
 import { selectFactorFlags } from '../two-factor/factor-flags.js';
 
 export type SessionRow = Selectable<SessionsTable>;
@@ -50,10 +51,11 @@ export interface RefreshTokenRecord {
 export interface SessionsRepository {
   insertSession(session: NewSession): Promise<number>;
   /**
-   * A sign-in's new session and its first refresh token (expiring with the session), both or
-   * neither; answers the session's id.
+   * A sign-in: the new session, its first refresh token (expiring with the session) and the
+   * account's login time (accounts' `recordSignIn`, with `clearFailures` its failure count
+   * forgotten), all or nothing; answers the session's id.
    */
-  openSession(session: NewSession, tokenHash: string): Promise<number>;
+  openSession(session: NewSession, tokenHash: string, clearFailures: boolean): Promise<number>;
   insertRefreshToken(tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
   /** Guarded single use: true only for the one caller whose UPDATE changed the row. */
@@ -114,11 +116,16 @@ type NewSessionValues = [
   expiresAtMs: number,
 ];
 
+type OpenSession = CompiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }>;
+type SignedIn = CompiledOnce<[userId: number, nowMs: number], never>;
+
 interface HotStatements {
   /** Answers the new id: RETURNING on SQLite and PostgreSQL, the insert id on MySQL. */
   insertSession: CompiledOnce<NewSessionValues, { id: number }>;
-  /** PostgreSQL only: the session and its first refresh token in one statement. */
-  openSession: CompiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }> | undefined;
+  /** PostgreSQL only: the whole sign-in in one statement; [keeping, clearing] the failure count. */
+  openSession: [OpenSession, OpenSession] | undefined;
+  /** Elsewhere, in the session's transaction: the account's login time; [keeping, clearing] the failure count. */
+  signedIn: [SignedIn, SignedIn];
   findRefresh: CompiledOnce<[tokenHash: string], FindRefreshRow>;
   insertRefresh: CompiledOnce<[tokenHash: string, sessionId: number, nowMs: number, expiresAtMs: number], never>;
   spendRefresh: CompiledOnce<[tokenHash: string, nowMs: number, usedBy: string], never>;
@@ -140,33 +147,42 @@ function sessionValues(arg: Arg): Insertable<SessionsTable> {
   };
 }
 
+function openSessionStatement(clearFailures: boolean): OpenSession {
+  return compiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }>((db, arg) =>
+    db
+      .with('opened', (qb) => qb.insertInto('sessions').values(sessionValues(arg)).returning('id'))
+      .with('signed_in', (qb) => recordSignIn(qb, arg(0), arg(4), clearFailures).returning('id'))
+      .insertInto('refresh_tokens')
+      .values((eb) => ({
+        token_hash: arg(6),
+        session_id: eb.selectFrom('opened').select('opened.id'),
+        created_at: arg(4),
+        expires_at: arg(5),
+      }))
+      .returning('session_id'),
+  );
+}
+
+function signedInStatement(clearFailures: boolean): SignedIn {
+  return compiledOnce<[userId: number, nowMs: number], never>((db, arg) =>
+    recordSignIn(db, arg(0), arg(1), clearFailures),
+  );
+}
+
 function hotStatements(dialect: Dialect): HotStatements {
   return {
     insertSession: compiledOnce<NewSessionValues, { id: number }>((db, arg) =>
       returningId(db.insertInto('sessions').values(sessionValues(arg)), dialect),
     ),
     /*
-     * A sign-in sent four statements (BEGIN, two INSERTs, COMMIT), each a round trip costing both
-     * processes CPU. PostgreSQL runs a data-modifying WITH and the statement that uses its RETURNING
-     * as one statement, atomic without a transaction block, and checks the token's foreign key
-     * after both rows exist (PostgreSQL manual, "Data-Modifying Statements in WITH"). SQLite and
-     * MySQL have no INSERT in WITH: they keep the transaction.
+     * A sign-in sent five statements (BEGIN, two INSERTs, COMMIT, the login time's UPDATE), each a
+     * round trip costing both processes CPU. PostgreSQL runs data-modifying WITHs and the statement
+     * that uses their RETURNING as one statement, atomic without a transaction block, and checks the
+     * token's foreign key after every row exists (PostgreSQL manual, "Data-Modifying Statements in
+     * WITH"). SQLite and MySQL have no INSERT or UPDATE in WITH: they keep the transaction.
      */
-    openSession:
-      dialect === 'postgres'
-        ? compiledOnce<[...NewSessionValues, tokenHash: string], { session_id: number }>((db, arg) =>
-            db
-              .with('opened', (qb) => qb.insertInto('sessions').values(sessionValues(arg)).returning('id'))
-              .insertInto('refresh_tokens')
-              .values((eb) => ({
-                token_hash: arg(6),
-                session_id: eb.selectFrom('opened').select('opened.id'),
-                created_at: arg(4),
-                expires_at: arg(5),
-              }))
-              .returning('session_id'),
-          )
-        : undefined,
+    openSession: dialect === 'postgres' ? [openSessionStatement(false), openSessionStatement(true)] : undefined,
+    signedIn: [signedInStatement(false), signedInStatement(true)],
     /**
      * Every refresh starts here: the token, its session, and the user and second factors its answer
      * shows, in one query. The user's columns are joined by accounts, which owns the users table,
@@ -225,12 +241,20 @@ export function createSessionsRepository(
         await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs),
       );
     },
-    async openSession(s, tokenHash) {
+    async openSession(s, tokenHash, clearFailures) {
       const values: NewSessionValues = [s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs];
-      if (hot.openSession) return Number((await hot.openSession(db, ...values, tokenHash)).rows[0]?.session_id);
+      const which = clearFailures ? 1 : 0;
+      if (hot.openSession) {
+        const statement = hot.openSession[which];
+        // It writes the users row, as an account's deletion does (the row, then its children): PostgreSQL
+        // may pick it as that deadlock's victim; it is one statement, so running it again is the whole sign-in.
+        const result = await retryOnDeadlock(() => statement(db, ...values, tokenHash));
+        return Number(result.rows[0]?.session_id);
+      }
       return transactionWithRetry(db, async (trx) => {
         const sessionId = insertedId(await hot.insertSession(trx, ...values));
         await hot.insertRefresh(trx, tokenHash, sessionId, s.nowMs, s.expiresAtMs);
+        await hot.signedIn[which](trx, s.userId, s.nowMs);
         return sessionId;
       });
     },

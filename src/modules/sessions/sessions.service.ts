@@ -28,8 +28,12 @@ export interface SessionView {
 }
 
 export interface SessionsService {
-  /** A sign-in's new session; `invalid_credentials` when the account was deleted meanwhile (account-gone.ts). */
-  open(user: User, amr: string[], client: ClientInfo): Promise<Tokens>;
+  /**
+   * A sign-in's new session, written with the account's login time (with `clearFailures` its
+   * untrusted clients' failure count forgotten); `invalid_credentials` when the account was deleted
+   * meanwhile (account-gone.ts).
+   */
+  open(user: User, amr: string[], client: ClientInfo, options: { clearFailures: boolean }): Promise<Tokens>;
   /**
    * Refresh token rotation (RFC 9700 §4.14.2): spends the token once, issues its successor, and
    * treats a spent token presented again as theft, ending the session (outside the reuse grace).
@@ -174,7 +178,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
   }
 
   return {
-    async open(user, amr, client) {
+    async open(user, amr, client, { clearFailures }) {
       const nowMs = clock.now().getTime();
       // The first refresh token of the session, 256 bits and opaque like every next one (storeRefreshToken).
       const refreshToken = randomToken(32);
@@ -189,6 +193,7 @@ export function createSessionsService(deps: SessionsDeps): SessionsService {
             expiresAtMs: nowMs + ttlMs,
           },
           sha256Hex(refreshToken),
+          clearFailures,
         ),
       );
       return tokensFor(user, sessionId, amr, nowMs, refreshToken);
