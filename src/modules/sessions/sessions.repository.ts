@@ -6,7 +6,7 @@ import { retryOnDeadlock } from '../../db/errors.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import type { Database, SessionsTable } from '../../db/schema.js';
 import { joinUserColumns, PRESENTED_USER_COLUMNS, recordSignIn } from '../accounts/accounts.repository.js';
-import { selectFactorFlags } from '../two-factor/factor-flags.js';
+import { factorsOn, selectFactorFlags } from '../two-factor/factor-flags.js';
 
 export type SessionRow = Selectable<SessionsTable>;
 
@@ -264,6 +264,7 @@ export function createSessionsRepository(
     async findRefreshToken(tokenHash) {
       const row = (await hot.findRefresh(db, tokenHash)).rows[0];
       if (!row) return undefined;
+      const factors = factorsOn(row);
       return {
         sessionId: row.session_id,
         userId: row.user_id,
@@ -274,10 +275,9 @@ export function createSessionsRepository(
           role: row.role,
           email_verified: row.email_verified,
           created_at: row.created_at,
-          // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
-          totp: Boolean(Number(row.totp)),
-          emailFactor: Boolean(Number(row.email_factor)),
-          passkey: Boolean(Number(row.passkey)),
+          totp: factors.totp,
+          emailFactor: factors.email,
+          passkey: factors.passkey,
         },
         amr: row.amr,
         authenticatedAt: row.authenticated_at,
