@@ -310,7 +310,7 @@ describe('command line', { timeout: 120_000 }, () => {
     expect(JSON.stringify(listed)).not.toContain(secret);
 
     const rotated = await cli(dir, ['client', 'rotate-secret', id, '--json']);
-    expect(rotated.status).toBe(0);
+    expect(rotated).toMatchObject({ status: 0, stderr: '' });
     expect(JSON.parse(rotated.stdout)).toEqual({ client_id: id, client_secret: expect.not.stringMatching(secret) });
     expect((await cli(dir, ['client', 'delete', id])).status).toBe(0);
     const missing = await cli(dir, ['client', 'delete', id]);

@@ -34,6 +34,14 @@ export function randomToken(bytes = 32): string {
   return batchedRandomBytes(bytes).toString('base64url');
 }
 
+/**
+ * A random identifier in lowercase hex: unlike base64url it never begins with "-", which a
+ * command line would read as an option, and it survives case-insensitive comparison.
+ */
+export function randomHexId(bytes = 16): string {
+  return batchedRandomBytes(bytes).toString('hex');
+}
+
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }

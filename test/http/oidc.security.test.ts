@@ -31,6 +31,13 @@ describe.each(dialects)('OpenID Connect provider security (%s)', (dialect) => {
     return { id: client.client_id, secret: secret! };
   }
 
+  it('gives every client an id the command line takes as an argument, never one starting with "-"', async () => {
+    // A base64url id starts with "-" once in 64: `twofold client delete -x…` then fails as an unknown option.
+    const ids = await Promise.all(Array.from({ length: 300 }, () => machineClient().then((client) => client.id)));
+    expect(new Set(ids).size).toBe(300);
+    expect(ids.filter((id) => !/^[A-Za-z0-9]/.test(id))).toEqual([]);
+  });
+
   it('keeps only the SHA-256 of a client secret: the stored value does not authenticate, the secret does', async () => {
     const { id, secret } = await machineClient();
     const row = await server.database.handle.db

@@ -21,7 +21,7 @@ export const OidcClientSchema = Type.Object(
 );
 
 export const ClientIdParams = Type.Object({
-  // randomToken(18): 24 base64url characters; the bound only keeps a guess short.
+  // 36 hex characters (24 base64url ones for clients made before); the bound only keeps a guess short.
   id: Str({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
 });
 

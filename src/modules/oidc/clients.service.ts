@@ -1,6 +1,6 @@
 import type { AuditContext, AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../../lib/clock.js';
-import { constantTimeEqual, randomToken, sha256Hex } from '../../lib/crypto.js';
+import { constantTimeEqual, randomHexId, randomToken, sha256Hex } from '../../lib/crypto.js';
 import { AppError, validationError } from '../../lib/errors.js';
 import { OIDC_SCOPES } from '../../config-oidc.js';
 import type { ClientRow, ClientsRepository } from './clients.repository.js';
@@ -158,7 +158,8 @@ export function createClientsService(deps: {
       const nowMs = clock.now().getTime();
       const secret = input.public ? null : randomToken(32);
       const row: ClientRow = {
-        id: randomToken(18),
+        // 144 bits, and an argument `twofold client delete <client_id>` can take as it is.
+        id: randomHexId(18),
         name: input.name.trim(),
         secret_hash: secret === null ? null : sha256Hex(secret),
         redirect_uris: JSON.stringify([...new Set(input.redirectUris)]),
