@@ -38,6 +38,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   /** A 64-character value like the keyed hashes stored in used_by (char(64) pads shorter ones on PostgreSQL). */
   const clientHash = (i: number): string => String(i).padStart(64, 'c');
 
+  /** A session with a first refresh token nobody uses, as a sign-in writes it. */
+  const insertSession = (session: NewSession): Promise<number> => sessions.openSession(session, tokenHash(), false);
+
   function newSession(userId: number, overrides: Partial<NewSession> = {}): NewSession {
     return {
       userId,
@@ -52,8 +55,10 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
 
   it('inserts a session and reads it back with numeric timestamps', async () => {
     const userId = await newUserId();
-    const id = await sessions.insertSession(
+    const id = await sessions.openSession(
       newSession(userId, { amr: ['pwd', 'otp'], userAgent: null, ip: '2001:db8::1' }),
+      tokenHash(),
+      false,
     );
     expect(Number.isInteger(id)).toBe(true);
     expect(await sessions.findSession(id)).toEqual({
@@ -73,8 +78,8 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
 
   it('finds a refresh token together with the fields of its session', async () => {
     const userId = await newUserId();
-    const sessionId = await sessions.insertSession(newSession(userId, { amr: ['pwd', 'otp'] }));
     const hash = tokenHash();
+    const sessionId = await sessions.openSession(newSession(userId, { amr: ['pwd', 'otp'] }), tokenHash(), false);
     await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
     const record = await sessions.findRefreshToken(hash);
     expect(record).toEqual({
@@ -166,9 +171,8 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('refuses a second refresh token with the same hash as a unique violation', async () => {
-    const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();
-    await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+    const sessionId = await sessions.openSession(newSession(await newUserId()), hash, false);
     const error = await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS).then(
       () => null,
       (e: unknown) => e,
@@ -177,7 +181,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('does not take a foreign-key failure for a unique violation', async () => {
-    const error = await sessions.insertSession(newSession(2_000_000_000)).then(
+    const error = await sessions.openSession(newSession(2_000_000_000), tokenHash(), false).then(
       () => null,
       (e: unknown) => e,
     );
@@ -186,9 +190,8 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('lets exactly one of 10 concurrent spends of one refresh token succeed', async () => {
-    const sessionId = await sessions.insertSession(newSession(await newUserId()));
     const hash = tokenHash();
-    await sessions.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+    await sessions.openSession(newSession(await newUserId()), hash, false);
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) => sessions.spendRefreshToken(hash, T0 + i + 1, clientHash(i))),
     );
@@ -202,7 +205,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('extends a session', async () => {
-    const id = await sessions.insertSession(newSession(await newUserId()));
+    const id = await insertSession(newSession(await newUserId()));
     await sessions.extendSession(id, T0 + MINUTE_MS, T0 + 31 * DAY_MS);
     expect(await sessions.findSession(id)).toMatchObject({
       created_at: T0,
@@ -212,7 +215,7 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('revokes a session once: true the first time, false after', async () => {
-    const id = await sessions.insertSession(newSession(await newUserId()));
+    const id = await insertSession(newSession(await newUserId()));
     expect(await sessions.revoke(id, T0 + MINUTE_MS)).toBe(true);
     expect(await sessions.revoke(id, T0 + 2 * MINUTE_MS)).toBe(false);
     expect((await sessions.findSession(id))?.revoked_at).toBe(T0 + MINUTE_MS);
@@ -223,9 +226,9 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const userId = await newUserId();
     const otherUserId = await newUserId();
     const [keep, second, third, alreadyRevoked] = await Promise.all(
-      [1, 2, 3, 4].map(() => sessions.insertSession(newSession(userId))),
+      [1, 2, 3, 4].map(() => insertSession(newSession(userId))),
     );
-    const otherUsers = await sessions.insertSession(newSession(otherUserId));
+    const otherUsers = await insertSession(newSession(otherUserId));
     await sessions.revoke(alreadyRevoked!, T0 + 1);
 
     expect(await sessions.revokeForUser(userId, T0 + MINUTE_MS, keep)).toBe(2);
@@ -243,17 +246,13 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   it('lists only live sessions, most recently used first', async () => {
     const userId = await newUserId();
     const now = T0 + DAY_MS;
-    const older = await sessions.insertSession(newSession(userId, { nowMs: T0, expiresAtMs: now + DAY_MS }));
-    const newer = await sessions.insertSession(
-      newSession(userId, { nowMs: T0 + MINUTE_MS, expiresAtMs: now + DAY_MS }),
-    );
-    const revoked = await sessions.insertSession(
-      newSession(userId, { nowMs: T0 + 2 * MINUTE_MS, expiresAtMs: now + DAY_MS }),
-    );
+    const older = await insertSession(newSession(userId, { nowMs: T0, expiresAtMs: now + DAY_MS }));
+    const newer = await insertSession(newSession(userId, { nowMs: T0 + MINUTE_MS, expiresAtMs: now + DAY_MS }));
+    const revoked = await insertSession(newSession(userId, { nowMs: T0 + 2 * MINUTE_MS, expiresAtMs: now + DAY_MS }));
     await sessions.revoke(revoked, T0 + 3 * MINUTE_MS);
-    await sessions.insertSession(newSession(userId, { expiresAtMs: now - 1 }));
-    await sessions.insertSession(newSession(userId, { expiresAtMs: now }));
-    await sessions.insertSession(newSession(await newUserId(), { expiresAtMs: now + DAY_MS }));
+    await insertSession(newSession(userId, { expiresAtMs: now - 1 }));
+    await insertSession(newSession(userId, { expiresAtMs: now }));
+    await insertSession(newSession(await newUserId(), { expiresAtMs: now + DAY_MS }));
 
     const active = await sessions.listActive(userId, now);
     expect(active.map((s) => s.id)).toEqual([newer, older]);
@@ -265,14 +264,15 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('commits the work of a transaction and returns its result', async () => {
-    const userId = await newUserId();
+    const sessionId = await insertSession(newSession(await newUserId()));
     const hash = tokenHash();
     const id = await sessions.transaction(async (tx) => {
-      const sessionId = await tx.insertSession(newSession(userId));
       await tx.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+      expect(await tx.revoke(sessionId, T0 + 1)).toBe(true);
       return sessionId;
     });
-    expect((await sessions.findSession(id))?.user_id).toBe(userId);
+    expect(id).toBe(sessionId);
+    expect((await sessions.findSession(id))?.revoked_at).toBe(T0 + 1);
     expect((await sessions.findRefreshToken(hash))?.sessionId).toBe(id);
   });
 
@@ -280,24 +280,19 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const userId = await newUserId();
     const hash = tokenHash();
     const spentHash = tokenHash();
-    const existing = await sessions.insertSession(newSession(userId));
-    await sessions.insertRefreshToken(spentHash, existing, T0, T0 + DAY_MS);
-    let insertedId: number | undefined;
+    const existing = await sessions.openSession(newSession(userId), spentHash, false);
     const failure = new Error('work failed after writing');
 
     await expect(
       sessions.transaction(async (tx) => {
-        insertedId = await tx.insertSession(newSession(userId));
-        await tx.insertRefreshToken(hash, insertedId, T0, T0 + DAY_MS);
+        await tx.insertRefreshToken(hash, existing, T0, T0 + DAY_MS);
         expect(await tx.spendRefreshToken(spentHash, T0 + 1, clientHash(1))).toBe(true);
         expect(await tx.revoke(existing, T0 + 1)).toBe(true);
-        expect((await tx.findSession(insertedId))?.user_id).toBe(userId);
+        expect((await tx.findRefreshToken(hash))?.sessionId).toBe(existing);
         throw failure;
       }),
     ).rejects.toBe(failure);
 
-    expect(insertedId).toEqual(expect.any(Number));
-    expect(await sessions.findSession(insertedId!)).toBeUndefined();
     expect(await sessions.findRefreshToken(hash)).toBeUndefined();
     expect((await sessions.findRefreshToken(spentHash))?.usedAt).toBeNull();
     expect((await sessions.findSession(existing))?.revoked_at).toBeNull();

@@ -49,7 +49,6 @@ export interface RefreshTokenRecord {
 }
 
 export interface SessionsRepository {
-  insertSession(session: NewSession): Promise<number>;
   /**
    * A sign-in: the new session, its first refresh token (expiring with the session) and the
    * account's login time (accounts' `recordSignIn`, with `clearFailures` its failure count
@@ -236,11 +235,6 @@ export function createSessionsRepository(
   hot: HotStatements = hotStatements(dialect),
 ): SessionsRepository {
   return {
-    async insertSession(s) {
-      return insertedId(
-        await hot.insertSession(db, s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs),
-      );
-    },
     async openSession(s, tokenHash, clearFailures) {
       const values: NewSessionValues = [s.userId, s.amr.join(','), s.userAgent, s.ip, s.nowMs, s.expiresAtMs];
       const which = clearFailures ? 1 : 0;
