@@ -5,6 +5,7 @@ import { insertWithId } from '../../db/insert.js';
 import { transactionWithRetry } from '../../db/transaction.js';
 import { inUserLockedTransaction } from '../accounts/user-lock.js';
 import { hasPasskeyExists } from '../passkeys/passkey-flag.js';
+import { factorsOn, type FactorFlags } from './factor-flags.js';
 import type { Database, EmailCodesTable, MfaFlowsTable } from '../../db/schema.js';
 import {
   createTotpAuthenticatorsRepository,
@@ -72,7 +73,7 @@ function changed(result: { numUpdatedRows: bigint }): boolean {
 
 export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect): TwoFactorRepository {
   // Read on every sign-in (which second step follows the password), so compiled once (compiled.ts).
-  const factorsOf = compiledOnce<[userId: number], { totp: unknown; email: unknown; passkey: unknown }>((qb, arg) =>
+  const factorsOf = compiledOnce<[userId: number], FactorFlags>((qb, arg) =>
     qb.selectNoFrom((eb) => [
       eb
         .exists(
@@ -83,7 +84,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
             .where('confirmed_at', 'is not', null),
         )
         .as('totp'),
-      eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', arg(0))).as('email'),
+      eb.exists(eb.selectFrom('email_factors').select('user_id').where('user_id', '=', arg(0))).as('email_factor'),
       hasPasskeyExists(eb, eb.val<number>(arg(0))).as('passkey'),
     ]),
   );
@@ -98,12 +99,7 @@ export function createTwoFactorRepository(db: Kysely<Database>, dialect: Dialect
     async enabledFactors(userId) {
       // A select without FROM answers exactly one row.
       const [row] = (await factorsOf(db, userId)).rows;
-      // 0/1 on SQLite and MySQL, a boolean on PostgreSQL.
-      return {
-        totp: Boolean(Number(row?.totp)),
-        email: Boolean(Number(row?.email)),
-        passkey: Boolean(Number(row?.passkey)),
-      };
+      return factorsOn(row ?? { totp: false, email_factor: false, passkey: false });
     },
     async enableEmail(userId, nowMs) {
       if (await this.isEmailEnabled(userId)) return;
