@@ -5,7 +5,11 @@ import { createMemoryHistory, type Router } from 'vue-router';
 import { makeRouter } from './router/index';
 
 /** Renders a view with a fresh pinia and an in-memory router at `path`. */
-export async function renderAt(component: Component, path = '/'): Promise<RenderResult & { router: Router }> {
+export async function renderAt(
+  component: Component,
+  path = '/',
+  props: Record<string, unknown> = {},
+): Promise<RenderResult & { router: Router }> {
   // As after an earlier sign-in: the app tries its refresh cookie first (the tests answer that call).
   document.cookie = 'twofold_signed_in=1; path=/';
   const pinia = createPinia();
@@ -13,7 +17,7 @@ export async function renderAt(component: Component, path = '/'): Promise<Render
   const router = makeRouter(createMemoryHistory('/app/'));
   await router.push(path);
   await router.isReady();
-  const result = render(component, { global: { plugins: [pinia, router] } });
+  const result = render(component, { props, global: { plugins: [pinia, router] } });
   return { ...result, router };
 }
 

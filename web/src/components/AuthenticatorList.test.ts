@@ -34,7 +34,7 @@ function server(routes: Record<string, (body: unknown) => [number, unknown]>) {
 describe('AuthenticatorList', () => {
   it('lists each app with its name, when it was added and last used, and never asks for a secret', async () => {
     server({ 'GET /api/auth/2fa/authenticators': () => [200, { authenticators: [PHONE, TABLET] }] });
-    await renderAt(AuthenticatorList, '/security');
+    await renderAt(AuthenticatorList, '/security', { emailEnabled: false });
     await waitFor(() => expect(screen.getAllByTestId('authenticator-row')).toHaveLength(2));
     const names = screen.getAllByTestId('authenticator-name').map((cell) => cell.textContent);
     expect(names).toEqual(['Phone', 'Tablet']);
@@ -49,7 +49,7 @@ describe('AuthenticatorList', () => {
       'GET /api/auth/2fa/authenticators': () => [200, { authenticators: [PHONE, TABLET] }],
       'PATCH /api/auth/2fa/authenticators/3': (body) => [200, { ...PHONE, ...(body as object) }],
     });
-    await renderAt(AuthenticatorList, '/security');
+    await renderAt(AuthenticatorList, '/security', { emailEnabled: false });
     await waitFor(() => expect(screen.getAllByTestId('authenticator-row')).toHaveLength(2));
     await fireEvent.click(screen.getByRole('button', { name: 'Rename “Phone”' }));
     const input = screen.getByTestId('authenticator-name-input') as HTMLInputElement;
@@ -80,7 +80,7 @@ describe('AuthenticatorList', () => {
         return [200, { enabled: true }];
       },
     });
-    const { emitted } = await renderAt(AuthenticatorList, '/security');
+    const { emitted } = await renderAt(AuthenticatorList, '/security', { emailEnabled: false });
     await waitFor(() => expect(screen.getAllByTestId('authenticator-row')).toHaveLength(2));
     await fireEvent.click(screen.getByRole('button', { name: 'Remove “Tablet”' }));
     expect(screen.getByTestId('authenticator-question').textContent).toMatch(
@@ -97,7 +97,7 @@ describe('AuthenticatorList', () => {
 
   it('warns that removing the last app turns two-factor off when no email codes are on', async () => {
     server({ 'GET /api/auth/2fa/authenticators': () => [200, { authenticators: [PHONE] }] });
-    await renderAt(AuthenticatorList, '/security');
+    await renderAt(AuthenticatorList, '/security', { emailEnabled: false });
     await waitFor(() => expect(screen.getAllByTestId('authenticator-row')).toHaveLength(1));
     await fireEvent.click(screen.getByRole('button', { name: 'Remove “Phone”' }));
     expect(screen.getByTestId('authenticator-question').textContent).toMatch(/last second factor.*turns off/);
