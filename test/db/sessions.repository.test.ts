@@ -264,14 +264,14 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
   });
 
   it('commits the work of a transaction and returns its result', async () => {
-    const sessionId = await insertSession(newSession(await newUserId()));
+    const userId = await newUserId();
     const hash = tokenHash();
     const id = await sessions.transaction(async (tx) => {
-      await tx.insertRefreshToken(hash, sessionId, T0, T0 + DAY_MS);
+      const sessionId = await tx.openSession(newSession(userId), hash, false);
       expect(await tx.revoke(sessionId, T0 + 1)).toBe(true);
       return sessionId;
     });
-    expect(id).toBe(sessionId);
+    expect((await sessions.findSession(id))?.user_id).toBe(userId);
     expect((await sessions.findSession(id))?.revoked_at).toBe(T0 + 1);
     expect((await sessions.findRefreshToken(hash))?.sessionId).toBe(id);
   });
@@ -281,18 +281,22 @@ describe.each(dialects)('sessions repository on %s', (dialect) => {
     const hash = tokenHash();
     const spentHash = tokenHash();
     const existing = await sessions.openSession(newSession(userId), spentHash, false);
+    let insertedId: number | undefined;
     const failure = new Error('work failed after writing');
 
     await expect(
       sessions.transaction(async (tx) => {
-        await tx.insertRefreshToken(hash, existing, T0, T0 + DAY_MS);
+        insertedId = await tx.openSession(newSession(userId), hash, false);
         expect(await tx.spendRefreshToken(spentHash, T0 + 1, clientHash(1))).toBe(true);
         expect(await tx.revoke(existing, T0 + 1)).toBe(true);
-        expect((await tx.findRefreshToken(hash))?.sessionId).toBe(existing);
+        expect((await tx.findSession(insertedId))?.user_id).toBe(userId);
+        expect((await tx.findRefreshToken(hash))?.sessionId).toBe(insertedId);
         throw failure;
       }),
     ).rejects.toBe(failure);
 
+    expect(insertedId).toEqual(expect.any(Number));
+    expect(await sessions.findSession(insertedId!)).toBeUndefined();
     expect(await sessions.findRefreshToken(hash)).toBeUndefined();
     expect((await sessions.findRefreshToken(spentHash))?.usedAt).toBeNull();
     expect((await sessions.findSession(existing))?.revoked_at).toBeNull();

@@ -240,17 +240,21 @@ export function createSessionsRepository(
       const which = clearFailures ? 1 : 0;
       if (hot.openSession) {
         const statement = hot.openSession[which];
+        const run = (): ReturnType<OpenSession> => statement(db, ...values, tokenHash);
         // It writes the users row, as an account's deletion does (the row, then its children): PostgreSQL
         // may pick it as that deadlock's victim; it is one statement, so running it again is the whole sign-in.
-        const result = await retryOnDeadlock(() => statement(db, ...values, tokenHash));
+        // Inside a caller's transaction a failed statement has aborted it: that transaction's retry reruns it.
+        const result = await (db.isTransaction ? run() : retryOnDeadlock(run));
         return Number(result.rows[0]?.session_id);
       }
-      return transactionWithRetry(db, async (trx) => {
+      const write = async (trx: Kysely<Database>): Promise<number> => {
         const sessionId = insertedId(await hot.insertSession(trx, ...values));
         await hot.insertRefresh(trx, tokenHash, sessionId, s.nowMs, s.expiresAtMs);
         await hot.signedIn[which](trx, s.userId, s.nowMs);
         return sessionId;
-      });
+      };
+      // Kysely cannot nest transactions: inside a caller's (`transaction`), the writes join it.
+      return db.isTransaction ? write(db) : transactionWithRetry(db, write);
     },
     async insertRefreshToken(tokenHash, sessionId, nowMs, expiresAtMs) {
       await hot.insertRefresh(db, tokenHash, sessionId, nowMs, expiresAtMs);
