@@ -130,11 +130,13 @@ function withStatementCache(database: SQLite.Database, maxStatements = 500): Sql
 }
 
 // BIGINT (oid 20) holds epoch milliseconds and cents, both far below 2^53: read them as numbers.
+// `pg` asks for a column's parser on every result it reads: answering with the one built-in
+// function (not a new closure each time) keeps that per-row call cheap on the read path.
 function pgTypes(): { getTypeParser: typeof Pg.types.getTypeParser } {
   const { types } = pg();
   return {
     getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-      oid === 20 ? (value: string) => Number(value) : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+      oid === 20 ? Number : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
   };
 }
 
