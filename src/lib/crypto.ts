@@ -1,8 +1,8 @@
 import {
   createCipheriv,
   createDecipheriv,
-  createHash,
   createHmac,
+  hash,
   hkdfSync,
   randomBytes,
   randomInt,
@@ -42,14 +42,18 @@ export function randomHexId(bytes = 16): string {
   return batchedRandomBytes(bytes).toString('hex');
 }
 
+/**
+ * Node's one-shot `crypto.hash` (no Hash object per call: about half the time of createHash for a
+ * token-sized input); run on every authenticated request and every refresh.
+ */
 export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value, 'utf8').digest('hex');
+  return hash('sha256', value, 'hex');
 }
 
 /** Constant-time comparison of two strings; hashes first so the length does not leak either. */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const left = createHash('sha256').update(a, 'utf8').digest();
-  const right = createHash('sha256').update(b, 'utf8').digest();
+  const left = hash('sha256', a, 'buffer');
+  const right = hash('sha256', b, 'buffer');
   return timingSafeEqual(left, right);
 }
 
