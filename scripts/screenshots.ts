@@ -187,6 +187,15 @@ async function shoot(h: Harness, width: number): Promise<void> {
   await a.getByTestId('oidc-create').click();
   await a.getByTestId('oidc-secret-value').waitFor();
   await a.getByTestId('oidc-clients').screenshot({ path: path.join(OUT, `admin-oidc-${width}.png`) });
+  // The questions asked in a row before a destructive action: deleting a client, deleting a person.
+  await a.getByTestId('oidc-delete').first().click();
+  await a.getByTestId('oidc-question').waitFor();
+  await a.getByTestId('oidc-clients').screenshot({ path: path.join(OUT, `admin-oidc-question-${width}.png`) });
+  await a.getByRole('button', { name: 'Cancel' }).click();
+  await adminPage.userRow(person.username).getByTestId('admin-delete').click();
+  await a.getByTestId('admin-question').waitFor();
+  await snap(a, 'admin-question');
+  await a.getByTestId('admin-cancel').click();
   await adminSide.context.close();
 }
 const h = await startHarness();
