@@ -178,7 +178,7 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     const tablet = await addAuthenticator(t, a, 'Tablet');
     const removed = await remove(a, phone.id);
     expect(removed.statusCode).toBe(200);
-    expect(removed.json()).toEqual({ enabled: true });
+    expect(removed.json()).toEqual({ enabled: true, mfa_enabled: true, mfa_methods: ['totp'] });
     expect((await list(a)).map((item) => item.id)).toEqual([tablet.id]);
     expect(await signInWith(a.username, totpNow(t, phone.secret))).toBe(401);
     expect(await signInWith(a.username, totpNow(t, tablet.secret))).toBe(200);
@@ -214,7 +214,7 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     const phone = await addAuthenticator(t, a, 'Phone');
     const removed = await remove(a, phone.id);
     expect(removed.statusCode).toBe(200);
-    expect(removed.json()).toEqual({ enabled: false });
+    expect(removed.json()).toEqual({ enabled: false, mfa_enabled: false, mfa_methods: [] });
     expect(await status(a)).toEqual({
       totp_enabled: false,
       email_enabled: false,
@@ -245,7 +245,7 @@ describe.each(dialects)('several authenticator apps on %s', (dialect) => {
     const phone = await addAuthenticator(t, a, 'Phone');
     await enableEmailCodes(t, a, email, mailbox);
     const removed = await remove(a, phone.id);
-    expect(removed.json()).toEqual({ enabled: true });
+    expect(removed.json()).toEqual({ enabled: true, mfa_enabled: true, mfa_methods: ['email'] });
     expect(await status(a)).toEqual({
       totp_enabled: false,
       email_enabled: true,

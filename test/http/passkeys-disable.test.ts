@@ -49,6 +49,23 @@ describe.each(dialects)('disabling two-factor beside passkeys on %s', (dialect) 
     expect(JSON.parse(disabled.at(-1)?.detail ?? '{}')).toEqual({ confirmed_with: 'totp', passkeys_kept: 'true' });
   });
 
+  it('removing the last authenticator app beside a passkey: the answer says the passkey is left', async () => {
+    const session = await signUp(t.app);
+    await addPasskey(t, session, newAuthenticator());
+    await enableTOTP(t, session);
+    const listed = await t.app.inject({ url: '/api/auth/2fa/authenticators', headers: session.auth });
+    const [app] = listed.json().authenticators as Array<{ id: number }>;
+    const removed = await t.app.inject({
+      method: 'DELETE',
+      url: `/api/auth/2fa/authenticators/${app?.id}`,
+      headers: session.auth,
+    });
+    expect(removed.statusCode).toBe(200);
+    // `enabled` speaks of the code factors only; the passkey is still a second factor.
+    expect(removed.json()).toEqual({ enabled: false, mfa_enabled: true, mfa_methods: ['passkey'] });
+    expect(await me(session)).toMatchObject({ mfa_enabled: true, mfa_methods: ['passkey'] });
+  });
+
   it('without a passkey the answer says no factor is left', async () => {
     const session = await signUp(t.app);
     const { secret } = await enableTOTP(t, session);

@@ -27,6 +27,15 @@ const Authenticator = Type.Object({
   last_used_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
 });
 
+// `enabled`: whether a code factor (another app, email codes) is left; a passkey may be left beside
+// them, so `mfa_enabled` and `mfa_methods` say what second factor the account still has, as
+// `2fa/disable` answers.
+const Removed = Type.Object({
+  enabled: Type.Boolean({ description: 'Whether a code factor (an authenticator app, email codes) is left' }),
+  mfa_enabled: Type.Boolean({ description: 'Whether any second factor is left (a passkey included)' }),
+  mfa_methods: Type.Array(Type.String(), { description: "What is left, as the user's mfa_methods names it" }),
+});
+
 /** A user's authenticator apps (several per user, each named and removable, as Keycloak's account console). */
 export const authenticatorsRoutes: FastifyPluginAsyncTypebox<AuthenticatorsRoutesOptions> = async (
   app,
@@ -69,7 +78,7 @@ export const authenticatorsRoutes: FastifyPluginAsyncTypebox<AuthenticatorsRoute
       schema: {
         ...schema,
         params: IdParams,
-        response: { 200: Type.Object({ enabled: Type.Boolean() }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Removed, ...errorResponses(400, 401, 403, 404) },
       },
     },
     async (request) => twoFactor.removeAuthenticator(userId(request), request.params.id, clientInfo(request)),

@@ -57,6 +57,13 @@ export interface DisableResult {
   mfa_methods: FactorMethod[];
 }
 
+/** What removing one authenticator app leaves: `enabled` for the code factors, the rest as `DisableResult`. */
+export interface RemovedAuthenticator {
+  enabled: boolean;
+  mfa_enabled: boolean;
+  mfa_methods: FactorMethod[];
+}
+
 /** A factor whose proof is a code (and which `2fa/disable` turns off): not a passkey. */
 const isCodeFactor = (method: FactorMethod): boolean => method !== 'passkey';
 
@@ -84,6 +91,8 @@ export interface VerifyOptions {
 /** The user's second factors, their setup and removal, and the login challenges that wait for one. */
 export interface TwoFactorService extends LoginChallenges, SetupGrants, TotpAuthenticators {
   methodsOf(userId: number): Promise<FactorMethod[]>;
+  /** As the authenticator apps' own, and says which second factors are left (a passkey may be). */
+  removeAuthenticator(userId: number, id: number, context: AuditContext): Promise<RemovedAuthenticator>;
   status(userId: number): Promise<TwoFactorStatus>;
   /** Which factor accepted the code (consuming it), or null. */
   verifyCode(userId: number, code: string, options?: VerifyOptions): Promise<SecondFactor | null>;
@@ -193,6 +202,13 @@ export function createTwoFactorService(deps: TwoFactorDeps): TwoFactorService {
     methodsOf,
     sendEmailCode,
     verifyCode,
+
+    async removeAuthenticator(userId, id, context) {
+      const { enabled } = await authenticators.removeAuthenticator(userId, id, context);
+      // Read after the removal, as `disable` does: what is left is what the answer says.
+      const left = await methodsOf(userId);
+      return { enabled, mfa_enabled: left.length > 0, mfa_methods: left };
+    },
 
     async status(userId: number): Promise<TwoFactorStatus> {
       const [methods, remaining, totps] = await Promise.all([

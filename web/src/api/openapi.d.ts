@@ -1050,7 +1050,12 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Whether a code factor (an authenticator app, email codes) is left */
                             enabled: boolean;
+                            /** @description Whether any second factor is left (a passkey included) */
+                            mfa_enabled: boolean;
+                            /** @description What is left, as the user's mfa_methods names it */
+                            mfa_methods: string[];
                         };
                     };
                 };
