@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import type { CeilingReady } from './ceiling-server.js';
 import { REFRESH_CHAINS, ROUNDS, measureSides, watchServers, type Side } from './measure.js';
 import { positiveInt } from './options.js';
-import { ROOT, forkChild, startTwofold, type RunningServer } from './processes.js';
+import { ROOT, SERVE_NODE_FLAGS, forkChild, startTwofold, type RunningServer } from './processes.js';
 import { benchRedis, type BenchRedis } from './redis-db.js';
 import { compareWithKeycloak, describeArgon2, hashingLine } from './hashing.js';
 import { KEYCLOAK_NOTE, KEYCLOAK_PER_VCPU } from './keycloak.js';
@@ -321,10 +321,11 @@ export async function runServerDatabase(
         ? `Redis ${started.version} at ${redis.displayUrl} (flushed at the start and end of the run)`
         : `${started.skipped}: the run goes on without the Redis sides (with Redis, two instances)`,
     );
-    const ceiling = await forkChild<CeilingReady>(path.join(ROOT, 'bench/ceiling-server.ts'), {
-      ...env,
-      BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS),
-    });
+    const ceiling = await forkChild<CeilingReady>(
+      path.join(ROOT, 'bench/ceiling-server.ts'),
+      { ...env, BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS) },
+      { nodeFlags: SERVE_NODE_FLAGS },
+    );
     stoppers.push(() => ceiling.stop());
     const twofolds = [...(withRedis ?? []), plain];
     watchServers([...twofolds.map((s) => s.pid), ceiling.pid]);

@@ -21,7 +21,7 @@ import { compareWithKeycloak, describeArgon2, hashMs, hashingLine } from './hash
 import { KEYCLOAK_ARGON2, KEYCLOAK_NOTE, KEYCLOAK_PER_VCPU } from './keycloak.js';
 import { REFRESH_CHAINS, ROUNDS, measure, measureSides, watchServers } from './measure.js';
 import { USAGE, UsageError, parseBenchArgs, positiveInt } from './options.js';
-import { ROOT, forkChild, startTwofold, type RunningServer } from './processes.js';
+import { ROOT, SERVE_NODE_FLAGS, forkChild, startTwofold, type RunningServer } from './processes.js';
 import {
   READ_P99_FACTOR,
   costTable,
@@ -417,10 +417,11 @@ async function runSqlite(machine: Machine, date: Date, seconds: number): Promise
     console.log(
       `   cold start (seeded database): ready in ${seededStart.readyMs.toFixed(0)} ms, RSS ${seededStart.idleRssMiB} MiB idle`,
     );
-    const ceiling = await forkChild<CeilingReady>(path.join(HERE, 'ceiling-server.ts'), {
-      ...env,
-      BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS),
-    });
+    const ceiling = await forkChild<CeilingReady>(
+      path.join(HERE, 'ceiling-server.ts'),
+      { ...env, BENCH_REFRESH_CHAINS: String(REFRESH_CHAINS) },
+      { nodeFlags: SERVE_NODE_FLAGS },
+    );
     stoppers.push(() => ceiling.stop());
     const started = await startPeer(dataDir);
     const peerUp = 'ready' in started ? started : undefined;
