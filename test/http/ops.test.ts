@@ -242,11 +242,16 @@ describe('operations endpoints (sqlite)', () => {
       }
     });
 
-    it('allows no origin at all without CORS_ORIGINS', async () => {
+    it("allows no origin at all without CORS_ORIGINS: a preflight is not found, in the contract's format", async () => {
+      const corsHeaders = (headers: Record<string, unknown>) =>
+        Object.keys(headers).filter((name) => name.startsWith('access-control-'));
       const preflightResponse = await t.app.inject(preflight('https://app.example.com'));
-      expect(preflightResponse.headers['access-control-allow-origin']).toBeUndefined();
+      expect(preflightResponse.statusCode).toBe(404);
+      expect(preflightResponse.json()).toMatchObject({ error: 'not_found' });
+      expect(corsHeaders(preflightResponse.headers)).toEqual([]);
       const simple = await t.app.inject({ url: '/healthz', headers: { origin: 'https://app.example.com' } });
-      expect(simple.headers['access-control-allow-origin']).toBeUndefined();
+      expect(simple.statusCode).toBe(200);
+      expect(corsHeaders(simple.headers)).toEqual([]);
     });
   });
 
