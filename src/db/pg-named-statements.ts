@@ -79,8 +79,14 @@ export function withNamedStatements(pool: Pg.Pool, names: StatementNames = state
     };
     const query = async <R>(text: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> => {
       const values = [...parameters];
-      if (TRANSACTION_START.test(text)) inTransaction = true;
-      else if (TRANSACTION_END.test(text)) inTransaction = false;
+      const start = TRANSACTION_START.test(text);
+      const end = !start && TRANSACTION_END.test(text);
+      if (start) inTransaction = true;
+      else if (end) inTransaction = false;
+      // BEGIN and COMMIT have nothing to plan: one simple-protocol Query message each (PostgreSQL docs,
+      // "Simple Query", §55.2.2) instead of Bind, Execute and Sync for a named statement.
+      if ((start || end) && values.length === 0)
+        return client.query(text) as unknown as Promise<PostgresQueryResult<R>>;
       try {
         return await send<R>(text, values);
       } catch (error) {

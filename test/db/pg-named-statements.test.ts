@@ -83,6 +83,26 @@ describe.runIf(onPostgres)('named statements on PostgreSQL', () => {
     });
   });
 
+  it('sends BEGIN and COMMIT unprepared, and the transaction still commits or rolls back as a whole', async () => {
+    await sql`create table pns_begin (id integer primary key)`.execute(db);
+    await db.connection().execute(async (connection) => {
+      await connection.transaction().execute((trx) => trx.insertInto('pns_begin').values({ id: 1 }).execute());
+      await expect(
+        connection.transaction().execute(async (trx) => {
+          await trx.insertInto('pns_begin').values({ id: 2 }).execute();
+          await trx.insertInto('pns_begin').values({ id: 1 }).execute();
+        }),
+      ).rejects.toThrow(/duplicate key/);
+      expect(await connection.selectFrom('pns_begin').select('id').execute()).toEqual([{ id: 1 }]);
+      const prepared = await sql<{ statement: string }>`select statement from pg_prepared_statements`.execute(
+        connection,
+      );
+      const statements = prepared.rows.map((row) => row.statement.trim().toLowerCase());
+      expect(statements.some((text) => text.startsWith('insert into "pns_begin"'))).toBe(true);
+      expect(statements.filter((text) => /^(begin|commit|rollback)\b/.test(text))).toEqual([]);
+    });
+  });
+
   it('answers with the new columns after another instance changed the table', async () => {
     await sql`create table pns_probe (id integer primary key)`.execute(db);
     await sql`insert into pns_probe (id) values (1)`.execute(db);
