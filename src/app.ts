@@ -1,6 +1,7 @@
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/create-database.js';
 import { buildServer, type App, type ServerOptions } from './http/server.js';
+import { InFlightRequests } from './http/in-flight.js';
 import { deriveKey } from './lib/crypto.js';
 import type { PasswordHasher } from './lib/password-hasher.js';
 import {
@@ -43,6 +44,9 @@ export interface AppOverrides extends Pick<ServiceOverrides, 'clock' | 'hasher' 
   webRoot?: string;
 }
 
+/** How long closing waits for requests still being handled (well inside a container's 30 s stop timeout). */
+const IN_FLIGHT_GRACE_MS = 15_000;
+
 export interface Twofold {
   app: App;
   database: DatabaseHandle;
@@ -55,7 +59,8 @@ export interface Twofold {
  */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<Twofold> {
   const metrics = createMetrics({ processMetrics: overrides.processMetrics ?? false });
-  const app = await buildServer(config, metrics, { logStream: overrides.logStream });
+  const inFlight = new InFlightRequests();
+  const app = await buildServer(config, metrics, { logStream: overrides.logStream, inFlight });
   const services = await createServices(config, {
     clock: overrides.clock,
     hasher: overrides.hasher,
@@ -169,6 +174,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     });
     await app.register(oidcRoutes, {
       provider,
+      inFlight,
       issuer: config.oidc.issuer,
       tokenLimit: { store: counters, clock, perMinute: config.rateLimits.token },
     });
@@ -183,6 +189,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     stopSweep = audit.startLateRequestSweep();
   });
   app.addHook('onClose', async () => {
+    // Fastify's close() has waited for open connections, not for handlers: a request whose client
+    // hung up may still be at work, and the database must outlive it.
+    const unfinished = await inFlight.settled(IN_FLIGHT_GRACE_MS);
+    if (unfinished > 0) app.log.warn({ unfinished }, 'closing the database with requests still being handled');
     await stopSweep?.();
     await services.close();
   });

@@ -24,6 +24,7 @@ import { securityHeaders } from './security-headers.js';
 import { installErrorHandling, toAppError } from './errors.js';
 import { ErrorSchema, errorResponses } from './schema.js';
 import { closeObjectSchemas } from './closed-schema.js';
+import type { InFlightRequests } from './in-flight.js';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -36,9 +37,11 @@ export type App = FastifyInstance<
 export interface ServerOptions {
   /** Where log lines go (default stdout); tests pass a buffer to inspect them. */
   logStream?: { write(line: string): void };
+  /** Where the requests being handled are counted (started, finished); shutting down waits for them. */
+  inFlight: InFlightRequests;
 }
 
-export async function buildServer(config: Config, metrics: Metrics, options: ServerOptions = {}): Promise<App> {
+export async function buildServer(config: Config, metrics: Metrics, options: ServerOptions): Promise<App> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
@@ -68,6 +71,7 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const { inFlight } = options;
   installErrorHandling(app);
   declareFrameworkAnswers(app);
   app.removeContentTypeParser('text/plain');
@@ -76,6 +80,7 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
 
   // A callback hook, not an async one: no promise per request for two synchronous updates.
   app.addHook('onResponse', (request, reply, done) => {
+    inFlight.finished(request);
     const labels = {
       method: request.method,
       route: request.routeOptions.url ?? 'unmatched',
@@ -92,7 +97,9 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', (_request, reply, payload, done) => {
+  // The handler has its answer (sent or not: the client may be gone): its work is over.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    inFlight.finished(request);
     if (closing) reply.header('connection', 'close');
     done(null, payload);
   });
@@ -114,6 +121,7 @@ export async function buildServer(config: Config, metrics: Metrics, options: Ser
   const apiHeaders = jsonApiHeaders(headers);
   app.addHook('onRequest', (request, reply, done) => {
     if (closing) return done(new AppError('service_unavailable', { message: 'The server is shutting down; retry.' }));
+    inFlight.started(request);
     const { url } = request;
     reply.headers(url.startsWith('/api/') ? apiHeaders : isStaticAsset(url) ? headers : pageHeaders);
     done();

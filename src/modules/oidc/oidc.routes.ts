@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
+import type { InFlightRequests } from '../../http/in-flight.js';
 import type { Clock } from '../../lib/clock.js';
 import { sha256Hex } from '../../lib/crypto.js';
 import { clientKey } from '../rate-limit/client-key.js';
@@ -56,6 +57,8 @@ export async function oidcRoutes(
   app: FastifyInstance,
   options: {
     provider: Provider;
+    /** Told when the provider has finished a request, whose answer Fastify never sees. */
+    inFlight: InFlightRequests;
     issuer: string;
     tokenLimit: { store: CounterStore; clock: Clock; perMinute: number };
   },
@@ -90,7 +93,7 @@ export async function oidcRoutes(
       raw.url = raw.url?.slice(prefix.length) || '/';
     }
     reply.hijack();
-    void callback(raw, reply.raw);
+    options.inFlight.finishedWhen(request, callback(raw, reply.raw));
   };
   for (const url of [`${prefix}/.well-known/openid-configuration`, `${prefix}/oidc/*`]) {
     app.route({ method: ['GET', 'POST', 'OPTIONS'], url, schema: { hide: true }, handler });
