@@ -45,6 +45,7 @@ export interface RefreshRow {
   created_at: number;
   totp: number | boolean;
   email_factor: number | boolean;
+  passkey: number | boolean;
 }
 
 /**
@@ -60,7 +61,8 @@ export const CEILING_SQL = {
   insertAudit: 'insert into audit_events (at, type, user_id, ip, user_agent, detail) values (?, ?, ?, ?, ?, ?)',
   findRefresh:
     'select t.session_id, t.used_at, t.expires_at as token_expires_at, s.revoked_at, s.expires_at as session_expires_at, s.amr, u.id as user_id, u.username, u.email, u.role, u.email_verified, u.created_at, ' +
-    'exists (select 1 from totp_factors f where f.user_id = u.id and f.confirmed_at is not null) as totp, exists (select 1 from email_factors e where e.user_id = u.id) as email_factor ' +
+    'exists (select 1 from totp_factors f where f.user_id = u.id and f.confirmed_at is not null) as totp, exists (select 1 from email_factors e where e.user_id = u.id) as email_factor, ' +
+    'exists (select 1 from passkeys pk where pk.user_id = u.id) as passkey ' +
     'from refresh_tokens t join sessions s on s.id = t.session_id join users u on u.id = s.user_id where t.token_hash = ?',
   spendRefresh: 'update refresh_tokens set used_at = ? where token_hash = ? and used_at is null',
   insertRefresh: 'insert into refresh_tokens (token_hash, session_id, created_at, expires_at) values (?, ?, ?, ?)',
@@ -146,7 +148,12 @@ interface CeilingParts {
 
 /** The refresh answer of the contract (`tokens` with `user`). */
 export function tokensOut(row: RefreshRow, accessToken: string, refreshToken: string): object {
-  const methods = [...(row.totp ? ['totp'] : []), ...(row.email_factor ? ['email'] : [])];
+  // The contract's mfa_methods names every second factor the account has, a passkey included.
+  const methods = [
+    ...(row.totp ? ['totp'] : []),
+    ...(row.email_factor ? ['email'] : []),
+    ...(row.passkey ? ['passkey'] : []),
+  ];
   return {
     access_token: accessToken,
     token_type: 'Bearer',
