@@ -33,6 +33,21 @@ describe('InFlightRequests', () => {
     expect(await waiting).toBe(0);
   });
 
+  it('tells every waiter, not only the last to ask', async () => {
+    const inFlight = new InFlightRequests();
+    const request = {};
+    inFlight.started(request);
+    const answers: number[] = [];
+    const first = inFlight.settled(10_000).then((n) => answers.push(n));
+    const second = inFlight.settled(10_000).then((n) => answers.push(n));
+    inFlight.finished(request);
+    // Both at once, not the first only when its grace period runs out.
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(answers).toEqual([0, 0]);
+    await Promise.all([first, second]);
+  });
+
   it('gives up after the grace period and says how many are unfinished', async () => {
     const inFlight = new InFlightRequests();
     inFlight.started({});

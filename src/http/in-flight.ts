@@ -6,14 +6,15 @@
  */
 export class InFlightRequests {
   readonly #requests = new Set<object>();
-  #onIdle: (() => void) | undefined;
+  /** Everyone waiting in settled(), told when the last request finishes. */
+  readonly #waiters = new Set<() => void>();
 
   started(request: object): void {
     this.#requests.add(request);
   }
 
   finished(request: object): void {
-    if (this.#requests.delete(request) && this.#requests.size === 0) this.#onIdle?.();
+    if (this.#requests.delete(request) && this.#requests.size === 0) for (const idle of this.#waiters) idle();
   }
 
   /** For a route that writes its own answer (`reply.hijack()`): the request is finished when `work` settles. */
@@ -26,15 +27,16 @@ export class InFlightRequests {
   settled(maxMs: number): Promise<number> {
     if (this.#requests.size === 0) return Promise.resolve(0);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.#onIdle = undefined;
-        resolve(this.#requests.size);
-      }, maxMs);
-      this.#onIdle = () => {
+      const idle = (): void => {
         clearTimeout(timer);
-        this.#onIdle = undefined;
+        this.#waiters.delete(idle);
         resolve(0);
       };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(idle);
+        resolve(this.#requests.size);
+      }, maxMs);
+      this.#waiters.add(idle);
     });
   }
 }
